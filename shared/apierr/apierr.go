@@ -1,0 +1,95 @@
+// Package apierr is the one table of the API's error codes: what each means, the HTTP status it
+// travels with, and the constructors handlers use so that every error body looks the same.
+package apierr
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Codes of the wire contract, plus the ones this service defines (3xxx).
+const (
+	OK              = 200
+	Internal        = 1000
+	AppKeyMismatch  = 1001
+	BadParam        = 1002
+	BadSignature    = 1004
+	TooLong         = 1005
+	NotAllowed      = 1007
+	RateLimited     = 1008
+	Timeout         = 1050
+	DevUserCap      = 2007
+	UnknownUser     = 3001
+	UserDeactivated = 3002
+	UserBlocked     = 3003
+	BadToken        = 3004
+	BodyTooLarge    = 1005 // same code as TooLong; travels with HTTP 413
+)
+
+// Table holds every code with its HTTP status and a one-line meaning; the README's error table
+// is written from it and a test keeps the two equal.
+var Table = []struct {
+	Code    int
+	Status  int
+	Meaning string
+}{
+	{OK, http.StatusOK, "success"},
+	{Internal, http.StatusInternalServerError, "internal error"},
+	{AppKeyMismatch, http.StatusUnauthorized, "unknown App-Key"},
+	{BadParam, http.StatusBadRequest, "parameter missing or malformed (the message names it)"},
+	{BadSignature, http.StatusUnauthorized, "signature check failed, or timestamp outside the window"},
+	{TooLong, http.StatusBadRequest, "parameter too long or too many items (HTTP 413 for a body over 512 KiB)"},
+	{NotAllowed, http.StatusUnauthorized, "call not allowed for this app's environment"},
+	{RateLimited, http.StatusTooManyRequests, "rate limit exceeded"},
+	{Timeout, http.StatusGatewayTimeout, "dependency timeout"},
+	{DevUserCap, http.StatusForbidden, "development app: 100 registered users reached"},
+	{UnknownUser, http.StatusNotFound, "user does not exist"},
+	{UserDeactivated, http.StatusForbidden, "user is deactivated"},
+	{UserBlocked, http.StatusForbidden, "user is blocked (banned)"},
+	{BadToken, http.StatusUnauthorized, "token invalid, expired or issued by another app"},
+}
+
+// Error is an API error: a code from Table and a message safe to show to the caller.
+type Error struct {
+	Code    int
+	Status  int
+	Message string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d: %s", e.Code, e.Message) }
+
+// New builds an error with the HTTP status that Table gives its code.
+func New(code int, format string, args ...any) *Error {
+	return &Error{Code: code, Status: StatusOf(code), Message: fmt.Sprintf(format, args...)}
+}
+
+// StatusOf is the HTTP status a code travels with (500 for a code not in the table).
+func StatusOf(code int) int {
+	for _, row := range Table {
+		if row.Code == code {
+			return row.Status
+		}
+	}
+	return http.StatusInternalServerError
+}
+
+// Missing, Malformed and TooMany name the parameter at fault, as the contract asks.
+func Missing(param string) *Error { return New(BadParam, "%s is required", param) }
+
+func Malformed(param, why string) *Error { return New(BadParam, "%s is malformed: %s", param, why) }
+
+func TooMany(param string, max int) *Error {
+	return New(TooLong, "%s takes at most %d items", param, max)
+}
+
+func TooLongParam(param string, max int) *Error {
+	return New(TooLong, "%s is longer than %d", param, max)
+}
+
+// As returns the API error inside err, if there is one.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}

@@ -1,0 +1,88 @@
+// Package erasure deletes what deactivated and deleted users leave behind, asynchronously:
+// the request that deactivates users starts it through an asynchronous Lambda invocation (the
+// same call locally, against the local gateway's Lambda endpoint), and the worker continues
+// itself with a new invocation when its own time runs short, so no user is too large to erase.
+package erasure
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"imusers/shared/store"
+	"imusers/shared/users"
+)
+
+// Invoker is the part of the Lambda API that starts a function asynchronously.
+type Invoker interface {
+	Invoke(context.Context, *lambda.InvokeInput, ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+}
+
+// Starter starts erasures by invoking the erasure function asynchronously (InvocationType
+// Event): Lambda queues the job, retries it on failure, and the caller does not wait.
+type Starter struct {
+	Lambda   Invoker
+	Function string
+}
+
+var _ users.Eraser = (*Starter)(nil)
+
+// Start queues one erasure job.
+func (s *Starter) Start(ctx context.Context, job users.Erasure) error {
+	payload, err := json.Marshal(job)
+	if err != nil {
+		return err
+	}
+	_, err = s.Lambda.Invoke(ctx, &lambda.InvokeInput{
+		FunctionName:   aws.String(s.Function),
+		InvocationType: types.InvocationTypeEvent,
+		Payload:        payload,
+	})
+	if err != nil {
+		return fmt.Errorf("invoke %s: %w", s.Function, err)
+	}
+	return nil
+}
+
+// Worker erases users' data.
+type Worker struct {
+	Store *store.Store
+	// Next continues an unfinished job (normally a Starter invoking this same function).
+	Next users.Eraser
+	Log  *slog.Logger
+	// Reserve is the time kept back before the invocation's deadline to hand over the rest.
+	Reserve time.Duration
+}
+
+// Handle is the Lambda handler: it erases the job's users one after another and, if its time
+// runs short, hands the unfinished rest to a new invocation. Every step is safe to repeat, so a
+// retried or duplicated job only finishes the same work.
+func (w *Worker) Handle(ctx context.Context, job users.Erasure) error {
+	stop := func() bool {
+		deadline, ok := ctx.Deadline()
+		return ok && time.Until(deadline) < w.Reserve
+	}
+	for i, user := range job.Users {
+		done, err := w.Store.EraseRelated(ctx, job.App, user, stop)
+		if err != nil {
+			return fmt.Errorf("erase %s: %w", user, err)
+		}
+		if !done {
+			rest := job
+			rest.Users = job.Users[i:]
+			w.Log.Info("erasure continues in a new invocation", "app", job.App, "operateId", job.OperateID, "users", len(rest.Users))
+			return w.Next.Start(context.WithoutCancel(ctx), rest)
+		}
+		if err := w.Store.FinishErasure(ctx, job.App, user, job.OperateID); err != nil {
+			return err
+		}
+	}
+	w.Log.Info("erasure finished", "app", job.App, "operateId", job.OperateID, "users", len(job.Users))
+	return nil
+}

@@ -1,0 +1,196 @@
+// Package httpapi adapts the Server API's operations to API Gateway HTTP API events (payload
+// format 2.0): it decodes the form body, checks the signature, runs the operation, and writes
+// the JSON body and status the contract gives, logging one JSON line per request.
+package httpapi
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"imusers/shared/apierr"
+	"imusers/shared/apps"
+	"imusers/shared/form"
+	"imusers/shared/signature"
+	"imusers/shared/users"
+)
+
+// Request is what an operation sees: the authenticated app and its parameters.
+type Request struct {
+	App    apps.App
+	Params *form.Reader
+}
+
+// Handler runs one operation. Its result is a JSON object that goes out with "code":200 added;
+// nil means no other field.
+type Handler func(ctx context.Context, r *Request) (any, error)
+
+// Server holds what every operation shares.
+type Server struct {
+	Apps *apps.Registry
+	// Window is how far a request's Timestamp may be from now; 0 turns the check off.
+	Window time.Duration
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// Event and Response are API Gateway's payload-2.0 types.
+type (
+	Event    = events.APIGatewayV2HTTPRequest
+	Response = events.APIGatewayV2HTTPResponse
+)
+
+// Lambda returns the Lambda handler that serves op under the given route name.
+func (s *Server) Lambda(route string, op Handler) func(context.Context, Event) (Response, error) {
+	return func(ctx context.Context, ev Event) (Response, error) {
+		return s.Serve(ctx, route, op, ev), nil
+	}
+}
+
+// Serve runs one request; it never fails and never panics: every fault is an error body.
+func (s *Server) Serve(ctx context.Context, route string, op Handler, ev Event) (resp Response) {
+	start := time.Now()
+	reqID := header(ev.Headers, "x-request-id")
+	var app apps.App
+	defer func() {
+		if p := recover(); p != nil {
+			s.Log.Error("panic", "route", route, "panic", p)
+			resp = errorResponse(apierr.New(apierr.Internal, "internal error"))
+		}
+		if reqID != "" {
+			resp.Headers["X-Request-ID"] = reqID
+		}
+		s.Log.Info("request", "route", route, "app", app.Key, "requestId", reqID,
+			"awsRequestId", ev.RequestContext.RequestID, "status", resp.StatusCode,
+			"code", resp.Headers["X-Code"], "ms", time.Since(start).Milliseconds())
+		delete(resp.Headers, "X-Code")
+	}()
+
+	body, err := decodeBody(ev)
+	if err != nil {
+		return s.fail(route, err)
+	}
+	values, err := form.Parse(body)
+	if err != nil {
+		return s.fail(route, err)
+	}
+	app, err = signature.Verify(func(name string) string { return header(ev.Headers, name) }, s.Apps, s.Now(), s.Window)
+	if err != nil {
+		return s.fail(route, err)
+	}
+	out, err := op(ctx, &Request{App: app, Params: form.NewReader(values)})
+	if err != nil {
+		return s.fail(route, err)
+	}
+	return success(out)
+}
+
+func decodeBody(ev Event) (string, error) {
+	if len(ev.Body) > form.MaxBody*4/3+4 {
+		return "", &apierr.Error{Code: apierr.BodyTooLarge, Status: http.StatusRequestEntityTooLarge, Message: "request body is larger than 512 KiB"}
+	}
+	if !ev.IsBase64Encoded {
+		return ev.Body, nil
+	}
+	b, err := base64.StdEncoding.DecodeString(ev.Body)
+	if err != nil {
+		return "", apierr.New(apierr.BadParam, "request body is not valid base64")
+	}
+	return string(b), nil
+}
+
+// header finds a header by lowercase name whatever its case in the event.
+func header(h map[string]string, lower string) string {
+	if v, ok := h[lower]; ok {
+		return v
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, lower) {
+			return v
+		}
+	}
+	return ""
+}
+
+func (s *Server) fail(route string, err error) Response {
+	e := ToAPIError(err)
+	if e.Code == apierr.Internal || e.Code == apierr.Timeout {
+		s.Log.Error("operation failed", "route", route, "error", err.Error())
+	}
+	return errorResponse(e)
+}
+
+// ToAPIError gives every error its contract code. Only domain and API errors keep their
+// message; anything else (a DynamoDB fault, say) becomes a bare 1000 or 1050.
+func ToAPIError(err error) *apierr.Error {
+	if e, ok := apierr.As(err); ok {
+		return e
+	}
+	for _, m := range []struct {
+		err  error
+		code int
+	}{
+		{users.ErrUnknownUser, apierr.UnknownUser},
+		{users.ErrDeactivated, apierr.UserDeactivated},
+		{users.ErrBlocked, apierr.UserBlocked},
+		{users.ErrCapReached, apierr.DevUserCap},
+		{users.ErrDevOnly, apierr.NotAllowed},
+		{users.ErrBadToken, apierr.BadToken},
+	} {
+		if errors.Is(err, m.err) {
+			return apierr.New(m.code, "%s", err.Error())
+		}
+	}
+	if isTimeout(err) {
+		return apierr.New(apierr.Timeout, "a dependency did not answer in time")
+	}
+	return apierr.New(apierr.Internal, "internal error")
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+func errorResponse(e *apierr.Error) Response {
+	body, _ := json.Marshal(struct {
+		Code    int    `json:"code"`
+		Message string `json:"errorMessage"`
+	}{e.Code, e.Message})
+	return jsonResponse(e.Status, e.Code, body)
+}
+
+func success(out any) Response {
+	body := []byte(`{"code":200}`)
+	if out != nil {
+		fields, err := json.Marshal(out)
+		if err != nil || len(fields) < 2 || fields[0] != '{' {
+			return errorResponse(apierr.New(apierr.Internal, "internal error"))
+		}
+		if len(fields) > 2 {
+			body = append([]byte(`{"code":200,`), fields[1:]...)
+		}
+	}
+	return jsonResponse(http.StatusOK, apierr.OK, body)
+}
+
+func jsonResponse(status, code int, body []byte) Response {
+	return Response{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json; charset=utf-8", "X-Code": itoa(code)},
+		Body:       string(body),
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }

@@ -1,0 +1,70 @@
+// Package routes is the one table of the service's functions: each one's folder under
+// functions/, its route, its throttling and the handler it runs. template.yaml and the local
+// gateway are checked against it (template test) or built from it (gateway).
+package routes
+
+import (
+	"imusers/shared/httpapi"
+	"imusers/shared/service"
+)
+
+// Kind says what invokes a function.
+type Kind string
+
+const (
+	HTTP   Kind = "http"   // a Server API route of the HTTP API
+	Worker Kind = "worker" // invoked asynchronously by other functions
+)
+
+// Route is one function.
+type Route struct {
+	Name    string   // folder under functions/; the template's resource is <Name>Function
+	Kind    Kind     //
+	Path    string   // HTTP path (Kind HTTP)
+	Aliases []string // further paths served by the same function
+	// RateLimit is the route's steady requests per second (the platform's published limits).
+	RateLimit int
+	// Handler picks the operation from a built Service (Kind HTTP).
+	Handler func(*service.Service) httpapi.Handler
+}
+
+// Paths lists the route's path and its aliases.
+func (r Route) Paths() []string { return append([]string{r.Path}, r.Aliases...) }
+
+const (
+	defaultRate  = 100
+	getTokenRate = 200
+)
+
+// All is every function of the service.
+var All = []Route{
+	{Name: "userGetToken", Kind: HTTP, Path: "/user/getToken.json", RateLimit: getTokenRate,
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.GetToken }},
+	{Name: "userTokenExpire", Kind: HTTP, Path: "/user/token/expire.json", RateLimit: defaultRate,
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.ExpireTokens }},
+	{Name: "userInfo", Kind: HTTP, Path: "/user/info.json", RateLimit: defaultRate,
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Info }},
+	{Name: "userRefresh", Kind: HTTP, Path: "/user/refresh.json", RateLimit: defaultRate,
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Refresh }},
+	{Name: "userDeactivate", Kind: HTTP, Path: "/user/deactivate.json", RateLimit: defaultRate,
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Deactivate }},
+	{Name: "userDeactivateQuery", Kind: HTTP, Path: "/user/deactivate/query.json", RateLimit: defaultRate,
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.DeactivatedQuery }},
+	{Name: "userReactivate", Kind: HTTP, Path: "/user/reactivate.json", RateLimit: defaultRate,
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Reactivate }},
+	{Name: "userQuery", Kind: HTTP, Path: "/user/query.json", RateLimit: defaultRate,
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Query }},
+	{Name: "userDelusers", Kind: HTTP, Path: "/user/delusers.json", RateLimit: defaultRate,
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.DeleteUsers }},
+	{Name: "eraseUsers", Kind: Worker},
+}
+
+// ByName finds a function by its folder name.
+func ByName(name string) (Route, bool) {
+	for _, r := range All {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Route{}, false
+}

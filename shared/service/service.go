@@ -1,0 +1,136 @@
+// Package service is the composition root: it reads the configuration once per cold start,
+// builds the AWS clients, the store and the domain services, and hands out the handlers.
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"imusers/shared/apps"
+	"imusers/shared/erasure"
+	"imusers/shared/httpapi"
+	"imusers/shared/store"
+	"imusers/shared/userapi"
+	"imusers/shared/users"
+)
+
+// Config is every setting of the service, read from the environment in one place.
+type Config struct {
+	Table           string        // IM_TABLE: the DynamoDB table
+	SignatureWindow time.Duration // IM_SIGNATURE_WINDOW_SECONDS: default 300, 0 turns it off
+	EraseFunction   string        // IM_ERASE_FUNCTION: name of the erasure function
+}
+
+// ConfigFromEnv reads Config from getenv.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{Table: getenv("IM_TABLE"), SignatureWindow: 5 * time.Minute, EraseFunction: getenv("IM_ERASE_FUNCTION")}
+	if c.Table == "" {
+		return c, fmt.Errorf("IM_TABLE is not set")
+	}
+	if c.EraseFunction == "" {
+		c.EraseFunction = "eraseUsers"
+	}
+	if w := getenv("IM_SIGNATURE_WINDOW_SECONDS"); w != "" {
+		secs, err := strconv.Atoi(w)
+		if err != nil || secs < 0 {
+			return c, fmt.Errorf("IM_SIGNATURE_WINDOW_SECONDS must be a whole number of seconds, got %q", w)
+		}
+		c.SignatureWindow = time.Duration(secs) * time.Second
+	}
+	return c, nil
+}
+
+// Service holds everything a function needs, built once.
+type Service struct {
+	Config  Config
+	Apps    *apps.Registry
+	Store   *store.Store
+	Users   *users.Service
+	HTTP    *httpapi.Server
+	UserAPI *userapi.API
+	Erasure *erasure.Worker
+	Log     *slog.Logger
+}
+
+// Deps are the outside parts a Service is built on.
+type Deps struct {
+	Apps   *apps.Registry
+	DB     store.DB
+	Lambda erasure.Invoker
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// New wires a Service.
+func New(cfg Config, d Deps) *Service {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	}
+	st := store.New(d.DB, cfg.Table)
+	starter := &erasure.Starter{Lambda: d.Lambda, Function: cfg.EraseFunction}
+	u := &users.Service{Store: st, Eraser: starter, Apps: d.Apps, Now: d.Now}
+	return &Service{
+		Config:  cfg,
+		Apps:    d.Apps,
+		Store:   st,
+		Users:   u,
+		HTTP:    &httpapi.Server{Apps: d.Apps, Window: cfg.SignatureWindow, Now: d.Now, Log: d.Log},
+		UserAPI: &userapi.API{Users: u},
+		Erasure: &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: 10 * time.Second},
+		Log:     d.Log,
+	}
+}
+
+// AWSConfig loads the AWS SDK configuration with the service's timeouts and retries: a few
+// quick attempts, so a call answers (1000 or 1050) well inside API Gateway's 30 seconds.
+func AWSConfig(ctx context.Context) (aws.Config, error) {
+	return config.LoadDefaultConfig(ctx,
+		config.WithHTTPClient(&http.Client{Timeout: 3 * time.Second}),
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 4
+				o.MaxBackoff = 300 * time.Millisecond
+			})
+		}))
+}
+
+// Load builds the Service from the process environment and the AWS configuration; it is what a
+// Lambda function runs once at cold start. Endpoints can be redirected with the SDK's own
+// AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_LAMBDA (the local twin does so).
+func Load(ctx context.Context) (*Service, error) {
+	cfg, err := ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := AWSConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fetch := func(ctx context.Context, name string) (string, error) {
+		out, err := ssm.NewFromConfig(awsCfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.Parameter.Value), nil
+	}
+	reg, err := apps.Load(ctx, os.Getenv, fetch)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg, Deps{Apps: reg, DB: dynamodb.NewFromConfig(awsCfg), Lambda: lambda.NewFromConfig(awsCfg)}), nil
+}

@@ -1,0 +1,91 @@
+// Package store keeps every record of the service in one DynamoDB table (single-table design)
+// and is the only package that speaks DynamoDB. Keys are built here and nowhere else.
+package store
+
+import (
+	"fmt"
+	"hash/fnv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Attribute and index names of the table. template.yaml repeats them; a test keeps both equal.
+const (
+	AttrPK  = "PK"
+	AttrSK  = "SK"
+	AttrTTL = "expiresAt" // seconds since the epoch; DynamoDB deletes lapsed items (late)
+
+	// IndexDevUsers lists a development app's users by registration time (sparse).
+	IndexDevUsers = "GSI1"
+	// IndexDeactivated lists deactivated users by deactivation time (sparse, sharded).
+	IndexDeactivated = "GSI2"
+	// IndexBanned lists users under a ban (sparse, sharded).
+	IndexBanned = "GSI3"
+
+	// shards spreads an app's deactivated and banned users over several index partitions, so
+	// no single partition takes every write of a busy app.
+	shards = 4
+)
+
+// Indexes lists each global secondary index with its key attributes.
+var Indexes = []struct{ Name, PK, SK string }{
+	{IndexDevUsers, "GSI1PK", "GSI1SK"},
+	{IndexDeactivated, "GSI2PK", "GSI2SK"},
+	{IndexBanned, "GSI3PK", "GSI3SK"},
+}
+
+// CreateTableInput is the table's whole schema: the local twin creates the table from it, and
+// the template test compares template.yaml with it.
+func CreateTableInput(table string) *dynamodb.CreateTableInput {
+	in := &dynamodb.CreateTableInput{
+		TableName:   aws.String(table),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(AttrPK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(AttrSK), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(AttrPK), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(AttrSK), KeyType: types.KeyTypeRange},
+		},
+	}
+	for _, ix := range Indexes {
+		in.AttributeDefinitions = append(in.AttributeDefinitions,
+			types.AttributeDefinition{AttributeName: aws.String(ix.PK), AttributeType: types.ScalarAttributeTypeS},
+			types.AttributeDefinition{AttributeName: aws.String(ix.SK), AttributeType: types.ScalarAttributeTypeS})
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
+			IndexName: aws.String(ix.Name),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(ix.PK), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(ix.SK), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		})
+	}
+	return in
+}
+
+// Key prefixes. Every key starts with the app, so no query can reach another app's items.
+const (
+	skProfile  = "#PROFILE"
+	skDevUsers = "#DEVUSERS"
+)
+
+func appPK(app string) string        { return "A#" + app }
+func userPK(app, user string) string { return "A#" + app + "#U#" + user }
+func devIndexPK(app string) string   { return "A#" + app + "#DEV" }
+func deactIndexPK(app string, shard int) string {
+	return fmt.Sprintf("A#%s#DEACT#%d", app, shard)
+}
+
+// shardOf places a user in one of the index shards.
+func shardOf(user string) int {
+	h := fnv.New32a()
+	h.Write([]byte(user))
+	return int(h.Sum32() % shards)
+}
+
+// timeKey sorts by time: zero-padded milliseconds, then the user to break ties.
+func timeKey(ms int64, user string) string { return fmt.Sprintf("%013d#%s", ms, user) }

@@ -1,0 +1,195 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// DB is the part of the DynamoDB API the store uses. *dynamodb.Client satisfies it; tests wrap
+// it to count calls or inject faults.
+type DB interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+}
+
+var _ DB = (*dynamodb.Client)(nil)
+
+// Errors the store reports; everything else is a dependency failure.
+var (
+	ErrNotFound    = errors.New("not found")
+	ErrDeactivated = errors.New("deactivated")
+	ErrCapReached  = errors.New("development user cap reached")
+)
+
+// Store reads and writes the service's records in one table.
+type Store struct {
+	db    DB
+	table string
+}
+
+// New returns a store over table.
+func New(db DB, table string) *Store { return &Store{db: db, table: table} }
+
+// Table is the table's name.
+func (s *Store) Table() string { return s.table }
+
+// Counter wraps a DB and counts the calls made through it, per operation: the budgets of
+// design.md are checked with it.
+type Counter struct {
+	DB
+	gets, puts, updates, deletes, queries, batchGets, batchWrites atomic.Int64
+}
+
+// Calls is a snapshot of a Counter.
+type Calls struct {
+	GetItem, PutItem, UpdateItem, DeleteItem, Query, BatchGetItem, BatchWriteItem int64
+}
+
+// Total is the number of round trips.
+func (c Calls) Total() int64 {
+	return c.GetItem + c.PutItem + c.UpdateItem + c.DeleteItem + c.Query + c.BatchGetItem + c.BatchWriteItem
+}
+
+// Calls returns the counts so far.
+func (c *Counter) Calls() Calls {
+	return Calls{c.gets.Load(), c.puts.Load(), c.updates.Load(), c.deletes.Load(), c.queries.Load(), c.batchGets.Load(), c.batchWrites.Load()}
+}
+
+// Reset sets every count to zero.
+func (c *Counter) Reset() {
+	for _, n := range []*atomic.Int64{&c.gets, &c.puts, &c.updates, &c.deletes, &c.queries, &c.batchGets, &c.batchWrites} {
+		n.Store(0)
+	}
+}
+
+func (c *Counter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	c.gets.Add(1)
+	return c.DB.GetItem(ctx, in, o...)
+}
+func (c *Counter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	c.puts.Add(1)
+	return c.DB.PutItem(ctx, in, o...)
+}
+func (c *Counter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	c.updates.Add(1)
+	return c.DB.UpdateItem(ctx, in, o...)
+}
+func (c *Counter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	c.deletes.Add(1)
+	return c.DB.DeleteItem(ctx, in, o...)
+}
+func (c *Counter) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	c.queries.Add(1)
+	return c.DB.Query(ctx, in, o...)
+}
+func (c *Counter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	c.batchGets.Add(1)
+	return c.DB.BatchGetItem(ctx, in, o...)
+}
+func (c *Counter) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	c.batchWrites.Add(1)
+	return c.DB.BatchWriteItem(ctx, in, o...)
+}
+
+// Attribute values, shortened.
+func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func n(v int64) types.AttributeValue  { return &types.AttributeValueMemberN{Value: fmt.Sprint(v)} }
+
+type item = map[string]types.AttributeValue
+
+func key(pk, sk string) item { return item{AttrPK: s(pk), AttrSK: s(sk)} }
+
+func str(it item, name string) string {
+	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func num(it item, name string) int64 {
+	if v, ok := it[name].(*types.AttributeValueMemberN); ok {
+		var x int64
+		fmt.Sscan(v.Value, &x)
+		return x
+	}
+	return 0
+}
+
+func isConditionFailed(err error) bool {
+	var cf *types.ConditionalCheckFailedException
+	return errors.As(err, &cf)
+}
+
+// batchGet reads up to 100 keys in one call, and again only for keys DynamoDB left unprocessed.
+func (st *Store) batchGet(ctx context.Context, keys []item) ([]item, error) {
+	var out []item
+	req := map[string]types.KeysAndAttributes{st.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for attempt := 0; len(req) > 0; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return nil, err
+			}
+		}
+		res, err := st.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, fmt.Errorf("batch get: %w", err)
+		}
+		out = append(out, res.Responses[st.table]...)
+		req = res.UnprocessedKeys
+	}
+	return out, nil
+}
+
+// batchWrite writes requests in groups of 25, retrying unprocessed items. Every request it is
+// given must be safe to repeat (puts of whole items, deletes).
+func (st *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
+	for len(reqs) > 0 {
+		chunk := reqs[:min(25, len(reqs))]
+		reqs = reqs[len(chunk):]
+		pending := map[string][]types.WriteRequest{st.table: chunk}
+		for attempt := 0; len(pending) > 0; attempt++ {
+			if attempt > 0 {
+				if err := backoff(ctx, attempt); err != nil {
+					return err
+				}
+			}
+			res, err := st.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return fmt.Errorf("batch write: %w", err)
+			}
+			pending = res.UnprocessedItems
+		}
+	}
+	return nil
+}
+
+// backoff waits before retrying unprocessed batch items (capped exponential), and gives up
+// after ten attempts so a throttled table cannot hold a request forever.
+func backoff(ctx context.Context, attempt int) error {
+	if attempt > 10 {
+		return errors.New("batch items left unprocessed after 10 attempts")
+	}
+	d := min(time.Duration(1<<attempt)*10*time.Millisecond, time.Second)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+func deleteRequest(k item) types.WriteRequest {
+	return types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+}

@@ -1,0 +1,428 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// User is a user's profile-and-state item: one read answers every question a token check or a
+// connect asks (does the user exist, is it deactivated, banned, are its tokens expired).
+type User struct {
+	ID            string
+	Name          string
+	Portrait      string
+	CreatedAt     int64 // ms; tokens issued earlier belong to an earlier registration
+	NotBefore     int64 // ms; tokens issued earlier are expired
+	DeactivatedAt int64 // ms; 0 while active
+	ErasePending  string
+	BanUntil      int64 // ms; the ban holds while now < BanUntil
+}
+
+// Deactivated reports whether the user is deactivated.
+func (u *User) Deactivated() bool { return u.DeactivatedAt != 0 }
+
+// Attribute names of the user item.
+const (
+	attrName        = "name"
+	attrPortrait    = "portrait"
+	attrCreatedAt   = "createdAt"
+	attrNotBefore   = "notBefore"
+	attrDeactivated = "deactivatedAt"
+	attrErase       = "erasePending"
+	attrBanUntil    = "banUntil"
+	attrIDs         = "ids"
+)
+
+func userKey(app, user string) item { return key(userPK(app, user), skProfile) }
+
+func userFrom(it item) *User {
+	pk := str(it, AttrPK)
+	return &User{
+		ID:            pk[strings.LastIndex(pk, "#U#")+3:],
+		Name:          str(it, attrName),
+		Portrait:      str(it, attrPortrait),
+		CreatedAt:     num(it, attrCreatedAt),
+		NotBefore:     num(it, attrNotBefore),
+		DeactivatedAt: num(it, attrDeactivated),
+		ErasePending:  str(it, attrErase),
+		BanUntil:      num(it, attrBanUntil),
+	}
+}
+
+// GetUser reads one user in one strongly consistent GetItem.
+func (st *Store) GetUser(ctx context.Context, app, user string) (*User, error) {
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(st.table), Key: userKey(app, user), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get user: %w", err)
+	}
+	if res.Item == nil {
+		return nil, ErrNotFound
+	}
+	return userFrom(res.Item), nil
+}
+
+// GetUsers reads up to 100 users in one BatchGetItem; missing users are absent from the map.
+func (st *Store) GetUsers(ctx context.Context, app string, users []string) (map[string]*User, error) {
+	keys := make([]item, len(users))
+	for i, u := range users {
+		keys[i] = userKey(app, u)
+	}
+	items, err := st.batchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*User, len(items))
+	for _, it := range items {
+		u := userFrom(it)
+		out[u.ID] = u
+	}
+	return out, nil
+}
+
+// ReserveDevSlot records user in the development app's registry of at most limit users, in one
+// conditional write. A user already recorded passes even when the registry is full.
+func (st *Store) ReserveDevSlot(ctx context.Context, app, user string, limit int) error {
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(st.table),
+		Key:                 key(appPK(app), skDevUsers),
+		UpdateExpression:    aws.String("ADD #ids :one"),
+		ConditionExpression: aws.String("attribute_not_exists(#ids) OR contains(#ids, :user) OR size(#ids) < :limit"),
+		ExpressionAttributeNames: map[string]string{"#ids": attrIDs},
+		ExpressionAttributeValues: item{
+			":one": &types.AttributeValueMemberSS{Value: []string{user}}, ":user": s(user), ":limit": n(int64(limit)),
+		},
+	})
+	if isConditionFailed(err) {
+		return ErrCapReached
+	}
+	if err != nil {
+		return fmt.Errorf("reserve dev slot: %w", err)
+	}
+	return nil
+}
+
+// DevSlots lists the users recorded in a development app's registry.
+func (st *Store) DevSlots(ctx context.Context, app string) ([]string, error) {
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(st.table), Key: key(appPK(app), skDevUsers), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get dev registry: %w", err)
+	}
+	if ss, ok := res.Item[attrIDs].(*types.AttributeValueMemberSS); ok {
+		return ss.Value, nil
+	}
+	return nil, nil
+}
+
+// ReleaseDevSlots removes users from the registry, freeing their places.
+func (st *Store) ReleaseDevSlots(ctx context.Context, app string, users []string) error {
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       key(appPK(app), skDevUsers),
+		UpdateExpression:          aws.String("DELETE #ids :users"),
+		ExpressionAttributeNames:  map[string]string{"#ids": attrIDs},
+		ExpressionAttributeValues: item{":users": &types.AttributeValueMemberSS{Value: users}},
+	})
+	if err != nil {
+		return fmt.Errorf("release dev slots: %w", err)
+	}
+	return nil
+}
+
+// Register creates the user or overwrites its name and portrait, in one conditional write.
+// A deactivated user is left unchanged (ErrDeactivated). dev places the user in the
+// development-user index.
+func (st *Store) Register(ctx context.Context, app, user, name, portrait string, now int64, dev bool) error {
+	set := "SET #name = :name, #portrait = :portrait, #created = if_not_exists(#created, :now)"
+	names := map[string]string{"#name": attrName, "#portrait": attrPortrait, "#created": attrCreatedAt, "#deact": attrDeactivated}
+	values := item{":name": s(name), ":portrait": s(portrait), ":now": n(now)}
+	if dev {
+		set += ", GSI1PK = :devpk, GSI1SK = if_not_exists(GSI1SK, :devsk)"
+		values[":devpk"] = s(devIndexPK(app))
+		values[":devsk"] = s(timeKey(now, user))
+	}
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       userKey(app, user),
+		UpdateExpression:          aws.String(set),
+		ConditionExpression:       aws.String("attribute_not_exists(#deact)"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
+	if isConditionFailed(err) {
+		return ErrDeactivated
+	}
+	if err != nil {
+		return fmt.Errorf("register user: %w", err)
+	}
+	return nil
+}
+
+// UpdateProfile changes name and/or portrait ("" leaves a field unchanged) of an existing,
+// active user. It answers ErrNotFound or ErrDeactivated (the second read happens only then).
+func (st *Store) UpdateProfile(ctx context.Context, app, user, name, portrait string) error {
+	var sets []string
+	values := item{}
+	names := map[string]string{"#deact": attrDeactivated}
+	if name != "" {
+		sets, names["#name"], values[":name"] = append(sets, "#name = :name"), attrName, s(name)
+	}
+	if portrait != "" {
+		sets, names["#portrait"], values[":portrait"] = append(sets, "#portrait = :portrait"), attrPortrait, s(portrait)
+	}
+	if len(sets) == 0 {
+		return st.checkActive(ctx, app, user)
+	}
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       userKey(app, user),
+		UpdateExpression:          aws.String("SET " + strings.Join(sets, ", ")),
+		ConditionExpression:       aws.String("attribute_exists(PK) AND attribute_not_exists(#deact)"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
+	if isConditionFailed(err) {
+		return st.checkActive(ctx, app, user)
+	}
+	if err != nil {
+		return fmt.Errorf("update profile: %w", err)
+	}
+	return nil
+}
+
+// checkActive tells why a conditional write on an active user failed.
+func (st *Store) checkActive(ctx context.Context, app, user string) error {
+	u, err := st.GetUser(ctx, app, user)
+	if err != nil {
+		return err
+	}
+	if u.Deactivated() {
+		return ErrDeactivated
+	}
+	return nil
+}
+
+// SetNotBefore expires every token of user issued before t (ms). A later time already set is
+// kept, so concurrent expiries settle on the latest.
+func (st *Store) SetNotBefore(ctx context.Context, app, user string, t int64) error {
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       userKey(app, user),
+		UpdateExpression:          aws.String("SET #nb = :t"),
+		ConditionExpression:       aws.String("attribute_exists(PK) AND (attribute_not_exists(#nb) OR #nb < :t)"),
+		ExpressionAttributeNames:  map[string]string{"#nb": attrNotBefore},
+		ExpressionAttributeValues: item{":t": n(t)},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("expire tokens: %w", err)
+	}
+	return nil
+}
+
+// Deactivate marks an existing user deactivated at now (kept if it already was), erases its
+// profile in the same write, lists it in the deactivated index, and records the erasure still
+// to run. Only one of these writes per user: DynamoDB has no batch update.
+func (st *Store) Deactivate(ctx context.Context, app, user string, now int64, operateID string) error {
+	shard := shardOf(user)
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(st.table),
+		Key:       userKey(app, user),
+		UpdateExpression: aws.String("SET #deact = if_not_exists(#deact, :now), #erase = :op, " +
+			"GSI2PK = :ipk, GSI2SK = if_not_exists(GSI2SK, :isk) REMOVE #name, #portrait"),
+		ConditionExpression: aws.String("attribute_exists(PK)"),
+		ExpressionAttributeNames: map[string]string{
+			"#deact": attrDeactivated, "#erase": attrErase, "#name": attrName, "#portrait": attrPortrait,
+		},
+		ExpressionAttributeValues: item{
+			":now": n(now), ":op": s(operateID), ":ipk": s(deactIndexPK(app, shard)), ":isk": s(timeKey(now, user)),
+		},
+	})
+	if isConditionFailed(err) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("deactivate: %w", err)
+	}
+	return nil
+}
+
+// Reactivate lifts a deactivation. Tokens issued before now stay refused: a reactivated user
+// needs a new token. An active user is left unchanged.
+func (st *Store) Reactivate(ctx context.Context, app, user string, now int64) error {
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       userKey(app, user),
+		UpdateExpression:          aws.String("SET #nb = :now REMOVE #deact, GSI2PK, GSI2SK"),
+		ConditionExpression:       aws.String("attribute_exists(#deact)"),
+		ExpressionAttributeNames:  map[string]string{"#nb": attrNotBefore, "#deact": attrDeactivated},
+		ExpressionAttributeValues: item{":now": n(now)},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("reactivate: %w", err)
+	}
+	return nil
+}
+
+// FinishErasure clears the pending-erasure mark, unless a newer deactivation replaced it.
+func (st *Store) FinishErasure(ctx context.Context, app, user, operateID string) error {
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       userKey(app, user),
+		UpdateExpression:          aws.String("REMOVE #erase"),
+		ConditionExpression:       aws.String("#erase = :op"),
+		ExpressionAttributeNames:  map[string]string{"#erase": attrErase},
+		ExpressionAttributeValues: item{":op": s(operateID)},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("finish erasure: %w", err)
+	}
+	return nil
+}
+
+// ListDeactivated returns page pageNo (from 1) of deactivated users, oldest deactivation
+// first. It reads each index shard once, as far as the page reaches, and merges them.
+func (st *Store) ListDeactivated(ctx context.Context, app string, pageNo, pageSize int) ([]string, error) {
+	reach := pageNo * pageSize
+	var keys []string
+	for shard := range shards {
+		var start item
+		for got := 0; got < reach; {
+			res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+				TableName:                 aws.String(st.table),
+				IndexName:                 aws.String(IndexDeactivated),
+				KeyConditionExpression:    aws.String("GSI2PK = :pk"),
+				ExpressionAttributeValues: item{":pk": s(deactIndexPK(app, shard))},
+				ProjectionExpression:      aws.String("GSI2SK"),
+				Limit:                     aws.Int32(int32(min(reach-got, 1000))),
+				ExclusiveStartKey:         start,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("list deactivated: %w", err)
+			}
+			for _, it := range res.Items {
+				keys = append(keys, str(it, "GSI2SK"))
+			}
+			got += len(res.Items)
+			if start = res.LastEvaluatedKey; start == nil {
+				break
+			}
+		}
+	}
+	slices.Sort(keys)
+	from := min((pageNo-1)*pageSize, len(keys))
+	page := keys[from:min(from+pageSize, len(keys))]
+	users := make([]string, len(page))
+	for i, k := range page {
+		_, users[i], _ = strings.Cut(k, "#")
+	}
+	return users, nil
+}
+
+// ListDevUsers returns every user of a development app (at most the cap) in registration order,
+// in one Query.
+func (st *Store) ListDevUsers(ctx context.Context, app string) ([]*User, error) {
+	var out []*User
+	var start item
+	for {
+		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(st.table),
+			IndexName:                 aws.String(IndexDevUsers),
+			KeyConditionExpression:    aws.String("GSI1PK = :pk"),
+			ExpressionAttributeValues: item{":pk": s(devIndexPK(app))},
+			ExclusiveStartKey:         start,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list dev users: %w", err)
+		}
+		for _, it := range res.Items {
+			out = append(out, userFrom(it))
+		}
+		if start = res.LastEvaluatedKey; start == nil {
+			return out, nil
+		}
+	}
+}
+
+// DeleteUsers removes users' profile items (their related items go through erasure).
+func (st *Store) DeleteUsers(ctx context.Context, app string, users []string) error {
+	reqs := make([]types.WriteRequest, len(users))
+	for i, u := range users {
+		reqs[i] = deleteRequest(userKey(app, u))
+	}
+	return st.batchWrite(ctx, reqs)
+}
+
+// reverseOf returns the other side of a two-sided relation item the user owns (a friendship is
+// stored under both users), so erasure removes both; ok is false for one-sided items.
+func reverseOf(app, user, sk string) (rev item, ok bool) {
+	return nil, false
+}
+
+// EraseRelated deletes every item under the user's partition except the profile, with the other
+// side of two-sided relations, in batches of 25. It stops early, with done=false, when stop
+// reports true; running it again continues where it stopped (what was deleted is gone).
+func (st *Store) EraseRelated(ctx context.Context, app, user string, stop func() bool) (done bool, err error) {
+	var start item
+	for {
+		if stop() {
+			return false, nil
+		}
+		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(st.table),
+			KeyConditionExpression:    aws.String("PK = :pk AND SK > :profile"),
+			ExpressionAttributeValues: item{":pk": s(userPK(app, user)), ":profile": s(skProfile)},
+			ProjectionExpression:      aws.String("PK, SK"),
+			ExclusiveStartKey:         start,
+			Limit:                     aws.Int32(500),
+		})
+		if err != nil {
+			return false, fmt.Errorf("list user items: %w", err)
+		}
+		var reqs []types.WriteRequest
+		for _, it := range res.Items {
+			sk := str(it, AttrSK)
+			if rev, ok := reverseOf(app, user, sk); ok {
+				reqs = append(reqs, deleteRequest(rev))
+			}
+			reqs = append(reqs, deleteRequest(key(userPK(app, user), sk)))
+		}
+		if err := st.batchWrite(ctx, reqs); err != nil {
+			return false, err
+		}
+		if start = res.LastEvaluatedKey; start == nil {
+			return true, nil
+		}
+	}
+}
+
+// ItemsOf counts what is left under a user's partition, profile included (for tests and checks).
+func (st *Store) ItemsOf(ctx context.Context, app, user string) ([]string, error) {
+	var sks []string
+	var start item
+	for {
+		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(st.table),
+			KeyConditionExpression:    aws.String("PK = :pk"),
+			ExpressionAttributeValues: item{":pk": s(userPK(app, user))},
+			ExclusiveStartKey:         start,
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range res.Items {
+			sks = append(sks, str(it, AttrSK))
+		}
+		if start = res.LastEvaluatedKey; start == nil {
+			return sks, nil
+		}
+	}
+}
