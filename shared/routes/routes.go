@@ -26,7 +26,20 @@ type Route struct {
 	RateLimit int
 	// Handler picks the operation from a built Service (Kind HTTP).
 	Handler func(*service.Service) httpapi.Handler
+	// Actions are the AWS actions the function calls, besides reading the apps parameter:
+	// its least-privilege policy in template.yaml grants exactly these.
+	Actions []string
 }
+
+// AWS actions the functions use.
+const (
+	GetItem        = "dynamodb:GetItem"
+	UpdateItem     = "dynamodb:UpdateItem"
+	Query          = "dynamodb:Query"
+	BatchGetItem   = "dynamodb:BatchGetItem"
+	BatchWriteItem = "dynamodb:BatchWriteItem"
+	InvokeErasure  = "lambda:InvokeFunction"
+)
 
 // Paths lists the route's path and its aliases.
 func (r Route) Paths() []string { return append([]string{r.Path}, r.Aliases...) }
@@ -39,24 +52,33 @@ const (
 // All is every function of the service.
 var All = []Route{
 	{Name: "userGetToken", Kind: HTTP, Path: "/user/getToken.json", RateLimit: getTokenRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.GetToken }},
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.GetToken },
+		Actions: []string{UpdateItem}},
 	{Name: "userTokenExpire", Kind: HTTP, Path: "/user/token/expire.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.ExpireTokens }},
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.ExpireTokens },
+		Actions: []string{BatchGetItem, UpdateItem}},
 	{Name: "userInfo", Kind: HTTP, Path: "/user/info.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Info }},
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Info },
+		Actions: []string{GetItem}},
 	{Name: "userRefresh", Kind: HTTP, Path: "/user/refresh.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Refresh }},
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Refresh },
+		Actions: []string{UpdateItem, GetItem}},
 	{Name: "userDeactivate", Kind: HTTP, Path: "/user/deactivate.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Deactivate }},
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Deactivate },
+		Actions: []string{BatchGetItem, UpdateItem, InvokeErasure}},
 	{Name: "userDeactivateQuery", Kind: HTTP, Path: "/user/deactivate/query.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.DeactivatedQuery }},
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.DeactivatedQuery },
+		Actions: []string{Query}},
 	{Name: "userReactivate", Kind: HTTP, Path: "/user/reactivate.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Reactivate }},
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Reactivate },
+		Actions: []string{BatchGetItem, UpdateItem}},
 	{Name: "userQuery", Kind: HTTP, Path: "/user/query.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Query }},
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Query },
+		Actions: []string{Query}},
 	{Name: "userDelusers", Kind: HTTP, Path: "/user/delusers.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.DeleteUsers }},
-	{Name: "eraseUsers", Kind: Worker},
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.DeleteUsers },
+		Actions: []string{GetItem, BatchWriteItem, UpdateItem, InvokeErasure}},
+	{Name: "eraseUsers", Kind: Worker, Actions: []string{Query, BatchWriteItem, UpdateItem, InvokeErasure}},
 }
 
 // ByName finds a function by its folder name.

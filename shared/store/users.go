@@ -91,10 +91,10 @@ func (st *Store) GetUsers(ctx context.Context, app string, users []string) (map[
 // conditional write. A user already recorded passes even when the registry is full.
 func (st *Store) ReserveDevSlot(ctx context.Context, app, user string, limit int) error {
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(st.table),
-		Key:                 key(appPK(app), skDevUsers),
-		UpdateExpression:    aws.String("ADD #ids :one"),
-		ConditionExpression: aws.String("attribute_not_exists(#ids) OR contains(#ids, :user) OR size(#ids) < :limit"),
+		TableName:                aws.String(st.table),
+		Key:                      key(appPK(app), skDevUsers),
+		UpdateExpression:         aws.String("ADD #ids :one"),
+		ConditionExpression:      aws.String("attribute_not_exists(#ids) OR contains(#ids, :user) OR size(#ids) < :limit"),
 		ExpressionAttributeNames: map[string]string{"#ids": attrIDs},
 		ExpressionAttributeValues: item{
 			":one": &types.AttributeValueMemberSS{Value: []string{user}}, ":user": s(user), ":limit": n(int64(limit)),

@@ -181,4 +181,3 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
-
