@@ -1,0 +1,201 @@
+// Package gateway is the local stand-in for API Gateway (what `sam local start-api` would be):
+// it serves every HTTP route of the route table on loopback, turning each request into the
+// payload-2.0 event API Gateway sends and each Lambda response back into HTTP, and it serves the
+// Lambda Invoke endpoint that asynchronous erasure uses, so the same client code runs locally
+// and in AWS. Handlers run in-process through aws-lambda-go's own JSON boundary.
+package gateway
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"imusers/shared/lambdaapp"
+	"imusers/shared/routes"
+	"imusers/shared/service"
+)
+
+// Limits API Gateway applies before any function runs.
+const (
+	maxPayload    = 10 << 20 // HTTP API payload limit
+	httpTimeout   = 10 * time.Second
+	workerTimeout = 5 * time.Minute
+)
+
+// Gateway serves the HTTP API and the Lambda Invoke endpoint.
+type Gateway struct {
+	byPath   map[string]function // cleaned path -> function
+	byName   map[string]function // route name -> function
+	log      *slog.Logger
+	inFlight sync.WaitGroup
+	requests atomicCounter
+}
+
+type function struct {
+	route   routes.Route
+	handler lambda.Handler
+}
+
+// New builds a gateway over a service, one handler per function of the route table.
+func New(svc *service.Service) (*Gateway, error) {
+	g := &Gateway{byPath: map[string]function{}, byName: map[string]function{}, log: svc.Log}
+	for _, r := range routes.All {
+		h, err := lambdaapp.Handler(svc, r.Name)
+		if err != nil {
+			return nil, err
+		}
+		f := function{route: r, handler: lambda.NewHandler(h)}
+		g.byName[r.Name] = f
+		if r.Kind == routes.HTTP {
+			for _, p := range r.Paths() {
+				g.byPath[p] = f
+			}
+		}
+	}
+	return g, nil
+}
+
+// Wait blocks until every asynchronous invocation started so far has finished.
+func (g *Gateway) Wait() { g.inFlight.Wait() }
+
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if name, ok := invocationTarget(r.URL.Path); ok {
+		g.invoke(w, r, name)
+		return
+	}
+	// Paths are matched after cleaning ("//user/x.json" is "/user/x.json"); never redirect.
+	f, ok := g.byPath[path.Clean("/"+r.URL.Path)]
+	if !ok || r.Method != http.MethodPost {
+		writeJSON(w, http.StatusNotFound, `{"message":"Not Found"}`)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, `{"message":"Bad Request"}`)
+		return
+	}
+	if len(body) > maxPayload {
+		writeJSON(w, http.StatusRequestEntityTooLarge, `{"message":"Request Entity Too Large"}`)
+		return
+	}
+	ev := g.event(r, f.route, body)
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, `{"message":"Internal Server Error"}`)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), httpTimeout)
+	defer cancel()
+	out, err := f.handler.Invoke(ctx, payload)
+	var resp events.APIGatewayV2HTTPResponse
+	if err == nil {
+		err = json.Unmarshal(out, &resp)
+	}
+	if err != nil {
+		g.log.Error("function failed", "function", f.route.Name, "error", err.Error())
+		writeJSON(w, http.StatusInternalServerError, `{"message":"Internal Server Error"}`)
+		return
+	}
+	writeResponse(w, resp)
+}
+
+// event builds the payload-2.0 event API Gateway would send for r.
+func (g *Gateway) event(r *http.Request, route routes.Route, body []byte) events.APIGatewayV2HTTPRequest {
+	headers := map[string]string{}
+	for k, vs := range r.Header {
+		// API Gateway lowercases names and joins repeated headers with commas.
+		headers[strings.ToLower(k)] = strings.Join(vs, ",")
+	}
+	headers["host"] = r.Host
+	now := time.Now()
+	routeKey := "POST " + route.Path
+	ev := events.APIGatewayV2HTTPRequest{
+		Version:        "2.0",
+		RouteKey:       routeKey,
+		RawPath:        r.URL.Path,
+		RawQueryString: r.URL.RawQuery,
+		Headers:        headers,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			AccountID:  "000000000000",
+			APIID:      "local",
+			DomainName: r.Host,
+			RequestID:  fmt.Sprintf("local-%d", g.requests.next()),
+			RouteKey:   routeKey,
+			Stage:      "$default",
+			Time:       now.UTC().Format("02/Jan/2006:15:04:05 -0700"),
+			TimeEpoch:  now.UnixMilli(),
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+				Method: r.Method, Path: r.URL.Path, Protocol: r.Proto,
+				SourceIP: sourceIP(r.RemoteAddr), UserAgent: r.UserAgent(),
+			},
+		},
+	}
+	// API Gateway hands text bodies over as they are and everything else base64-encoded; form
+	// bodies count as binary there.
+	if isText(r.Header.Get("Content-Type")) && utf8.Valid(body) {
+		ev.Body = string(body)
+	} else if len(body) > 0 {
+		ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
+	}
+	return ev
+}
+
+func isText(contentType string) bool {
+	ct := strings.ToLower(contentType)
+	return strings.HasPrefix(ct, "text/") || strings.HasPrefix(ct, "application/json")
+}
+
+func sourceIP(remote string) string {
+	if i := strings.LastIndex(remote, ":"); i > 0 {
+		return strings.Trim(remote[:i], "[]")
+	}
+	return remote
+}
+
+func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) {
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	body := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		if b, err := base64.StdEncoding.DecodeString(resp.Body); err == nil {
+			body = b
+		}
+	}
+	status := resp.StatusCode
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+type atomicCounter struct {
+	mu sync.Mutex
+	n  int64
+}
+
+func (c *atomicCounter) next() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	return c.n
+}
