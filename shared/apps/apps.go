@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 )
@@ -45,8 +46,16 @@ func (a App) SigningKey() []byte {
 	return m.Sum(nil)
 }
 
-// LogValue keeps secrets out of structured logs even if an App is logged whole.
+// String, GoString and LogValue keep the secret and token key out of every log line and error
+// text even when an App is printed whole: slog's JSON handler would otherwise marshal every
+// field, and %#v would print them too.
 func (a App) String() string { return "app " + a.Key }
+
+func (a App) GoString() string { return a.String() }
+
+func (a App) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("appKey", a.Key), slog.String("environment", string(a.Environment)))
+}
 
 // Registry finds apps by App Key.
 type Registry struct {
