@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"imusers/shared/routes"
 )
 
 // invocationTarget recognises the Lambda Invoke API path,
@@ -40,7 +42,7 @@ func (g *Gateway) invoke(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	timeout := httpTimeout
-	if f.route.Kind != "http" {
+	if f.route.Kind != routes.HTTP {
 		timeout = workerTimeout
 	}
 	if r.Header.Get("X-Amz-Invocation-Type") == "Event" {

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -60,20 +61,25 @@ func (s *Server) Serve(ctx context.Context, route string, op Handler, ev Event) 
 	start := time.Now()
 	reqID := header(ev.Headers, "x-request-id")
 	var app apps.App
+	code := apierr.Internal
 	defer func() {
 		if p := recover(); p != nil {
-			s.Log.Error("panic", "route", route, "panic", p)
-			resp = errorResponse(apierr.New(apierr.Internal, "internal error"))
+			s.Log.Error("panic", "route", route, "panic", fmt.Sprint(p))
+			resp, code = errorResponse(apierr.New(apierr.Internal, "internal error"))
 		}
 		if reqID != "" {
 			resp.Headers["X-Request-ID"] = reqID
 		}
 		s.Log.Info("request", "route", route, "app", app.Key, "requestId", reqID,
 			"awsRequestId", ev.RequestContext.RequestID, "status", resp.StatusCode,
-			"code", resp.Headers["X-Code"], "ms", time.Since(start).Milliseconds())
-		delete(resp.Headers, "X-Code")
+			"code", code, "ms", time.Since(start).Milliseconds())
 	}()
+	resp, code = s.serve(ctx, route, op, ev, &app)
+	return resp
+}
 
+// serve decodes, authenticates and runs; app is set as soon as the signature holds.
+func (s *Server) serve(ctx context.Context, route string, op Handler, ev Event, app *apps.App) (Response, int) {
 	body, err := decodeBody(ev)
 	if err != nil {
 		return s.fail(route, err)
@@ -82,11 +88,11 @@ func (s *Server) Serve(ctx context.Context, route string, op Handler, ev Event) 
 	if err != nil {
 		return s.fail(route, err)
 	}
-	app, err = signature.Verify(func(name string) string { return header(ev.Headers, name) }, s.Apps, s.Now(), s.Window)
+	*app, err = signature.Verify(func(name string) string { return header(ev.Headers, name) }, s.Apps, s.Now(), s.Window)
 	if err != nil {
 		return s.fail(route, err)
 	}
-	out, err := op(ctx, &Request{App: app, Params: form.NewReader(values)})
+	out, err := op(ctx, &Request{App: *app, Params: form.NewReader(values)})
 	if err != nil {
 		return s.fail(route, err)
 	}
@@ -120,7 +126,7 @@ func header(h map[string]string, lower string) string {
 	return ""
 }
 
-func (s *Server) fail(route string, err error) Response {
+func (s *Server) fail(route string, err error) (Response, int) {
 	e := ToAPIError(err)
 	if e.Code == apierr.Internal || e.Code == apierr.Timeout {
 		s.Log.Error("operation failed", "route", route, "error", err.Error())
@@ -163,15 +169,15 @@ func isTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
-func errorResponse(e *apierr.Error) Response {
+func errorResponse(e *apierr.Error) (Response, int) {
 	body, _ := json.Marshal(struct {
 		Code    int    `json:"code"`
 		Message string `json:"errorMessage"`
 	}{e.Code, e.Message})
-	return jsonResponse(e.Status, e.Code, body)
+	return jsonResponse(e.Status, body), e.Code
 }
 
-func success(out any) Response {
+func success(out any) (Response, int) {
 	body := []byte(`{"code":200}`)
 	if out != nil {
 		fields, err := json.Marshal(out)
@@ -182,15 +188,13 @@ func success(out any) Response {
 			body = append([]byte(`{"code":200,`), fields[1:]...)
 		}
 	}
-	return jsonResponse(http.StatusOK, apierr.OK, body)
+	return jsonResponse(http.StatusOK, body), apierr.OK
 }
 
-func jsonResponse(status, code int, body []byte) Response {
+func jsonResponse(status int, body []byte) Response {
 	return Response{
 		StatusCode: status,
-		Headers:    map[string]string{"Content-Type": "application/json; charset=utf-8", "X-Code": itoa(code)},
+		Headers:    map[string]string{"Content-Type": "application/json; charset=utf-8"},
 		Body:       string(body),
 	}
 }
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
