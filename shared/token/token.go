@@ -31,7 +31,9 @@ type Claims struct {
 	IssuedAt time.Time // millisecond precision
 }
 
-var enc = base64.RawURLEncoding
+// Strict refuses non-zero trailing bits; without it several spellings of the last character
+// decode to the same bytes, and a token could be altered without failing its check.
+var enc = base64.RawURLEncoding.Strict()
 
 // Issue signs claims with key. Two tokens for the same user and millisecond still differ.
 func Issue(key []byte, c Claims) string {
@@ -56,7 +58,8 @@ func mac(key, payload []byte) []byte {
 
 // split reads the claims without checking the signature, to find the app whose key verifies it.
 func split(tok string) (Claims, []byte, []byte, error) {
-	if len(tok) > MaxLen {
+	// The decoder skips CR and LF even in strict mode; refuse them so one token has one spelling.
+	if len(tok) > MaxLen || strings.ContainsAny(tok, "\r\n") {
 		return Claims{}, nil, nil, ErrInvalid
 	}
 	body, sig, ok := strings.Cut(tok, ".")
