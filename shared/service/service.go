@@ -97,16 +97,20 @@ func New(cfg Config, d Deps) *Service {
 }
 
 // AWSConfig loads the AWS SDK configuration with the service's timeouts and retries: a few
-// quick attempts, so a call answers (1000 or 1050) well inside API Gateway's 30 seconds.
-func AWSConfig(ctx context.Context) (aws.Config, error) {
-	return config.LoadDefaultConfig(ctx,
+// quick attempts, so a call answers (1000 or 1050) well inside API Gateway's 30 seconds. extra
+// options come after the service's own: the fault tests add a region and credentials and so run
+// the very timeouts and retries that are deployed.
+func AWSConfig(ctx context.Context, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
+	opts := []func(*config.LoadOptions) error{
 		config.WithHTTPClient(&http.Client{Timeout: 3 * time.Second}),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = 4
 				o.MaxBackoff = 300 * time.Millisecond
 			})
-		}))
+		}),
+	}
+	return config.LoadDefaultConfig(ctx, append(opts, extra...)...)
 }
 
 // Load builds the Service from the process environment and the AWS configuration; it is what a
