@@ -69,6 +69,25 @@ func NewApp(env apps.Environment) apps.App {
 // none is), and stops it when the test ends.
 func StartStack(t testing.TB, list ...apps.App) *Stack {
 	t.Helper()
+	return StartStackWith(t, Options{Apps: list})
+}
+
+// Options shape a stack beyond its apps.
+type Options struct {
+	Apps []apps.App
+	// DB is the DynamoDB client the service uses (one through a fault proxy, say); the table
+	// is created on dynalite directly either way. Client(t) when nil.
+	DB store.DB
+	// Configure changes the service's configuration before the service is built.
+	Configure func(*service.Config)
+	// Log receives the service's JSON log lines (discarded when nil).
+	Log io.Writer
+}
+
+// StartStackWith is StartStack with Options.
+func StartStackWith(t testing.TB, o Options) *Stack {
+	t.Helper()
+	list := o.Apps
 	if len(list) == 0 {
 		list = []apps.App{NewApp(apps.Development)}
 	}
@@ -76,8 +95,16 @@ func StartStack(t testing.TB, list ...apps.App) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := Client(t)
-	table := NewTable(t, db)
+	direct := Client(t)
+	table := NewTable(t, direct)
+	var db store.DB = direct
+	if o.DB != nil {
+		db = o.DB
+	}
+	logTo := o.Log
+	if logTo == nil {
+		logTo = io.Discard
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -89,8 +116,11 @@ func StartStack(t testing.TB, list ...apps.App) *Stack {
 	})
 	calls := &store.Counter{DB: db}
 	clock := &Clock{}
-	svc := service.New(service.Config{Table: table, SignatureWindow: 5 * time.Minute, EraseFunction: "eraseUsers"},
-		service.Deps{Apps: reg, DB: calls, Lambda: lam, Now: clock.Now, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	cfg := service.Config{Table: table, SignatureWindow: 5 * time.Minute, EraseFunction: "eraseUsers"}
+	if o.Configure != nil {
+		o.Configure(&cfg)
+	}
+	svc := service.New(cfg, service.Deps{Apps: reg, DB: calls, Lambda: lam, Now: clock.Now, Log: slog.New(slog.NewJSONHandler(logTo, nil))})
 	gw, err := gateway.New(svc)
 	if err != nil {
 		t.Fatal(err)
