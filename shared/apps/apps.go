@@ -42,7 +42,7 @@ func (a App) SigningKey() []byte {
 		return []byte(a.TokenKey)
 	}
 	m := hmac.New(sha256.New, []byte(a.Secret))
-	m.Write([]byte("imusers token signing key v1"))
+	m.Write([]byte("imusers token signing key v1\x00" + a.Key))
 	return m.Sum(nil)
 }
 
