@@ -6,13 +6,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -102,7 +102,9 @@ func New(cfg Config, d Deps) *Service {
 // the very timeouts and retries that are deployed.
 func AWSConfig(ctx context.Context, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(&http.Client{Timeout: 3 * time.Second}),
+		// The SDK's buildable client, not a bare http.Client: with AWS_CA_BUNDLE set the SDK must
+		// add the bundle to the transport, which it cannot do to an *http.Client.
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(3 * time.Second)),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = 4
