@@ -1,0 +1,87 @@
+// Package apicall is test-only code: one well-formed call of every Server API route, naming
+// the caller's users, so that fault, abuse and isolation tests run against every route. A route
+// added to shared/routes without a line here fails TestEveryRouteHasACall, which is how those
+// tests keep up with new operations: covering one is one entry in All.
+package apicall
+
+import (
+	"fmt"
+	"net/url"
+	"time"
+
+	"imusers/shared/routes"
+)
+
+// Users names two registered, active users of the calling app.
+type Users struct{ A, B string }
+
+// Call is one well-formed request of a route.
+type Call struct {
+	Route string // the function's name in routes.All
+	Form  func(u Users) url.Values
+	// Dev marks calls that only development apps may make (1007 elsewhere).
+	Dev bool
+	// Writes marks calls that change stored state when they succeed.
+	Writes bool
+}
+
+func form(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	return v
+}
+
+// All is every route's call. Entries whose route is not (yet) in routes.All are skipped by
+// Available, so calls for an operation can be written before it lands.
+var All = []Call{
+	{Route: "userGetToken", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "name", "Name of "+u.A) }},
+	{Route: "userTokenExpire", Writes: true, Form: func(u Users) url.Values {
+		return form("userId", u.A, "time", fmt.Sprint(time.Now().Add(-time.Hour).UnixMilli()))
+	}},
+	{Route: "userInfo", Form: func(u Users) url.Values { return form("userId", u.A) }},
+	{Route: "userRefresh", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "name", "Renamed "+u.A) }},
+	{Route: "userDeactivate", Writes: true, Form: func(u Users) url.Values { return form("userId", u.B) }},
+	{Route: "userDeactivateQuery", Form: func(Users) url.Values { return form() }},
+	{Route: "userReactivate", Writes: true, Form: func(u Users) url.Values { return form("userId", u.B) }},
+	{Route: "userQuery", Dev: true, Form: func(Users) url.Values { return form("pageSize", "100") }},
+	{Route: "userDelusers", Dev: true, Writes: true, Form: func(u Users) url.Values { return form("userId", u.B) }},
+	{Route: "userBlock", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "minute", "10") }},
+	{Route: "userUnblock", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A) }},
+	{Route: "userBlockQuery", Form: func(Users) url.Values { return form() }},
+	{Route: "userCheckOnline", Form: func(u Users) url.Values { return form("userId", u.A) }},
+	{Route: "userCheckOnlineBatch", Form: func(u Users) url.Values { return form("userId", u.A+","+u.B) }},
+}
+
+// Path is the route's path.
+func (c Call) Path() string {
+	r, _ := routes.ByName(c.Route)
+	return r.Path
+}
+
+// Available returns the calls whose routes exist, in table order.
+func Available() []Call {
+	var out []Call
+	for _, c := range All {
+		if r, ok := routes.ByName(c.Route); ok && r.Kind == routes.HTTP {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Missing lists the HTTP routes that have no call here.
+func Missing() []string {
+	have := map[string]bool{}
+	for _, c := range All {
+		have[c.Route] = true
+	}
+	var out []string
+	for _, r := range routes.All {
+		if r.Kind == routes.HTTP && !have[r.Name] {
+			out = append(out, r.Name)
+		}
+	}
+	return out
+}
