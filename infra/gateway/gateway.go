@@ -1,8 +1,10 @@
 // Package gateway is the local stand-in for API Gateway (what `sam local start-api` would be):
 // it serves every HTTP route of the route table on loopback, turning each request into the
-// payload-2.0 event API Gateway sends and each Lambda response back into HTTP, and it serves the
-// Lambda Invoke endpoint that asynchronous erasure uses, so the same client code runs locally
-// and in AWS. Handlers run in-process through aws-lambda-go's own JSON boundary.
+// payload-2.0 event API Gateway sends and each Lambda response back into HTTP; the connection
+// API (WebSocket API) at /ws with its $connect authorizer and the Management API's @connections
+// endpoint; and the Lambda Invoke endpoint that asynchronous erasure uses, so the same client
+// code runs locally and in AWS. Handlers run in-process through aws-lambda-go's own JSON
+// boundary.
 package gateway
 
 import (
@@ -34,34 +36,54 @@ const (
 	workerTimeout = 5 * time.Minute
 )
 
-// Gateway serves the HTTP API and the Lambda Invoke endpoint.
+// Gateway serves the HTTP API, the connection API and the Lambda Invoke endpoint.
 type Gateway struct {
-	byPath   map[string]function // cleaned path -> function
-	byName   map[string]function // route name -> function
-	log      *slog.Logger
-	inFlight sync.WaitGroup
-	requests atomicCounter
+	// IdleTimeout and MaxConnection close client connections as API Gateway does (10 minutes
+	// without a frame from the client, 2 hours in all); set them before serving.
+	IdleTimeout, MaxConnection time.Duration
+
+	byPath     map[string]function // cleaned path -> function
+	byName     map[string]function // route name -> function
+	wsRoutes   map[string]function // WebSocket route key -> function
+	authorizer *function           // the $connect authorizer
+	conns      connTable
+	log        *slog.Logger
+	inFlight   sync.WaitGroup
+	requests   atomicCounter
 }
 
 type function struct {
 	route   routes.Route
-	handler lambda.Handler
+	handler any // the function's Lambda handler
+}
+
+// invoke runs the function through aws-lambda-go's JSON boundary. Each invocation gets its own
+// lambda.Handler: one handler's output buffer is reused between invocations (Lambda runs one
+// at a time per instance), so sharing it between concurrent requests would mix their answers.
+func (f function) invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return lambda.NewHandler(f.handler).Invoke(ctx, payload)
 }
 
 // New builds a gateway over a service, one handler per function of the route table.
 func New(svc *service.Service) (*Gateway, error) {
-	g := &Gateway{byPath: map[string]function{}, byName: map[string]function{}, log: svc.Log}
+	g := &Gateway{IdleTimeout: DefaultIdleTimeout, MaxConnection: DefaultMaxConnection,
+		byPath: map[string]function{}, byName: map[string]function{}, wsRoutes: map[string]function{}, log: svc.Log}
 	for _, r := range routes.All {
 		h, err := lambdaapp.Handler(svc, r.Name)
 		if err != nil {
 			return nil, err
 		}
-		f := function{route: r, handler: lambda.NewHandler(h)}
+		f := function{route: r, handler: h}
 		g.byName[r.Name] = f
-		if r.Kind == routes.HTTP {
+		switch r.Kind {
+		case routes.HTTP:
 			for _, p := range r.Paths() {
 				g.byPath[p] = f
 			}
+		case routes.WebSocket:
+			g.wsRoutes[r.RouteKey] = f
+		case routes.Authorizer:
+			g.authorizer = &f
 		}
 	}
 	return g, nil
@@ -73,6 +95,14 @@ func (g *Gateway) Wait() { g.inFlight.Wait() }
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name, ok := invocationTarget(r.URL.Path); ok {
 		g.invoke(w, r, name)
+		return
+	}
+	if r.URL.Path == WebSocketPath {
+		g.serveWebSocket(w, r)
+		return
+	}
+	if id, ok := strings.CutPrefix(r.URL.Path, "/@connections/"); ok && id != "" {
+		g.manageConnection(w, r, id)
 		return
 	}
 	// Paths are matched after cleaning ("//user/x.json" is "/user/x.json"); never redirect.
@@ -98,7 +128,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), httpTimeout)
 	defer cancel()
-	out, err := f.handler.Invoke(ctx, payload)
+	out, err := f.invoke(ctx, payload)
 	var resp events.APIGatewayV2HTTPResponse
 	if err == nil {
 		err = json.Unmarshal(out, &resp)

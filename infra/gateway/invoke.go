@@ -51,7 +51,7 @@ func (g *Gateway) invoke(w http.ResponseWriter, r *http.Request, name string) {
 			defer g.inFlight.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
-			if _, err := f.handler.Invoke(ctx, payload); err != nil {
+			if _, err := f.invoke(ctx, payload); err != nil {
 				g.log.Error("asynchronous invocation failed", "function", f.route.Name, "error", err.Error())
 			}
 		}()
@@ -60,7 +60,7 @@ func (g *Gateway) invoke(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	out, err := f.handler.Invoke(ctx, payload)
+	out, err := f.invoke(ctx, payload)
 	if err != nil {
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
 		writeJSON(w, http.StatusOK, `{"errorMessage":"function failed"}`)

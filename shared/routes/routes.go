@@ -12,8 +12,10 @@ import (
 type Kind string
 
 const (
-	HTTP   Kind = "http"   // a Server API route of the HTTP API
-	Worker Kind = "worker" // invoked asynchronously by other functions
+	HTTP       Kind = "http"       // a Server API route of the HTTP API
+	Worker     Kind = "worker"     // invoked asynchronously by other functions
+	WebSocket  Kind = "websocket"  // a route of the client connection API (WebSocket API)
+	Authorizer Kind = "authorizer" // the connection API's $connect authorizer
 )
 
 // Route is one function.
@@ -26,6 +28,11 @@ type Route struct {
 	RateLimit int
 	// Handler picks the operation from a built Service (Kind HTTP).
 	Handler func(*service.Service) httpapi.Handler
+	// RouteKey is the WebSocket API route (Kind WebSocket): $connect, $disconnect, or the value
+	// of a frame's "action" field.
+	RouteKey string
+	// Lambda picks the Lambda handler from a built Service (Kinds WebSocket and Authorizer).
+	Lambda func(*service.Service) any
 	// Actions are the AWS actions the function calls, besides reading the apps parameter:
 	// its least-privilege policy in template.yaml grants exactly these.
 	Actions []string
@@ -39,6 +46,8 @@ const (
 	BatchGetItem   = "dynamodb:BatchGetItem"
 	BatchWriteItem = "dynamodb:BatchWriteItem"
 	InvokeErasure  = "lambda:InvokeFunction"
+	// ManageConnections lets a function send to and close clients' connections (kicks).
+	ManageConnections = "execute-api:ManageConnections"
 )
 
 // Paths lists the route's path and its aliases.
@@ -65,7 +74,7 @@ var All = []Route{
 		Actions: []string{UpdateItem, GetItem}},
 	{Name: "userDeactivate", Kind: HTTP, Path: "/user/deactivate.json", RateLimit: defaultRate,
 		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Deactivate },
-		Actions: []string{BatchGetItem, UpdateItem, InvokeErasure}},
+		Actions: []string{BatchGetItem, UpdateItem, InvokeErasure, ManageConnections}},
 	{Name: "userDeactivateQuery", Kind: HTTP, Path: "/user/deactivate/query.json", RateLimit: defaultRate,
 		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.DeactivatedQuery },
 		Actions: []string{Query}},
@@ -79,6 +88,35 @@ var All = []Route{
 		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.DeleteUsers },
 		Actions: []string{GetItem, BatchWriteItem, UpdateItem, InvokeErasure}},
 	{Name: "eraseUsers", Kind: Worker, Actions: []string{Query, BatchWriteItem, UpdateItem, InvokeErasure}},
+
+	{Name: "userBlock", Kind: HTTP, Path: "/user/block.json", RateLimit: defaultRate,
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Block },
+		Actions: []string{BatchGetItem, BatchWriteItem, ManageConnections}},
+	{Name: "userUnblock", Kind: HTTP, Path: "/user/unblock.json", RateLimit: defaultRate,
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Unblock },
+		Actions: []string{BatchGetItem, BatchWriteItem}},
+	{Name: "userBlockQuery", Kind: HTTP, Path: "/user/block/query.json", RateLimit: defaultRate,
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.BlockQuery },
+		Actions: []string{Query}},
+	{Name: "userCheckOnline", Kind: HTTP, Path: "/user/checkOnline.json", RateLimit: defaultRate,
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.CheckOnline },
+		Actions: []string{GetItem}},
+	{Name: "userCheckOnlineBatch", Kind: HTTP, Path: "/user/checkOnline/batch.json", RateLimit: defaultRate,
+		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.CheckOnlineBatch },
+		Actions: []string{BatchGetItem}},
+
+	{Name: "wsAuthorize", Kind: Authorizer,
+		Lambda:  func(s *service.Service) any { return s.WS.Authorize },
+		Actions: []string{BatchGetItem}},
+	{Name: "wsConnect", Kind: WebSocket, RouteKey: "$connect",
+		Lambda:  func(s *service.Service) any { return s.WS.Connect },
+		Actions: []string{UpdateItem}},
+	{Name: "wsDisconnect", Kind: WebSocket, RouteKey: "$disconnect",
+		Lambda:  func(s *service.Service) any { return s.WS.Disconnect },
+		Actions: []string{UpdateItem}},
+	{Name: "wsPing", Kind: WebSocket, RouteKey: "ping",
+		Lambda:  func(s *service.Service) any { return s.WS.Ping },
+		Actions: []string{UpdateItem}},
 }
 
 // ByName finds a function by its folder name.

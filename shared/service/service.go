@@ -14,16 +14,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"imusers/shared/apps"
+	"imusers/shared/connections"
 	"imusers/shared/erasure"
 	"imusers/shared/httpapi"
 	"imusers/shared/store"
 	"imusers/shared/userapi"
 	"imusers/shared/users"
+	"imusers/shared/wsapi"
 )
 
 // Config is every setting of the service, read from the environment in one place.
@@ -31,11 +34,15 @@ type Config struct {
 	Table           string        // IM_TABLE: the DynamoDB table
 	SignatureWindow time.Duration // IM_SIGNATURE_WINDOW_SECONDS: default 300, 0 turns it off
 	EraseFunction   string        // IM_ERASE_FUNCTION: name of the erasure function
+	// IM_WS_MANAGEMENT_ENDPOINT: the connection API's management endpoint, where connections are
+	// sent to and closed (https://{api}.execute-api.{region}.amazonaws.com/{stage} in AWS).
+	ManagementEndpoint string
 }
 
 // ConfigFromEnv reads Config from getenv.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{Table: getenv("IM_TABLE"), SignatureWindow: 5 * time.Minute, EraseFunction: getenv("IM_ERASE_FUNCTION")}
+	c := Config{Table: getenv("IM_TABLE"), SignatureWindow: 5 * time.Minute, EraseFunction: getenv("IM_ERASE_FUNCTION"),
+		ManagementEndpoint: getenv("IM_WS_MANAGEMENT_ENDPOINT")}
 	if c.Table == "" {
 		return c, fmt.Errorf("IM_TABLE is not set")
 	}
@@ -61,6 +68,7 @@ type Service struct {
 	HTTP    *httpapi.Server
 	UserAPI *userapi.API
 	Erasure *erasure.Worker
+	WS      *wsapi.Server
 	Log     *slog.Logger
 }
 
@@ -69,8 +77,10 @@ type Deps struct {
 	Apps   *apps.Registry
 	DB     store.DB
 	Lambda erasure.Invoker
-	Now    func() time.Time
-	Log    *slog.Logger
+	// Connections is the management API of the connection API; without it, kicks fail.
+	Connections connections.API
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 // New wires a Service.
@@ -84,6 +94,9 @@ func New(cfg Config, d Deps) *Service {
 	st := store.New(d.DB, cfg.Table)
 	starter := &erasure.Starter{Lambda: d.Lambda, Function: cfg.EraseFunction}
 	u := &users.Service{Store: st, Eraser: starter, Apps: d.Apps, Now: d.Now}
+	if d.Connections != nil {
+		u.Kicker = &connections.Manager{API: d.Connections}
+	}
 	return &Service{
 		Config:  cfg,
 		Apps:    d.Apps,
@@ -92,6 +105,7 @@ func New(cfg Config, d Deps) *Service {
 		HTTP:    &httpapi.Server{Apps: d.Apps, Window: cfg.SignatureWindow, Now: d.Now, Log: d.Log},
 		UserAPI: &userapi.API{Users: u},
 		Erasure: &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: 10 * time.Second},
+		WS:      &wsapi.Server{Users: u, Store: st, Now: d.Now, Log: d.Log},
 		Log:     d.Log,
 	}
 }
@@ -138,5 +152,17 @@ func Load(ctx context.Context) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, Deps{Apps: reg, DB: dynamodb.NewFromConfig(awsCfg), Lambda: lambda.NewFromConfig(awsCfg)}), nil
+	deps := Deps{Apps: reg, DB: dynamodb.NewFromConfig(awsCfg), Lambda: lambda.NewFromConfig(awsCfg)}
+	if cfg.ManagementEndpoint != "" {
+		deps.Connections = ManagementClient(awsCfg, cfg.ManagementEndpoint)
+	}
+	return New(cfg, deps), nil
+}
+
+// ManagementClient is the client of a connection API's management endpoint (the API's own URL
+// in AWS, the local gateway's locally).
+func ManagementClient(awsCfg aws.Config, endpoint string) *apigatewaymanagementapi.Client {
+	return apigatewaymanagementapi.NewFromConfig(awsCfg, func(o *apigatewaymanagementapi.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+	})
 }

@@ -132,22 +132,27 @@ func isConditionFailed(err error) bool {
 	return errors.As(err, &cf)
 }
 
-// batchGet reads up to 100 keys in one call, and again only for keys DynamoDB left unprocessed.
+// batchGet reads keys 100 to a call (DynamoDB's limit), and again only for keys DynamoDB left
+// unprocessed.
 func (st *Store) batchGet(ctx context.Context, keys []item) ([]item, error) {
 	var out []item
-	req := map[string]types.KeysAndAttributes{st.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-	for attempt := 0; len(req) > 0; attempt++ {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return nil, err
+	for len(keys) > 0 {
+		chunk := keys[:min(100, len(keys))]
+		keys = keys[len(chunk):]
+		req := map[string]types.KeysAndAttributes{st.table: {Keys: chunk, ConsistentRead: aws.Bool(true)}}
+		for attempt := 0; len(req) > 0; attempt++ {
+			if attempt > 0 {
+				if err := backoff(ctx, attempt); err != nil {
+					return nil, err
+				}
 			}
+			res, err := st.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("batch get: %w", err)
+			}
+			out = append(out, res.Responses[st.table]...)
+			req = res.UnprocessedKeys
 		}
-		res, err := st.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return nil, fmt.Errorf("batch get: %w", err)
-		}
-		out = append(out, res.Responses[st.table]...)
-		req = res.UnprocessedKeys
 	}
 	return out, nil
 }

@@ -21,7 +21,9 @@ type User struct {
 	NotBefore     int64 // ms; tokens issued earlier are expired
 	DeactivatedAt int64 // ms; 0 while active
 	ErasePending  string
-	BanUntil      int64 // ms; the ban holds while now < BanUntil
+	// BanUntil (ms) comes from the user's ban item, read with the profile by GetUserState only;
+	// the ban holds while now < BanUntil.
+	BanUntil int64
 }
 
 // Deactivated reports whether the user is deactivated.
@@ -35,7 +37,6 @@ const (
 	attrNotBefore   = "notBefore"
 	attrDeactivated = "deactivatedAt"
 	attrErase       = "erasePending"
-	attrBanUntil    = "banUntil"
 	attrIDs         = "ids"
 )
 
@@ -51,7 +52,6 @@ func userFrom(it item) *User {
 		NotBefore:     num(it, attrNotBefore),
 		DeactivatedAt: num(it, attrDeactivated),
 		ErasePending:  str(it, attrErase),
-		BanUntil:      num(it, attrBanUntil),
 	}
 }
 
@@ -352,11 +352,12 @@ func (st *Store) ListDevUsers(ctx context.Context, app string) ([]*User, error) 
 	}
 }
 
-// DeleteUsers removes users' profile items (their related items go through erasure).
+// DeleteUsers removes users' profile and ban items (their related items go through erasure):
+// a userId registered again starts without the old ban.
 func (st *Store) DeleteUsers(ctx context.Context, app string, users []string) error {
-	reqs := make([]types.WriteRequest, len(users))
-	for i, u := range users {
-		reqs[i] = deleteRequest(userKey(app, u))
+	reqs := make([]types.WriteRequest, 0, 2*len(users))
+	for _, u := range users {
+		reqs = append(reqs, deleteRequest(userKey(app, u)), deleteRequest(banKey(app, u)))
 	}
 	return st.batchWrite(ctx, reqs)
 }

@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -82,6 +81,8 @@ type Options struct {
 	Configure func(*service.Config)
 	// Log receives the service's JSON log lines (discarded when nil).
 	Log io.Writer
+	// ConfigureGateway changes the local gateway before it serves (shorter connection limits).
+	ConfigureGateway func(*gateway.Gateway)
 }
 
 // StartStackWith is StartStack with Options.
@@ -116,22 +117,31 @@ func StartStackWith(t testing.TB, o Options) *Stack {
 	})
 	calls := &store.Counter{DB: db}
 	clock := &Clock{}
-	cfg := service.Config{Table: table, SignatureWindow: 5 * time.Minute, EraseFunction: "eraseUsers"}
+	cfg := service.Config{Table: table, SignatureWindow: 5 * time.Minute, EraseFunction: "eraseUsers", ManagementEndpoint: base}
 	if o.Configure != nil {
 		o.Configure(&cfg)
 	}
-	svc := service.New(cfg, service.Deps{Apps: reg, DB: calls, Lambda: lam, Now: clock.Now, Log: slog.New(slog.NewJSONHandler(logTo, nil))})
+	// The service reaches client connections through the stack's own @connections endpoint,
+	// with the same Management API client it uses in AWS.
+	mgmt := service.ManagementClient(aws.Config{
+		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}, cfg.ManagementEndpoint)
+	svc := service.New(cfg, service.Deps{Apps: reg, DB: calls, Lambda: lam, Connections: mgmt, Now: clock.Now, Log: slog.New(slog.NewJSONHandler(logTo, nil))})
 	gw, err := gateway.New(svc)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if o.ConfigureGateway != nil {
+		o.ConfigureGateway(gw)
+	}
 	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(l)
 	t.Cleanup(func() {
+		gw.CloseConnections()
 		gw.Wait()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
+		// Nothing is in flight any more; Shutdown would wait five seconds for any connection a
+		// client's pool opened and never used.
+		srv.Close()
 	})
 	return &Stack{URL: base, Apps: list, Service: svc, Gateway: gw, Calls: calls, Clock: clock, Table: table}
 }
@@ -150,9 +160,10 @@ type APIClient struct {
 	HTTP *http.Client
 }
 
-// Client returns a signing client for the stack's i-th app.
+// Client returns a signing client for the stack's i-th app. It signs with the stack's clock, so
+// requests stay inside the signature window when a test moves the clock.
 func (s *Stack) Client(i int) *APIClient {
-	return &APIClient{BaseURL: s.URL, App: s.Apps[i], HTTP: &http.Client{Timeout: 30 * time.Second}}
+	return &APIClient{BaseURL: s.URL, App: s.Apps[i], Now: s.Clock.Now, HTTP: &http.Client{Timeout: 30 * time.Second}}
 }
 
 // Response is a decoded answer.

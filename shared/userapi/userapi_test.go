@@ -133,10 +133,10 @@ func TestTokensAreBoundToTheirApp(t *testing.T) {
 	if !errors.Is(verify(s, "garbage"), users.ErrBadToken) {
 		t.Fatal("garbage accepted")
 	}
-	// Token verification costs one read.
+	// Token verification costs one read (profile and ban together).
 	s.Calls.Reset()
 	_ = verify(s, tok)
-	if c := s.Calls.Calls(); c.Total() != 1 || c.GetItem != 1 {
+	if c := s.Calls.Calls(); c.Total() != 1 || c.BatchGetItem != 1 {
 		t.Fatalf("verification made %+v", c)
 	}
 }

@@ -47,6 +47,8 @@ type Erasure struct {
 type Service struct {
 	Store  *store.Store
 	Eraser Eraser
+	// Kicker closes the open connections of blocked and deactivated users.
+	Kicker Kicker
 	Apps   *apps.Registry
 	Now    func() time.Time
 }
@@ -132,17 +134,22 @@ func newOperateID() string {
 }
 
 // Deactivate disables the users at once (no token, no info, listed as deactivated, profile
-// gone) and starts the asynchronous erasure of the rest of their data. Deactivating a
-// deactivated user starts its erasure again, which is harmless.
+// gone), closes their open connections, and starts the asynchronous erasure of the rest of their
+// data. Deactivating a deactivated user starts its erasure again, which is harmless.
 func (s *Service) Deactivate(ctx context.Context, app apps.App, ids []string) (string, error) {
-	if _, err := s.existing(ctx, app.Key, ids); err != nil {
+	conns, err := s.existingWithConnections(ctx, app.Key, ids)
+	if err != nil {
 		return "", err
 	}
 	op, now := newOperateID(), s.nowMS()
-	err := forEach(ctx, ids, func(ctx context.Context, id string) error {
+	err = forEach(ctx, ids, func(ctx context.Context, id string) error {
 		return mapStore(s.Store.Deactivate(ctx, app.Key, id, now, op), id)
 	})
 	if err != nil {
+		return "", err
+	}
+	// After the state write, so that a kicked client's reconnect is already refused.
+	if err := s.kick(ctx, conns, ReasonDeactivated); err != nil {
 		return "", err
 	}
 	if err := s.Eraser.Start(ctx, Erasure{App: app.Key, Users: ids, OperateID: op}); err != nil {
@@ -214,8 +221,8 @@ func (s *Service) DeleteDev(ctx context.Context, app apps.App, ids []string) err
 }
 
 // VerifyToken checks a token: well-signed by a configured app, its user exists, is not
-// deactivated, and the token was issued neither before the user's expiry time nor before the
-// user's current registration. One read. The user's ban is for the caller to judge.
+// deactivated, not banned now, and the token was issued neither before the user's expiry time
+// nor before the user's current registration. One read (profile and ban together).
 func (s *Service) VerifyToken(ctx context.Context, tok string) (apps.App, *store.User, error) {
 	c, err := token.Parse(tok, func(key string) ([]byte, bool) {
 		a, ok := s.Apps.Lookup(key)
@@ -225,7 +232,7 @@ func (s *Service) VerifyToken(ctx context.Context, tok string) (apps.App, *store
 		return apps.App{}, nil, ErrBadToken
 	}
 	app, _ := s.Apps.Lookup(c.AppKey)
-	u, err := s.Store.GetUser(ctx, app.Key, c.UserID)
+	u, err := s.Store.GetUserState(ctx, app.Key, c.UserID)
 	if errors.Is(err, store.ErrNotFound) {
 		return apps.App{}, nil, ErrBadToken
 	}
@@ -238,6 +245,9 @@ func (s *Service) VerifyToken(ctx context.Context, tok string) (apps.App, *store
 	issued := c.IssuedAt.UnixMilli()
 	if issued < u.NotBefore || issued < u.CreatedAt {
 		return apps.App{}, nil, ErrBadToken
+	}
+	if s.nowMS() < u.BanUntil {
+		return apps.App{}, nil, ErrBlocked
 	}
 	return app, u, nil
 }

@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// A ban is its own item beside the profile, so that blocking is a blind batch put (blocking
+// again simply replaces the end time) and the sparse index of banned users holds nothing else.
+// Its SK sorts before the profile's, so erasure (which clears what sorts after the profile)
+// keeps it: a ban is the App Server's decision about the user, not the user's data, and it
+// outlives a deactivation until its own end.
+const (
+	skBan        = "#BAN"
+	attrBanUntil = "banUntil"
+)
+
+func banKey(app, user string) item { return key(userPK(app, user), skBan) }
+
+func banIndexPK(app string, shard int) string { return fmt.Sprintf("A#%s#BAN#%d", app, shard) }
+
+// Ban is one user's ban.
+type Ban struct {
+	User  string
+	Until int64 // ms; the ban holds while now < Until
+}
+
+// PutBans bans users until until (ms), replacing any earlier end, in one BatchWriteItem per 25
+// users. DynamoDB's TTL removes the items after the end; reads never rely on that.
+func (st *Store) PutBans(ctx context.Context, app string, users []string, until int64) error {
+	reqs := make([]types.WriteRequest, len(users))
+	for i, u := range users {
+		it := banKey(app, u)
+		it[attrBanUntil] = n(until)
+		it[AttrTTL] = n(until/1000 + 1)
+		it["GSI3PK"] = s(banIndexPK(app, shardOf(u)))
+		it["GSI3SK"] = s(timeKey(until, u))
+		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
+	}
+	return st.batchWrite(ctx, reqs)
+}
+
+// DeleteBans lifts users' bans, in one BatchWriteItem per 25 users.
+func (st *Store) DeleteBans(ctx context.Context, app string, users []string) error {
+	reqs := make([]types.WriteRequest, len(users))
+	for i, u := range users {
+		reqs[i] = deleteRequest(banKey(app, u))
+	}
+	return st.batchWrite(ctx, reqs)
+}
+
+// GetUserState reads a user's profile and ban together in one BatchGetItem: everything a token
+// check asks (exists, deactivated, tokens expired, banned). User.BanUntil is 0 without a ban.
+func (st *Store) GetUserState(ctx context.Context, app, user string) (*User, error) {
+	items, err := st.batchGet(ctx, []item{userKey(app, user), banKey(app, user)})
+	if err != nil {
+		return nil, err
+	}
+	var u *User
+	var until int64
+	for _, it := range items {
+		switch str(it, AttrSK) {
+		case skProfile:
+			u = userFrom(it)
+		case skBan:
+			until = num(it, attrBanUntil)
+		}
+	}
+	if u == nil {
+		return nil, ErrNotFound
+	}
+	u.BanUntil = until
+	return u, nil
+}
+
+// ListBanned returns page pageNo (from 1) of the bans still in force at now (ms), soonest end
+// first. Lapsed bans are outside every index range read, whether DynamoDB has deleted them yet
+// or not. It reads each shard as far as the page reaches and merges them.
+func (st *Store) ListBanned(ctx context.Context, app string, now int64, pageNo, pageSize int) ([]Ban, error) {
+	reach := pageNo * pageSize
+	// Index keys are zero-padded end times, so every key after this one ends after now.
+	after := fmt.Sprintf("%013d#~", now)
+	var keys []string
+	for shard := range shards {
+		var start item
+		for got := 0; got < reach; {
+			res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+				TableName:                 aws.String(st.table),
+				IndexName:                 aws.String(IndexBanned),
+				KeyConditionExpression:    aws.String("GSI3PK = :pk AND GSI3SK > :after"),
+				ExpressionAttributeValues: item{":pk": s(banIndexPK(app, shard)), ":after": s(after)},
+				ProjectionExpression:      aws.String("GSI3SK"),
+				Limit:                     aws.Int32(int32(min(reach-got, 1000))),
+				ExclusiveStartKey:         start,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("list banned: %w", err)
+			}
+			for _, it := range res.Items {
+				keys = append(keys, str(it, "GSI3SK"))
+			}
+			got += len(res.Items)
+			if start = res.LastEvaluatedKey; start == nil {
+				break
+			}
+		}
+	}
+	slices.Sort(keys)
+	from := min((pageNo-1)*pageSize, len(keys))
+	page := keys[from:min(from+pageSize, len(keys))]
+	out := make([]Ban, len(page))
+	for i, k := range page {
+		ms, user, _ := strings.Cut(k, "#")
+		until, _ := strconv.ParseInt(ms, 10, 64)
+		out[i] = Ban{User: user, Until: until}
+	}
+	return out, nil
+}

@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// API Gateway closes a WebSocket connection after this long in total, or after this long
+// without a message from the client. A recorded connection past either limit is gone, whether
+// or not its $disconnect ever arrived.
+const (
+	ConnectionMaxAge = 2 * time.Hour
+	ConnectionIdle   = 10 * time.Minute
+)
+
+// MaxConnectionID bounds the connection ids the store accepts (API Gateway's are 16 characters).
+const MaxConnectionID = 128
+
+// Conn is one recorded connection of a user.
+type Conn struct {
+	ID          string
+	ConnectedAt int64 // ms
+	LastSeen    int64 // ms; the connect or the latest ping
+}
+
+// Live reports whether the connection can still be open at now (ms).
+func (c Conn) Live(now int64) bool {
+	return now < c.ConnectedAt+ConnectionMaxAge.Milliseconds() && now < c.LastSeen+ConnectionIdle.Milliseconds()
+}
+
+// Live returns the connections of conns that can still be open at now (ms).
+func Live(conns []Conn, now int64) []Conn {
+	var out []Conn
+	for _, c := range conns {
+		if c.Live(now) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// The presence item holds all of a user's connections, one attribute each, so that one GetItem
+// answers whether a user is online and one BatchGetItem answers it for 100 users. Its TTL is the
+// latest connect plus the maximum connection time: by then every connection in it has lapsed.
+const (
+	skPresence      = "PRESENCE"
+	connAttrPrefix  = "c:"
+	connConnectedAt = "at"
+	connLastSeen    = "seen"
+)
+
+func presenceKey(app, user string) item { return key(userPK(app, user), skPresence) }
+
+func connAttr(id string) string { return connAttrPrefix + id }
+
+func checkConnID(id string) error {
+	if id == "" || len(id) > MaxConnectionID {
+		return fmt.Errorf("connection id must be 1..%d bytes", MaxConnectionID)
+	}
+	return nil
+}
+
+func connsFrom(it item) []Conn {
+	var out []Conn
+	for name, v := range it {
+		id, ok := strings.CutPrefix(name, connAttrPrefix)
+		m, isMap := v.(*types.AttributeValueMemberM)
+		if !ok || !isMap {
+			continue
+		}
+		out = append(out, Conn{ID: id, ConnectedAt: num(m.Value, connConnectedAt), LastSeen: num(m.Value, connLastSeen)})
+	}
+	return out
+}
+
+// Connect records an open connection of user at now (ms), in one write. Connections of the user
+// that have lapsed without a $disconnect are cleared by a second write, only when there are any.
+func (st *Store) Connect(ctx context.Context, app, user, connID string, now int64) error {
+	if err := checkConnID(connID); err != nil {
+		return err
+	}
+	expires := (now+ConnectionMaxAge.Milliseconds())/1000 + 1
+	res, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(st.table),
+		Key:                      presenceKey(app, user),
+		UpdateExpression:         aws.String("SET #c = :conn, #ttl = :exp"),
+		ExpressionAttributeNames: map[string]string{"#c": connAttr(connID), "#ttl": AttrTTL},
+		ExpressionAttributeValues: item{
+			":conn": &types.AttributeValueMemberM{Value: item{connConnectedAt: n(now), connLastSeen: n(now)}},
+			":exp":  n(expires),
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if err != nil {
+		return fmt.Errorf("record connection: %w", err)
+	}
+	var stale []string
+	for _, c := range connsFrom(res.Attributes) {
+		if !c.Live(now) {
+			stale = append(stale, c.ID)
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	names := map[string]string{}
+	var removes []string
+	for i, id := range stale {
+		ref := fmt.Sprintf("#s%d", i)
+		names[ref] = connAttr(id)
+		removes = append(removes, ref)
+	}
+	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(st.table),
+		Key:                      presenceKey(app, user),
+		UpdateExpression:         aws.String("REMOVE " + strings.Join(removes, ", ")),
+		ConditionExpression:      aws.String("attribute_exists(PK)"),
+		ExpressionAttributeNames: names,
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("clear lapsed connections: %w", err)
+	}
+	return nil
+}
+
+// Disconnect forgets a connection, in one write. A connection already gone (or a presence item
+// already erased) is left as it is, never recreated.
+func (st *Store) Disconnect(ctx context.Context, app, user, connID string) error {
+	if err := checkConnID(connID); err != nil {
+		return err
+	}
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(st.table),
+		Key:                      presenceKey(app, user),
+		UpdateExpression:         aws.String("REMOVE #c"),
+		ConditionExpression:      aws.String("attribute_exists(#c)"),
+		ExpressionAttributeNames: map[string]string{"#c": connAttr(connID)},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("forget connection: %w", err)
+	}
+	return nil
+}
+
+// Touch records that a connection was heard from at now (ms), in one write; ErrNotFound when the
+// connection is not recorded (kicked, or its user erased).
+func (st *Store) Touch(ctx context.Context, app, user, connID string, now int64) error {
+	if err := checkConnID(connID); err != nil {
+		return err
+	}
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       presenceKey(app, user),
+		UpdateExpression:          aws.String("SET #c.#seen = :now"),
+		ConditionExpression:       aws.String("attribute_exists(#c)"),
+		ExpressionAttributeNames:  map[string]string{"#c": connAttr(connID), "#seen": connLastSeen},
+		ExpressionAttributeValues: item{":now": n(now)},
+	})
+	if isConditionFailed(err) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("touch connection: %w", err)
+	}
+	return nil
+}
+
+// Connections returns every recorded connection of a user, lapsed or not, in one GetItem.
+func (st *Store) Connections(ctx context.Context, app, user string) ([]Conn, error) {
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(st.table), Key: presenceKey(app, user), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get presence: %w", err)
+	}
+	return connsFrom(res.Item), nil
+}
+
+// ConnectionsOf returns the recorded connections of many users, lapsed or not, in one
+// BatchGetItem per 100 users; users without any are absent from the map.
+func (st *Store) ConnectionsOf(ctx context.Context, app string, users []string) (map[string][]Conn, error) {
+	keys := make([]item, len(users))
+	for i, u := range users {
+		keys[i] = presenceKey(app, u)
+	}
+	items, err := st.batchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]Conn, len(items))
+	for _, it := range items {
+		if conns := connsFrom(it); len(conns) > 0 {
+			out[userOf(it)] = conns
+		}
+	}
+	return out, nil
+}
+
+// UsersAndConnections reads users' profiles and their recorded connections together, in one
+// BatchGetItem for up to 50 users: what block and deactivate need to check the users and then
+// close their connections.
+func (st *Store) UsersAndConnections(ctx context.Context, app string, users []string) (map[string]*User, map[string][]Conn, error) {
+	keys := make([]item, 0, 2*len(users))
+	for _, u := range users {
+		keys = append(keys, userKey(app, u), presenceKey(app, u))
+	}
+	items, err := st.batchGet(ctx, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	found, conns := map[string]*User{}, map[string][]Conn{}
+	for _, it := range items {
+		switch str(it, AttrSK) {
+		case skProfile:
+			u := userFrom(it)
+			found[u.ID] = u
+		case skPresence:
+			if c := connsFrom(it); len(c) > 0 {
+				conns[userOf(it)] = c
+			}
+		}
+	}
+	return found, conns, nil
+}
+
+// userOf is the user whose partition an item is in.
+func userOf(it item) string {
+	pk := str(it, AttrPK)
+	return pk[strings.LastIndex(pk, "#U#")+3:]
+}
