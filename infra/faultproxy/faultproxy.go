@@ -9,6 +9,7 @@ package faultproxy
 import (
 	"bytes"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -266,10 +267,13 @@ func (p *Proxy) inject(w http.ResponseWriter, k Kind) {
 		drop(w)
 		return
 	}
+	body := fmt.Sprintf(`{"__type":%q,"message":%q}`, typ, msg)
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("X-Amzn-Requestid", "FAULTPROXY")
+	// DynamoDB signs every answer with a CRC32 that the SDK checks.
+	w.Header().Set("X-Amz-Crc32", fmt.Sprint(crc32.ChecksumIEEE([]byte(body))))
 	w.WriteHeader(status)
-	fmt.Fprintf(w, `{"__type":%q,"message":%q}`, typ, msg)
+	_, _ = io.WriteString(w, body)
 }
 
 // drop closes the connection with nothing written, as a lost network path or a reset does.
