@@ -31,9 +31,15 @@ const (
 	handler      = "bootstrap"
 	// gatewayLimit is API Gateway's integration timeout: an HTTP function must answer before it.
 	gatewayLimit = 30
+	// wsGatewayLimit is the WebSocket API's integration timeout.
+	wsGatewayLimit = 29
 
 	tableID = "Table"
 	apiID   = "ServerApi"
+	// wsAPIID is the connection API (WebSocket) and wsStage the stage name that the management
+	// endpoint and the kick permissions spell out.
+	wsAPIID = "ConnectionApi"
+	wsStage = "live"
 )
 
 // Every function reads the apps list from one SSM SecureString, so every role grants these two
@@ -387,6 +393,10 @@ func TestFunctionsRuntimeAndBuild(t *testing.T) {
 				httpTimeout = max(httpTimeout, timeout)
 			case routes.Worker:
 				workerTimeout = max(workerTimeout, timeout)
+			case routes.WebSocket, routes.Authorizer:
+				if timeout >= wsGatewayLimit {
+					t.Errorf("Timeout = %v s; a connection API function must answer within API Gateway's %d s", timeout, wsGatewayLimit)
+				}
 			}
 		})
 	}
@@ -418,6 +428,7 @@ func TestEnvironment(t *testing.T) {
 		"IM_APPS_PARAMETER":           ref("AppsParameterName"),
 		"IM_SIGNATURE_WINDOW_SECONDS": ref("SignatureWindowSeconds"),
 		"IM_ERASE_FUNCTION":           functionName(erase.Name),
+		"IM_WS_MANAGEMENT_ENDPOINT":   sub("https://${" + wsAPIID + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/" + wsStage),
 	}
 	got, _ := at(tmpl(t), "Globals", "Function", "Environment", "Variables").(map[string]any)
 	diff(t, "Globals environment variables", setOf(slices.Collect(maps.Keys(got))...), setOf(slices.Collect(maps.Keys(want))...))
@@ -576,8 +587,13 @@ func TestPoliciesGrantExactlyTheRouteActions(t *testing.T) {
 		routes.BatchWriteItem: {tableArn},
 		routes.Query:          {tableArn, indexArns},
 		routes.InvokeErasure:  {functionArn(erase.Name)},
-		getParameter:          {appsParamArn},
-		kmsDecrypt:            {sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*")},
+		// Kicks only: send the last frame and close, on this API's stage.
+		routes.ManageConnections: {
+			sub("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${" + wsAPIID + "}/" + wsStage + "/POST/@connections/*"),
+			sub("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${" + wsAPIID + "}/" + wsStage + "/DELETE/@connections/*"),
+		},
+		getParameter: {appsParamArn},
+		kmsDecrypt:   {sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*")},
 	}
 	for _, r := range routes.All {
 		t.Run(r.Name, func(t *testing.T) {
