@@ -1,0 +1,372 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"imusers/infra/gateway"
+	"imusers/shared/apps"
+	"imusers/shared/routes"
+	"imusers/shared/service"
+	"imusers/shared/signature"
+	"imusers/shared/store"
+	"imusers/shared/users"
+)
+
+// env is the whole service on loopback, built the way the local twin builds it, with the
+// measuring wrappers between the service and DynamoDB:
+// service → store.Counter (round trips) → meter (capacity, time) → DynamoDB client → dynalite.
+type env struct {
+	root     string
+	dynamo   string // dynalite URL
+	raw      *dynamodb.Client
+	table    string
+	meter    *meter
+	calls    *store.Counter
+	fixtures *store.Store // the raw client, for setting up state without counting it
+	svc      *service.Service
+	url      string     // the local gateway
+	base     apps.App   // production app of the baseline and the cold-start events
+	apps     []apps.App // one per request of newEnv, each measurement's own
+	erasures *erasureQueue
+	queueURL string // where the service's asynchronous Lambda invocations go
+	http     *http.Client
+	stop     []func()
+}
+
+func (e *env) close() {
+	for i := len(e.stop) - 1; i >= 0; i-- {
+		e.stop[i]()
+	}
+}
+
+// repoRoot finds the module root from the working directory, so the program runs from
+// anywhere inside the repository.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module imusers") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the imusers module")
+		}
+		dir = parent
+	}
+}
+
+// newEnv starts the stack with one app per entry of envs (each scenario and load target gets an
+// app to itself, so the state one builds never changes what another measures).
+func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, error) {
+	e := &env{root: root}
+	ok := false
+	defer func() {
+		if !ok {
+			e.close()
+		}
+	}()
+	e.dynamo = os.Getenv("IM_TEST_DYNAMODB")
+	if e.dynamo == "" {
+		url, stop, err := startDynalite(root)
+		if err != nil {
+			return nil, err
+		}
+		e.dynamo = url
+		e.stop = append(e.stop, stop)
+	}
+	e.raw = dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(e.dynamo),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+	e.table = "bench-" + randomID()
+	if err := createTable(ctx, e.raw, e.table); err != nil {
+		return nil, err
+	}
+	newApp := func(env apps.Environment) apps.App {
+		if env == "" {
+			env = apps.Production
+		}
+		return apps.App{Key: "bench-" + randomID(), Secret: "secret-" + randomID(), Environment: env}
+	}
+	e.base = newApp(apps.Production)
+	for _, env := range envs {
+		e.apps = append(e.apps, newApp(env))
+	}
+	reg, err := apps.NewRegistry(append([]apps.App{e.base}, e.apps...))
+	if err != nil {
+		return nil, err
+	}
+	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	cfg := service.Config{Table: e.table, SignatureWindow: 5 * time.Minute, EraseFunction: "eraseUsers"}
+
+	// Asynchronous erasure goes to a queue of its own and runs between measurements: run at
+	// once, its DynamoDB traffic would land inside the timing of whatever is measured next.
+	worker := service.New(cfg, service.Deps{Apps: reg, DB: e.raw, Log: quiet})
+	e.erasures = &erasureQueue{worker: worker}
+	qURL, stop, err := serve(e.erasures)
+	if err != nil {
+		return nil, err
+	}
+	e.queueURL = qURL
+	e.stop = append(e.stop, stop)
+
+	e.meter = &meter{DB: e.raw}
+	e.calls = &store.Counter{DB: e.meter}
+	e.fixtures = store.New(e.raw, e.table)
+	lam := lambda.New(lambda.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(qURL),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+	e.svc = service.New(cfg, service.Deps{Apps: reg, DB: e.calls, Lambda: lam, Log: quiet})
+	gw, err := gateway.New(e.svc)
+	if err != nil {
+		return nil, err
+	}
+	if e.url, stop, err = serve(gw); err != nil {
+		return nil, err
+	}
+	e.stop = append(e.stop, func() { gw.Wait() }, stop)
+	e.http = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	ok = true
+	return e, nil
+}
+
+// startDynalite runs the repository's pinned dynalite on a free port; it dies with this
+// process (Pdeathsig) even if the benchmark is killed.
+func startDynalite(root string) (string, func(), error) {
+	bin := filepath.Join(root, "infra", "node_modules", ".bin", "dynalite")
+	if _, err := os.Stat(bin); err != nil {
+		return "", nil, fmt.Errorf("%s not found: run `npm ci` in infra/ (make does) or set IM_TEST_DYNAMODB", bin)
+	}
+	port, err := freePort()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.Command(bin, "--host", "127.0.0.1", "--port", fmt.Sprint(port),
+		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	if err := waitTCP(url, 15*time.Second); err != nil {
+		stop()
+		return "", nil, fmt.Errorf("dynalite: %w", err)
+	}
+	return url, stop, nil
+}
+
+func createTable(ctx context.Context, db *dynamodb.Client, name string) error {
+	if _, err := db.CreateTable(ctx, store.CreateTableInput(name)); err != nil {
+		return fmt.Errorf("create table: %w", err)
+	}
+	for {
+		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			return fmt.Errorf("describe table: %w", err)
+		}
+		if out.Table.TableStatus == types.TableStatusActive {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// serve runs h on a free loopback port.
+func serve(h http.Handler) (string, func(), error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(l)
+	return "http://" + l.Addr().String(), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitTCP waits until something accepts connections at the URL's host:port.
+func waitTCP(rawURL string, limit time.Duration) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(limit)
+	for {
+		c, err := net.DialTimeout("tcp", u.Host, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not accept connections within %s: %w", u.Host, limit, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func randomID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// erasureQueue stands in for Lambda's asynchronous invocation of the erasure function: it
+// accepts the Invoke call as Lambda does (202) and holds the job until drain runs it.
+type erasureQueue struct {
+	worker *service.Service
+	mu     sync.Mutex
+	jobs   []users.Erasure
+}
+
+func (q *erasureQueue) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var job users.Erasure
+	if err := json.NewDecoder(r.Body).Decode(&job); err != nil || r.Header.Get("X-Amz-Invocation-Type") != "Event" {
+		http.Error(w, `{"message":"only asynchronous erasure jobs are queued here"}`, http.StatusBadRequest)
+		return
+	}
+	q.mu.Lock()
+	q.jobs = append(q.jobs, job)
+	q.mu.Unlock()
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// drain runs every queued job to the end, so the table is in the state the product would
+// leave it in before the next measurement starts.
+func (q *erasureQueue) drain(ctx context.Context) error {
+	for {
+		q.mu.Lock()
+		jobs := q.jobs
+		q.jobs = nil
+		q.mu.Unlock()
+		if len(jobs) == 0 {
+			return nil
+		}
+		for _, j := range jobs {
+			jctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+			err := q.worker.Erasure.Handle(jctx, j)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("erasure job %s: %w", j.OperateID, err)
+			}
+		}
+	}
+}
+
+// apiError is an answer other than HTTP 200 with code 200.
+type apiError struct {
+	status int
+	body   string
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("HTTP %d %s", e.status, e.body) }
+
+// signedRequest builds a Server API call as the official SDKs send it: a form body and fresh
+// App-Key, Nonce, Timestamp and Signature headers.
+func signedRequest(ctx context.Context, base string, app apps.App, path string, form url.Values) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header = signedHeaders(app)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req, nil
+}
+
+func signedHeaders(app apps.App) http.Header {
+	ts := fmt.Sprint(time.Now().Unix())
+	nonce := randomID()
+	return http.Header{
+		"App-Key":   {app.Key},
+		"Nonce":     {nonce},
+		"Timestamp": {ts},
+		"Signature": {signature.Sign(app.Secret, nonce, ts)},
+	}
+}
+
+// post calls a route of the Server API and decodes a successful answer.
+func (e *env) post(ctx context.Context, app apps.App, route string, form url.Values) (map[string]any, error) {
+	r, ok := routes.ByName(route)
+	if !ok {
+		return nil, fmt.Errorf("no route %q", route)
+	}
+	req, err := signedRequest(ctx, e.url, app, r.Path, form)
+	if err != nil {
+		return nil, err
+	}
+	return e.do(req)
+}
+
+func (e *env) do(req *http.Request) (map[string]any, error) {
+	res, err := e.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(bufio.NewReader(res.Body))
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	if res.StatusCode != http.StatusOK || json.Unmarshal(raw, &out) != nil {
+		return nil, &apiError{res.StatusCode, string(raw)}
+	}
+	if code, _ := out["code"].(float64); code != 200 {
+		return nil, &apiError{res.StatusCode, string(raw)}
+	}
+	return out, nil
+}
+
+// register makes (or re-registers) a user and returns its token.
+func (e *env) register(ctx context.Context, app apps.App, user string) (string, error) {
+	out, err := e.post(ctx, app, "userGetToken", url.Values{"userId": {user}, "name": {"Bench " + user}, "portraitUri": {"https://img.example/" + user}})
+	if err != nil {
+		return "", fmt.Errorf("register %s: %w", user, err)
+	}
+	tok, _ := out["token"].(string)
+	return tok, nil
+}

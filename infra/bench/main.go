@@ -1,0 +1,130 @@
+// Command bench is `make bench`: it runs the whole service locally (local gateway, dynalite),
+// measures every operation's DynamoDB round trips and capacity, its latency through the
+// gateway, every function's cold start under aws-lambda-rie and the rate the service sustains
+// under constant load, each as a ratio to a baseline measured in the same run, and writes
+// report.md, report.json and SVG plots. The run is bounded and stops by itself.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"log"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	out := flag.String("out", "reports", "folder for report.md, report.json and the plots (relative to the repository root)")
+	samples := flag.Int("samples", 200, "measured calls per operation")
+	rounds := flag.Int("rounds", 10, "interleaved rounds the calls are spread over")
+	coldRuns := flag.Int("cold-runs", 5, "cold starts per function (the median is reported)")
+	stepFor := flag.Duration("load-step", 2*time.Second, "duration of each load step")
+	skip := flag.String("skip", "", "comma-separated phases to leave out: ops, coldstart, load")
+	limit := flag.Duration("timeout", 10*time.Minute, "the whole run stops after this")
+	flag.Parse()
+	skipped := map[string]bool{}
+	for _, s := range strings.Split(*skip, ",") {
+		skipped[strings.TrimSpace(s)] = true
+	}
+
+	log.SetFlags(log.Ltime)
+	ctx, cancel := context.WithTimeout(context.Background(), *limit)
+	defer cancel()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	root, err := repoRoot()
+	if err != nil {
+		log.Fatal(err)
+	}
+	rep := &report{
+		Started: time.Now(),
+		Machine: describeMachine(root),
+		Settings: settings{
+			Samples: *samples, Rounds: *rounds, ColdRuns: *coldRuns, LoadStepSec: stepFor.Seconds(),
+			OverheadLimit: overheadTarget, InitLimit: initTarget, P99LimitMs: p99Limit,
+		},
+	}
+	envs := appEnvs(scenarios)
+	for _, t := range loadTargets {
+		envs = append(envs, t.env)
+	}
+	e, err := newEnv(ctx, root, envs)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer e.close()
+	log.Printf("stack up: gateway %s, dynalite %s", e.url, e.dynamo)
+
+	rep.Uncovered = uncovered(scenarios)
+	if !skipped["ops"] {
+		log.Printf("round trips, capacity and latency: %d operations × %d calls", len(scenarios), *samples)
+		rep.RawGetItem, rep.Ops, err = measureOps(ctx, e, scenarios, *samples, *rounds)
+		if err != nil {
+			rep.Problems = append(rep.Problems, "operations: "+err.Error())
+			log.Print(err)
+		}
+	}
+	if !skipped["coldstart"] {
+		log.Printf("cold starts: %d functions × %d runs under aws-lambda-rie", len(scenarios), *coldRuns)
+		c, err := coldStarts(ctx, e, e.queueURL, *coldRuns)
+		if err != nil {
+			rep.Problems = append(rep.Problems, "cold start: "+err.Error())
+			log.Print(err)
+		} else {
+			rep.ColdStart = &c
+		}
+	}
+	if !skipped["load"] {
+		log.Printf("load: %d targets, %s per step", len(loadTargets), *stepFor)
+		rep.Load = runLoad(ctx, e, loadTargets, len(scenarios), *stepFor)
+	}
+	if ctx.Err() != nil {
+		rep.Problems = append(rep.Problems, "the run was cut short: "+context.Cause(ctx).Error())
+	}
+	rep.DurationSec = time.Since(rep.Started).Seconds()
+	dir := *out
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(root, dir)
+	}
+	if err := rep.write(dir); err != nil {
+		log.Fatal(err)
+	}
+	v := rep.Verdicts
+	log.Printf("report: %s (budgets %d pass / %d fail, overhead %d pass / %d fail, cold start %d pass / %d fail) in %.0f s",
+		filepath.Join(dir, "report.md"), v.BudgetPass, v.BudgetFail, v.OverheadPass, v.OverheadFail, v.ColdPass, v.ColdFail, rep.DurationSec)
+}
+
+func describeMachine(root string) machine {
+	m := machine{NumCPU: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, GoVersion: runtime.Version()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if out, err := exec.Command("node", "--version").Output(); err == nil {
+		m.Node = strings.TrimSpace(string(out))
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "infra", "node_modules", "dynalite", "package.json")); err == nil {
+		var pkg struct{ Version string }
+		if json.Unmarshal(b, &pkg) == nil {
+			m.Dynalite = pkg.Version
+		}
+	}
+	cmd := exec.Command("git", "describe", "--always", "--dirty")
+	cmd.Dir = root
+	if out, err := cmd.Output(); err == nil {
+		m.Commit = strings.TrimSpace(string(out))
+	}
+	return m
+}

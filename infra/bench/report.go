@@ -1,0 +1,370 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"imusers/infra/bench/chart"
+	"imusers/infra/bench/stats"
+)
+
+// machine says where the figures were measured; they mean nothing without it.
+type machine struct {
+	NumCPU    int    `json:"numCPU"`
+	GOOS      string `json:"goos"`
+	GOARCH    string `json:"goarch"`
+	GoVersion string `json:"goVersion"`
+	CPU       string `json:"cpuModel,omitempty"`
+	Node      string `json:"nodeVersion,omitempty"`
+	Dynalite  string `json:"dynaliteVersion,omitempty"`
+	Commit    string `json:"commit,omitempty"`
+}
+
+type verdicts struct {
+	BudgetPass   int `json:"budgetPass"`
+	BudgetFail   int `json:"budgetFail"`
+	BudgetNone   int `json:"budgetNotStated"`
+	OverheadPass int `json:"overheadPass"`
+	OverheadFail int `json:"overheadFail"`
+	ColdPass     int `json:"coldStartPass"`
+	ColdFail     int `json:"coldStartFail"`
+	Uncovered    int `json:"functionsNotMeasured"`
+}
+
+type report struct {
+	Started     time.Time     `json:"started"`
+	DurationSec float64       `json:"durationSeconds"`
+	Machine     machine       `json:"machine"`
+	Settings    settings      `json:"settings"`
+	RawGetItem  stats.Summary `json:"rawGetItem"`
+	Ops         []opResult    `json:"operations"`
+	Uncovered   []string      `json:"functionsNotMeasured"`
+	ColdStart   *coldReport   `json:"coldStart,omitempty"`
+	Load        []loadResult  `json:"load"`
+	Verdicts    verdicts      `json:"verdicts"`
+	Problems    []string      `json:"problems,omitempty"` // phases that could not run
+	Plots       []string      `json:"plots"`
+}
+
+type settings struct {
+	Samples       int     `json:"samplesPerOperation"`
+	Rounds        int     `json:"rounds"`
+	ColdRuns      int     `json:"coldStartRunsPerFunction"`
+	LoadStepSec   float64 `json:"loadStepSeconds"`
+	OverheadLimit float64 `json:"overheadTarget"`
+	InitLimit     float64 `json:"initRatioTarget"`
+	P99LimitMs    float64 `json:"loadP99LimitMs"`
+}
+
+func (r *report) tally() {
+	v := verdicts{Uncovered: len(r.Uncovered)}
+	for _, o := range r.Ops {
+		switch o.BudgetVerdict {
+		case "pass":
+			v.BudgetPass++
+		case "fail":
+			v.BudgetFail++
+		default:
+			v.BudgetNone++
+		}
+		switch o.OverheadVerdict {
+		case "pass":
+			v.OverheadPass++
+		case "fail":
+			v.OverheadFail++
+		}
+	}
+	if r.ColdStart != nil {
+		for _, c := range r.ColdStart.Results {
+			if c.Verdict == "pass" {
+				v.ColdPass++
+			} else {
+				v.ColdFail++
+			}
+		}
+	}
+	r.Verdicts = v
+}
+
+// write puts report.json, report.md and the plots into dir.
+func (r *report) write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	r.tally()
+	plots := r.plots()
+	r.Plots = nil
+	for _, p := range plots {
+		if err := os.WriteFile(filepath.Join(dir, p.file), p.svg, 0o644); err != nil {
+			return err
+		}
+		r.Plots = append(r.Plots, p.file)
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.json"), append(js, '\n'), 0o644); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(dir, "report.md"))
+	if err != nil {
+		return err
+	}
+	r.markdown(f)
+	return f.Close()
+}
+
+type plot struct {
+	file string
+	svg  []byte
+}
+
+func (r *report) plots() []plot {
+	var out []plot
+	if len(r.Ops) > 0 {
+		var names []string
+		var p50, p99, over, own []float64
+		for _, o := range r.Ops {
+			if o.Samples == 0 {
+				continue
+			}
+			names = append(names, o.name())
+			p50, p99 = append(p50, o.P50Ratio), append(p99, o.P99Ratio)
+			over, own = append(over, o.Overhead), append(own, o.OwnPerCall)
+		}
+		out = append(out, plot{"latency.svg", chart.Bars{
+			Title:      "Latency through the local gateway, as a multiple of one raw DynamoDB GetItem (same run)",
+			Unit:       "× raw GetItem round trip (p50 to p50, p99 to p99)",
+			Categories: names,
+			Series:     []chart.Series{{Name: "p50", Values: p50}, {Name: "p99", Values: p99}},
+			Refs:       []chart.Ref{{Value: 1, Label: "1 round trip"}},
+		}.SVG()})
+		out = append(out, plot{"overhead.svg", chart.Bars{
+			Title:      "Time beyond DynamoDB per DynamoDB call, as a fraction of one raw GetItem",
+			Unit:       "fraction of a raw GetItem round trip (p50)",
+			Categories: names,
+			Series: []chart.Series{
+				{Name: "(op − calls×raw) / calls", Values: over},
+				{Name: "measured non-DynamoDB time / calls", Values: own},
+			},
+			Refs: []chart.Ref{{Value: overheadTarget, Label: "target 0.30"}},
+		}.SVG()})
+	}
+	if c := r.ColdStart; c != nil && len(c.Results) > 0 {
+		var names []string
+		var initR, sizeR []float64
+		for _, f := range c.Results {
+			names = append(names, f.Function)
+			initR, sizeR = append(initR, f.InitRatio), append(sizeR, f.SizeRatio)
+		}
+		out = append(out, plot{"coldstart.svg", chart.Bars{
+			Title:      "Cold start under aws-lambda-rie, as a multiple of a minimal aws-lambda-go handler (same flags, same run)",
+			Unit:       "× minimal handler",
+			Categories: names,
+			Series:     []chart.Series{{Name: "init duration", Values: initR}, {Name: "binary size", Values: sizeR}},
+			Refs:       []chart.Ref{{Value: initTarget, Label: "init target 1.5×"}},
+		}.SVG()})
+	}
+	if len(r.Load) > 0 {
+		l := chart.Lines{
+			Title:  "p99 latency under constant offered load (vegeta), local gateway on dynalite",
+			XLabel: "offered requests per second", YLabel: "p99 latency (ms)",
+			YRefs: []chart.Ref{{Value: p99Limit, Label: "50 ms"}},
+		}
+		limits := map[int]bool{}
+		for _, t := range r.Load {
+			var pts []chart.Point
+			for _, s := range t.Steps {
+				pts = append(pts, chart.Point{X: float64(s.Rate), Y: s.P99})
+			}
+			l.Lines = append(l.Lines, chart.Line{Name: t.Route, Points: pts})
+			if t.Limit > 0 && !limits[t.Limit] {
+				limits[t.Limit] = true
+				l.XRefs = append(l.XRefs, chart.Ref{Value: float64(t.Limit), Label: fmt.Sprintf("limit %d/s", t.Limit)})
+			}
+		}
+		out = append(out, plot{"load.svg", l.SVG()})
+	}
+	return out
+}
+
+func f2(v float64) string { return fmt.Sprintf("%.2f", v) }
+
+func mark(v string) string {
+	switch v {
+	case "pass":
+		return "✅ pass"
+	case "fail":
+		return "❌ fail"
+	}
+	return "—"
+}
+
+func (r *report) markdown(w io.Writer) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	m := r.Machine
+	p("# imusers benchmark report\n\n")
+	p("Run %s, took %.0f s. Machine: %d CPUs (%s), %s/%s, %s", r.Started.UTC().Format(time.RFC3339), r.DurationSec, m.NumCPU, m.CPU, m.GOOS, m.GOARCH, m.GoVersion)
+	if m.Node != "" {
+		p(", node %s, dynalite %s", m.Node, m.Dynalite)
+	}
+	if m.Commit != "" {
+		p(", commit %s", m.Commit)
+	}
+	p(".\n\nEvery figure below was measured in this one run, and is judged only as a ratio to a baseline measured in the same run on the same machine; absolute milliseconds are shown for orientation and differ from machine to machine.\n\n")
+
+	v := r.Verdicts
+	p("## Verdict\n\n| check | target | result |\n|---|---|---|\n")
+	p("| DynamoDB round trips | every operation within its budget | %d pass, %d fail, %d without a stated budget |\n", v.BudgetPass, v.BudgetFail, v.BudgetNone)
+	p("| overhead per DynamoDB call | under %.0f%% of a raw GetItem | %d pass, %d fail |\n", overheadTarget*100, v.OverheadPass, v.OverheadFail)
+	if r.ColdStart != nil {
+		p("| cold start (init) | under %.1f× the minimal handler | %d pass, %d fail |\n", initTarget, v.ColdPass, v.ColdFail)
+	}
+	for _, l := range r.Load {
+		p("| load: %s | p99 under %.0f ms at the platform limit (%d/s) | highest passing rate %d/s = %s× the limit |\n", l.Route, p99Limit, l.Limit, l.MaxRate, f2(l.Ratio))
+	}
+	if len(r.Uncovered) > 0 {
+		p("| coverage | every function of the route table measured | not measured: %s |\n", strings.Join(r.Uncovered, ", "))
+	}
+	for _, pr := range r.Problems {
+		p("\n**Not measured:** %s\n", pr)
+	}
+
+	p("\n## Method\n\n")
+	p("- **Stack.** The service as the local twin runs it: the local gateway (`infra/gateway`, payload-2.0 events through aws-lambda-go's JSON boundary, handlers in-process) on a loopback port, in front of dynalite. A real HTTP client signs every request as the official SDKs do (fresh Nonce, Timestamp, SHA1 Signature). The service's DynamoDB client is wrapped twice: `store.Counter` counts round trips, and a meter sets `ReturnConsumedCapacity: TOTAL` on every request, adds up the capacity DynamoDB reports, and the time spent waiting on it. Each operation gets an app of its own, so state built for one never changes another's figures. Asynchronous erasure jobs are queued and run between measurements, not inside them.\n")
+	p("- **Round trips and capacity.** Every measured call is counted on its own (counter reset before it); the table shows the fewest and most round trips any call made, and the mean capacity per call. Budgets come from design.md and the issues; an operation without a stated budget shows its figures without a verdict.\n")
+	p("- **Latency.** %d calls per operation (fewer where marked), one at a time after a warm-up, in %d interleaved rounds with the baseline — a raw strongly consistent GetItem of a user item through the same SDK client — so that noise on the shared machine falls on all of them alike. p50 and p99 interpolate between the nearest ranks. *Overhead per DynamoDB call* is (p50 − calls × raw p50) / calls / raw p50, the design's measure (target under %.0f%%). Because dynalite's writes and queries are slower than its GetItem, that figure also charges an operation for its writes being slower than a read; the second figure, *measured non-DynamoDB time per call*, takes the time spent waiting on DynamoDB as measured inside the request instead, and is what the service itself adds.\n", r.Settings.Samples, r.Settings.Rounds, overheadTarget*100)
+	if c := r.ColdStart; c != nil {
+		p("- **Cold start.** Every function's real `bootstrap` and a minimal aws-lambda-go handler (`infra/bench/minimal`) are built in this run for %s/%s with `CGO_ENABLED=0 -tags lambda.norpc -trimpath -ldflags \"-s -w\"`, each started %d times under its own aws-lambda-rie (own runtime API and emulator ports) and invoked once per start, in rotating order; the figure is the median. Init is read from: %s. The first event is a signed HTTP API request without parameters (the worker gets an empty job), so the first invocation does little DynamoDB work; its duration is shown without the init it waited for.\n", m.GOOS, m.GOARCH, c.Runs, c.Method)
+	}
+	if len(r.Load) > 0 {
+		p("- **Load.** vegeta (as a library) offers a constant rate to 127.0.0.1 for %.0f s per step, doubling from %d/s until a step fails, then bisecting twice between the last passing and the first failing rate. A step passes when p99 is under %.0f ms, at least %.0f%% of calls succeed, and the generator really offered %.0f%% of the rate. Generator, gateway and dynalite share this machine's CPUs, so the figure is a floor for the service, not a ceiling. The platform's published per-app limits (API Gateway throttling in template.yaml) are shown for comparison.\n", r.Settings.LoadStepSec, ladder[0], p99Limit, minSuccess*100, minAchieved*100)
+	}
+
+	p("\n## 1. DynamoDB round trips and capacity per call\n\n")
+	p("| operation | via | round trips (min–max) | reads / writes | by action (costliest call) | budget | verdict | read CU | write CU |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, o := range r.Ops {
+		budget := "none stated"
+		if o.Budget > 0 {
+			budget = fmt.Sprint("≤ ", o.Budget)
+			if o.BudgetReads >= 0 {
+				budget = fmt.Sprintf("%d read + %d write", o.BudgetReads, o.BudgetWrites)
+			}
+		}
+		var acts []string
+		for _, a := range []string{"GetItem", "Query", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"} {
+			if n := o.Calls.By[a]; n > 0 {
+				acts = append(acts, fmt.Sprintf("%s %d", a, n))
+			}
+		}
+		p("| %s | %s | %d–%d | %d / %d | %s | %s | %s | %s | %s |\n", o.name(), o.Via, o.Calls.Min, o.Calls.Max, o.Calls.Reads, o.Calls.Writes,
+			strings.Join(acts, ", "), budget, mark(o.BudgetVerdict), f2(o.ReadCU), f2(o.WriteCU))
+	}
+	p("\nBudget sources:\n\n")
+	for _, o := range r.Ops {
+		p("- %s: %s\n", o.name(), o.BudgetRule)
+	}
+	if len(r.Uncovered) > 0 {
+		p("\nFunctions of the route table without a scenario (add one to `infra/bench/scenarios.go`): %s.\n", strings.Join(r.Uncovered, ", "))
+	}
+
+	p("\n## 2. Latency\n\nBaseline, raw GetItem (%d calls): p50 %s ms, p99 %s ms.\n\n", r.RawGetItem.N, f2(r.RawGetItem.P50), f2(r.RawGetItem.P99))
+	p("| operation | calls | p50 ms | p99 ms | p50 ÷ raw | p99 ÷ raw | overhead per DynamoDB call | measured non-DynamoDB time per call | verdict |\n|---|---|---|---|---|---|---|---|---|\n")
+	for _, o := range r.Ops {
+		if o.Samples == 0 {
+			p("| %s | — | — | — | — | — | — | — | ❌ %s |\n", o.name(), o.FirstError)
+			continue
+		}
+		p("| %s | %d | %s | %s | %s× | %s× | %s | %s | %s |\n", o.name(), o.Samples, f2(o.Latency.P50), f2(o.Latency.P99),
+			f2(o.P50Ratio), f2(o.P99Ratio), pct(o.Overhead, o.Calls.Mean), pct(o.OwnPerCall, o.Calls.Mean), mark(o.OverheadVerdict))
+	}
+	for _, o := range r.Ops {
+		if o.Errors > 0 {
+			p("\n- %s: %d calls failed; first: `%s`", o.name(), o.Errors, o.FirstError)
+		}
+	}
+
+	if c := r.ColdStart; c != nil {
+		p("\n\n## 3. Cold start\n\nBaseline, %s: init %s ms (runs %s), of which Go package init %s ms; binary %s.\n\n", minimalName, f2(c.Minimal.InitMs), runs(c.Minimal.InitRuns), f2(c.Minimal.PackageInitMs), size(c.Minimal.SizeBytes))
+		p("| function | init ms (median) | init ÷ minimal | of which Go package init ms | binary | size ÷ minimal | first invoke ms | verdict |\n|---|---|---|---|---|---|---|---|\n")
+		for _, f := range c.Results {
+			p("| %s | %s | %s× | %s | %s | %s× | %s | %s |\n", f.Function, f2(f.InitMs), f2(f.InitRatio), f2(f.PackageInitMs), size(f.SizeBytes), f2(f.SizeRatio), f2(f.InvokeMs), mark(f.Verdict))
+		}
+		if len(c.Results) > 0 && len(c.Results[0].SlowestInits) > 0 {
+			f := c.Results[0]
+			var top []string
+			for _, s := range f.SlowestInits {
+				top = append(top, fmt.Sprintf("`%s` %s ms", s.Package, f2(s.Ms)))
+			}
+			p("\nGo package initialisation (`GODEBUG=inittrace=1`, one run outside the emulator) takes %s ms in %s against %s ms in the minimal handler; the slowest packages: %s.\n",
+				f2(f.PackageInitMs), f.Function, f2(c.Minimal.PackageInitMs), strings.Join(top, ", "))
+		}
+		for _, f := range append([]coldResult{c.Minimal}, c.Results...) {
+			if f.Error != "" {
+				p("\n- %s: %s", f.Function, f.Error)
+			}
+		}
+		if len(c.Skipped) > 0 {
+			p("\nNo `functions/<name>/main.go` yet, not built: %s.\n", strings.Join(c.Skipped, ", "))
+		}
+	}
+
+	if len(r.Load) > 0 {
+		p("\n\n## 4. Load\n\n| operation | platform limit | highest rate with p99 < %.0f ms | ÷ limit | steps (offered/s → p99 ms, success) |\n|---|---|---|---|---|\n", p99Limit)
+		for _, l := range r.Load {
+			var steps []string
+			for _, s := range l.Steps {
+				ok := "✓"
+				if !s.Pass {
+					ok = "✗"
+				}
+				steps = append(steps, fmt.Sprintf("%d → %s ms, %.1f%% %s", s.Rate, f2(s.P99), s.Success*100, ok))
+			}
+			name := l.Route
+			if l.Variant != "" {
+				name += " (" + l.Variant + ")"
+			}
+			if l.Error != "" {
+				steps = []string{"error: " + l.Error}
+			}
+			p("| %s | %d/s | %d/s | %s× | %s |\n", name, l.Limit, l.MaxRate, f2(l.Ratio), strings.Join(steps, "; "))
+		}
+		for _, l := range r.Load {
+			for _, s := range l.Steps {
+				if len(s.Errors) > 0 {
+					p("\n- %s at %d/s: %s", l.Route, s.Rate, strings.Join(s.Errors, "; "))
+				}
+			}
+		}
+	}
+
+	p("\n\n## Plots\n\n")
+	for _, f := range r.Plots {
+		p("![%s](%s)\n\n", strings.TrimSuffix(f, ".svg"), f)
+	}
+	p("All figures, unrounded, are in `report.json`.\n")
+}
+
+// pct prints a fraction as a percentage, or a dash for operations without DynamoDB calls.
+func pct(v, calls float64) string {
+	if calls <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f%%", v*100)
+}
+
+func size(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func runs(v []float64) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = f2(x)
+	}
+	return strings.Join(s, ", ")
+}

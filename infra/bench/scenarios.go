@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"imusers/shared/apps"
+	"imusers/shared/users"
+)
+
+// scenario measures one operation: its round trips, capacity and latency. Adding an
+// operation to the benchmark is adding one entry to scenarios (and, for load, to loadTargets).
+type scenario struct {
+	route   string // the function's name in routes.All ("" for code paths that are not a route)
+	variant string // what distinguishes several entries of one route
+	via     string // how the call reaches the function
+	budget  budget
+	samples int              // measured calls; 0 means the run's default
+	env     apps.Environment // of the app the scenario gets to itself (production when empty)
+	setup   func(ctx context.Context, e *env, app apps.App) (step, error)
+}
+
+// step is one call of a scenario. prepare builds the state the i-th call needs and is neither
+// timed nor counted; run is the call that is measured.
+type step struct {
+	prepare func(ctx context.Context, i int) error
+	run     func(ctx context.Context, i int) error
+}
+
+// budget is an operation's allowance of DynamoDB round trips; calls 0 means none is stated.
+// reads and writes, when not -1, bound the two kinds separately.
+type budget struct {
+	calls, reads, writes int
+	rule                 string // where the budget is written down
+}
+
+func noBudget(why string) budget      { return budget{0, -1, -1, why} }
+func calls(n int, rule string) budget { return budget{n, -1, -1, rule} }
+func readsWrites(r, w int, rule string) budget {
+	return budget{r + w, r, w, rule}
+}
+
+// How calls reach the function.
+const (
+	viaGateway   = "HTTP API (local gateway)"
+	viaInvoke    = "Lambda Invoke (local gateway)"
+	viaInProcess = "in-process"
+)
+
+var scenarios = []scenario{
+	{route: "userGetToken", variant: "development app", via: viaGateway, env: apps.Development,
+		budget: calls(2, "design.md: register at most two calls, the second only where the development cap applies"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			// Twenty users in turn keep the app under its 100-user cap; the cap's registry write
+			// happens on every call all the same.
+			return step{run: e.call(app, "userGetToken", func(i int) url.Values {
+				return url.Values{"userId": {fmt.Sprint("gt-", i%20)}, "name": {fmt.Sprint("Name ", i)}, "portraitUri": {"https://img.example/p.png"}}
+			})}, nil
+		}},
+	{route: "userGetToken", variant: "production app", via: viaGateway,
+		budget: calls(1, "issue 2: getToken 1 call for production apps"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			return step{run: e.call(app, "userGetToken", func(i int) url.Values {
+				return url.Values{"userId": {fmt.Sprint("gt-", i)}, "name": {"New user"}}
+			})}, nil
+		}},
+	{route: "userTokenExpire", variant: "1 user", via: viaGateway,
+		budget: noBudget("none stated (one batched existence read, then one write per user)"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if _, err := e.register(ctx, app, "expire"); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "userTokenExpire", func(int) url.Values {
+				return url.Values{"userId": {"expire"}, "time": {fmt.Sprint(time.Now().UnixMilli())}}
+			})}, nil
+		}},
+	{route: "userInfo", via: viaGateway,
+		budget: calls(1, "design.md, issue 2: get info one call"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if _, err := e.register(ctx, app, "info"); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "userInfo", func(int) url.Values { return url.Values{"userId": {"info"}} })}, nil
+		}},
+	{route: "userRefresh", via: viaGateway,
+		budget: calls(1, "issue 2: refresh 1 call"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if _, err := e.register(ctx, app, "refresh"); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "userRefresh", func(i int) url.Values {
+				return url.Values{"userId": {"refresh"}, "name": {fmt.Sprint("Renamed ", i)}}
+			})}, nil
+		}},
+	{route: "userDeactivate", variant: "1 user", via: viaGateway,
+		budget: noBudget("none stated (one batched existence read, then one write per user; erasure is started asynchronously)"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			return step{
+				prepare: func(ctx context.Context, i int) error {
+					_, err := e.register(ctx, app, fmt.Sprint("deact-", i))
+					return err
+				},
+				run: e.call(app, "userDeactivate", func(i int) url.Values { return url.Values{"userId": {fmt.Sprint("deact-", i)}} }),
+			}, nil
+		}},
+	{route: "userDeactivateQuery", variant: "page 1 of 50, 30 deactivated", via: viaGateway,
+		budget: calls(1, "design.md: a list query of one page, one call"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			ids := make([]string, 30)
+			for i := range ids {
+				ids[i] = fmt.Sprint("listed-", i)
+				if _, err := e.register(ctx, app, ids[i]); err != nil {
+					return step{}, err
+				}
+			}
+			if _, err := e.post(ctx, app, "userDeactivate", url.Values{"userId": {strings.Join(ids, ",")}}); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "userDeactivateQuery", func(int) url.Values { return url.Values{"pageNo": {"1"}, "pageSize": {"50"}} })}, nil
+		}},
+	{route: "userReactivate", variant: "1 user", via: viaGateway,
+		budget: noBudget("none stated (one batched existence read, then one write per user)"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			return step{
+				prepare: func(ctx context.Context, i int) error {
+					id := fmt.Sprint("react-", i)
+					if _, err := e.register(ctx, app, id); err != nil {
+						return err
+					}
+					_, err := e.post(ctx, app, "userDeactivate", url.Values{"userId": {id}})
+					return err
+				},
+				run: e.call(app, "userReactivate", func(i int) url.Values { return url.Values{"userId": {fmt.Sprint("react-", i)}} }),
+			}, nil
+		}},
+	{route: "userQuery", variant: "page 1 of 20", via: viaGateway, env: apps.Development,
+		budget: calls(1, "design.md: a list query of one page, one call"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			for i := range 20 {
+				if _, err := e.register(ctx, app, fmt.Sprint("gt-", i)); err != nil {
+					return step{}, err
+				}
+			}
+			return step{run: e.call(app, "userQuery", func(int) url.Values { return url.Values{"page": {"1"}, "pageSize": {"20"}, "order": {"1"}} })}, nil
+		}},
+	{route: "userDelusers", variant: "1 user", via: viaGateway, env: apps.Development,
+		budget: noBudget("none stated (registry read, one batch delete per 25 users, registry write)"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			return step{
+				prepare: func(ctx context.Context, i int) error {
+					_, err := e.register(ctx, app, fmt.Sprint("del-", i))
+					return err
+				},
+				run: e.call(app, "userDelusers", func(i int) url.Values { return url.Values{"userId": {fmt.Sprint("del-", i)}} }),
+			}, nil
+		}},
+	{route: "eraseUsers", variant: "1 user with 50 related items", via: viaInvoke, samples: 40,
+		budget: noBudget("none stated (one Query per 500 items, one batch delete per 25, one write to finish)"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			id := func(i int) string { return fmt.Sprint("erase-", i) }
+			return step{
+				prepare: func(ctx context.Context, i int) error {
+					if _, err := e.register(ctx, app, id(i)); err != nil {
+						return err
+					}
+					if err := e.fixtures.SeedRelated(ctx, app.Key, id(i), 50); err != nil {
+						return err
+					}
+					return e.fixtures.Deactivate(ctx, app.Key, id(i), time.Now().UnixMilli(), "bench")
+				},
+				run: func(ctx context.Context, i int) error {
+					return e.invoke(ctx, "eraseUsers", users.Erasure{App: app.Key, Users: []string{id(i)}, OperateID: "bench"})
+				},
+			}, nil
+		}},
+	{route: "", variant: "token verification (users.VerifyToken)", via: viaInProcess,
+		budget: readsWrites(1, 0, "design.md, issue 2: token verification one read"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			tok, err := e.register(ctx, app, "verify")
+			if err != nil {
+				return step{}, err
+			}
+			return step{run: func(ctx context.Context, _ int) error {
+				_, _, err := e.svc.Users.VerifyToken(ctx, tok)
+				return err
+			}}, nil
+		}},
+}
+
+// call is a run step that posts a signed form to a route of the Server API.
+func (e *env) call(app apps.App, route string, form func(i int) url.Values) func(context.Context, int) error {
+	return func(ctx context.Context, i int) error {
+		_, err := e.post(ctx, app, route, form(i))
+		return err
+	}
+}
+
+// invoke calls a function synchronously through the gateway's Lambda Invoke endpoint, as
+// `aws lambda invoke` would.
+func (e *env) invoke(ctx context.Context, function string, payload any) error {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/2015-03-31/functions/"+function+"/invocations", strings.NewReader(string(body)))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("X-Amz-Invocation-Type", "RequestResponse")
+	res, err := e.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, res.Body)
+	if res.StatusCode != http.StatusOK || res.Header.Get("X-Amz-Function-Error") != "" {
+		return fmt.Errorf("invoke %s: HTTP %d %s", function, res.StatusCode, res.Header.Get("X-Amz-Function-Error"))
+	}
+	return nil
+}
