@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -129,6 +130,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), httpTimeout)
 	defer cancel()
 	out, err := f.invoke(ctx, payload)
+	if err == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// Lambda stops a function at its timeout whatever it was about to answer, and API
+		// Gateway answers for it; a function must answer before its deadline.
+		err = fmt.Errorf("function timed out after %s", httpTimeout)
+	}
 	var resp events.APIGatewayV2HTTPResponse
 	if err == nil {
 		err = json.Unmarshal(out, &resp)
