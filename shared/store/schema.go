@@ -24,6 +24,13 @@ const (
 	// IndexBanned lists users under a ban (sparse, sharded).
 	IndexBanned = "GSI3"
 
+	// IndexLists also orders each user's blocklist, whitelist and friends by time added
+	// (partition "<user partition>#<kind>"; the deactivated users' partitions look different).
+	IndexLists = IndexDeactivated
+	// IndexFriendsAsc holds a second copy of each user's friend entries, so that the friend
+	// count item heads the scan in either order (see ListEntries).
+	IndexFriendsAsc = IndexBanned
+
 	// shards spreads an app's deactivated and banned users over several index partitions, so
 	// no single partition takes every write of a busy app.
 	shards = 4
@@ -72,6 +79,23 @@ const (
 	skProfile  = "#PROFILE"
 	skDevUsers = "#DEVUSERS"
 )
+
+// Relations a user keeps about other users. Each entry is an item under the owner's partition
+// keyed by its target (SK "<kind>#<target>"), so membership is one exact-key read; each list's
+// counter is the item SK "<kind>". Both sort after the profile, so erasure removes them.
+type Kind string
+
+const (
+	Blocklist Kind = "BL"
+	Whitelist Kind = "WL"
+	Friends   Kind = "FR" // kept on both sides: each friend's partition holds the other
+)
+
+const skSettings = "#SETTINGS" // an app's settings, under the app's partition
+
+func entrySK(kind Kind, target string) string    { return string(kind) + "#" + target }
+func counterSK(kind Kind) string                 { return string(kind) }
+func listPK(app, owner string, kind Kind) string { return userPK(app, owner) + "#" + string(kind) }
 
 func appPK(app string) string        { return "A#" + app }
 func userPK(app, user string) string { return "A#" + app + "#U#" + user }

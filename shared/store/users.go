@@ -229,18 +229,20 @@ func (st *Store) SetNotBefore(ctx context.Context, app, user string, t int64) er
 }
 
 // Deactivate marks an existing user deactivated at now (kept if it already was), erases its
-// profile in the same write, lists it in the deactivated index, and records the erasure still
-// to run. Only one of these writes per user: DynamoDB has no batch update.
+// profile (with the whitelist mode and friend permission kept on it) in the same write, lists it
+// in the deactivated index, and records the erasure still to run. Only one of these writes per
+// user: DynamoDB has no batch update.
 func (st *Store) Deactivate(ctx context.Context, app, user string, now int64, operateID string) error {
 	shard := shardOf(user)
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(st.table),
 		Key:       userKey(app, user),
 		UpdateExpression: aws.String("SET #deact = if_not_exists(#deact, :now), #erase = :op, " +
-			"GSI2PK = :ipk, GSI2SK = if_not_exists(GSI2SK, :isk) REMOVE #name, #portrait"),
+			"GSI2PK = :ipk, GSI2SK = if_not_exists(GSI2SK, :isk) REMOVE #name, #portrait, #white, #perm"),
 		ConditionExpression: aws.String("attribute_exists(PK)"),
 		ExpressionAttributeNames: map[string]string{
 			"#deact": attrDeactivated, "#erase": attrErase, "#name": attrName, "#portrait": attrPortrait,
+			"#white": attrWhiteMode, "#perm": attrFriendPerm,
 		},
 		ExpressionAttributeValues: item{
 			":now": n(now), ":op": s(operateID), ":ipk": s(deactIndexPK(app, shard)), ":isk": s(timeKey(now, user)),
@@ -364,13 +366,19 @@ func (st *Store) DeleteUsers(ctx context.Context, app string, users []string) er
 
 // reverseOf returns the other side of a two-sided relation item the user owns (a friendship is
 // stored under both users), so erasure removes both; ok is false for one-sided items.
-func reverseOf(app, user, sk string) (rev item, ok bool) {
-	return nil, false
+func reverseOf(user, sk string) (rev change, ok bool) {
+	target, found := strings.CutPrefix(sk, entrySK(Friends, ""))
+	if !found || target == "" {
+		return change{}, false
+	}
+	return change{owner: target, kind: Friends, target: user}, true
 }
 
 // EraseRelated deletes every item under the user's partition except the profile, with the other
 // side of two-sided relations, in batches of 25. It stops early, with done=false, when stop
 // reports true; running it again continues where it stopped (what was deleted is gone).
+// The other sides go first, through the same steps as a friend removal, so each friend's count
+// drops with the entry; a crash before the user's own items are deleted finds them again.
 func (st *Store) EraseRelated(ctx context.Context, app, user string, stop func() bool) (done bool, err error) {
 	var start item
 	for {
@@ -389,12 +397,18 @@ func (st *Store) EraseRelated(ctx context.Context, app, user string, stop func()
 			return false, fmt.Errorf("list user items: %w", err)
 		}
 		var reqs []types.WriteRequest
+		var reverse []change
 		for _, it := range res.Items {
 			sk := str(it, AttrSK)
-			if rev, ok := reverseOf(app, user, sk); ok {
-				reqs = append(reqs, deleteRequest(rev))
+			if rev, ok := reverseOf(user, sk); ok {
+				reverse = append(reverse, rev)
 			}
 			reqs = append(reqs, deleteRequest(key(userPK(app, user), sk)))
+		}
+		if len(reverse) > 0 {
+			if err := st.apply(ctx, app, mutation{changes: reverse}); err != nil {
+				return false, fmt.Errorf("erase friendships: %w", err)
+			}
 		}
 		if err := st.batchWrite(ctx, reqs); err != nil {
 			return false, err

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"strings"
+)
+
+// SendFacts is everything the rules for one direct message look at. Every fact is an item
+// addressed by its exact key, so the facts for a message are one BatchGetItem.
+type SendFacts struct {
+	Sender    *Member // nil when unknown; BanUntil comes from the sender's ban item
+	Recipient *Member // nil when unknown; carries deactivation and whitelist mode
+	// Blocked: the sender is on the recipient's blocklist. Whitelisted: on its whitelist.
+	Blocked, Whitelisted bool
+	// Friends: the recipient has the sender as a friend (both sides are written together).
+	Friends  bool
+	Settings AppSettings
+}
+
+// SendPermission reads the facts for a message from one user to another in one BatchGetItem of
+// seven keys: the sender's profile and ban, the app's settings, the recipient's profile, and the
+// recipient's blocklist, whitelist and friend entries for the sender.
+func (st *Store) SendPermission(ctx context.Context, app, from, to string) (*SendFacts, error) {
+	all, err := st.SendPermissions(ctx, app, from, []string{to})
+	if err != nil {
+		return nil, err
+	}
+	return all[to], nil
+}
+
+// SendPermissions reads the facts for a message to many recipients: the three shared keys once,
+// four keys per recipient, 100 keys to a BatchGetItem (so 24 recipients in the first call and
+// 25 in each further one).
+func (st *Store) SendPermissions(ctx context.Context, app, from string, to []string) (map[string]*SendFacts, error) {
+	seen := map[[2]string]bool{}
+	var keys []item
+	add := func(pk, sk string) {
+		if k := [2]string{pk, sk}; !seen[k] { // BatchGetItem refuses a key given twice
+			seen[k] = true
+			keys = append(keys, key(pk, sk))
+		}
+	}
+	add(userPK(app, from), skProfile)
+	add(userPK(app, from), skBan)
+	add(appPK(app), skSettings)
+	out := make(map[string]*SendFacts, len(to))
+	for _, r := range to {
+		out[r] = &SendFacts{}
+		add(userPK(app, r), skProfile)
+		add(userPK(app, r), entrySK(Blocklist, from))
+		add(userPK(app, r), entrySK(Whitelist, from))
+		add(userPK(app, r), entrySK(Friends, from))
+	}
+	items, err := st.batchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	var sender *Member
+	var banUntil int64
+	var settings AppSettings
+	for _, it := range items {
+		pk, sk := str(it, AttrPK), str(it, AttrSK)
+		if pk == appPK(app) {
+			settings = settingsFrom(it)
+			continue
+		}
+		owner := ownerOf(pk)
+		if owner == from {
+			switch sk {
+			case skProfile:
+				sender = memberFrom(it)
+			case skBan:
+				banUntil = num(it, attrBanUntil)
+			}
+		}
+		f := out[owner]
+		if f == nil {
+			continue
+		}
+		switch kind, _, _ := strings.Cut(sk, "#"); {
+		case sk == skProfile:
+			f.Recipient = memberFrom(it)
+		case Kind(kind) == Blocklist:
+			f.Blocked = true
+		case Kind(kind) == Whitelist:
+			f.Whitelisted = true
+		case Kind(kind) == Friends:
+			f.Friends = true
+		}
+	}
+	if sender != nil {
+		sender.BanUntil = banUntil
+	}
+	for _, f := range out {
+		f.Sender, f.Settings = sender, settings
+	}
+	return out, nil
+}
