@@ -14,17 +14,11 @@ import (
 
 // A ban is its own item beside the profile, so that blocking is a blind batch put (blocking
 // again simply replaces the end time) and the sparse index of banned users holds nothing else.
-// Its SK sorts before the profile's, so erasure (which clears what sorts after the profile)
-// keeps it: a ban is the App Server's decision about the user, not the user's data, and it
-// outlives a deactivation until its own end.
-const (
-	skBan        = "#BAN"
-	attrBanUntil = "banUntil"
-)
+// Erasure keeps it (see skBan): a ban is the App Server's decision about the user, not the
+// user's data, and it outlives a deactivation until its own end.
+const attrBanUntil = "banUntil"
 
 func banKey(app, user string) item { return key(userPK(app, user), skBan) }
-
-func banIndexPK(app string, shard int) string { return fmt.Sprintf("A#%s#BAN#%d", app, shard) }
 
 // Ban is one user's ban.
 type Ban struct {

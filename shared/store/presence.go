@@ -49,7 +49,6 @@ func Live(conns []Conn, now int64) []Conn {
 // answers whether a user is online and one BatchGetItem answers it for 100 users. Its TTL is the
 // latest connect plus the maximum connection time: by then every connection in it has lapsed.
 const (
-	skPresence      = "PRESENCE"
 	connAttrPrefix  = "c:"
 	connConnectedAt = "at"
 	connLastSeen    = "seen"

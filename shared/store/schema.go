@@ -78,6 +78,10 @@ func CreateTableInput(table string) *dynamodb.CreateTableInput {
 const (
 	skProfile  = "#PROFILE"
 	skDevUsers = "#DEVUSERS"
+	// A user's ban sorts before the profile, so erasure (which clears what sorts after it)
+	// keeps it; the user's presence item sorts after, so erasure removes it.
+	skBan      = "#BAN"
+	skPresence = "PRESENCE"
 )
 
 // Relations a user keeps about other users. Each entry is an item under the owner's partition
@@ -103,6 +107,7 @@ func devIndexPK(app string) string   { return "A#" + app + "#DEV" }
 func deactIndexPK(app string, shard int) string {
 	return fmt.Sprintf("A#%s#DEACT#%d", app, shard)
 }
+func banIndexPK(app string, shard int) string { return fmt.Sprintf("A#%s#BAN#%d", app, shard) }
 
 // shardOf places a user in one of the index shards.
 func shardOf(user string) int {
