@@ -1,0 +1,145 @@
+package chaos_test
+
+import (
+	"bytes"
+	"context"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"imusers/infra/faultproxy"
+	"imusers/shared/apps"
+	"imusers/shared/service"
+	"imusers/shared/store"
+	"imusers/shared/testenv"
+)
+
+// switchDB lets a test give the running service a new DynamoDB client, as a new Lambda
+// container would get: each client has its own retry budget, so cases do not drain each other's.
+type switchDB struct {
+	cur atomic.Pointer[dynamodb.Client]
+}
+
+func (d *switchDB) c() *dynamodb.Client { return d.cur.Load() }
+
+func (d *switchDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	return d.c().GetItem(ctx, in, o...)
+}
+func (d *switchDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return d.c().PutItem(ctx, in, o...)
+}
+func (d *switchDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return d.c().UpdateItem(ctx, in, o...)
+}
+func (d *switchDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	return d.c().DeleteItem(ctx, in, o...)
+}
+func (d *switchDB) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	return d.c().Query(ctx, in, o...)
+}
+func (d *switchDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return d.c().BatchGetItem(ctx, in, o...)
+}
+func (d *switchDB) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	return d.c().BatchWriteItem(ctx, in, o...)
+}
+
+var _ store.DB = (*switchDB)(nil)
+
+// syncBuffer collects the service's log lines from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// rig is the whole service whose DynamoDB client goes through a fault proxy.
+type rig struct {
+	*testenv.Stack
+	t     *testing.T
+	proxy *faultproxy.Proxy
+	db    *switchDB
+	log   *syncBuffer
+	// direct reads the table past the proxy, so checks see what is really stored.
+	direct *store.Store
+}
+
+func start(t *testing.T, list ...apps.App) *rig {
+	t.Helper()
+	r := &rig{t: t, proxy: faultproxy.Start(t, testenv.Endpoint(t), 7), db: &switchDB{}, log: &syncBuffer{}}
+	r.freshClient()
+	r.Stack = testenv.StartStackWith(t, testenv.Options{Apps: list, DB: r.db, Log: r.log})
+	r.direct = store.New(testenv.Client(t), r.Table)
+	// Registered after the stack, so it runs before the stack's own cleanup: wait for the
+	// asynchronous erasures first, then read the log.
+	t.Cleanup(func() {
+		r.Gateway.Wait()
+		if strings.Contains(strings.ToLower(r.log.String()), "panic") {
+			t.Errorf("the service logged a panic:\n%s", r.log.String())
+		}
+	})
+	return r
+}
+
+// freshClient builds the service's DynamoDB client exactly as a cold start does
+// (service.AWSConfig: its HTTP timeout, its retryer), aimed at the proxy.
+func (r *rig) freshClient() {
+	r.t.Helper()
+	cfg, err := service.AWSConfig(context.Background(),
+		config.WithRegion("us-east-1"),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	url := r.proxy.URL
+	r.db.cur.Store(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = &url }))
+}
+
+func form(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	return v
+}
+
+// leaks lists what an error body must never show: AWS error names and texts, the SDK's
+// wording, addresses, stack traces.
+var leaks = []string{
+	"exception", "dynamodb", "aws", "amazon", "throughput", "internalservererror", "faultproxy",
+	"operation error", "api error", "requestid", "statuscode", "127.0.0.1", "http://", "goroutine",
+	".go:", "connection reset", "eof", "deadline", "context",
+}
+
+// checkFailure requires a 1000 (HTTP 500) or 1050 (HTTP 504) answer that tells nothing of
+// what failed underneath.
+func checkFailure(t *testing.T, r testenv.Response) {
+	t.Helper()
+	ok := r.Status == 500 && r.Code() == 1000 || r.Status == 504 && r.Code() == 1050
+	if !ok {
+		t.Errorf("answer = HTTP %d %s; want 1000/500 or 1050/504", r.Status, r.Raw)
+	}
+	low := strings.ToLower(r.Raw)
+	for _, w := range leaks {
+		if strings.Contains(low, w) {
+			t.Errorf("error body shows %q: %s", w, r.Raw)
+		}
+	}
+}
