@@ -24,7 +24,13 @@ const (
 	UserDeactivated = 3002
 	UserBlocked     = 3003
 	BadToken        = 3004
-	BodyTooLarge    = 1005 // same code as TooLong; travels with HTTP 413
+	// Relations (blocklist, whitelist, friends) and direct messages.
+	ListFull            = 3005
+	FriendAddRefused    = 3006
+	FriendNeedsApproval = 3007
+	NotFriends          = 3008
+	SenderNotAllowed    = 3009
+	BodyTooLarge        = 1005 // same code as TooLong; travels with HTTP 413
 )
 
 // Table holds every code with its HTTP status and a one-line meaning; the README's error table
@@ -48,6 +54,11 @@ var Table = []struct {
 	{UserDeactivated, http.StatusForbidden, "user is deactivated"},
 	{UserBlocked, http.StatusForbidden, "user is blocked (banned)"},
 	{BadToken, http.StatusUnauthorized, "token invalid, expired or issued by another app"},
+	{ListFull, http.StatusForbidden, "the blocklist or whitelist would hold more than 3000 users; nothing was added"},
+	{FriendAddRefused, http.StatusForbidden, "the target accepts no friend requests (permission type 3)"},
+	{FriendNeedsApproval, http.StatusForbidden, "the target accepts friend requests only with approval (permission type 2); nothing was stored"},
+	{NotFriends, http.StatusForbidden, "the users are not friends"},
+	{SenderNotAllowed, http.StatusForbidden, "the sender of a direct message is deactivated or does not exist"},
 }
 
 // Error is an API error: a code from Table and a message safe to show to the caller.

@@ -20,6 +20,7 @@ import (
 	"imusers/shared/apierr"
 	"imusers/shared/apps"
 	"imusers/shared/form"
+	"imusers/shared/relations"
 	"imusers/shared/signature"
 	"imusers/shared/users"
 )
@@ -159,6 +160,11 @@ func ToAPIError(err error) *apierr.Error {
 		{users.ErrCapReached, apierr.DevUserCap},
 		{users.ErrDevOnly, apierr.NotAllowed},
 		{users.ErrBadToken, apierr.BadToken},
+		{relations.ErrListFull, apierr.ListFull},
+		{relations.ErrNoFriendAdds, apierr.FriendAddRefused},
+		{relations.ErrNeedsApproval, apierr.FriendNeedsApproval},
+		{relations.ErrNotFriends, apierr.NotFriends},
+		{relations.ErrBadPageToken, apierr.BadParam},
 	} {
 		if errors.Is(err, m.err) {
 			return apierr.New(m.code, "%s", err.Error())
