@@ -48,7 +48,8 @@ type env struct {
 	calls    *store.Counter
 	fixtures *store.Store // the raw client, for setting up state without counting it
 	svc      *service.Service
-	url      string     // the local gateway
+	url      string // the local gateway
+	gw       *gateway.Gateway
 	base     apps.App   // production app of the baseline and the cold-start events
 	apps     []apps.App // one per request of newEnv, each measurement's own
 	erasures *erasureQueue
@@ -145,15 +146,24 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 		Region: "us-east-1", BaseEndpoint: aws.String(qURL),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	})
-	e.svc = service.New(cfg, service.Deps{Apps: reg, DB: e.calls, Lambda: lam, Log: quiet})
-	gw, err := gateway.New(e.svc)
+	// The gateway's address must be known before the service is built: kicks reach client
+	// connections through its @connections endpoint, with the Management API client used in AWS.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	if e.url, stop, err = serve(gw); err != nil {
+	e.url = "http://" + l.Addr().String()
+	cfg.ManagementEndpoint = e.url
+	mgmt := service.ManagementClient(aws.Config{
+		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}, e.url)
+	e.svc = service.New(cfg, service.Deps{Apps: reg, DB: e.calls, Lambda: lam, Connections: mgmt, Log: quiet})
+	if e.gw, err = gateway.New(e.svc); err != nil {
+		l.Close()
 		return nil, err
 	}
-	e.stop = append(e.stop, func() { gw.Wait() }, stop)
+	stop = serveOn(l, e.gw)
+	e.stop = append(e.stop, func() { e.gw.CloseConnections(); e.gw.Wait() }, stop)
 	e.http = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	ok = true
 	return e, nil
@@ -211,13 +221,15 @@ func serve(h http.Handler) (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
+	return "http://" + l.Addr().String(), serveOn(l, h), nil
+}
+
+func serveOn(l net.Listener, h http.Handler) (stop func()) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(l)
-	return "http://" + l.Addr().String(), func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}, nil
+	// Close, not Shutdown: idle keep-alive connections of the load generator would hold a
+	// graceful shutdown for its whole timeout, and nothing is in flight by now.
+	return func() { _ = srv.Close() }
 }
 
 func freePort() (int, error) {

@@ -66,7 +66,7 @@ func main() {
 	rep.Uncovered = uncovered(scenarios)
 	if !skipped["ops"] {
 		log.Printf("round trips, capacity and latency: %d operations × %d calls", len(scenarios), *samples)
-		rep.RawGetItem, rep.Ops, err = measureOps(ctx, e, scenarios, *samples, *rounds)
+		rep.Baselines, rep.Ops, err = measureOps(ctx, e, scenarios, *samples, *rounds)
 		if err != nil {
 			rep.Problems = append(rep.Problems, "operations: "+err.Error())
 			log.Print(err)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"imusers/shared/apps"
 	"imusers/shared/users"
 )
@@ -17,20 +19,23 @@ import (
 // scenario measures one operation: its round trips, capacity and latency. Adding an
 // operation to the benchmark is adding one entry to scenarios (and, for load, to loadTargets).
 type scenario struct {
-	route   string // the function's name in routes.All ("" for code paths that are not a route)
-	variant string // what distinguishes several entries of one route
-	via     string // how the call reaches the function
+	route   string   // the function's name in routes.All ("" for code paths that are not a route)
+	also    []string // further functions the measured call runs (an authorizer, say)
+	variant string   // what distinguishes several entries of one route
+	via     string   // how the call reaches the function
 	budget  budget
 	samples int              // measured calls; 0 means the run's default
 	env     apps.Environment // of the app the scenario gets to itself (production when empty)
 	setup   func(ctx context.Context, e *env, app apps.App) (step, error)
 }
 
-// step is one call of a scenario. prepare builds the state the i-th call needs and is neither
-// timed nor counted; run is the call that is measured.
+// step is one call of a scenario. prepare builds the state the i-th call needs and cleanup
+// undoes what must not linger into the next measurement; neither is timed nor counted. run is
+// the call that is measured.
 type step struct {
 	prepare func(ctx context.Context, i int) error
 	run     func(ctx context.Context, i int) error
+	cleanup func(ctx context.Context, i int) error
 }
 
 // budget is an operation's allowance of DynamoDB round trips; calls 0 means none is stated.
@@ -50,6 +55,8 @@ func readsWrites(r, w int, rule string) budget {
 const (
 	viaGateway   = "HTTP API (local gateway)"
 	viaInvoke    = "Lambda Invoke (local gateway)"
+	viaWebSocket = "WebSocket API (local gateway)"
+	viaHandler   = "Lambda handler in-process"
 	viaInProcess = "in-process"
 )
 
@@ -176,6 +183,130 @@ var scenarios = []scenario{
 				},
 				run: func(ctx context.Context, i int) error {
 					return e.invoke(ctx, "eraseUsers", users.Erasure{App: app.Key, Users: []string{id(i)}, OperateID: "bench"})
+				},
+			}, nil
+		}},
+	{route: "userBlock", variant: "1 user, offline", via: viaGateway,
+		budget: calls(2, "issue 3: block of N users, ⌈N/25⌉ batch writes plus one connection lookup per user"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if _, err := e.register(ctx, app, "blocked"); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "userBlock", func(int) url.Values { return url.Values{"userId": {"blocked"}, "minute": {"10"}} })}, nil
+		}},
+	{route: "userUnblock", variant: "1 user", via: viaGateway,
+		budget: noBudget("none stated (one batched existence read, one batch delete per 25 users)"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if _, err := e.register(ctx, app, "unblocked"); err != nil {
+				return step{}, err
+			}
+			return step{
+				prepare: func(ctx context.Context, _ int) error {
+					_, err := e.post(ctx, app, "userBlock", url.Values{"userId": {"unblocked"}, "minute": {"10"}})
+					return err
+				},
+				run: e.call(app, "userUnblock", func(int) url.Values { return url.Values{"userId": {"unblocked"}} }),
+			}, nil
+		}},
+	{route: "userBlockQuery", variant: "page 1 of 50, 30 bans", via: viaGateway,
+		budget: calls(1, "design.md: a list query of one page, one call"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			var ids []string
+			for i := range 30 {
+				ids = append(ids, fmt.Sprint("banned-", i))
+				if _, err := e.register(ctx, app, ids[i]); err != nil {
+					return step{}, err
+				}
+			}
+			for _, batch := range [][]string{ids[:20], ids[20:]} {
+				if _, err := e.post(ctx, app, "userBlock", url.Values{"userId": {strings.Join(batch, ",")}, "minute": {"60"}}); err != nil {
+					return step{}, err
+				}
+			}
+			return step{run: e.call(app, "userBlockQuery", func(int) url.Values { return url.Values{"page": {"1"}, "size": {"50"}} })}, nil
+		}},
+	{route: "userCheckOnline", variant: "user with an open connection", via: viaGateway,
+		budget: calls(1, "design.md, issue 3: check online one call"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if err := e.online(ctx, app, "present"); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "userCheckOnline", func(int) url.Values { return url.Values{"userId": {"present"}} })}, nil
+		}},
+	{route: "userCheckOnlineBatch", variant: "100 users, 10 online", via: viaGateway,
+		budget: calls(1, "issue 3: batch checkOnline one batched read per 100 users"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			ids := make([]string, 100)
+			for i := range ids {
+				ids[i] = fmt.Sprint("many-", i)
+				if i < 10 {
+					if err := e.online(ctx, app, ids[i]); err != nil {
+						return step{}, err
+					}
+				} else if _, err := e.register(ctx, app, ids[i]); err != nil {
+					return step{}, err
+				}
+			}
+			return step{run: e.call(app, "userCheckOnlineBatch", func(int) url.Values { return url.Values{"userId": {strings.Join(ids, ",")}} })}, nil
+		}},
+	{route: "wsConnect", also: []string{"wsAuthorize"}, variant: "handshake: $connect authorizer + $connect", via: viaWebSocket,
+		budget: readsWrites(1, 1, "design.md, issue 3: connect one read (token, user state, ban) plus the write that records the connection"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			tok, err := e.register(ctx, app, "connecting")
+			if err != nil {
+				return step{}, err
+			}
+			var open *websocket.Conn
+			return step{
+				run: func(ctx context.Context, _ int) (err error) {
+					open, err = e.dial(ctx, tok)
+					return err
+				},
+				// Closing runs $disconnect asynchronously: it must be over before the next
+				// measurement starts counting.
+				cleanup: func(ctx context.Context, _ int) error {
+					defer func() { open = nil }()
+					return e.closeAndWait(ctx, open, app, "connecting")
+				},
+			}, nil
+		}},
+	{route: "wsPing", variant: "ping frame to pong frame on an open connection", via: viaWebSocket,
+		budget: noBudget("none stated (one write: the connection's last-heard time)"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			tok, err := e.register(ctx, app, "pinging")
+			if err != nil {
+				return step{}, err
+			}
+			c, err := e.dial(ctx, tok)
+			if err != nil {
+				return step{}, err
+			}
+			return step{run: func(ctx context.Context, _ int) error {
+				_, err := exchange(ctx, c, map[string]string{"action": "ping"}, "pong")
+				return err
+			}}, nil
+		}},
+	{route: "wsDisconnect", variant: "$disconnect of a recorded connection", via: viaHandler,
+		budget: noBudget("none stated (one write)"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if _, err := e.register(ctx, app, "leaving"); err != nil {
+				return step{}, err
+			}
+			h, err := e.handler("wsDisconnect")
+			if err != nil {
+				return step{}, err
+			}
+			connID := func(i int) string { return fmt.Sprint("bench-conn-", i) }
+			return step{
+				prepare: func(ctx context.Context, i int) error {
+					return e.fixtures.Connect(ctx, app.Key, "leaving", connID(i), time.Now().UnixMilli())
+				},
+				run: func(ctx context.Context, i int) error {
+					out, err := h(ctx, connectionEvent("$disconnect", "DISCONNECT", connID(i), app, "leaving"))
+					if err == nil && !strings.Contains(string(out), `"statusCode":200`) {
+						err = fmt.Errorf("$disconnect answered %s", out)
+					}
+					return err
 				},
 			}, nil
 		}},
