@@ -1,0 +1,276 @@
+package rie_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+
+	"imusers/infra/local/localenv"
+	"imusers/infra/rie"
+	"imusers/shared/routes"
+	"imusers/shared/signature"
+)
+
+// The sample events are generated from this table (go test ./infra/rie -run TestSampleEvents
+// -update) and checked against it, so each event and what it must answer stay together. They
+// are what API Gateway and Lambda send, signed for the published local app with a fixed
+// Timestamp: the functions run them with the signature window off.
+const (
+	sampleTimestamp = "1767225600" // 2026-01-01 00:00:00 UTC, in seconds as the official SDKs send it
+	sampleNonce     = "7302916458"
+	sampleEpochMS   = 1767225600000
+	sampleTime      = "01/Jan/2026:00:00:00 +0000"
+	sampleAPI       = "a1b2c3d4e5"
+	sampleDomain    = sampleAPI + ".execute-api.us-east-1.amazonaws.com"
+	sampleConnID    = "Y2FsbC0xMjM0NTY3ODk="
+	// sampleUser is registered (userGetToken's success event) before any other event runs.
+	sampleUser = "alice"
+)
+
+// sample is one event of one function and what the function must answer.
+type sample struct {
+	fn, name string // functions/<fn>/events/<name>.json
+	event    any
+	check    func(t *testing.T, o outcome)
+}
+
+func (s sample) path() string { return "functions/" + s.fn + "/events/" + s.name + ".json" }
+
+func (s sample) success() bool { return s.name == "success" || strings.HasPrefix(s.name, "success-") }
+
+// samples is every sample event. Each function has a "success" event and at least one
+// "error-…" event.
+var samples = []sample{
+	{"userGetToken", "success", httpEvent("userGetToken", form("userId", sampleUser, "name", "Alice", "portraitUri", "https://example.com/alice.png")),
+		answers(200, 200, field("userId", sampleUser), nonEmpty("token"))},
+	{"userGetToken", "error-missing-name", httpEvent("userGetToken", form("userId", sampleUser)),
+		answers(400, 1002)},
+
+	{"userTokenExpire", "success", httpEvent("userTokenExpire", form("userId", sampleUser, "time", "1767225600000")),
+		answers(200, 200)},
+	{"userTokenExpire", "error-unknown-user", httpEvent("userTokenExpire", form("userId", "nobody", "time", "1767225600000")),
+		answers(404, 3001)},
+
+	{"userInfo", "success", httpEvent("userInfo", form("userId", sampleUser)),
+		answers(200, 200, field("userName", "Alice"), field("userPortrait", "https://example.com/alice.png"), nonEmpty("createTime"))},
+	{"userInfo", "error-bad-signature", httpEvent("userInfo", form("userId", sampleUser), signedWith("not-the-secret")),
+		answers(401, 1004)},
+
+	{"userRefresh", "success", httpEvent("userRefresh", form("userId", sampleUser, "name", "Alice Liddell")),
+		answers(200, 200)},
+	{"userRefresh", "error-unknown-user", httpEvent("userRefresh", form("userId", "nobody", "name", "Nobody")),
+		answers(404, 3001)},
+
+	{"userDeactivate", "success", httpEvent("userDeactivate", form("userId", sampleUser)),
+		answers(200, 200, nonEmpty("operateId"), erasureQueued(true))},
+	{"userDeactivate", "error-unknown-user", httpEvent("userDeactivate", form("userId", "nobody")),
+		answers(404, 3001, noCalls)},
+
+	{"userDeactivateQuery", "success", httpEvent("userDeactivateQuery", form("pageNo", "1", "pageSize", "50")),
+		answers(200, 200, field("users", []any{}))},
+	{"userDeactivateQuery", "error-page-size", httpEvent("userDeactivateQuery", form("pageSize", "51")),
+		answers(400, 1002)},
+
+	{"userReactivate", "success", httpEvent("userReactivate", form("userId", sampleUser)),
+		answers(200, 200, nonEmpty("operateId"))},
+	{"userReactivate", "error-unknown-app-key", httpEvent("userReactivate", form("userId", sampleUser), appKey("no-such-app")),
+		answers(401, 1001)},
+
+	{"userQuery", "success", httpEvent("userQuery", form("page", "1", "pageSize", "20", "order", "0")),
+		answers(200, 200, field("total", 1.0), listed("users", "userId", sampleUser))},
+	{"userQuery", "error-page-size", httpEvent("userQuery", form("pageSize", "101")),
+		answers(400, 1002)},
+
+	{"userDelusers", "success", httpEvent("userDelusers", form("userId", sampleUser)),
+		answers(200, 200, erasureQueued(false))},
+	{"userDelusers", "error-unknown-user", httpEvent("userDelusers", form("userId", "nobody")),
+		answers(404, 3001, noCalls)},
+
+	{"userBlock", "success", httpEvent("userBlock", form("userId", sampleUser, "minute", "60")),
+		answers(200, 200)},
+	{"userBlock", "error-minute", httpEvent("userBlock", form("userId", sampleUser, "minute", "0")),
+		answers(400, 1002)},
+
+	{"userUnblock", "success", httpEvent("userUnblock", form("userId", sampleUser)),
+		answers(200, 200)},
+	{"userUnblock", "error-missing-user", httpEvent("userUnblock", form()),
+		answers(400, 1002)},
+
+	{"userBlockQuery", "success", httpEvent("userBlockQuery", form("page", "1", "size", "50")),
+		answers(200, 200, field("users", []any{}))},
+	{"userBlockQuery", "error-page", httpEvent("userBlockQuery", form("page", "0")),
+		answers(400, 1002)},
+
+	{"userCheckOnline", "success", httpEvent("userCheckOnline", form("userId", sampleUser)),
+		answers(200, 200, field("status", "0"))},
+	{"userCheckOnline", "error-malformed-user", httpEvent("userCheckOnline", form("userId", "alice smith")),
+		answers(400, 1002)},
+
+	{"userCheckOnlineBatch", "success", httpEvent("userCheckOnlineBatch", form("userId", sampleUser+",bob")),
+		answers(200, 200, listed("users", "userId", sampleUser, "bob"))},
+	{"userCheckOnlineBatch", "error-missing-user", httpEvent("userCheckOnlineBatch", form()),
+		answers(400, 1002)},
+
+	{"eraseUsers", "success", json.RawMessage(`{"app":"` + localenv.AppKey + `","users":["` + sampleUser + `"],"operateId":"5f1c2a9e0b7d4c3e8a6f1b2d"}`),
+		workerSucceeds},
+	{"eraseUsers", "error-malformed-job", json.RawMessage(`{"app":"` + localenv.AppKey + `","users":"` + sampleUser + `"}`),
+		functionFails("")},
+
+	{"wsAuthorize", "success", authorizerEvent(rie.TokenPlaceholder),
+		authorizes("Allow")},
+	{"wsAuthorize", "error-bad-token", authorizerEvent("not-a-token"),
+		functionFails("Unauthorized")},
+
+	{"wsConnect", "success", wsEvent("$connect", "CONNECT", "", true),
+		wsAnswers(200, "")},
+	{"wsConnect", "error-no-identity", wsEvent("$connect", "CONNECT", "", false),
+		wsAnswers(401, "")},
+
+	{"wsDisconnect", "success", wsEvent("$disconnect", "DISCONNECT", "", true),
+		wsAnswers(200, "")},
+	{"wsDisconnect", "error-no-identity", wsEvent("$disconnect", "DISCONNECT", "", false),
+		wsAnswers(401, "")},
+
+	{"wsPing", "success", wsEvent("ping", "MESSAGE", `{"action":"ping"}`, true),
+		wsAnswers(200, `{"type":"pong"}`)},
+	{"wsPing", "error-no-identity", wsEvent("ping", "MESSAGE", `{"action":"ping"}`, false),
+		wsAnswers(401, "")},
+}
+
+// form builds a form body from name, value pairs in the order given.
+func form(pairs ...string) string {
+	var parts []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		parts = append(parts, url.QueryEscape(pairs[i])+"="+url.QueryEscape(pairs[i+1]))
+	}
+	return strings.Join(parts, "&")
+}
+
+type signing struct{ key, secret string }
+
+// signedWith signs with another secret than the app's.
+func signedWith(secret string) func(*signing) { return func(s *signing) { s.secret = secret } }
+
+// appKey sends another App-Key.
+func appKey(key string) func(*signing) { return func(s *signing) { s.key = key } }
+
+// httpEvent is the payload-2.0 event API Gateway's HTTP API sends for a signed Server API
+// call: headers lowercased, a form body base64-encoded (API Gateway treats it as binary).
+func httpEvent(fn, body string, opts ...func(*signing)) any {
+	r, ok := routes.ByName(fn)
+	if !ok {
+		panic("no route " + fn)
+	}
+	s := signing{key: localenv.AppKey, secret: localenv.AppSecret}
+	for _, o := range opts {
+		o(&s)
+	}
+	requestID := "sample-" + fn
+	headers := map[string]string{
+		"accept-encoding":   "gzip",
+		"app-key":           s.key,
+		"content-length":    itoa(len(body)),
+		"content-type":      "application/x-www-form-urlencoded; charset=UTF-8",
+		"host":              sampleDomain,
+		"nonce":             sampleNonce,
+		"signature":         signature.Sign(s.secret, sampleNonce, sampleTimestamp),
+		"timestamp":         sampleTimestamp,
+		"user-agent":        "app-server/1.0",
+		"x-amzn-trace-id":   "Root=1-6955b800-0123456789abcdef01234567",
+		"x-forwarded-for":   "203.0.113.7",
+		"x-forwarded-port":  "443",
+		"x-forwarded-proto": "https",
+		"x-request-id":      requestID,
+	}
+	ev := map[string]any{
+		"version":        "2.0",
+		"routeKey":       "POST " + r.Path,
+		"rawPath":        r.Path,
+		"rawQueryString": "",
+		"headers":        headers,
+		"requestContext": map[string]any{
+			"accountId":    "123456789012",
+			"apiId":        sampleAPI,
+			"domainName":   sampleDomain,
+			"domainPrefix": sampleAPI,
+			"http": map[string]any{
+				"method": "POST", "path": r.Path, "protocol": "HTTP/1.1",
+				"sourceIp": "203.0.113.7", "userAgent": "app-server/1.0",
+			},
+			"requestId": requestID,
+			"routeKey":  "POST " + r.Path,
+			"stage":     "$default",
+			"time":      sampleTime,
+			"timeEpoch": sampleEpochMS,
+		},
+		"isBase64Encoded": true,
+	}
+	if body != "" {
+		ev["body"] = base64.StdEncoding.EncodeToString([]byte(body))
+	} else {
+		ev["isBase64Encoded"] = false
+	}
+	return ev
+}
+
+func wsRequestContext(routeKey, eventType string) map[string]any {
+	return map[string]any{
+		"apiId":             sampleAPI,
+		"connectedAt":       sampleEpochMS,
+		"connectionId":      sampleConnID,
+		"domainName":        sampleDomain,
+		"eventType":         eventType,
+		"extendedRequestId": "sample-" + eventType,
+		"identity":          map[string]any{"sourceIp": "203.0.113.8", "userAgent": "im-client/1.0"},
+		"messageDirection":  "IN",
+		"requestId":         "sample-" + eventType,
+		"requestTime":       sampleTime,
+		"requestTimeEpoch":  sampleEpochMS,
+		"routeKey":          routeKey,
+		"stage":             "production",
+	}
+}
+
+// authorizerEvent is the REQUEST authorizer event of a WebSocket $connect carrying a token.
+func authorizerEvent(token string) any {
+	return map[string]any{
+		"type":      "REQUEST",
+		"methodArn": "arn:aws:execute-api:us-east-1:123456789012:" + sampleAPI + "/production/$connect",
+		"headers": map[string]string{
+			"Host": sampleDomain, "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13",
+			"X-Forwarded-For": "203.0.113.8", "X-Forwarded-Port": "443", "X-Forwarded-Proto": "https",
+		},
+		"queryStringParameters":           map[string]string{"token": token},
+		"multiValueQueryStringParameters": map[string][]string{"token": {token}},
+		"stageVariables":                  map[string]string{},
+		"requestContext":                  wsRequestContext("$connect", "CONNECT"),
+	}
+}
+
+// wsEvent is a WebSocket API event; admitted connections carry what the authorizer attached.
+func wsEvent(routeKey, eventType, body string, admitted bool) any {
+	rc := wsRequestContext(routeKey, eventType)
+	if admitted {
+		rc["authorizer"] = map[string]any{"app": localenv.AppKey, "user": sampleUser, "principalId": sampleUser, "integrationLatency": 12}
+	}
+	switch eventType {
+	case "MESSAGE":
+		rc["messageId"] = "c2FtcGxlLW1lc3NhZ2U="
+	case "DISCONNECT":
+		rc["disconnectStatusCode"] = 1001
+		rc["disconnectReason"] = "Going away"
+	}
+	ev := map[string]any{"requestContext": rc, "isBase64Encoded": false}
+	if eventType == "CONNECT" {
+		ev["headers"] = map[string]string{"Host": sampleDomain, "Sec-WebSocket-Version": "13"}
+		ev["queryStringParameters"] = map[string]string{"token": rie.TokenPlaceholder}
+	}
+	if body != "" {
+		ev["body"] = body
+	}
+	return ev
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
