@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"imusers/infra/bench/stats"
+	"imusers/shared/routes"
+	"imusers/shared/store"
+)
+
+func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+
+func TestSummarizeJudgesBudgetsByKind(t *testing.T) {
+	base := baselines{RawGetItem: stats.Summary{P50: 1, P99: 2}, HTTPHop: stats.Summary{P50: 0.1}}
+	sc := scenario{route: "wsConnect", via: viaWebSocket, budget: readsWrites(1, 1, "test")}
+	readWrite := store.Calls{BatchGetItem: 1, UpdateItem: 1}
+	twoWrites := store.Calls{UpdateItem: 2}
+
+	ok := summarize(sc, []sample{{latency: ms(2.2), calls: readWrite}, {latency: ms(2.2), calls: readWrite}}, base)
+	if ok.BudgetVerdict != "pass" || ok.Calls.Min != 2 || ok.Calls.Max != 2 || ok.Calls.Reads != 1 || ok.Calls.Writes != 1 {
+		t.Fatalf("one read and one write within a 1+1 budget: %+v", ok)
+	}
+	// Two calls in all, as the budget allows, but both writes: the split must catch it.
+	bad := summarize(sc, []sample{{latency: ms(2), calls: readWrite}, {latency: ms(2), calls: twoWrites}}, base)
+	if bad.BudgetVerdict != "fail" || bad.Calls.Writes != 2 {
+		t.Fatalf("two writes against a one-write budget passed: %+v", bad)
+	}
+	failed := summarize(sc, []sample{{latency: ms(2), calls: readWrite}, {err: errors.New("refused")}}, base)
+	if failed.BudgetVerdict != "fail" || failed.Errors != 1 || failed.Samples != 1 || failed.FirstError != "refused" {
+		t.Fatalf("a failed call must fail the operation: %+v", failed)
+	}
+	none := summarize(scenario{route: "wsPing", budget: noBudget("none")}, []sample{{latency: ms(1), calls: readWrite}}, base)
+	if none.BudgetVerdict != "none" {
+		t.Fatalf("no stated budget judged %q", none.BudgetVerdict)
+	}
+}
+
+func TestSummarizeOverhead(t *testing.T) {
+	base := baselines{RawGetItem: stats.Summary{P50: 1, P99: 2}, HTTPHop: stats.Summary{P50: 0.1}}
+	one := store.Calls{GetItem: 1}
+	sc := scenario{route: "userInfo", via: viaGateway, budget: calls(1, "test")}
+	// 1.2 ms for one 1 ms round trip: 20 % overhead, of which the request waited 1 ms on
+	// DynamoDB and the HTTP hop took 0.1 ms, leaving 0.1 ms of the service's own.
+	s := summarize(sc, []sample{{latency: ms(1.2), calls: one, usage: usage{Waited: ms(1)}}}, base)
+	near := func(a, b float64) bool { return a > b-1e-6 && a < b+1e-6 }
+	if !near(s.Overhead, 0.2) || s.OverheadVerdict != "pass" || !near(s.OwnPerCall, 0.2) || !near(s.ServicePerCall, 0.1) {
+		t.Fatalf("overhead %v (%s), own %v, service %v", s.Overhead, s.OverheadVerdict, s.OwnPerCall, s.ServicePerCall)
+	}
+	if !near(s.P50Ratio, 1.2) || !near(s.P99Ratio, 0.6) {
+		t.Fatalf("ratios p50 %v p99 %v", s.P50Ratio, s.P99Ratio)
+	}
+	slow := summarize(sc, []sample{{latency: ms(1.4), calls: one}}, base)
+	if slow.OverheadVerdict != "fail" {
+		t.Fatalf("40%% overhead against a 30%% target judged %q", slow.OverheadVerdict)
+	}
+	// In-process calls pay no HTTP hop, so none is taken off.
+	in := summarize(scenario{route: "", via: viaInProcess}, []sample{{latency: ms(1.2), calls: one, usage: usage{Waited: ms(1)}}}, base)
+	if !near(in.ServicePerCall, 0.2) {
+		t.Fatalf("in-process service time %v, want 0.2", in.ServicePerCall)
+	}
+}
+
+func TestLoadStepPassRule(t *testing.T) {
+	cases := []struct {
+		name string
+		s    loadStep
+		pass bool
+	}{
+		{"under every bar", loadStep{Rate: 100, Achieved: 99, Requests: 200, Success: 1, P99: 49.9}, true},
+		{"p99 at the bar", loadStep{Rate: 100, Achieved: 99, Requests: 200, Success: 1, P99: 50}, false},
+		{"too many failures", loadStep{Rate: 100, Achieved: 99, Requests: 200, Success: 0.98, P99: 10}, false},
+		{"generator fell behind", loadStep{Rate: 100, Achieved: 80, Requests: 160, Success: 1, P99: 10}, false},
+		{"nothing measured", loadStep{Rate: 100}, false},
+	}
+	for _, tc := range cases {
+		tc.s.judge()
+		if tc.s.Pass != tc.pass {
+			t.Errorf("%s: pass = %v", tc.name, tc.s.Pass)
+		}
+	}
+	start := time.Unix(0, 0)
+	// 201 calls sent over 2 s is 100 per second.
+	st := summarizeStep(100, make([]time.Duration, 201), 201, start, start.Add(2*time.Second), nil)
+	if st.Achieved < 99.9 || st.Achieved > 100.1 || st.Success != 1 {
+		t.Fatalf("achieved %v success %v", st.Achieved, st.Success)
+	}
+}
+
+func TestUncoveredSeesAuthorizersThroughAlso(t *testing.T) {
+	var list []scenario
+	for _, r := range routes.All {
+		list = append(list, scenario{route: r.Name})
+	}
+	if got := uncovered(list); len(got) != 0 {
+		t.Fatalf("uncovered = %v with one scenario per route", got)
+	}
+	first := routes.All[0].Name
+	if got := uncovered(list[1:]); len(got) != 1 || got[0] != first {
+		t.Fatalf("uncovered = %v, want [%s]", got, first)
+	}
+	list[0] = scenario{route: "somethingElse", also: []string{first}}
+	if got := uncovered(list); len(got) != 0 {
+		t.Fatalf("a route run through another scenario's also is covered; uncovered = %v", got)
+	}
+}
+
+func TestReportWritesMarkdownJSONAndPlots(t *testing.T) {
+	dir := t.TempDir()
+	base := baselines{RawGetItem: stats.Summary{N: 10, P50: 1, P99: 2}, HTTPHop: stats.Summary{N: 10, P50: 0.1}}
+	op := summarize(scenario{route: "userInfo", via: viaGateway, budget: calls(1, "design.md")},
+		[]sample{{latency: ms(3), calls: store.Calls{GetItem: 2}}}, base)
+	r := &report{
+		Started: time.Unix(1_800_000_000, 0), Machine: machine{NumCPU: 2, GOOS: "linux", GOARCH: "amd64", GoVersion: "go1.x"},
+		Baselines: base, Ops: []opResult{op}, Uncovered: []string{"newRoute"},
+		ColdStart: &coldReport{Runs: 1, Method: methodReport,
+			Minimal: coldResult{Function: minimalName, InitMs: 2, SizeBytes: 1 << 20},
+			Results: []coldResult{{Function: "userInfo", InitMs: 5, InitRatio: 2.5, SizeBytes: 2 << 20, SizeRatio: 2, Verdict: "fail"}}},
+		Load: []loadResult{{Route: "userGetToken", Limit: 200, MaxRate: 400, Ratio: 2,
+			Steps: []loadStep{{Rate: 200, P99: 5, Success: 1, Pass: true}, {Rate: 400, P99: 60, Success: 1}}}},
+	}
+	if err := r.write(dir); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"❌ fail", "newRoute", "2.50×", "400/s", "2 CPUs", "(latency.svg)", "(coldstart.svg)", "(load.svg)"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	var back report
+	raw, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil || json.Unmarshal(raw, &back) != nil {
+		t.Fatalf("report.json unreadable: %v", err)
+	}
+	if back.Verdicts.BudgetFail != 1 || back.Verdicts.ColdFail != 1 || back.Verdicts.Uncovered != 1 || len(back.Ops) != 1 || back.Ops[0].Calls.Max != 2 {
+		t.Fatalf("report.json figures: %+v", back.Verdicts)
+	}
+	if len(back.Plots) != 4 {
+		t.Fatalf("plots = %v, want latency, overhead, coldstart and load", back.Plots)
+	}
+	for _, p := range back.Plots {
+		b, err := os.ReadFile(filepath.Join(dir, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := xml.NewDecoder(bytes.NewReader(b))
+		for {
+			if _, err := d.Token(); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatalf("%s is not well-formed: %v", p, err)
+			}
+		}
+	}
+}
