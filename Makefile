@@ -19,7 +19,7 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE := $(GOBIN_DIR)/aws-lambda-rie
 DYNALITE_STAMP := infra/node_modules/.package-lock.json
 
-.PHONY: build build-arm64 deps run test invoke lint deploy clean FORCE
+.PHONY: build build-arm64 deps run test bench invoke lint deploy clean FORCE
 
 ## build: every function for this machine, into build/<name>/bootstrap
 build: $(FUNCTIONS:%=$(BUILD_DIR)/%/bootstrap)
@@ -37,8 +37,34 @@ build-arm64:
 # hand, the binary lands under build/linux-arm64/.
 sam-build = GOOS=linux GOARCH=arm64 go build -o $(or $(ARTIFACTS_DIR),$(BUILD_DIR)/linux-arm64/$(1))/bootstrap ./functions/$(1)
 
+build-AppSettingQueryFunction:
+	$(call sam-build,appSettingQuery)
+build-AppSettingSetFunction:
+	$(call sam-build,appSettingSet)
 build-EraseUsersFunction:
 	$(call sam-build,eraseUsers)
+build-FriendAddFunction:
+	$(call sam-build,friendAdd)
+build-FriendCheckFunction:
+	$(call sam-build,friendCheck)
+build-FriendCleanFunction:
+	$(call sam-build,friendClean)
+build-FriendDeleteFunction:
+	$(call sam-build,friendDelete)
+build-FriendGetFunction:
+	$(call sam-build,friendGet)
+build-FriendPermissionGetFunction:
+	$(call sam-build,friendPermissionGet)
+build-FriendPermissionSetFunction:
+	$(call sam-build,friendPermissionSet)
+build-FriendProfileSetFunction:
+	$(call sam-build,friendProfileSet)
+build-UserBlacklistAddFunction:
+	$(call sam-build,userBlacklistAdd)
+build-UserBlacklistQueryFunction:
+	$(call sam-build,userBlacklistQuery)
+build-UserBlacklistRemoveFunction:
+	$(call sam-build,userBlacklistRemove)
 build-UserBlockFunction:
 	$(call sam-build,userBlock)
 build-UserBlockQueryFunction:
@@ -67,6 +93,16 @@ build-UserTokenExpireFunction:
 	$(call sam-build,userTokenExpire)
 build-UserUnblockFunction:
 	$(call sam-build,userUnblock)
+build-UserWhitelistAddFunction:
+	$(call sam-build,userWhitelistAdd)
+build-UserWhitelistQueryFunction:
+	$(call sam-build,userWhitelistQuery)
+build-UserWhitelistRemoveFunction:
+	$(call sam-build,userWhitelistRemove)
+build-UserWhitesettingQueryFunction:
+	$(call sam-build,userWhitesettingQuery)
+build-UserWhitesettingSetFunction:
+	$(call sam-build,userWhitesettingSet)
 build-WsAuthorizeFunction:
 	$(call sam-build,wsAuthorize)
 build-WsConnectFunction:
@@ -99,12 +135,16 @@ run: deps
 test: deps
 	GOFLAGS= CGO_ENABLED=1 IM_RIE=$(RIE) go test -race -count=1 -timeout 20m ./...
 
-## invoke: FN=<function> [EVENT=path]: one function's bootstrap under aws-lambda-rie with a sample event
+## bench: the benchmark report (round trips, capacity, latency, cold start, load) into reports/
+bench: deps
+	IM_RIE=$(RIE) go run ./infra/bench
+
+## invoke: FN=<function> [EVENT=path]: build one function and run its bootstrap under aws-lambda-rie
+## with a sample event (the sample users and the function's setup events go first)
 invoke: deps
 	@if [[ -z "$(FN)" ]]; then echo "usage: make invoke FN=<function> [EVENT=functions/<function>/events/<case>.json]" >&2; \
 		echo "functions: $(FUNCTIONS)" >&2; exit 2; fi
 	@if [[ ! -f functions/$(FN)/main.go ]]; then echo "no function $(FN); functions: $(FUNCTIONS)" >&2; exit 2; fi
-	$(MAKE) --no-print-directory $(BUILD_DIR)/$(FN)/bootstrap $(BUILD_DIR)/userGetToken/bootstrap
 	IM_RIE=$(RIE) go run ./infra/rie/invoke -fn $(FN) -build $(BUILD_DIR) $(if $(EVENT),-event $(EVENT))
 
 ## lint: formatting and go vet
