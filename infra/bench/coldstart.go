@@ -80,8 +80,12 @@ var (
 	durationRe = regexp.MustCompile(`\tDuration: ([0-9.]+) ms`)
 )
 
-// findRIE looks for aws-lambda-rie on PATH, then in Go's bin directory where `go install` puts it.
+// findRIE takes IM_RIE (what make passes), else looks for aws-lambda-rie on PATH, then in Go's
+// bin directory where `go install` puts it.
 func findRIE() (string, error) {
+	if p := os.Getenv("IM_RIE"); p != "" {
+		return p, nil
+	}
 	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
 		return p, nil
 	}
@@ -364,10 +368,25 @@ type pkgInit struct {
 
 var inittraceRe = regexp.MustCompile(`^init (\S+) @[0-9.]+ ms, ([0-9.]+) ms clock`)
 
-// initTrace runs bin once outside the emulator with GODEBUG=inittrace=1 and a runtime API
-// address nothing listens on, so it initialises its packages, reads its configuration, fails
-// to fetch work and exits; it returns the total package init time and the slowest packages.
+// initTrace runs bin three times outside the emulator with GODEBUG=inittrace=1 and a runtime
+// API address nothing listens on, so it initialises its packages, reads its configuration,
+// fails to fetch work and exits; it returns the median run's total package init time and its
+// slowest packages.
 func initTrace(ctx context.Context, bin string) (float64, []pkgInit) {
+	type run struct {
+		total float64
+		top   []pkgInit
+	}
+	var runs []run
+	for range 3 {
+		t, top := initTraceOnce(ctx, bin)
+		runs = append(runs, run{t, top})
+	}
+	slices.SortFunc(runs, func(a, b run) int { return cmp.Compare(a.total, b.total) })
+	return runs[1].total, runs[1].top
+}
+
+func initTraceOnce(ctx context.Context, bin string) (float64, []pkgInit) {
 	tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(tctx, bin)

@@ -83,6 +83,7 @@ type loadStep struct {
 	P50      float64  `json:"p50Ms"`
 	P99      float64  `json:"p99Ms"`
 	Pass     bool     `json:"pass"`
+	Attempts int      `json:"attempts"` // 2 when the first run failed and was repeated
 	Errors   []string `json:"errors,omitempty"`
 }
 
@@ -116,11 +117,20 @@ func runLoad(ctx context.Context, e *env, targets []loadTarget, appsFrom int, st
 			out = append(out, res)
 			continue
 		}
+		// A failing step is run once more: on a shared machine one burst of someone else's work
+		// can spoil two seconds, and a rate the service sustains should not be lost to it.
 		step := func(rate int) bool {
-			s := hit(ctx, rate, stepFor)
-			s.judge()
+			var s loadStep
+			for attempt := range 2 {
+				s = hit(ctx, rate, stepFor)
+				s.judge()
+				s.Attempts = attempt + 1
+				time.Sleep(coolDownBetween)
+				if s.Pass || ctx.Err() != nil {
+					break
+				}
+			}
 			res.Steps = append(res.Steps, s)
-			time.Sleep(coolDownBetween)
 			return s.Pass
 		}
 		lo, hi := 0, 0

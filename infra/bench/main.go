@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"log"
 	"os"
 	"os/exec"
@@ -64,7 +65,9 @@ func main() {
 	log.Printf("stack up: gateway %s, dynalite %s", e.url, e.dynamo)
 
 	rep.Uncovered = uncovered(scenarios)
+	phase := func(name string) { rep.Machine.Load = append(rep.Machine.Load, phaseLoad{name, loadAvg()}) }
 	if !skipped["ops"] {
+		phase("operations")
 		log.Printf("round trips, capacity and latency: %d operations × %d calls", len(scenarios), *samples)
 		rep.Baselines, rep.Ops, err = measureOps(ctx, e, scenarios, *samples, *rounds)
 		if err != nil {
@@ -73,7 +76,8 @@ func main() {
 		}
 	}
 	if !skipped["coldstart"] {
-		log.Printf("cold starts: %d functions × %d runs under aws-lambda-rie", len(scenarios), *coldRuns)
+		phase("cold start")
+		log.Printf("cold starts: every function and a minimal handler, %d runs each under aws-lambda-rie", *coldRuns)
 		c, err := coldStarts(ctx, e, e.queueURL, *coldRuns)
 		if err != nil {
 			rep.Problems = append(rep.Problems, "cold start: "+err.Error())
@@ -83,9 +87,11 @@ func main() {
 		}
 	}
 	if !skipped["load"] {
+		phase("load")
 		log.Printf("load: %d targets, %s per step", len(loadTargets), *stepFor)
 		rep.Load = runLoad(ctx, e, loadTargets, len(scenarios), *stepFor)
 	}
+	phase("end")
 	if ctx.Err() != nil {
 		rep.Problems = append(rep.Problems, "the run was cut short: "+context.Cause(ctx).Error())
 	}
@@ -100,6 +106,18 @@ func main() {
 	v := rep.Verdicts
 	log.Printf("report: %s (budgets %d pass / %d fail, overhead %d pass / %d fail, cold start %d pass / %d fail) in %.0f s",
 		filepath.Join(dir, "report.md"), v.BudgetPass, v.BudgetFail, v.OverheadPass, v.OverheadFail, v.ColdPass, v.ColdFail, rep.DurationSec)
+}
+
+// loadAvg is the machine's one-minute load average: the share of the CPUs others were using
+// is what makes one run's figures differ from another's.
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	var one float64
+	_, _ = fmt.Sscan(string(b), &one)
+	return one
 }
 
 func describeMachine(root string) machine {
