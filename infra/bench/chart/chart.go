@@ -217,7 +217,8 @@ func (l Lines) SVG() []byte {
 	}
 	for i, r := range l.XRefs {
 		s.f(`<line class="refline" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#c00" stroke-dasharray="2,3"/>`+"\n", x(r.Value), top, x(r.Value), bottom)
-		s.text(x(r.Value)+3, top+12+float64(i)*12, "start", "ref", r.Label)
+		// Left of the line: a limit at the right edge would otherwise run into the legend.
+		s.text(x(r.Value)-3, top+12+float64(i)*12, "end", "ref", r.Label)
 	}
 	names := make([]string, len(l.Lines))
 	for i, ln := range l.Lines {
