@@ -54,6 +54,13 @@ func TestSampleEvents(t *testing.T) {
 			t.Errorf("%s needs a success and an error sample event in the sample table", r.Name)
 		}
 	}
+	for fn, deps := range rie.Setup {
+		for _, name := range append([]string{fn}, deps...) {
+			if _, ok := routes.ByName(name); !ok {
+				t.Errorf("rie.Setup names %s, which is not in the route table", name)
+			}
+		}
+	}
 	if *update {
 		for p, data := range want {
 			full := filepath.Join(dir, p)
@@ -150,7 +157,7 @@ func TestFunctionsUnderEmulator(t *testing.T) {
 				}
 			})
 			ctx := context.Background()
-			token, err := rie.Register(ctx, stack, dir)
+			token, err := rie.Prepare(ctx, stack, dir, r.Name)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -20,27 +21,88 @@ func WithToken(event []byte, token string) []byte {
 	return bytes.ReplaceAll(event, []byte(TokenPlaceholder), []byte(token))
 }
 
-// Register runs userGetToken's success sample event on the stack, so the other functions'
-// sample events find their user, and returns the token it was issued.
-func Register(ctx context.Context, s *Stack, root string) (string, error) {
-	event, err := os.ReadFile(filepath.Join(root, "functions", "userGetToken", "events", "success.json"))
+// Setup names, for the functions whose success event reads or changes earlier state, the
+// functions whose success events must run first (a friend to look up, a list entry to remove).
+var Setup = map[string][]string{
+	"userDeactivateQuery":   {"userDeactivate"},
+	"userReactivate":        {"userDeactivate"},
+	"userUnblock":           {"userBlock"},
+	"userBlockQuery":        {"userBlock"},
+	"userBlacklistRemove":   {"userBlacklistAdd"},
+	"userBlacklistQuery":    {"userBlacklistAdd"},
+	"userWhitelistRemove":   {"userWhitelistAdd"},
+	"userWhitelistQuery":    {"userWhitelistAdd"},
+	"userWhitesettingQuery": {"userWhitesettingSet"},
+	"friendDelete":          {"friendAdd"},
+	"friendClean":           {"friendAdd"},
+	"friendProfileSet":      {"friendAdd"},
+	"friendGet":             {"friendAdd"},
+	"friendCheck":           {"friendAdd"},
+	"friendPermissionGet":   {"friendPermissionSet"},
+	"appSettingQuery":       {"appSettingSet"},
+}
+
+// Needs lists the functions a run of fn's sample events starts: fn, userGetToken (which
+// registers the sample users) and fn's setup functions.
+func Needs(fn string) []string {
+	out := append([]string{fn, "userGetToken"}, Setup[fn]...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Prepare brings a fresh table to the state fn's sample events expect: every sample user
+// registered (userGetToken's success events, success.json first), then fn's setup events. It
+// returns the token issued to the user of userGetToken's success.json.
+func Prepare(ctx context.Context, s *Stack, root, fn string) (string, error) {
+	dir := filepath.Join(root, "functions", "userGetToken", "events")
+	more, err := filepath.Glob(filepath.Join(dir, "success-*.json"))
 	if err != nil {
 		return "", err
 	}
-	res, err := s.Invoke(ctx, "userGetToken", event, time.Minute)
+	var token string
+	for i, p := range append([]string{filepath.Join(dir, "success.json")}, more...) {
+		body, err := succeed(ctx, s, "userGetToken", p)
+		if err != nil {
+			return "", fmt.Errorf("registering the sample users: %w", err)
+		}
+		if i == 0 {
+			var b struct {
+				Token string `json:"token"`
+			}
+			if json.Unmarshal(body, &b) != nil || b.Token == "" {
+				return "", fmt.Errorf("registering the sample users: no token in %s", body)
+			}
+			token = b.Token
+		}
+	}
+	for _, dep := range Setup[fn] {
+		p := filepath.Join(root, "functions", dep, "events", "success.json")
+		if _, err := succeed(ctx, s, dep, p); err != nil {
+			return "", fmt.Errorf("setting up for %s: %w", fn, err)
+		}
+	}
+	return token, nil
+}
+
+// succeed runs one HTTP sample event and returns the response body, which must be a success.
+func succeed(ctx context.Context, s *Stack, fn, path string) ([]byte, error) {
+	event, err := os.ReadFile(path)
 	if err != nil {
-		return "", err
+		return nil, err
+	}
+	res, err := s.Invoke(ctx, fn, event, time.Minute)
+	if err != nil {
+		return nil, err
 	}
 	var resp struct {
 		StatusCode int    `json:"statusCode"`
 		Body       string `json:"body"`
 	}
 	var body struct {
-		Code  int    `json:"code"`
-		Token string `json:"token"`
+		Code int `json:"code"`
 	}
-	if json.Unmarshal(res.Body, &resp) != nil || json.Unmarshal([]byte(resp.Body), &body) != nil || body.Code != 200 || body.Token == "" {
-		return "", fmt.Errorf("registering the sample user: userGetToken answered HTTP %d %s", res.Status, res.Body)
+	if json.Unmarshal(res.Body, &resp) != nil || json.Unmarshal([]byte(resp.Body), &body) != nil || resp.StatusCode != 200 || body.Code != 200 {
+		return nil, fmt.Errorf("%s with %s answered HTTP %d %s", fn, filepath.Base(path), res.Status, res.Body)
 	}
-	return body.Token, nil
+	return []byte(resp.Body), nil
 }

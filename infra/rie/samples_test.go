@@ -25,7 +25,8 @@ const (
 	sampleAPI       = "a1b2c3d4e5"
 	sampleDomain    = sampleAPI + ".execute-api.us-east-1.amazonaws.com"
 	sampleConnID    = "Y2FsbC0xMjM0NTY3ODk="
-	// sampleUser is registered (userGetToken's success event) before any other event runs.
+	// sampleUser (and bob) are registered by userGetToken's success events before any other
+	// event runs.
 	sampleUser = "alice"
 )
 
@@ -45,6 +46,8 @@ func (s sample) success() bool { return s.name == "success" || strings.HasPrefix
 var samples = []sample{
 	{"userGetToken", "success", httpEvent("userGetToken", form("userId", sampleUser, "name", "Alice", "portraitUri", "https://example.com/alice.png")),
 		answers(200, 200, field("userId", sampleUser), nonEmpty("token"))},
+	{"userGetToken", "success-bob", httpEvent("userGetToken", form("userId", "bob", "name", "Bob")),
+		answers(200, 200, field("userId", "bob"), nonEmpty("token"))},
 	{"userGetToken", "error-missing-name", httpEvent("userGetToken", form("userId", sampleUser)),
 		answers(400, 1002)},
 
@@ -69,7 +72,7 @@ var samples = []sample{
 		answers(404, 3001, noCalls)},
 
 	{"userDeactivateQuery", "success", httpEvent("userDeactivateQuery", form("pageNo", "1", "pageSize", "50")),
-		answers(200, 200, field("users", []any{}))},
+		answers(200, 200, field("users", []any{sampleUser}))},
 	{"userDeactivateQuery", "error-page-size", httpEvent("userDeactivateQuery", form("pageSize", "51")),
 		answers(400, 1002)},
 
@@ -79,7 +82,7 @@ var samples = []sample{
 		answers(401, 1001)},
 
 	{"userQuery", "success", httpEvent("userQuery", form("page", "1", "pageSize", "20", "order", "0")),
-		answers(200, 200, field("total", 1.0), listed("users", "userId", sampleUser))},
+		answers(200, 200, field("total", 2.0), listed("users", "userId", sampleUser, "bob"))},
 	{"userQuery", "error-page-size", httpEvent("userQuery", form("pageSize", "101")),
 		answers(400, 1002)},
 
@@ -99,7 +102,7 @@ var samples = []sample{
 		answers(400, 1002)},
 
 	{"userBlockQuery", "success", httpEvent("userBlockQuery", form("page", "1", "size", "50")),
-		answers(200, 200, field("users", []any{}))},
+		answers(200, 200, listed("users", "userId", sampleUser))},
 	{"userBlockQuery", "error-page", httpEvent("userBlockQuery", form("page", "0")),
 		answers(400, 1002)},
 
@@ -112,6 +115,97 @@ var samples = []sample{
 		answers(200, 200, listed("users", "userId", sampleUser, "bob"))},
 	{"userCheckOnlineBatch", "error-missing-user", httpEvent("userCheckOnlineBatch", form()),
 		answers(400, 1002)},
+
+	{"userBlacklistAdd", "success", httpEvent("userBlacklistAdd", form("userId", sampleUser, "blackUserId", "bob")),
+		answers(200, 200)},
+	{"userBlacklistAdd", "error-unknown-user", httpEvent("userBlacklistAdd", form("userId", "nobody", "blackUserId", "bob")),
+		answers(404, 3001)},
+
+	{"userBlacklistRemove", "success", httpEvent("userBlacklistRemove", form("userId", sampleUser, "blackUserId", "bob")),
+		answers(200, 200)},
+	{"userBlacklistRemove", "error-missing-black-user", httpEvent("userBlacklistRemove", form("userId", sampleUser)),
+		answers(400, 1002)},
+
+	{"userBlacklistQuery", "success", httpEvent("userBlacklistQuery", form("userId", sampleUser)),
+		answers(200, 200, field("users", []any{"bob"}))},
+	{"userBlacklistQuery", "error-size", httpEvent("userBlacklistQuery", form("userId", sampleUser, "size", "1001")),
+		answers(400, 1002)},
+
+	{"userWhitelistAdd", "success", httpEvent("userWhitelistAdd", form("userId", sampleUser, "whiteUserId", "bob")),
+		answers(200, 200)},
+	{"userWhitelistAdd", "error-self", httpEvent("userWhitelistAdd", form("userId", sampleUser, "whiteUserId", sampleUser)),
+		answers(400, 1002)},
+
+	{"userWhitelistRemove", "success", httpEvent("userWhitelistRemove", form("userId", sampleUser, "whiteUserId", "bob")),
+		answers(200, 200)},
+	{"userWhitelistRemove", "error-unknown-user", httpEvent("userWhitelistRemove", form("userId", "nobody", "whiteUserId", "bob")),
+		answers(404, 3001)},
+
+	{"userWhitelistQuery", "success", httpEvent("userWhitelistQuery", form("userId", sampleUser, "size", "100")),
+		answers(200, 200, field("users", []any{"bob"}))},
+	{"userWhitelistQuery", "error-page-token", httpEvent("userWhitelistQuery", form("userId", sampleUser, "pageToken", "not-a-page-token")),
+		answers(400, 1002)},
+
+	{"userWhitesettingSet", "success", httpEvent("userWhitesettingSet", form("userId", sampleUser, "whiteSetting", "1")),
+		answers(200, 200)},
+	{"userWhitesettingSet", "error-setting", httpEvent("userWhitesettingSet", form("userId", sampleUser, "whiteSetting", "2")),
+		answers(400, 1002)},
+
+	{"userWhitesettingQuery", "success", httpEvent("userWhitesettingQuery", form("userId", sampleUser)),
+		answers(200, 200, field("users", []any{map[string]any{"userId": sampleUser, "whiteSetting": "1"}}))},
+	{"userWhitesettingQuery", "error-missing-user", httpEvent("userWhitesettingQuery", form()),
+		answers(400, 1002)},
+
+	{"friendAdd", "success", httpEvent("friendAdd", form("userId", sampleUser, "targetId", "bob", "optType", "2", "extra", "Hi Bob")),
+		answers(200, 200)},
+	{"friendAdd", "error-self", httpEvent("friendAdd", form("userId", sampleUser, "targetId", sampleUser, "optType", "2")),
+		answers(400, 1002)},
+
+	{"friendDelete", "success", httpEvent("friendDelete", form("userId", sampleUser, "targetIds", "bob")),
+		answers(200, 200)},
+	{"friendDelete", "error-unknown-user", httpEvent("friendDelete", form("userId", "nobody", "targetIds", "bob")),
+		answers(404, 3001)},
+
+	{"friendClean", "success", httpEvent("friendClean", form("userId", sampleUser)),
+		answers(200, 200)},
+	{"friendClean", "error-unknown-user", httpEvent("friendClean", form("userId", "nobody")),
+		answers(404, 3001)},
+
+	{"friendProfileSet", "success", httpEvent("friendProfileSet", form("userId", sampleUser, "targetId", "bob", "remarkName", "Bobby", "friendExtProfile", `{"city":"Paris"}`)),
+		answers(200, 200)},
+	{"friendProfileSet", "error-not-friends", httpEvent("friendProfileSet", form("userId", sampleUser, "targetId", "carol", "remarkName", "Carol")),
+		answers(403, 3008)},
+
+	{"friendGet", "success", httpEvent("friendGet", form("userId", sampleUser, "size", "50", "order", "0")),
+		answers(200, 200, field("totalCount", 1.0), listed("friendList", "userId", "bob"))},
+	{"friendGet", "error-size", httpEvent("friendGet", form("userId", sampleUser, "size", "101")),
+		answers(400, 1002)},
+
+	{"friendCheck", "success", httpEvent("friendCheck", form("userId", sampleUser, "targetIds", "bob,carol")),
+		answers(200, 200, field("results", []any{
+			map[string]any{"userId": "bob", "result": 4.0}, map[string]any{"userId": "carol", "result": 1.0}}))},
+	{"friendCheck", "error-missing-targets", httpEvent("friendCheck", form("userId", sampleUser)),
+		answers(400, 1002)},
+
+	{"friendPermissionSet", "success", httpEvent("friendPermissionSet", form("userIds", sampleUser, "permissionType", "2")),
+		answers(200, 200)},
+	{"friendPermissionSet", "error-permission-type", httpEvent("friendPermissionSet", form("userIds", sampleUser, "permissionType", "4")),
+		answers(400, 1002)},
+
+	{"friendPermissionGet", "success", httpEvent("friendPermissionGet", form("userIds", sampleUser)),
+		answers(200, 200, field("permissionSettings", []any{map[string]any{"userId": sampleUser, "type": 2.0}}))},
+	{"friendPermissionGet", "error-missing-users", httpEvent("friendPermissionGet", form()),
+		answers(400, 1002)},
+
+	{"appSettingSet", "success", httpEvent("appSettingSet", form("friendsOnlyDirectMessages", "1")),
+		answers(200, 200)},
+	{"appSettingSet", "error-value", httpEvent("appSettingSet", form("friendsOnlyDirectMessages", "2")),
+		answers(400, 1002)},
+
+	{"appSettingQuery", "success", httpEvent("appSettingQuery", form()),
+		answers(200, 200, field("friendsOnlyDirectMessages", 1.0))},
+	{"appSettingQuery", "error-bad-signature", httpEvent("appSettingQuery", form(), signedWith("not-the-secret")),
+		answers(401, 1004)},
 
 	{"eraseUsers", "success", json.RawMessage(`{"app":"` + localenv.AppKey + `","users":["` + sampleUser + `"],"operateId":"5f1c2a9e0b7d4c3e8a6f1b2d"}`),
 		workerSucceeds},
