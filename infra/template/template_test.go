@@ -427,6 +427,7 @@ func TestEnvironment(t *testing.T) {
 		"IM_TABLE":                    ref(tableID),
 		"IM_APPS_PARAMETER":           ref("AppsParameterName"),
 		"IM_SIGNATURE_WINDOW_SECONDS": ref("SignatureWindowSeconds"),
+		"IM_NONCE_REPLAY_PROTECTION":  ref("NonceReplayProtection"),
 		"IM_ERASE_FUNCTION":           functionName(erase.Name),
 		"IM_WS_MANAGEMENT_ENDPOINT":   sub("https://${" + wsAPIID + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/" + wsStage),
 	}
@@ -582,6 +583,7 @@ func TestPoliciesGrantExactlyTheRouteActions(t *testing.T) {
 	erase := eraseFunction(t)
 	wantResources := map[string][]any{
 		routes.GetItem:        {tableArn},
+		routes.PutItem:        {tableArn},
 		routes.UpdateItem:     {tableArn},
 		routes.BatchGetItem:   {tableArn},
 		routes.BatchWriteItem: {tableArn},

@@ -5,7 +5,9 @@ package httpapi
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +44,14 @@ type Server struct {
 	Window time.Duration
 	Now    func() time.Time
 	Log    *slog.Logger
+	// Nonces, when set, refuses a second request with a nonce already used (replay protection).
+	Nonces NonceStore
+}
+
+// NonceStore remembers the nonces of served requests; UseNonce reports false for a nonce that
+// another request used before until. owner names the request.
+type NonceStore interface {
+	UseNonce(ctx context.Context, app, nonce, owner string, now, until time.Time) (bool, error)
 }
 
 // Event and Response are API Gateway's payload-2.0 types.
@@ -98,8 +108,13 @@ func (s *Server) serve(ctx context.Context, route string, op Handler, ev Event, 
 	if err != nil {
 		return s.fail(route, err)
 	}
-	*app, err = signature.Verify(func(name string) string { return header(ev.Headers, name) }, s.Apps, s.Now(), s.Window)
+	headers := func(name string) string { return header(ev.Headers, name) }
+	now := s.Now()
+	*app, err = signature.Verify(headers, s.Apps, now, s.Window)
 	if err != nil {
+		return s.fail(route, err)
+	}
+	if err := s.checkNonce(ctx, app.Key, signature.NonceOf(headers), now); err != nil {
 		return s.fail(route, err)
 	}
 	out, err := op(ctx, &Request{App: *app, Params: form.NewReader(values)})
@@ -108,6 +123,32 @@ func (s *Server) serve(ctx context.Context, route string, op Handler, ev Event, 
 	}
 	return success(out)
 }
+
+// checkNonce records the request's nonce and refuses it if another request used it. A nonce
+// is remembered for twice the window, because a request's Timestamp may run up to one window
+// ahead of the clock; with the window off, for what the default window would give.
+func (s *Server) checkNonce(ctx context.Context, app, nonce string, now time.Time) error {
+	if s.Nonces == nil {
+		return nil
+	}
+	keep := 2 * s.Window
+	if keep == 0 {
+		keep = 2 * DefaultNonceWindow
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	fresh, err := s.Nonces.UseNonce(ctx, app, nonce, hex.EncodeToString(b[:]), now, now.Add(keep))
+	if err != nil {
+		return err
+	}
+	if !fresh {
+		return apierr.New(apierr.BadSignature, "nonce already used")
+	}
+	return nil
+}
+
+// DefaultNonceWindow is the signature window that nonce memory assumes when the window is off.
+const DefaultNonceWindow = 5 * time.Minute
 
 func decodeBody(ev Event) (string, error) {
 	if len(ev.Body) > form.MaxBody*4/3+4 {

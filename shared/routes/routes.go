@@ -48,6 +48,9 @@ const (
 	InvokeErasure  = "lambda:InvokeFunction"
 	// ManageConnections lets a function send to and close clients' connections (kicks).
 	ManageConnections = "execute-api:ManageConnections"
+	// PutItem records a request's nonce when IM_NONCE_REPLAY_PROTECTION is on; init grants it
+	// to every Server API function, so switching the protection on needs no new deployment.
+	PutItem = "dynamodb:PutItem"
 )
 
 // Paths lists the route's path and its aliases.
@@ -117,6 +120,15 @@ var All = []Route{
 	{Name: "wsPing", Kind: WebSocket, RouteKey: "ping",
 		Lambda:  func(s *service.Service) any { return s.WS.Ping },
 		Actions: []string{UpdateItem}},
+}
+
+// Every Server API function may record its request's nonce (see PutItem).
+func init() {
+	for i, r := range All {
+		if r.Kind == HTTP {
+			All[i].Actions = append(r.Actions[:len(r.Actions):len(r.Actions)], PutItem)
+		}
+	}
 }
 
 // ByName finds a function by its folder name.

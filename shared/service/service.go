@@ -37,6 +37,9 @@ type Config struct {
 	// IM_WS_MANAGEMENT_ENDPOINT: the connection API's management endpoint, where connections are
 	// sent to and closed (https://{api}.execute-api.{region}.amazonaws.com/{stage} in AWS).
 	ManagementEndpoint string
+	// IM_NONCE_REPLAY_PROTECTION: "on" refuses a request whose nonce another request used within
+	// the signature window (one more write per call); "off" (the default) does not check.
+	NonceReplayProtection bool
 }
 
 // ConfigFromEnv reads Config from getenv.
@@ -48,6 +51,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.EraseFunction == "" {
 		c.EraseFunction = "eraseUsers"
+	}
+	switch v := getenv("IM_NONCE_REPLAY_PROTECTION"); v {
+	case "on":
+		c.NonceReplayProtection = true
+	case "", "off":
+	default:
+		return c, fmt.Errorf("IM_NONCE_REPLAY_PROTECTION must be on or off, got %q", v)
 	}
 	if w := getenv("IM_SIGNATURE_WINDOW_SECONDS"); w != "" {
 		secs, err := strconv.Atoi(w)
@@ -102,12 +112,20 @@ func New(cfg Config, d Deps) *Service {
 		Apps:    d.Apps,
 		Store:   st,
 		Users:   u,
-		HTTP:    &httpapi.Server{Apps: d.Apps, Window: cfg.SignatureWindow, Now: d.Now, Log: d.Log},
+		HTTP:    &httpapi.Server{Apps: d.Apps, Window: cfg.SignatureWindow, Now: d.Now, Log: d.Log, Nonces: nonceStore(cfg, st)},
 		UserAPI: &userapi.API{Users: u},
 		Erasure: &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: 10 * time.Second},
 		WS:      &wsapi.Server{Users: u, Store: st, Now: d.Now, Log: d.Log},
 		Log:     d.Log,
 	}
+}
+
+// nonceStore is where the HTTP adapter records nonces: the store when replay protection is on.
+func nonceStore(cfg Config, st *store.Store) httpapi.NonceStore {
+	if !cfg.NonceReplayProtection {
+		return nil
+	}
+	return st
 }
 
 // AWSConfig loads the AWS SDK configuration with the service's timeouts and retries: a few

@@ -32,6 +32,9 @@ func get(h Header, name string) string {
 	return h(name)
 }
 
+// NonceOf is the request's Nonce as the signature covers it (the RC- form when both are sent).
+func NonceOf(h Header) string { return get(h, "nonce") }
+
 // Verify authenticates a request and returns its app. window is how far the Timestamp may be
 // from now (0 turns the check off).
 func Verify(h Header, reg *apps.Registry, now time.Time, window time.Duration) (apps.App, error) {
