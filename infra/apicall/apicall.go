@@ -52,6 +52,29 @@ var All = []Call{
 	{Route: "userBlockQuery", Form: func(Users) url.Values { return form() }},
 	{Route: "userCheckOnline", Form: func(u Users) url.Values { return form("userId", u.A) }},
 	{Route: "userCheckOnlineBatch", Form: func(u Users) url.Values { return form("userId", u.A+","+u.B) }},
+
+	// Relations, in an order where each call finds what it needs: the friendship is made before
+	// the calls that need one and ended after them.
+	{Route: "userBlacklistAdd", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "blackUserId", u.B) }},
+	{Route: "userBlacklistQuery", Form: func(u Users) url.Values { return form("userId", u.A, "size", "10") }},
+	{Route: "userBlacklistRemove", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "blackUserId", u.B) }},
+	{Route: "userWhitelistAdd", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "whiteUserId", u.B) }},
+	{Route: "userWhitelistQuery", Form: func(u Users) url.Values { return form("userId", u.A, "size", "10") }},
+	{Route: "userWhitelistRemove", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "whiteUserId", u.B) }},
+	{Route: "userWhitesettingSet", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "whiteSetting", "0") }},
+	{Route: "userWhitesettingQuery", Form: func(u Users) url.Values { return form("userId", u.A+","+u.B) }},
+	{Route: "friendAdd", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "targetId", u.B, "optType", "2") }},
+	{Route: "friendProfileSet", Writes: true, Form: func(u Users) url.Values {
+		return form("userId", u.A, "targetId", u.B, "remarkName", "Friend "+u.B, "friendExtProfile", `{"team":"blue"}`)
+	}},
+	{Route: "friendGet", Form: func(u Users) url.Values { return form("userId", u.A, "size", "10", "order", "1") }},
+	{Route: "friendCheck", Form: func(u Users) url.Values { return form("userId", u.A, "targetIds", u.B) }},
+	{Route: "friendPermissionSet", Writes: true, Form: func(u Users) url.Values { return form("userIds", u.A, "permissionType", "1") }},
+	{Route: "friendPermissionGet", Form: func(u Users) url.Values { return form("userIds", u.A+","+u.B) }},
+	{Route: "friendDelete", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "targetIds", u.B) }},
+	{Route: "friendClean", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A) }},
+	{Route: "appSettingSet", Writes: true, Form: func(Users) url.Values { return form("friendsOnlyDirectMessages", "0") }},
+	{Route: "appSettingQuery", Form: func(Users) url.Values { return form() }},
 }
 
 // Path is the route's path.

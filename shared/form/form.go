@@ -76,6 +76,10 @@ func (r *Reader) one(name string) (string, bool) {
 	return vals[0], true
 }
 
+// Has reports whether the parameter arrived at all, even empty: for parameters where absent
+// means "leave unchanged" and empty means "clear".
+func (r *Reader) Has(name string) bool { return len(r.v[name]) > 0 }
+
 // Text reads an optional text parameter of at most maxChars characters ("" when absent).
 func (r *Reader) Text(name string, maxChars int) string {
 	s, _ := r.one(name)

@@ -78,12 +78,12 @@ func domainErr(err error) error {
 	return err
 }
 
-// AddToList puts targets on owner's blocklist or whitelist. Owner and targets must exist and be
-// active; users already listed stay as they are (and keep their place in the order).
+// AddToList puts targets on owner's blocklist or whitelist. The owner must exist and be active;
+// targets are userIds the App Server names, registered or not yet (a list applies to whoever
+// sends under that id). Users already listed stay as they are (and keep their place).
 func (s *Service) AddToList(ctx context.Context, app apps.App, kind store.Kind, owner string, targets []string) error {
-	all := append([]string{owner}, targets...)
 	return domainErr(s.Store.AddEntries(ctx, app.Key, kind, owner, targets, MaxListEntries, s.nowMS(),
-		func(known map[string]*store.Member) error { return active(known, all...) }))
+		func(known map[string]*store.Member) error { return active(known, owner) }))
 }
 
 // RemoveFromList takes targets off owner's list. Targets need not exist (a deleted user can be

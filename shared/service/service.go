@@ -23,6 +23,8 @@ import (
 	"imusers/shared/connections"
 	"imusers/shared/erasure"
 	"imusers/shared/httpapi"
+	"imusers/shared/relationapi"
+	"imusers/shared/relations"
 	"imusers/shared/store"
 	"imusers/shared/userapi"
 	"imusers/shared/users"
@@ -77,9 +79,12 @@ type Service struct {
 	Users   *users.Service
 	HTTP    *httpapi.Server
 	UserAPI *userapi.API
-	Erasure *erasure.Worker
-	WS      *wsapi.Server
-	Log     *slog.Logger
+	// Relations and RelationAPI: blocklist, whitelist, friends, app settings, send permission.
+	Relations   *relations.Service
+	RelationAPI *relationapi.API
+	Erasure     *erasure.Worker
+	WS          *wsapi.Server
+	Log         *slog.Logger
 }
 
 // Deps are the outside parts a Service is built on.
@@ -104,19 +109,22 @@ func New(cfg Config, d Deps) *Service {
 	st := store.New(d.DB, cfg.Table)
 	starter := &erasure.Starter{Lambda: d.Lambda, Function: cfg.EraseFunction}
 	u := &users.Service{Store: st, Eraser: starter, Apps: d.Apps, Now: d.Now}
+	rel := &relations.Service{Store: st, Now: d.Now}
 	if d.Connections != nil {
 		u.Kicker = &connections.Manager{API: d.Connections}
 	}
 	return &Service{
-		Config:  cfg,
-		Apps:    d.Apps,
-		Store:   st,
-		Users:   u,
-		HTTP:    &httpapi.Server{Apps: d.Apps, Window: cfg.SignatureWindow, Now: d.Now, Log: d.Log, Nonces: nonceStore(cfg, st)},
-		UserAPI: &userapi.API{Users: u},
-		Erasure: &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: 10 * time.Second},
-		WS:      &wsapi.Server{Users: u, Store: st, Now: d.Now, Log: d.Log},
-		Log:     d.Log,
+		Config:      cfg,
+		Apps:        d.Apps,
+		Store:       st,
+		Users:       u,
+		HTTP:        &httpapi.Server{Apps: d.Apps, Window: cfg.SignatureWindow, Now: d.Now, Log: d.Log, Nonces: nonceStore(cfg, st)},
+		UserAPI:     &userapi.API{Users: u},
+		Relations:   rel,
+		RelationAPI: &relationapi.API{Relations: rel},
+		Erasure:     &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: 10 * time.Second},
+		WS:          &wsapi.Server{Users: u, Store: st, Now: d.Now, Log: d.Log},
+		Log:         d.Log,
 	}
 }
 

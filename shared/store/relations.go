@@ -449,10 +449,10 @@ func each(ctx context.Context, n int, fn func(context.Context, int) error) error
 }
 
 // AddEntries puts targets on owner's blocklist or whitelist (already listed ones are left as
-// they are), refusing with ErrListFull beyond limit entries. check judges owner and targets,
-// whose profiles are read in the same batch.
+// they are), refusing with ErrListFull beyond limit entries. check judges the owner, whose
+// profile is read in the same batch.
 func (st *Store) AddEntries(ctx context.Context, app string, kind Kind, owner string, targets []string, limit int, now int64, check Check) error {
-	m := mutation{users: append([]string{owner}, targets...), check: check, limit: int64(limit), now: now}
+	m := mutation{users: []string{owner}, check: check, limit: int64(limit), now: now}
 	for _, t := range targets {
 		m.changes = append(m.changes, change{owner: owner, kind: kind, target: t, present: true})
 	}
