@@ -13,8 +13,15 @@ import (
 	"imusers/shared/testenv"
 )
 
-// parallel runs fn for each item with a few workers, as an App Server would send requests.
-func parallel(items []string, fn func(string)) {
+// parallel runs fn for each item with a few workers, as an App Server would send requests, and
+// ends the test when one of them reported a failure.
+func parallel(t *testing.T, items []string, fn func(string)) {
+	t.Helper()
+	defer func() {
+		if t.Failed() {
+			t.FailNow()
+		}
+	}()
 	var wg sync.WaitGroup
 	ch := make(chan string)
 	for range 8 {
@@ -44,7 +51,7 @@ func TestDeactivationErasesRelations(t *testing.T) {
 	app := s.Apps[0].Key
 	friends := ids("f", 1000)
 	register(t, c, "alice", "bob")
-	parallel(friends, func(f string) { c.MustOK(t, "/user/getToken.json", form("userId", f, "name", f)) })
+	parallel(t, friends, func(f string) { okPacing(t, c, "/user/getToken.json", form("userId", f, "name", f)) })
 
 	blocked, white := ids("b", 1200), ids("w", 800)
 	var batches []string
@@ -54,17 +61,17 @@ func TestDeactivationErasesRelations(t *testing.T) {
 	for i := 0; i < len(white); i += 20 {
 		batches = append(batches, "/user/whitelist/add.json|whiteUserId|"+strings.Join(white[i:i+20], ","))
 	}
-	parallel(batches, func(b string) {
+	parallel(t, batches, func(b string) {
 		p := strings.Split(b, "|")
-		c.MustOK(t, p[0], form("userId", "alice", p[1], p[2]))
+		okPacing(t, c, p[0], form("userId", "alice", p[1], p[2]))
 	})
-	parallel(friends, func(f string) {
-		c.MustOK(t, "/friend/add.json", form("userId", f, "targetId", "alice", "optType", "2"))
+	parallel(t, friends, func(f string) {
+		okPacing(t, c, "/friend/add.json", form("userId", f, "targetId", "alice", "optType", "2"))
 	})
 	// The first hundred friends also have bob, so their count must drop to one, not zero.
 	c.MustOK(t, "/friend/add.json", form("userId", "bob", "targetId", "alice", "optType", "2"))
-	parallel(friends[:100], func(f string) {
-		c.MustOK(t, "/friend/add.json", form("userId", "bob", "targetId", f, "optType", "2"))
+	parallel(t, friends[:100], func(f string) {
+		okPacing(t, c, "/friend/add.json", form("userId", "bob", "targetId", f, "optType", "2"))
 	})
 	c.MustOK(t, "/user/whitesetting/set.json", form("userId", "alice", "whiteSetting", "1"))
 	c.MustOK(t, "/friend/permission/set.json", form("userIds", "alice", "permissionType", "3"))
@@ -103,7 +110,7 @@ func TestDeactivationErasesRelations(t *testing.T) {
 	// Every friend lost its side of the friendship, and its count went down with it.
 	var wrong []string
 	var mu sync.Mutex
-	parallel(append(slices.Clone(friends), "bob"), func(f string) {
+	parallel(t, append(slices.Clone(friends), "bob"), func(f string) {
 		items, err := s.Service.Store.ItemsOf(ctx, app, f)
 		n, err2 := s.Service.Store.ListCount(ctx, app, f, store.Friends)
 		want := int64(0)

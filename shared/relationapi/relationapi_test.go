@@ -43,6 +43,27 @@ func expectCode(t *testing.T, c *testenv.APIClient, path string, f any, status, 
 	return r
 }
 
+// okPacing posts and reports (t.Errorf, so it may run off the test goroutine) anything but
+// success, backing off on 429/1008 as an App Server would: bulk setup outruns the routes' rate
+// limits.
+func okPacing(t *testing.T, c *testenv.APIClient, path string, f any) bool {
+	t.Helper()
+	for range 200 {
+		r := c.Post(t, path, f)
+		if r.Status == http.StatusTooManyRequests && r.Code() == 1008 {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		if r.Status != http.StatusOK || r.Code() != 200 {
+			t.Errorf("%s: got HTTP %d %s", path, r.Status, r.Raw)
+			return false
+		}
+		return true
+	}
+	t.Errorf("%s: still rate limited after retrying", path)
+	return false
+}
+
 func strs(v any) []string {
 	var out []string
 	list, _ := v.([]any)
@@ -223,7 +244,9 @@ func TestListLimit(t *testing.T) {
 	register(t, c, "alice")
 	all := ids("t", 3000)
 	for i := 0; i < len(all); i += 20 {
-		c.MustOK(t, "/user/blacklist/add.json", form("userId", "alice", "blackUserId", strings.Join(all[i:i+20], ",")))
+		if !okPacing(t, c, "/user/blacklist/add.json", form("userId", "alice", "blackUserId", strings.Join(all[i:i+20], ","))) {
+			t.FailNow()
+		}
 	}
 	r := expectCode(t, c, "/user/blacklist/add.json", form("userId", "alice", "blackUserId", "one-more"), http.StatusForbidden, 3005)
 	if !strings.Contains(fmt.Sprint(r.Body["errorMessage"]), "3000") {
