@@ -584,6 +584,7 @@ func (st *Store) ListEntries(ctx context.Context, app, owner string, kind Kind, 
 		return EntryPage{}, fmt.Errorf("list %s: %w", kind, err)
 	}
 	var page EntryPage
+	more := false
 	for _, it := range res.Items {
 		sk := str(it, AttrSK)
 		if sk == counterSK(kind) {
@@ -591,7 +592,7 @@ func (st *Store) ListEntries(ctx context.Context, app, owner string, kind Kind, 
 			continue
 		}
 		if len(page.Entries) == limit {
-			page.Next = str(it, skAttr) // placeholder: replaced by the last entry's position below
+			more = true
 			break
 		}
 		page.Entries = append(page.Entries, Entry{
@@ -604,11 +605,9 @@ func (st *Store) ListEntries(ctx context.Context, app, owner string, kind Kind, 
 	}
 	// More follows when an entry beyond the page came back, or when DynamoDB stopped early
 	// (its 1 MB limit) with entries still unread.
-	if n := len(page.Entries); n > 0 && (page.Next != "" || res.LastEvaluatedKey != nil) {
+	if n := len(page.Entries); n > 0 && (more || res.LastEvaluatedKey != nil) {
 		last := page.Entries[n-1]
 		page.Next = timeKey(last.At, last.Target)
-	} else {
-		page.Next = ""
 	}
 	if first && kind == Friends && !page.HasTotal {
 		page.HasTotal = true // no counter item yet: no friends ever
