@@ -15,6 +15,19 @@ type SendFacts struct {
 	// Friends: the recipient has the sender as a friend (both sides are written together).
 	Friends  bool
 	Settings AppSettings
+	// Conns are the recipient's recorded connections, lapsed or not: read with the facts, so
+	// delivering an accepted message needs no further read.
+	Conns []Conn
+}
+
+// SendRead chooses the facts ReadSendFacts fetches besides the recipients' profiles; a fact
+// left out keeps its zero value. Each costs a key per recipient (or one for all), so a caller
+// pays only for the facts its rules consult.
+type SendRead struct {
+	Sender   bool // the sender's profile and ban
+	Lists    bool // the recipient's blocklist and whitelist entries for the sender
+	Friends  bool // the recipient's friend entry for the sender, and the app's settings
+	Presence bool // the recipient's recorded connections
 }
 
 // SendPermission reads the facts for a message from one user to another in one BatchGetItem of
@@ -32,6 +45,12 @@ func (st *Store) SendPermission(ctx context.Context, app, from, to string) (*Sen
 // four keys per recipient, 100 keys to a BatchGetItem (so 24 recipients in the first call and
 // 25 in each further one).
 func (st *Store) SendPermissions(ctx context.Context, app, from string, to []string) (map[string]*SendFacts, error) {
+	return st.ReadSendFacts(ctx, app, from, to, SendRead{Sender: true, Lists: true, Friends: true})
+}
+
+// ReadSendFacts reads the facts that what chooses for a message to many recipients, 100 keys to
+// a BatchGetItem: the shared keys once, then each recipient's keys together.
+func (st *Store) ReadSendFacts(ctx context.Context, app, from string, to []string, what SendRead) (map[string]*SendFacts, error) {
 	seen := map[[2]string]bool{}
 	var keys []item
 	add := func(pk, sk string) {
@@ -40,16 +59,27 @@ func (st *Store) SendPermissions(ctx context.Context, app, from string, to []str
 			keys = append(keys, key(pk, sk))
 		}
 	}
-	add(userPK(app, from), skProfile)
-	add(userPK(app, from), skBan)
-	add(appPK(app), skSettings)
+	if what.Sender {
+		add(userPK(app, from), skProfile)
+		add(userPK(app, from), skBan)
+	}
+	if what.Friends {
+		add(appPK(app), skSettings)
+	}
 	out := make(map[string]*SendFacts, len(to))
 	for _, r := range to {
 		out[r] = &SendFacts{}
 		add(userPK(app, r), skProfile)
-		add(userPK(app, r), entrySK(Blocklist, from))
-		add(userPK(app, r), entrySK(Whitelist, from))
-		add(userPK(app, r), entrySK(Friends, from))
+		if what.Lists {
+			add(userPK(app, r), entrySK(Blocklist, from))
+			add(userPK(app, r), entrySK(Whitelist, from))
+		}
+		if what.Friends {
+			add(userPK(app, r), entrySK(Friends, from))
+		}
+		if what.Presence {
+			add(userPK(app, r), skPresence)
+		}
 	}
 	items, err := st.batchGet(ctx, keys)
 	if err != nil {
@@ -80,6 +110,8 @@ func (st *Store) SendPermissions(ctx context.Context, app, from string, to []str
 		switch kind, _, _ := strings.Cut(sk, "#"); {
 		case sk == skProfile:
 			f.Recipient = memberFrom(it)
+		case sk == skPresence:
+			f.Conns = connsFrom(it)
 		case Kind(kind) == Blocklist:
 			f.Blocked = true
 		case Kind(kind) == Whitelist:
