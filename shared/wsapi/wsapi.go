@@ -1,8 +1,8 @@
-// Package wsapi adapts the client connection API (an API Gateway WebSocket API) to the user and
-// presence rules: the $connect authorizer checks the token, and $connect, $disconnect and ping
-// keep the user's presence. The authorizer's answer names the app and user; API Gateway hands
-// that context to every later event of the connection, which is how $disconnect and ping know
-// whose connection they serve without a lookup.
+// Package wsapi adapts the client connection API (an API Gateway WebSocket API) to the user,
+// presence and message rules: the $connect authorizer checks the token, $connect, $disconnect
+// and ping keep the user's presence, and sendMessage carries direct messages. The authorizer's
+// answer names the app and user; API Gateway hands that context to every later event of the
+// connection, which is how the later routes know whose connection they serve without a lookup.
 package wsapi
 
 import (
@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"imusers/shared/messages"
 	"imusers/shared/store"
 	"imusers/shared/users"
 )
@@ -41,10 +42,11 @@ var ErrUnauthorized = errors.New("Unauthorized")
 
 // Server serves the connection API's functions.
 type Server struct {
-	Users *users.Service
-	Store *store.Store
-	Now   func() time.Time
-	Log   *slog.Logger
+	Users    *users.Service
+	Store    *store.Store
+	Messages *messages.Service // the sendMessage route
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 // Authorize is the $connect authorizer: one read decides. A bad, expired or unknown user's token
