@@ -84,8 +84,8 @@ func (st *Store) GetMembers(ctx context.Context, app string, users []string) (ma
 // refuses the change by returning an error; it may run more than once.
 type Check func(users map[string]*Member) error
 
-// Changing a list takes four round trips that are each safe to repeat, because DynamoDB
-// Local's stand-in has no transactions and transactions cost double anyway:
+// Changing a list takes four round trips, each safe to repeat, rather than a transaction:
+// dynalite (the local stand-in) has none, and in AWS they cost double. The four:
 //
 //  1. read: one BatchGetItem of the profiles to check, each touched list's counter item and
 //     each touched entry;
@@ -101,7 +101,8 @@ type Check func(users map[string]*Member) error
 // count already moved, so it finishes the write without counting again (and a later request on
 // the same target repairs a mark nobody retried). A crash after 3 leaves a mark whose entry
 // already agrees; the next request on that target drops it. A reserve that fails its condition
-// (another request moved the same counter or marks first) reads again and plans again.
+// (another request moved the same counter or marks first) reads again and plans again; so
+// does the SDK's own retry of a reserve whose answer was lost, which finds its marks set.
 //
 // Two requests racing on the same target can still leave the total one off (a removal that
 // clears the mark of an add still in flight); a retry of either does not make it worse.
