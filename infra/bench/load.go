@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -84,6 +85,7 @@ type loadStep struct {
 	P99      float64  `json:"p99Ms"`
 	Pass     bool     `json:"pass"`
 	Attempts int      `json:"attempts"` // 2 when the first run failed and was repeated
+	Why      string   `json:"failedOn,omitempty"`
 	Errors   []string `json:"errors,omitempty"`
 }
 
@@ -98,7 +100,20 @@ type loadResult struct {
 }
 
 func (s *loadStep) judge() {
-	s.Pass = s.Requests > 0 && s.P99 < p99Limit && s.Success >= minSuccess && s.Achieved >= minAchieved*float64(s.Rate)
+	var why []string
+	if s.Requests == 0 {
+		why = append(why, "no calls")
+	}
+	if s.P99 >= p99Limit {
+		why = append(why, "p99")
+	}
+	if s.Success < minSuccess {
+		why = append(why, "failures")
+	}
+	if s.Achieved < minAchieved*float64(s.Rate) {
+		why = append(why, fmt.Sprintf("only %.0f/s offered", s.Achieved))
+	}
+	s.Pass, s.Why = len(why) == 0, strings.Join(why, ", ")
 }
 
 // runLoad steps each target's rate up the ladder to its first failing step, then bisects

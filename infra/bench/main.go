@@ -63,6 +63,7 @@ func main() {
 	}
 	defer e.close()
 	log.Printf("stack up: gateway %s, dynalite %s", e.url, e.dynamo)
+	rep.Settings.ThrottleOff = e.throttleOff
 
 	rep.Uncovered = uncovered(scenarios)
 	phase := func(name string) { rep.Machine.Load = append(rep.Machine.Load, phaseLoad{name, loadAvg()}) }

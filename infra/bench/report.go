@@ -66,6 +66,8 @@ type settings struct {
 	OverheadLimit float64 `json:"overheadTarget"`
 	InitLimit     float64 `json:"initRatioTarget"`
 	P99LimitMs    float64 `json:"loadP99LimitMs"`
+	// ThrottleOff: the local gateway's route throttling was switched off for the run.
+	ThrottleOff bool `json:"gatewayThrottlingOff"`
 }
 
 func (r *report) tally() {
@@ -253,7 +255,11 @@ func (r *report) markdown(w io.Writer) {
 	}
 
 	p("\n## Method\n\n")
-	p("- **Stack.** The service as the local twin runs it: the local gateway (`infra/gateway`, payload-2.0 events through aws-lambda-go's JSON boundary, handlers in-process) on a loopback port, in front of dynalite. A real HTTP client signs every request as the official SDKs do (fresh Nonce, Timestamp, SHA1 Signature). The service's DynamoDB client is wrapped twice: `store.Counter` counts round trips, and a meter sets `ReturnConsumedCapacity: TOTAL` on every request, adds up the capacity DynamoDB reports, and the time spent waiting on it. Each operation gets an app of its own, so state built for one never changes another's figures. Asynchronous erasure jobs are queued and run between measurements, not inside them.\n")
+	throttle := ""
+	if r.Settings.ThrottleOff {
+		throttle = " The gateway's route throttling (the platform's per-app limits) is switched off, so that the service is measured and not the throttle."
+	}
+	p("- **Stack.** The service as the local twin runs it: the local gateway (`infra/gateway`, payload-2.0 events through aws-lambda-go's JSON boundary, handlers in-process) on a loopback port, in front of dynalite. A real HTTP client signs every request as the official SDKs do (fresh Nonce, Timestamp, SHA1 Signature). The service's DynamoDB client is wrapped twice: `store.Counter` counts round trips, and a meter sets `ReturnConsumedCapacity: TOTAL` on every request, adds up the capacity DynamoDB reports, and the time spent waiting on it. Each operation gets an app of its own, so state built for one never changes another's figures.%s Asynchronous erasure jobs are queued and run between measurements, not inside them.\n", throttle)
 	p("- **Round trips and capacity.** Every measured call is counted on its own (counter reset before it); the table shows the fewest and most round trips any call made, and the mean capacity per call. Budgets come from design.md and the issues; an operation without a stated budget shows its figures without a verdict.\n")
 	p("- **Latency.** %d calls per operation (fewer where marked), one at a time after a warm-up, in %d interleaved rounds with the baseline — a raw strongly consistent GetItem of a user item through the same SDK client — so that noise on the shared machine falls on all of them alike. p50 and p99 interpolate between the nearest ranks. *Overhead per DynamoDB call* is (p50 − calls × raw p50) / calls / raw p50, the design's measure (target under %.0f%%). Because dynalite's writes and queries are slower than its GetItem, that figure also charges an operation for its writes being slower than a read; the second figure, *non-DynamoDB time per call*, subtracts the time spent waiting on DynamoDB as measured inside the request instead; the third subtracts as well the loopback HTTP hop every call through the gateway pays (a second baseline: a signed POST to an empty handler), leaving what the gateway's event building and the function itself add. In AWS the DynamoDB round trip is milliseconds, not the fraction of one that dynalite on loopback takes, so the same service time is a much smaller share there.\n", r.Settings.Samples, r.Settings.Rounds, overheadTarget*100)
 	if c := r.ColdStart; c != nil {
@@ -340,7 +346,7 @@ func (r *report) markdown(w io.Writer) {
 			for _, s := range l.Steps {
 				ok := "✓"
 				if !s.Pass {
-					ok = "✗"
+					ok = "✗ " + s.Why
 				}
 				if s.Attempts > 1 {
 					ok += " (2nd run)"

@@ -83,8 +83,8 @@ func TestLoadStepPassRule(t *testing.T) {
 	}
 	for _, tc := range cases {
 		tc.s.judge()
-		if tc.s.Pass != tc.pass {
-			t.Errorf("%s: pass = %v", tc.name, tc.s.Pass)
+		if tc.s.Pass != tc.pass || (tc.s.Why == "") != tc.pass {
+			t.Errorf("%s: pass = %v, failed on %q", tc.name, tc.s.Pass, tc.s.Why)
 		}
 	}
 	start := time.Unix(0, 0)

@@ -60,7 +60,9 @@ const (
 	viaInProcess = "in-process"
 )
 
-var scenarios = []scenario{
+// scenarios is the table of everything the benchmark measures; the lists' add, remove and query
+// are built alike for the blocklist and the whitelist (relations.go).
+var scenarios = append(append([]scenario{
 	{route: "userGetToken", variant: "development app", via: viaGateway, env: apps.Development,
 		budget: calls(2, "design.md: register at most two calls, the second only where the development cap applies"),
 		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
@@ -310,6 +312,141 @@ var scenarios = []scenario{
 				},
 			}, nil
 		}},
+	{route: "userWhitesettingSet", variant: "1 user", via: viaGateway,
+		budget: calls(2, "README: whitesetting set of N, 1 batched read and N updates"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if err := e.registerAll(ctx, app, "owner"); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "userWhitesettingSet", func(i int) url.Values {
+				return url.Values{"userId": {"owner"}, "whiteSetting": {fmt.Sprint(i % 2)}}
+			})}, nil
+		}},
+	{route: "userWhitesettingQuery", variant: "20 users", via: viaGateway,
+		budget: calls(1, "README: whitesetting query, 1 batched read"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			users := ids("u", 20)
+			if err := e.registerAll(ctx, app, users...); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "userWhitesettingQuery", func(int) url.Values { return url.Values{"userId": {strings.Join(users, ",")}} })}, nil
+		}},
+	{route: "friendAdd", variant: "direct add of a new friend", via: viaGateway,
+		budget: calls(6, "README: 1 batched read; when something changes, 2 count updates, 1 batch write, 2 mark updates"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if err := e.registerAll(ctx, app, "owner"); err != nil {
+				return step{}, err
+			}
+			return step{
+				prepare: func(ctx context.Context, i int) error { return e.registerAll(ctx, app, fmt.Sprint("f-", i)) },
+				run: e.call(app, "friendAdd", func(i int) url.Values {
+					return url.Values{"userId": {"owner"}, "targetId": {fmt.Sprint("f-", i)}, "optType": {"1"}}
+				}),
+			}, nil
+		}},
+	{route: "friendDelete", variant: "1 friend", via: viaGateway,
+		budget: calls(6, "README: of N, ⌈(2+3N)/100⌉ batched reads, 2 updates per user whose count changes, ⌈2N/25⌉ batch writes (N=1)"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if err := e.registerAll(ctx, app, "owner", "friend"); err != nil {
+				return step{}, err
+			}
+			return step{
+				prepare: func(ctx context.Context, _ int) error {
+					_, err := e.post(ctx, app, "friendAdd", url.Values{"userId": {"owner"}, "targetId": {"friend"}, "optType": {"1"}})
+					return err
+				},
+				run: e.call(app, "friendDelete", func(int) url.Values { return url.Values{"userId": {"owner"}, "targetIds": {"friend"}} }),
+			}, nil
+		}},
+	{route: "friendClean", variant: "5 friends", via: viaGateway,
+		budget: noBudget("none stated"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			friends := ids("f-", 5)
+			if err := e.registerAll(ctx, app, append(friends, "owner")...); err != nil {
+				return step{}, err
+			}
+			return step{
+				prepare: func(ctx context.Context, _ int) error {
+					for _, f := range friends {
+						if _, err := e.post(ctx, app, "friendAdd", url.Values{"userId": {"owner"}, "targetId": {f}, "optType": {"1"}}); err != nil {
+							return err
+						}
+					}
+					return nil
+				},
+				run: e.call(app, "friendClean", func(int) url.Values { return url.Values{"userId": {"owner"}} }),
+			}, nil
+		}},
+	{route: "friendProfileSet", variant: "remark name", via: viaGateway,
+		budget: noBudget("none stated"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if err := e.registerAll(ctx, app, "owner", "friend"); err != nil {
+				return step{}, err
+			}
+			if _, err := e.post(ctx, app, "friendAdd", url.Values{"userId": {"owner"}, "targetId": {"friend"}, "optType": {"1"}}); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "friendProfileSet", func(i int) url.Values {
+				return url.Values{"userId": {"owner"}, "targetId": {"friend"}, "remarkName": {fmt.Sprint("Remark ", i)}}
+			})}, nil
+		}},
+	{route: "friendGet", variant: "page of 50 from 60 friends", via: viaGateway,
+		budget: calls(1, "design.md, README: a friend page, one Query"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			friends := ids("f-", 60)
+			if err := e.registerAll(ctx, app, append(friends, "owner")...); err != nil {
+				return step{}, err
+			}
+			for _, f := range friends {
+				if _, err := e.post(ctx, app, "friendAdd", url.Values{"userId": {"owner"}, "targetId": {f}, "optType": {"1"}}); err != nil {
+					return step{}, err
+				}
+			}
+			return step{run: e.call(app, "friendGet", func(int) url.Values { return url.Values{"userId": {"owner"}, "size": {"50"}} })}, nil
+		}},
+	{route: "friendCheck", variant: "10 users, 5 friends", via: viaGateway,
+		budget: calls(1, "README: 1 batched read"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			others := ids("o-", 10)
+			if err := e.registerAll(ctx, app, append(others, "owner")...); err != nil {
+				return step{}, err
+			}
+			for _, f := range others[:5] {
+				if _, err := e.post(ctx, app, "friendAdd", url.Values{"userId": {"owner"}, "targetId": {f}, "optType": {"1"}}); err != nil {
+					return step{}, err
+				}
+			}
+			return step{run: e.call(app, "friendCheck", func(int) url.Values { return url.Values{"userId": {"owner"}, "targetIds": {strings.Join(others, ",")}} })}, nil
+		}},
+	{route: "friendPermissionSet", variant: "1 user", via: viaGateway,
+		budget: calls(2, "README: permission set of N, 1 batched read and N updates"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if err := e.registerAll(ctx, app, "owner"); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "friendPermissionSet", func(i int) url.Values {
+				return url.Values{"userIds": {"owner"}, "permissionType": {fmt.Sprint(1 + i%3)}}
+			})}, nil
+		}},
+	{route: "friendPermissionGet", variant: "20 users", via: viaGateway,
+		budget: calls(1, "README: permission query, 1 batched read"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			users := ids("u", 20)
+			if err := e.registerAll(ctx, app, users...); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "friendPermissionGet", func(int) url.Values { return url.Values{"userIds": {strings.Join(users, ",")}} })}, nil
+		}},
+	{route: "appSettingSet", via: viaGateway,
+		budget: calls(1, "README: /app/setting/*, 1"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			return step{run: e.call(app, "appSettingSet", func(i int) url.Values { return url.Values{"friendsOnlyDirectMessages": {fmt.Sprint(i % 2)}} })}, nil
+		}},
+	{route: "appSettingQuery", via: viaGateway,
+		budget: calls(1, "README: /app/setting/*, 1"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			return step{run: e.call(app, "appSettingQuery", func(int) url.Values { return url.Values{} })}, nil
+		}},
 	{route: "", variant: "token verification (users.VerifyToken)", via: viaInProcess,
 		budget: readsWrites(1, 0, "design.md, issue 2: token verification one read"),
 		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
@@ -322,7 +459,9 @@ var scenarios = []scenario{
 				return err
 			}}, nil
 		}},
-}
+},
+	listScenarios("blocklist", "blackUserId", "userBlacklistAdd", "userBlacklistRemove", "userBlacklistQuery")...),
+	listScenarios("whitelist", "whiteUserId", "userWhitelistAdd", "userWhitelistRemove", "userWhitelistQuery")...)
 
 // call is a run step that posts a signed form to a route of the Server API.
 func (e *env) call(app apps.App, route string, form func(i int) url.Values) func(context.Context, int) error {
