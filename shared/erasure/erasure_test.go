@@ -43,7 +43,7 @@ func TestWorkerContinuesLargeErasuresInNewInvocations(t *testing.T) {
 	st := store.New(db, testenv.NewTable(t, db))
 	ctx := context.Background()
 	for _, u := range []string{"big", "small"} {
-		if err := st.Register(ctx, "app", u, "Name", "", 1, false); err != nil {
+		if _, err := st.Register(ctx, "app", u, "Name", "", 1, false); err != nil {
 			t.Fatal(err)
 		}
 		if err := st.Deactivate(ctx, "app", u, 2, "op-1"); err != nil {
@@ -97,7 +97,7 @@ func TestFinishedMarkKeepsANewerDeactivation(t *testing.T) {
 	db := testenv.Client(t)
 	st := store.New(db, testenv.NewTable(t, db))
 	ctx := context.Background()
-	if err := st.Register(ctx, "app", "u", "Name", "", 1, false); err != nil {
+	if _, err := st.Register(ctx, "app", "u", "Name", "", 1, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Deactivate(ctx, "app", "u", 2, "op-new"); err != nil {

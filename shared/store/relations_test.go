@@ -56,7 +56,7 @@ func newRelEnv(t *testing.T, users ...string) *relEnv {
 	calls := &store.Counter{DB: crash}
 	e := &relEnv{st: store.New(calls, table), crash: crash, calls: calls, db: db, table: table}
 	for _, u := range users {
-		if err := e.st.Register(context.Background(), "app", u, "Name "+u, "", 1, false); err != nil {
+		if _, err := e.st.Register(context.Background(), "app", u, "Name "+u, "", 1, false); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -14,7 +14,7 @@ func TestReadSendFacts(t *testing.T) {
 	st, calls := newStore(t)
 	ctx := context.Background()
 	for _, u := range []string{"sam", "rita", "ron"} {
-		if err := st.Register(ctx, "app", u, u, "", 1000, false); err != nil {
+		if _, err := st.Register(ctx, "app", u, u, "", 1000, false); err != nil {
 			t.Fatal(err)
 		}
 	}

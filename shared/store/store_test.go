@@ -48,10 +48,10 @@ func TestDevSlotsCapAndRelease(t *testing.T) {
 func TestRegisterDeactivateReactivate(t *testing.T) {
 	st, calls := newStore(t)
 	ctx := context.Background()
-	if err := st.Register(ctx, "app", "alice", "Alice", "http://p", 1000, true); err != nil {
+	if _, err := st.Register(ctx, "app", "alice", "Alice", "http://p", 1000, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Register(ctx, "app", "alice", "Alice2", "", 2000, true); err != nil {
+	if _, err := st.Register(ctx, "app", "alice", "Alice2", "", 2000, true); err != nil {
 		t.Fatal(err)
 	}
 	calls.Reset()
@@ -71,7 +71,7 @@ func TestRegisterDeactivateReactivate(t *testing.T) {
 	if err := st.Deactivate(ctx, "app", "nobody", 3000, "op1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("deactivate unknown: %v", err)
 	}
-	if err := st.Register(ctx, "app", "alice", "X", "", 4000, true); !errors.Is(err, store.ErrDeactivated) {
+	if _, err := st.Register(ctx, "app", "alice", "X", "", 4000, true); !errors.Is(err, store.ErrDeactivated) {
 		t.Fatalf("register deactivated: %v", err)
 	}
 	if err := st.UpdateProfile(ctx, "app", "alice", "Y", ""); !errors.Is(err, store.ErrDeactivated) {
@@ -108,7 +108,7 @@ func TestListDeactivatedPagesAcrossShards(t *testing.T) {
 	for i := range 23 {
 		id := fmt.Sprintf("user%02d", i)
 		want = append(want, id)
-		if err := st.Register(ctx, "app", id, "n", "", 1, false); err != nil {
+		if _, err := st.Register(ctx, "app", id, "n", "", 1, false); err != nil {
 			t.Fatal(err)
 		}
 		if err := st.Deactivate(ctx, "app", id, int64(100+i), "op"); err != nil {

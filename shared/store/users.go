@@ -138,10 +138,10 @@ func (st *Store) ReleaseDevSlots(ctx context.Context, app string, users []string
 	return nil
 }
 
-// Register creates the user or overwrites its name and portrait, in one conditional write.
-// A deactivated user is left unchanged (ErrDeactivated). dev places the user in the
-// development-user index.
-func (st *Store) Register(ctx context.Context, app, user, name, portrait string, now int64, dev bool) error {
+// Register creates the user or overwrites its name and portrait, in one conditional write,
+// and returns the user's registration time (ms) as stored. A deactivated user is left
+// unchanged (ErrDeactivated). dev places the user in the development-user index.
+func (st *Store) Register(ctx context.Context, app, user, name, portrait string, now int64, dev bool) (createdAt int64, err error) {
 	set := "SET #name = :name, #portrait = :portrait, #created = if_not_exists(#created, :now)"
 	names := map[string]string{"#name": attrName, "#portrait": attrPortrait, "#created": attrCreatedAt, "#deact": attrDeactivated}
 	values := item{":name": s(name), ":portrait": s(portrait), ":now": n(now)}
@@ -150,21 +150,22 @@ func (st *Store) Register(ctx context.Context, app, user, name, portrait string,
 		values[":devpk"] = s(devIndexPK(app))
 		values[":devsk"] = s(timeKey(now, user))
 	}
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	res, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.table),
 		Key:                       userKey(app, user),
 		UpdateExpression:          aws.String(set),
 		ConditionExpression:       aws.String("attribute_not_exists(#deact)"),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
+		ReturnValues:              types.ReturnValueUpdatedNew,
 	})
 	if isConditionFailed(err) {
-		return ErrDeactivated
+		return 0, ErrDeactivated
 	}
 	if err != nil {
-		return fmt.Errorf("register user: %w", err)
+		return 0, fmt.Errorf("register user: %w", err)
 	}
-	return nil
+	return num(res.Attributes, attrCreatedAt), nil
 }
 
 // UpdateProfile changes name and/or portrait ("" leaves a field unchanged) of an existing,

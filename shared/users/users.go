@@ -65,9 +65,13 @@ func (s *Service) GetToken(ctx context.Context, app apps.App, user, name, portra
 			return "", mapStore(err, user)
 		}
 	}
-	if err := s.Store.Register(ctx, app.Key, user, name, portrait, now, app.IsDevelopment()); err != nil {
+	created, err := s.Store.Register(ctx, app.Key, user, name, portrait, now, app.IsDevelopment())
+	if err != nil {
 		return "", mapStore(err, user)
 	}
+	// A racing first registration may have stored a later time than ours; a token issued
+	// before the stored registration time would never verify, so it is issued at that time.
+	now = max(now, created)
 	return token.Issue(app.SigningKey(), token.Claims{AppKey: app.Key, UserID: user, IssuedAt: time.UnixMilli(now)}), nil
 }
 
