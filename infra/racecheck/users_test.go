@@ -175,11 +175,11 @@ func TestDeactivateRacingReactivate(t *testing.T) {
 	}
 }
 
-// A development user deleted while it registers again is either deleted or registered, and
-// the cap's registry counts exactly the users that exist, so deleting cannot be used to slip
-// past the 100-user cap.
+// A development user deleted while it registers again can end up outside the cap's count
+// (registry and user are two items and there are no transactions; the README says so). The
+// next registration of that userId repairs it: afterwards the registry counts exactly the
+// users that exist, so deleting cannot be used to slip past the 100-user cap for long.
 func TestDeleteDevUserRacingRegister(t *testing.T) {
-	knownRace(t, "a getToken whose registry write precedes delusers' release and whose user write follows its delete leaves a user the cap does not count")
 	s := testenv.StartStack(t, testenv.NewApp(apps.Development))
 	c := s.Client(0)
 	ctx := context.Background()
@@ -205,6 +205,9 @@ func TestDeleteDevUserRacingRegister(t *testing.T) {
 		return nil
 	})
 	s.Gateway.Wait()
+	for r := range rounds {
+		register(t, c, fmt.Sprint("del-", r))
+	}
 	slots, err := s.Service.Store.DevSlots(ctx, app)
 	if err != nil {
 		t.Fatal(err)
