@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -29,7 +30,12 @@ func main() {
 	stepFor := flag.Duration("load-step", 2*time.Second, "duration of each load step")
 	skip := flag.String("skip", "", "comma-separated phases to leave out: ops, coldstart, load")
 	limit := flag.Duration("timeout", 10*time.Minute, "the whole run stops after this")
+	only := flag.String("only", "", "measure only the operations and load targets whose function name contains this")
 	flag.Parse()
+	if *only != "" {
+		scenarios = slices.DeleteFunc(scenarios, func(s scenario) bool { return !strings.Contains(s.route, *only) })
+		loadTargets = slices.DeleteFunc(loadTargets, func(t loadTarget) bool { return !strings.Contains(t.route, *only) })
+	}
 	skipped := map[string]bool{}
 	for _, s := range strings.Split(*skip, ",") {
 		skipped[strings.TrimSpace(s)] = true
