@@ -51,6 +51,7 @@ type Gateway struct {
 	log        *slog.Logger
 	inFlight   sync.WaitGroup
 	requests   atomicCounter
+	throttle   throttle // route rate limits (throttle.go)
 }
 
 type function struct {
@@ -69,6 +70,7 @@ func (f function) invoke(ctx context.Context, payload []byte) ([]byte, error) {
 func New(svc *service.Service) (*Gateway, error) {
 	g := &Gateway{IdleTimeout: DefaultIdleTimeout, MaxConnection: DefaultMaxConnection,
 		byPath: map[string]function{}, byName: map[string]function{}, wsRoutes: map[string]function{}, log: svc.Log}
+	g.throttle.apps = svc.Apps
 	for _, r := range routes.All {
 		h, err := lambdaapp.Handler(svc, r.Name)
 		if err != nil {
@@ -110,6 +112,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f, ok := g.byPath[path.Clean("/"+r.URL.Path)]
 	if !ok || r.Method != http.MethodPost {
 		writeJSON(w, http.StatusNotFound, `{"message":"Not Found"}`)
+		return
+	}
+	if g.throttled(w, r, f.route) {
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))
