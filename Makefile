@@ -59,6 +59,8 @@ build-FriendPermissionSetFunction:
 	$(call sam-build,friendPermissionSet)
 build-FriendProfileSetFunction:
 	$(call sam-build,friendProfileSet)
+build-MessagePrivatePublishFunction:
+	$(call sam-build,messagePrivatePublish)
 build-UserBlacklistAddFunction:
 	$(call sam-build,userBlacklistAdd)
 build-UserBlacklistQueryFunction:
@@ -111,6 +113,8 @@ build-WsDisconnectFunction:
 	$(call sam-build,wsDisconnect)
 build-WsPingFunction:
 	$(call sam-build,wsPing)
+build-WsSendMessageFunction:
+	$(call sam-build,wsSendMessage)
 
 ## deps: dynalite (npm ci in infra/) and aws-lambda-rie; quick when both are there
 deps: $(DYNALITE_STAMP) $(RIE)

@@ -54,6 +54,11 @@ func TestSampleEvents(t *testing.T) {
 			t.Errorf("%s needs a success and an error sample event in the sample table", r.Name)
 		}
 	}
+	for _, s := range samples {
+		if _, ok := routes.ByName(s.fn); !ok {
+			t.Errorf("%s is a sample event of %s, which is not in the route table", s.path(), s.fn)
+		}
+	}
 	for fn, deps := range rie.Setup {
 		for _, name := range append([]string{fn}, deps...) {
 			if _, ok := routes.ByName(name); !ok {
@@ -346,6 +351,35 @@ func wsAnswers(status int, body string) func(*testing.T, outcome) {
 		}
 		if resp.StatusCode != status || resp.Body != body {
 			t.Errorf("got statusCode %d body %q, want %d %q", resp.StatusCode, resp.Body, status, body)
+		}
+	}
+}
+
+// acks expects the sendMessage route's ack frame with this code, echoing clientMsgID, with a
+// msgId exactly when the message was accepted; nothing is posted to any connection (the sample
+// recipient has none open).
+func acks(code int, clientMsgID string) func(*testing.T, outcome) {
+	return func(t *testing.T, o outcome) {
+		t.Helper()
+		var resp struct {
+			StatusCode int    `json:"statusCode"`
+			Body       string `json:"body"`
+		}
+		if err := json.Unmarshal(o.res.Body, &resp); err != nil || o.res.Status != 200 || resp.StatusCode != 200 {
+			t.Fatalf("emulator answered HTTP %d %s", o.res.Status, o.res.Body)
+		}
+		var ack struct {
+			Type, ClientMsgID, MsgID string
+			Code                     int
+		}
+		if err := json.Unmarshal([]byte(resp.Body), &ack); err != nil {
+			t.Fatalf("ack %q is not a JSON object", resp.Body)
+		}
+		if ack.Type != "ack" || ack.Code != code || ack.ClientMsgID != clientMsgID || (ack.MsgID != "") != (code == 200) {
+			t.Errorf("ack %s, want code %d for %s with a msgId only on success", resp.Body, code, clientMsgID)
+		}
+		if len(o.calls) != 0 {
+			t.Errorf("AWS calls = %+v, want none", o.calls)
 		}
 	}
 }

@@ -164,6 +164,12 @@ var All = []Route{
 		Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.AppSettingQuery },
 		Actions: []string{GetItem}},
 
+	// Direct messages: one batched read of the facts and the recipients' connections, frames
+	// to every open connection, and a write only to forget a connection found gone.
+	{Name: "messagePrivatePublish", Kind: HTTP, Path: "/message/private/publish.json", RateLimit: defaultRate,
+		Handler: func(s *service.Service) httpapi.Handler { return s.MessageAPI.PrivatePublish },
+		Actions: []string{BatchGetItem, UpdateItem, ManageConnections}},
+
 	{Name: "wsAuthorize", Kind: Authorizer,
 		Lambda:  func(s *service.Service) any { return s.WS.Authorize },
 		Actions: []string{BatchGetItem}},
@@ -176,6 +182,9 @@ var All = []Route{
 	{Name: "wsPing", Kind: WebSocket, RouteKey: "ping",
 		Lambda:  func(s *service.Service) any { return s.WS.Ping },
 		Actions: []string{UpdateItem}},
+	{Name: "wsSendMessage", Kind: WebSocket, RouteKey: "sendMessage",
+		Lambda:  func(s *service.Service) any { return s.WS.SendMessage },
+		Actions: []string{BatchGetItem, UpdateItem, ManageConnections}},
 }
 
 // Every Server API function may record its request's nonce (see PutItem).

@@ -23,6 +23,8 @@ import (
 	"imusers/shared/connections"
 	"imusers/shared/erasure"
 	"imusers/shared/httpapi"
+	"imusers/shared/messageapi"
+	"imusers/shared/messages"
 	"imusers/shared/relationapi"
 	"imusers/shared/relations"
 	"imusers/shared/store"
@@ -82,9 +84,12 @@ type Service struct {
 	// Relations and RelationAPI: blocklist, whitelist, friends, app settings, send permission.
 	Relations   *relations.Service
 	RelationAPI *relationapi.API
-	Erasure     *erasure.Worker
-	WS          *wsapi.Server
-	Log         *slog.Logger
+	// Messages and MessageAPI: direct messages, from the App Server and from clients.
+	Messages   *messages.Service
+	MessageAPI *messageapi.API
+	Erasure    *erasure.Worker
+	WS         *wsapi.Server
+	Log        *slog.Logger
 }
 
 // Deps are the outside parts a Service is built on.
@@ -110,8 +115,10 @@ func New(cfg Config, d Deps) *Service {
 	starter := &erasure.Starter{Lambda: d.Lambda, Function: cfg.EraseFunction}
 	u := &users.Service{Store: st, Eraser: starter, Apps: d.Apps, Now: d.Now}
 	rel := &relations.Service{Store: st, Now: d.Now}
+	msgs := &messages.Service{Store: st, Now: d.Now, Log: d.Log}
 	if d.Connections != nil {
-		u.Kicker = &connections.Manager{API: d.Connections}
+		conns := &connections.Manager{API: d.Connections}
+		u.Kicker, msgs.Conns = conns, conns
 	}
 	return &Service{
 		Config:      cfg,
@@ -122,8 +129,10 @@ func New(cfg Config, d Deps) *Service {
 		UserAPI:     &userapi.API{Users: u},
 		Relations:   rel,
 		RelationAPI: &relationapi.API{Relations: rel},
+		Messages:    msgs,
+		MessageAPI:  &messageapi.API{Messages: msgs},
 		Erasure:     &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: 10 * time.Second},
-		WS:          &wsapi.Server{Users: u, Store: st, Now: d.Now, Log: d.Log},
+		WS:          &wsapi.Server{Users: u, Store: st, Messages: msgs, Now: d.Now, Log: d.Log},
 		Log:         d.Log,
 	}
 }
