@@ -19,7 +19,7 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE := $(GOBIN_DIR)/aws-lambda-rie
 DYNALITE_STAMP := infra/node_modules/.package-lock.json
 
-.PHONY: build build-arm64 deps run test bench invoke lint deploy clean FORCE
+.PHONY: build build-arm64 deps run test fuzz bench invoke lint deploy clean FORCE
 
 ## build: every function for this machine, into build/<name>/bootstrap
 build: $(FUNCTIONS:%=$(BUILD_DIR)/%/bootstrap)
@@ -138,6 +138,11 @@ run: deps
 # its own dynalite, which the kernel stops when the binary exits.
 test: deps
 	GOFLAGS= CGO_ENABLED=1 IM_RIE=$(RIE) go test -race -count=1 -timeout 20m ./...
+	GOFLAGS= infra/scripts/fuzz.sh
+
+## fuzz: every fuzz target for FUZZTIME each (default 3s), from its seed corpus in the repository
+fuzz: deps
+	GOFLAGS= infra/scripts/fuzz.sh
 
 ## bench: the benchmark report (round trips, capacity, latency, cold start, load) into reports/
 bench: deps
