@@ -18,10 +18,12 @@ import (
 // latency is not DynamoDB's.
 type meter struct {
 	store.DB
-	mu     sync.Mutex
-	read   float64
-	write  float64
-	waited time.Duration
+	mu       sync.Mutex
+	read     float64
+	write    float64
+	waited   time.Duration
+	inFlight int
+	since    time.Time // when inFlight last rose from zero
 }
 
 var _ store.DB = (*meter)(nil)
@@ -35,6 +37,9 @@ type usage struct {
 func (m *meter) reset() {
 	m.mu.Lock()
 	m.read, m.write, m.waited = 0, 0, 0
+	if m.inFlight > 0 {
+		m.since = time.Now()
+	}
 	m.mu.Unlock()
 }
 
@@ -44,13 +49,25 @@ func (m *meter) usage() usage {
 	return usage{m.read, m.write, m.waited}
 }
 
-// add books what one call consumed. isWrite says which kind the call is, for answers that
-// give only a total; answers that split read and write units are taken as given.
-func (m *meter) add(start time.Time, isWrite bool, ccs ...*types.ConsumedCapacity) {
-	d := time.Since(start)
+// begin marks a call going out. Waiting is counted while at least one call is out, not per
+// call: an operation that runs its writes side by side waits for them once, not once each.
+func (m *meter) begin() {
+	m.mu.Lock()
+	if m.inFlight == 0 {
+		m.since = time.Now()
+	}
+	m.inFlight++
+	m.mu.Unlock()
+}
+
+// add ends a call and books what it consumed. isWrite says which kind the call is, for answers
+// that give only a total; answers that split read and write units are taken as given.
+func (m *meter) add(isWrite bool, ccs ...*types.ConsumedCapacity) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.waited += d
+	if m.inFlight--; m.inFlight == 0 {
+		m.waited += time.Since(m.since)
+	}
 	for _, cc := range ccs {
 		if cc == nil {
 			continue
@@ -80,84 +97,84 @@ const total = types.ReturnConsumedCapacityTotal
 
 func (m *meter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	start := time.Now()
+	m.begin()
 	out, err := m.DB.GetItem(ctx, in, o...)
 	if out != nil {
-		m.add(start, false, out.ConsumedCapacity)
+		m.add(false, out.ConsumedCapacity)
 	} else {
-		m.add(start, false)
+		m.add(false)
 	}
 	return out, err
 }
 
 func (m *meter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	start := time.Now()
+	m.begin()
 	out, err := m.DB.PutItem(ctx, in, o...)
 	if out != nil {
-		m.add(start, true, out.ConsumedCapacity)
+		m.add(true, out.ConsumedCapacity)
 	} else {
-		m.add(start, true)
+		m.add(true)
 	}
 	return out, err
 }
 
 func (m *meter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	start := time.Now()
+	m.begin()
 	out, err := m.DB.UpdateItem(ctx, in, o...)
 	if out != nil {
-		m.add(start, true, out.ConsumedCapacity)
+		m.add(true, out.ConsumedCapacity)
 	} else {
-		m.add(start, true)
+		m.add(true)
 	}
 	return out, err
 }
 
 func (m *meter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	start := time.Now()
+	m.begin()
 	out, err := m.DB.DeleteItem(ctx, in, o...)
 	if out != nil {
-		m.add(start, true, out.ConsumedCapacity)
+		m.add(true, out.ConsumedCapacity)
 	} else {
-		m.add(start, true)
+		m.add(true)
 	}
 	return out, err
 }
 
 func (m *meter) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	in.ReturnConsumedCapacity = total
-	start := time.Now()
+	m.begin()
 	out, err := m.DB.Query(ctx, in, o...)
 	if out != nil {
-		m.add(start, false, out.ConsumedCapacity)
+		m.add(false, out.ConsumedCapacity)
 	} else {
-		m.add(start, false)
+		m.add(false)
 	}
 	return out, err
 }
 
 func (m *meter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	start := time.Now()
+	m.begin()
 	out, err := m.DB.BatchGetItem(ctx, in, o...)
 	if out != nil {
-		m.add(start, false, ptrs(out.ConsumedCapacity)...)
+		m.add(false, ptrs(out.ConsumedCapacity)...)
 	} else {
-		m.add(start, false)
+		m.add(false)
 	}
 	return out, err
 }
 
 func (m *meter) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	start := time.Now()
+	m.begin()
 	out, err := m.DB.BatchWriteItem(ctx, in, o...)
 	if out != nil {
-		m.add(start, true, ptrs(out.ConsumedCapacity)...)
+		m.add(true, ptrs(out.ConsumedCapacity)...)
 	} else {
-		m.add(start, true)
+		m.add(true)
 	}
 	return out, err
 }

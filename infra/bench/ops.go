@@ -47,7 +47,7 @@ type opResult struct {
 	WriteCU       float64   `json:"writeCapacityUnitsPerCall"`
 
 	Latency stats.Summary `json:"latency"`
-	Waited  stats.Summary `json:"dynamodbTime"` // summed duration of the call's DynamoDB requests
+	Waited  stats.Summary `json:"dynamodbTime"` // time with at least one DynamoDB request out
 	Own     stats.Summary `json:"nonDynamodbTime"`
 	// Ratios to the raw GetItem round trip of the same run.
 	P50Ratio float64 `json:"p50RatioToRawGetItem"`

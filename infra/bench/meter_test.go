@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"imusers/shared/store"
+)
+
+// slowDB answers after a delay with the capacity DynamoDB would report, and fails unless it
+// was asked to report capacity.
+type slowDB struct {
+	store.DB
+	delay time.Duration
+}
+
+func (d slowDB) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	time.Sleep(d.delay)
+	if in.ReturnConsumedCapacity != types.ReturnConsumedCapacityTotal {
+		return nil, context.Canceled
+	}
+	return &dynamodb.GetItemOutput{ConsumedCapacity: &types.ConsumedCapacity{CapacityUnits: aws.Float64(1)}}, nil
+}
+
+func (d slowDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	time.Sleep(d.delay)
+	if in.ReturnConsumedCapacity != types.ReturnConsumedCapacityTotal {
+		return nil, context.Canceled
+	}
+	return &dynamodb.UpdateItemOutput{ConsumedCapacity: &types.ConsumedCapacity{CapacityUnits: aws.Float64(2)}}, nil
+}
+
+func TestMeterCountsCapacityByKindAndWaitingOnce(t *testing.T) {
+	const d = 30 * time.Millisecond
+	m := &meter{DB: slowDB{delay: d}}
+	ctx := context.Background()
+
+	// Side by side: two reads waited for together.
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := m.GetItem(ctx, &dynamodb.GetItemInput{}); err != nil {
+				t.Error("the meter did not ask for ReturnConsumedCapacity TOTAL")
+			}
+		}()
+	}
+	wg.Wait()
+	u := m.usage()
+	if u.Read != 2 || u.Write != 0 {
+		t.Fatalf("capacity read %v write %v, want 2 and 0", u.Read, u.Write)
+	}
+	if u.Waited < d || u.Waited >= 2*d {
+		t.Fatalf("two overlapping %v calls waited %v: waiting must be counted once, not per call", d, u.Waited)
+	}
+
+	// One after the other: each wait counts.
+	m.reset()
+	if _, err := m.GetItem(ctx, &dynamodb.GetItemInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.UpdateItem(ctx, &dynamodb.UpdateItemInput{}); err != nil {
+		t.Fatal(err)
+	}
+	u = m.usage()
+	if u.Read != 1 || u.Write != 2 || u.Waited < 2*d {
+		t.Fatalf("sequential calls: read %v write %v waited %v", u.Read, u.Write, u.Waited)
+	}
+}
