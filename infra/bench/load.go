@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +58,30 @@ var loadTargets = []loadTarget{
 				tokens[i] = tok
 			}
 			return e.connectChurn(tokens), nil
+		}},
+	// Direct messages from 32 connected senders, each to its own connected recipient, one
+	// message in flight per sender as a client SDK does.
+	{route: "wsSendMessage", variant: "32 senders, each to its own recipient", limit: wsStageLimit,
+		setup: func(ctx context.Context, e *env, app apps.App) (attack, error) {
+			pairs := make([]*pair, 32)
+			for i := range pairs {
+				p, err := e.connectPair(ctx, app, fmt.Sprint("s-", i), fmt.Sprint("r-", i))
+				if err != nil {
+					return nil, err
+				}
+				pairs[i] = p
+			}
+			var mu sync.Mutex
+			n := 0
+			return func(ctx context.Context, rate int, d time.Duration) loadStep {
+				return paced(ctx, rate, d, func(ctx context.Context) error {
+					mu.Lock()
+					i := n
+					n++
+					mu.Unlock()
+					return pairs[i%len(pairs)].send(ctx, i)
+				})
+			}, nil
 		}},
 }
 

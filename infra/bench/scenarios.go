@@ -447,6 +447,25 @@ var scenarios = append(append([]scenario{
 		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
 			return step{run: e.call(app, "appSettingQuery", func(int) url.Values { return url.Values{} })}, nil
 		}},
+	{route: "wsSendMessage", variant: "to a connected user, ack to the sender", via: viaWebSocket,
+		budget: readsWrites(1, 0, "design.md, issue 4: the send-permission check for one direct message, one batched read"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			p, err := e.connectPair(ctx, app, "sender", "recipient")
+			if err != nil {
+				return step{}, err
+			}
+			return step{run: p.send}, nil
+		}},
+	{route: "messagePrivatePublish", variant: "1 connected recipient", via: viaGateway,
+		budget: readsWrites(1, 0, "design.md, issue 4: the send-permission check for one direct message, one batched read"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if _, err := e.connectPair(ctx, app, "server-sender", "recipient"); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "messagePrivatePublish", func(int) url.Values {
+				return url.Values{"fromUserId": {"server-sender"}, "toUserId": {"recipient"}, "objectName": {"RC:TxtMsg"}, "content": {textMessage}}
+			})}, nil
+		}},
 	{route: "", variant: "token verification (users.VerifyToken)", via: viaInProcess,
 		budget: readsWrites(1, 0, "design.md, issue 2: token verification one read"),
 		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {

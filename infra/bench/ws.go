@@ -210,3 +210,58 @@ func paced(ctx context.Context, rate int, d time.Duration, op func(context.Conte
 	}
 	return summarizeStep(rate, lat, ok, first, last, errs)
 }
+
+const textMessage = `{"content":"hello from the benchmark"}`
+
+// pair is a sender and a recipient, both connected; the recipient's frames are read and
+// dropped so that deliveries never wait on a full socket.
+type pair struct {
+	sender *websocket.Conn
+	mu     sync.Mutex // one message in flight per sender: its ack is the next ack it reads
+	to     string
+}
+
+func (e *env) connectPair(ctx context.Context, app apps.App, from, to string) (*pair, error) {
+	stok, err := e.register(ctx, app, from)
+	if err != nil {
+		return nil, err
+	}
+	rtok, err := e.register(ctx, app, to)
+	if err != nil {
+		return nil, err
+	}
+	s, err := e.dial(ctx, stok)
+	if err != nil {
+		return nil, err
+	}
+	r, err := e.dial(ctx, rtok)
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		for {
+			if _, _, err := r.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}()
+	return &pair{sender: s, to: to}, nil
+}
+
+// send sends one direct message and waits for the sender's ack, which comes once the message
+// has been written to the recipient's connections.
+func (p *pair) send(ctx context.Context, n int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ack, err := exchange(ctx, p.sender, map[string]string{
+		"action": "sendMessage", "toUserId": p.to, "objectName": "RC:TxtMsg",
+		"content": textMessage, "clientMsgId": fmt.Sprint("m-", n),
+	}, "ack")
+	if err != nil {
+		return err
+	}
+	if code, _ := ack["code"].(float64); code != 200 {
+		return fmt.Errorf("ack %v", ack)
+	}
+	return nil
+}
