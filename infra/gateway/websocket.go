@@ -42,6 +42,9 @@ type wsConn struct {
 	mu         sync.Mutex
 	lastActive time.Time
 	closing    bool
+
+	// ready is closed once conn is set, or the upgrade failed (conn stays nil).
+	ready chan struct{}
 }
 
 func (c *wsConn) touch() {
@@ -58,7 +61,12 @@ func (c *wsConn) close(code websocket.StatusCode, reason string) {
 	c.closing = true
 	c.mu.Unlock()
 	if !already {
-		go c.conn.Close(code, reason)
+		go func() {
+			<-c.ready
+			if c.conn != nil {
+				c.conn.Close(code, reason)
+			}
+		}()
 	}
 }
 
@@ -139,7 +147,7 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &wsConn{id: id, authorizer: authz, connectedAt: now, lastActive: now,
-		sourceIP: sourceIP(r.RemoteAddr), userAgent: r.UserAgent()}
+		sourceIP: sourceIP(r.RemoteAddr), userAgent: r.UserAgent(), ready: make(chan struct{})}
 	resp, err := g.invokeWS(ctx, "$connect", g.wsEvent(c, r, "$connect", "CONNECT", ""))
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, `{"message":"Internal server error"}`)
@@ -149,16 +157,22 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, resp.StatusCode, fmt.Sprintf(`{"message":%q}`, http.StatusText(resp.StatusCode)))
 		return
 	}
+	// As in API Gateway, the connection can be posted to as soon as the client holds it: it is
+	// in the table before the upgrade answer goes out, and @connections waits until it is set.
+	g.conns.wg.Add(1)
+	g.conns.add(c)
 	// Any origin: API Gateway does not check it; the token is the credential.
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
+		g.conns.remove(c.id)
+		close(c.ready)
 		g.disconnect(c, r, websocket.StatusAbnormalClosure, "upgrade failed")
+		g.conns.wg.Done()
 		return
 	}
 	conn.SetReadLimit(maxFrame)
 	c.conn = conn
-	g.conns.wg.Add(1)
-	g.conns.add(c)
+	close(c.ready)
 	g.serveFrames(c, r)
 }
 
@@ -377,7 +391,14 @@ func queryParams(r *http.Request) (map[string]string, map[string][]string) {
 // closes the connection, GET describes it; an unknown (or closed) connection is 410 Gone.
 func (g *Gateway) manageConnection(w http.ResponseWriter, r *http.Request, id string) {
 	c := g.conns.get(id)
-	if c == nil {
+	if c != nil {
+		select {
+		case <-c.ready:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if c == nil || c.conn == nil {
 		w.Header().Set("X-Amzn-ErrorType", "GoneException")
 		writeJSON(w, http.StatusGone, `{"message":null}`)
 		return
