@@ -129,8 +129,11 @@ $(RIE):
 	go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 ## run: the local twin on http://127.0.0.1:$${PORT:-8080} (data in .local/data)
+# Built and started rather than `go run`, which reports a failure after the program stops
+# cleanly on Ctrl-C.
 run: deps
-	go run ./infra/local
+	go build -o $(BUILD_DIR)/local ./infra/local
+	$(BUILD_DIR)/local
 
 ## test: every test, with the race detector
 # The race detector needs cgo, and the test helpers find infra/ through their source paths,

@@ -172,7 +172,9 @@ func StartDynalite(ctx context.Context, o DynaliteOptions) (*Dynalite, error) {
 		w = io.MultiWriter(o.Output, d.out)
 	}
 	d.cmd.Stdout, d.cmd.Stderr = w, w
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// A group of its own keeps a terminal's Ctrl-C away from it: the parent stops it in order,
+	// after its own requests have finished.
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := d.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start dynalite: %w", err)
 	}
