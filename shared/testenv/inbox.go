@@ -17,8 +17,10 @@ type Inbox struct {
 	frames chan map[string]any
 }
 
-// NewInbox starts reading conn's frames; it stops when the connection closes.
+// NewInbox starts reading conn's frames; it stops when the connection closes. It takes frames
+// up to API Gateway's 128 KiB, as a client must (coder/websocket refuses over 32 KiB by default).
 func NewInbox(conn *websocket.Conn) *Inbox {
+	conn.SetReadLimit(128 << 10)
 	in := &Inbox{Conn: conn, frames: make(chan map[string]any, 256)}
 	go func() {
 		defer close(in.frames)
