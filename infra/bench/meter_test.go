@@ -18,9 +18,16 @@ import (
 type slowDB struct {
 	store.DB
 	delay time.Duration
+	// together, when set, holds each GetItem until all it counts have arrived, so that they
+	// are surely out at the same time.
+	together *sync.WaitGroup
 }
 
 func (d slowDB) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if d.together != nil {
+		d.together.Done()
+		d.together.Wait()
+	}
 	time.Sleep(d.delay)
 	if in.ReturnConsumedCapacity != types.ReturnConsumedCapacityTotal {
 		return nil, context.Canceled
@@ -37,19 +44,27 @@ func (d slowDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ..
 }
 
 func TestMeterCountsCapacityByKindAndWaitingOnce(t *testing.T) {
-	const d = 30 * time.Millisecond
-	m := &meter{DB: slowDB{delay: d}}
+	const d = 50 * time.Millisecond
+	var together sync.WaitGroup
+	together.Add(2)
+	m := &meter{DB: slowDB{delay: d, together: &together}}
 	ctx := context.Background()
 
-	// Side by side: two reads waited for together.
+	// Side by side: two reads out at the same time are waited for once.
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var sum time.Duration
 	for range 2 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			start := time.Now()
 			if _, err := m.GetItem(ctx, &dynamodb.GetItemInput{}); err != nil {
 				t.Error("the meter did not ask for ReturnConsumedCapacity TOTAL")
 			}
+			mu.Lock()
+			sum += time.Since(start)
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
@@ -57,12 +72,13 @@ func TestMeterCountsCapacityByKindAndWaitingOnce(t *testing.T) {
 	if u.Read != 2 || u.Write != 0 {
 		t.Fatalf("capacity read %v write %v, want 2 and 0", u.Read, u.Write)
 	}
-	if u.Waited < d || u.Waited >= 2*d {
-		t.Fatalf("two overlapping %v calls waited %v: waiting must be counted once, not per call", d, u.Waited)
+	// Both slept d at the same time, so the union is about d while the calls' sum is about 2d.
+	if u.Waited < d || u.Waited > sum-d/2 {
+		t.Fatalf("two overlapping calls (%v in all) waited %v: waiting must be counted once, not per call", sum, u.Waited)
 	}
 
 	// One after the other: each wait counts.
-	m.reset()
+	m = &meter{DB: slowDB{delay: d}}
 	if _, err := m.GetItem(ctx, &dynamodb.GetItemInput{}); err != nil {
 		t.Fatal(err)
 	}
