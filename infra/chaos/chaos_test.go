@@ -12,6 +12,7 @@ import (
 	"imusers/infra/apicall"
 	"imusers/infra/faultproxy"
 	"imusers/shared/apps"
+	"imusers/shared/service"
 	"imusers/shared/testenv"
 	"imusers/shared/users"
 )
@@ -301,5 +302,42 @@ func TestErasureInterruptedMidwayFinishesWhenRunAgain(t *testing.T) {
 				t.Fatalf("state after erasure = %+v; want deactivated, nothing pending", u)
 			}
 		})
+	}
+}
+
+// With replay protection on, the nonce write whose answer was lost is repeated by the SDK, and
+// that repeat is not taken for a replay: the request is served. A nonce write that keeps failing
+// answers 1000, not 1004, and the same request sent again later is served, because the nonce was
+// never recorded.
+func TestNonceWriteUnderFaults(t *testing.T) {
+	t.Parallel()
+	r := startWith(t, func(c *service.Config) { c.NonceReplayProtection = true })
+	c := r.Client(0)
+	r.prepare(c)
+	r.freshClient()
+	calls := r.proxy.Calls("PutItem")
+	r.proxy.Set(faultproxy.Rule{Op: "PutItem", Kind: faultproxy.Drop, After: true, Count: 1})
+	if res := c.Post(t, "/user/info.json", form("userId", fixture.A)); res.Code() != 200 {
+		t.Fatalf("after a lost answer to the nonce write: HTTP %d %s", res.Status, res.Raw)
+	}
+	if n := r.proxy.Calls("PutItem") - calls; r.proxy.Faults("PutItem") != 1 || n != 2 {
+		t.Fatalf("nonce writes %d, faults %d; want the write, its lost answer, and the SDK's repeat", n, r.proxy.Faults("PutItem"))
+	}
+
+	r.freshClient()
+	r.proxy.Set(faultproxy.Rule{Op: "PutItem", Kind: faultproxy.Internal})
+	hs := c.SignedHeaders()
+	post := func() testenv.Response {
+		req, _ := http.NewRequest(http.MethodPost, r.URL+"/user/info.json", strings.NewReader("userId="+fixture.A))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range hs {
+			req.Header.Set(k, v)
+		}
+		return testenv.Do(t, c.HTTP, req)
+	}
+	checkFailure(t, post())
+	r.proxy.Clear()
+	if res := post(); res.Code() != 200 {
+		t.Fatalf("the same request once DynamoDB is back: HTTP %d %s", res.Status, res.Raw)
 	}
 }

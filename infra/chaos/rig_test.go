@@ -83,9 +83,15 @@ type rig struct {
 
 func start(t *testing.T, list ...apps.App) *rig {
 	t.Helper()
+	return startWith(t, nil, list...)
+}
+
+// startWith is start with a change to the service's configuration.
+func startWith(t *testing.T, configure func(*service.Config), list ...apps.App) *rig {
+	t.Helper()
 	r := &rig{t: t, proxy: faultproxy.Start(t, testenv.Endpoint(t), 7), db: &switchDB{}, log: &syncBuffer{}}
 	r.freshClient()
-	r.Stack = testenv.StartStackWith(t, testenv.Options{Apps: list, DB: r.db, Log: r.log})
+	r.Stack = testenv.StartStackWith(t, testenv.Options{Apps: list, DB: r.db, Log: r.log, Configure: configure})
 	r.direct = store.New(testenv.Client(t), r.Table)
 	// Registered after the stack, so it runs before the stack's own cleanup: wait for the
 	// asynchronous erasures first, then read the log.
