@@ -98,6 +98,19 @@ type Function struct {
 // endpoint) and waits until the invoke endpoint answers. The function's own process starts
 // at the first invocation, as a cold start does in Lambda.
 func Start(ctx context.Context, o Options) (*Function, error) {
+	// A free port can be taken by another process before the emulator binds it; new ports
+	// on a second try get past that.
+	var err error
+	for range 3 {
+		var f *Function
+		if f, err = start(ctx, o); err == nil {
+			return f, nil
+		}
+	}
+	return nil, err
+}
+
+func start(ctx context.Context, o Options) (*Function, error) {
 	if o.Timeout == 0 {
 		o.Timeout = 30
 	}
