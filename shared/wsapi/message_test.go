@@ -215,6 +215,14 @@ func TestSendMessageRecipientStates(t *testing.T) {
 		t.Errorf("a message to an offline user made %+v, want only the one read", calls)
 	}
 
+	// To oneself: the message reaches the sending connection too, ahead of the ack.
+	u["alice"].Send(t, map[string]string{"action": "sendMessage", "toUserId": "alice", "objectName": "RC:TxtMsg",
+		"content": `{"content":"note to self"}`, "clientMsgId": "self"})
+	f, ack := u["alice"].Next(t, 5*time.Second), u["alice"].Next(t, 5*time.Second)
+	if f["type"] != "message" || f["fromUserId"] != "alice" || ack["type"] != "ack" || code(ack) != 200 || f["msgId"] != ack["msgId"] {
+		t.Fatalf("a message to oneself gave %v then %v, want the message then its ack", f, ack)
+	}
+
 	c.MustOK(t, "/user/deactivate.json", form("userId", "dora"))
 	if f := u["dora"].Next(t, 2*time.Second); f["type"] != "kicked" {
 		t.Fatalf("deactivated dora got %v, want the kicked frame", f)
