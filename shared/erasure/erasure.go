@@ -58,12 +58,19 @@ type Worker struct {
 	Log  *slog.Logger
 	// Reserve is the time kept back before the invocation's deadline to hand over the rest.
 	Reserve time.Duration
+	// Settle is how long after a deactivation a write that read the user as still active may
+	// land (the longest an API function runs, plus a margin). A sweep that starts once it has
+	// passed is final; an earlier one is repeated then, so such a straggling write is erased too.
+	Settle time.Duration
+	Now    func() time.Time
 }
 
 // Handle is the Lambda handler: it erases the job's users one after another and, if its time
 // runs short, hands the unfinished rest to a new invocation. Every step is safe to repeat, so a
 // retried or duplicated job only finishes the same work.
 func (w *Worker) Handle(ctx context.Context, job users.Erasure) error {
+	settled := time.UnixMilli(job.At).Add(w.Settle)
+	final := !w.now().Before(settled)
 	stop := func() bool {
 		deadline, ok := ctx.Deadline()
 		return ok && time.Until(deadline) < w.Reserve
@@ -76,13 +83,41 @@ func (w *Worker) Handle(ctx context.Context, job users.Erasure) error {
 		if !done {
 			rest := job
 			rest.Users = job.Users[i:]
-			w.Log.Info("erasure continues in a new invocation", "app", job.App, "operateId", job.OperateID, "users", len(rest.Users))
-			return w.Next.Start(context.WithoutCancel(ctx), rest)
+			return w.handOver(ctx, rest)
+		}
+		if !final {
+			continue
 		}
 		if err := w.Store.FinishErasure(ctx, job.App, user, job.OperateID); err != nil {
 			return err
 		}
 	}
+	if !final {
+		// The first sweep erased what was there at once; the final one waits for stragglers.
+		wait := settled.Sub(w.now())
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline)-wait < w.Reserve {
+			return w.handOver(ctx, job)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		return w.Handle(ctx, job)
+	}
 	w.Log.Info("erasure finished", "app", job.App, "operateId", job.OperateID, "users", len(job.Users))
 	return nil
+}
+
+// handOver continues job in a new invocation.
+func (w *Worker) handOver(ctx context.Context, job users.Erasure) error {
+	w.Log.Info("erasure continues in a new invocation", "app", job.App, "operateId", job.OperateID, "users", len(job.Users))
+	return w.Next.Start(context.WithoutCancel(ctx), job)
+}
+
+func (w *Worker) now() time.Time {
+	if w.Now == nil {
+		return time.Now()
+	}
+	return w.Now()
 }

@@ -112,3 +112,50 @@ func TestFinishedMarkKeepsANewerDeactivation(t *testing.T) {
 		t.Fatalf("an older job cleared a newer erasure's mark: %+v", got)
 	}
 }
+
+// A write that read the user as active just before its deactivation can land after the first
+// sweep; the final sweep, once the settle time has passed, erases it, and only then is the
+// erasure marked finished.
+func TestFinalSweepErasesStragglingWrites(t *testing.T) {
+	db := testenv.Client(t)
+	st := store.New(db, testenv.NewTable(t, db))
+	ctx := context.Background()
+	if _, err := st.Register(ctx, "app", "u", "Name", "", 1, false); err != nil {
+		t.Fatal(err)
+	}
+	deactivated := time.Now()
+	if err := st.Deactivate(ctx, "app", "u", deactivated.UnixMilli(), "op"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SeedRelated(ctx, "app", "u", 30); err != nil {
+		t.Fatal(err)
+	}
+	w := &erasure.Worker{Store: st, Next: &recorder{}, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Settle: 600 * time.Millisecond, Now: time.Now}
+	done := make(chan error, 1)
+	go func() {
+		done <- w.Handle(ctx, users.Erasure{App: "app", Users: []string{"u"}, OperateID: "op", At: deactivated.UnixMilli()})
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if left, _ := st.ItemsOf(ctx, "app", "u"); len(left) != 1 {
+		t.Fatalf("the first sweep left %d items", len(left))
+	}
+	if u, _ := st.GetUser(ctx, "app", "u"); u.ErasePending != "op" {
+		t.Fatalf("erasure marked finished before its final sweep: %+v", u)
+	}
+	if err := st.SeedRelated(ctx, "app", "u", 7); err != nil { // the straggler
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(deactivated) < 600*time.Millisecond {
+		t.Fatal("erasure finished before the settle time")
+	}
+	if left, _ := st.ItemsOf(ctx, "app", "u"); len(left) != 1 {
+		t.Fatalf("a write landing after the first sweep survived erasure: %d items", len(left))
+	}
+	if u, _ := st.GetUser(ctx, "app", "u"); u.ErasePending != "" {
+		t.Fatalf("erasure not marked finished: %+v", u)
+	}
+}

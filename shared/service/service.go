@@ -44,6 +44,10 @@ type Config struct {
 	// IM_NONCE_REPLAY_PROTECTION: "on" refuses a request whose nonce another request used within
 	// the signature window (one more write per call); "off" (the default) does not check.
 	NonceReplayProtection bool
+	// IM_ERASURE_SETTLE_SECONDS: how long after a deactivation erasure sweeps a user's data a
+	// final time, for writes that read the user as active just before (default 15: the API
+	// functions' 10-second timeout plus a margin).
+	ErasureSettle time.Duration
 }
 
 // ConfigFromEnv reads Config from getenv.
@@ -62,6 +66,14 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	case "", "off":
 	default:
 		return c, fmt.Errorf("IM_NONCE_REPLAY_PROTECTION must be on or off, got %q", v)
+	}
+	c.ErasureSettle = 15 * time.Second
+	if v := getenv("IM_ERASURE_SETTLE_SECONDS"); v != "" {
+		secs, err := strconv.Atoi(v)
+		if err != nil || secs < 0 {
+			return c, fmt.Errorf("IM_ERASURE_SETTLE_SECONDS must be a whole number of seconds, got %q", v)
+		}
+		c.ErasureSettle = time.Duration(secs) * time.Second
 	}
 	if w := getenv("IM_SIGNATURE_WINDOW_SECONDS"); w != "" {
 		secs, err := strconv.Atoi(w)
@@ -131,7 +143,7 @@ func New(cfg Config, d Deps) *Service {
 		RelationAPI: &relationapi.API{Relations: rel},
 		Messages:    msgs,
 		MessageAPI:  &messageapi.API{Messages: msgs},
-		Erasure:     &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: 10 * time.Second},
+		Erasure:     &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: 10 * time.Second, Settle: cfg.ErasureSettle, Now: d.Now},
 		WS:          &wsapi.Server{Users: u, Store: st, Messages: msgs, Now: d.Now, Log: d.Log},
 		Log:         d.Log,
 	}

@@ -41,6 +41,9 @@ type Erasure struct {
 	App       string   `json:"app"`
 	Users     []string `json:"users"`
 	OperateID string   `json:"operateId"`
+	// At is when the deactivation or deletion happened (ms); erasure waits for writes that
+	// started before it.
+	At int64 `json:"at,omitempty"`
 }
 
 // Service applies the lifecycle rules.
@@ -156,7 +159,7 @@ func (s *Service) Deactivate(ctx context.Context, app apps.App, ids []string) (s
 	if err := s.kick(ctx, conns, ReasonDeactivated); err != nil {
 		return "", err
 	}
-	if err := s.Eraser.Start(ctx, Erasure{App: app.Key, Users: ids, OperateID: op}); err != nil {
+	if err := s.Eraser.Start(ctx, Erasure{App: app.Key, Users: ids, OperateID: op, At: now}); err != nil {
 		return "", fmt.Errorf("start erasure: %w", err)
 	}
 	return op, nil
@@ -217,7 +220,7 @@ func (s *Service) DeleteDev(ctx context.Context, app apps.App, ids []string) err
 	if err := s.Store.DeleteUsers(ctx, app.Key, ids); err != nil {
 		return err
 	}
-	if err := s.Eraser.Start(ctx, Erasure{App: app.Key, Users: ids, OperateID: newOperateID()}); err != nil {
+	if err := s.Eraser.Start(ctx, Erasure{App: app.Key, Users: ids, OperateID: newOperateID(), At: s.nowMS()}); err != nil {
 		return fmt.Errorf("start erasure: %w", err)
 	}
 	// Last, so that a failure above leaves the users registered and a retry completes the call.
