@@ -2,6 +2,7 @@ package chaos_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -340,4 +341,59 @@ func TestNonceWriteUnderFaults(t *testing.T) {
 	if res := post(); res.Code() != 200 {
 		t.Fatalf("the same request once DynamoDB is back: HTTP %d %s", res.Status, res.Raw)
 	}
+}
+
+// The connection API under DynamoDB faults: a connect or a sendMessage that meets transient
+// faults succeeds; when the faults last, the connect is refused (API Gateway's 500, nothing
+// recorded) and sendMessage acks 1000 or 1050 without a word of what failed underneath.
+func TestConnectionsUnderFaults(t *testing.T) {
+	t.Parallel()
+	r := start(t)
+	c := r.Client(0)
+	r.prepare(c)
+	tokA, _ := c.MustOK(t, "/user/getToken.json", form("userId", fixture.A, "name", "A")).Body["token"].(string)
+	tokB, _ := c.MustOK(t, "/user/getToken.json", form("userId", fixture.B, "name", "B")).Body["token"].(string)
+	app := r.Apps[0].Key
+	ctx := context.Background()
+
+	r.freshClient()
+	r.proxy.Set(faultproxy.Rule{Kind: faultproxy.Internal, Count: 3})
+	conn := r.MustDial(t, tokA)
+	in := testenv.NewInbox(conn)
+	r.MustDial(t, tokB)
+	send := func(id string) map[string]any {
+		testenv.WriteFrame(t, conn, map[string]string{"action": "sendMessage", "toUserId": fixture.B,
+			"objectName": "RC:TxtMsg", "content": `{"content":"hi"}`, "clientMsgId": id})
+		return in.Next(t, 15*time.Second)
+	}
+	r.freshClient()
+	r.proxy.Set(faultproxy.Rule{Kind: faultproxy.Throughput, Count: 3})
+	if ack := send("transient"); ack["code"] != float64(200) {
+		t.Fatalf("sendMessage after three transient faults: %v", ack)
+	}
+
+	r.freshClient()
+	r.proxy.Set(faultproxy.Rule{Kind: faultproxy.Internal})
+	ack := send("lasting")
+	if ack["code"] != float64(1000) && ack["code"] != float64(1050) {
+		t.Fatalf("sendMessage under lasting faults: %v", ack)
+	}
+	raw, _ := json.Marshal(ack)
+	for _, w := range leaks {
+		if strings.Contains(strings.ToLower(string(raw)), w) {
+			t.Errorf("the ack shows %q: %s", w, raw)
+		}
+	}
+	before, err := r.direct.Connections(ctx, app, fixture.A)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, status := r.Dial(t, tokA); status != http.StatusInternalServerError {
+		t.Fatalf("connect under lasting faults answered HTTP %d, want 500", status)
+	}
+	if after, _ := r.direct.Connections(ctx, app, fixture.A); len(after) != len(before) {
+		t.Fatalf("a refused connect was recorded: %d connections, then %d", len(before), len(after))
+	}
+	r.proxy.Clear()
+	r.MustDial(t, tokA)
 }
