@@ -52,6 +52,9 @@ const (
 	connAttrPrefix  = "c:"
 	connConnectedAt = "at"
 	connLastSeen    = "seen"
+	// attrLatestConnect names the connection of the latest connect's write, so that a refused
+	// connect can tell whether the item it would delete has gained a connection since.
+	attrLatestConnect = "latest"
 )
 
 func presenceKey(app, user string) item { return key(userPK(app, user), skPresence) }
@@ -78,35 +81,53 @@ func connsFrom(it item) []Conn {
 	return out
 }
 
-// Connect records an open connection of user at now (ms), in one write. Connections of the user
-// that have lapsed without a $disconnect are cleared by a second write, only when there are any.
+// Recorded is a connection as Record stored it: what Withdraw needs to take it back.
+type Recorded struct {
+	App, User, ConnID string
+	// alone: the connect's write left no other connection in the user's presence item, so the
+	// item may be the connect's own creation.
+	alone bool
+}
+
+// Connect records an open connection of user at now (ms); see Record.
 func (st *Store) Connect(ctx context.Context, app, user, connID string, now int64) error {
+	_, err := st.Record(ctx, app, user, connID, now)
+	return err
+}
+
+// Record records a connection of user at now (ms), in one write. Connections of the user that
+// have lapsed without a $disconnect are cleared by a second write, only when there are any.
+func (st *Store) Record(ctx context.Context, app, user, connID string, now int64) (Recorded, error) {
+	e := Recorded{App: app, User: user, ConnID: connID}
 	if err := checkConnID(connID); err != nil {
-		return err
+		return e, err
 	}
 	expires := (now+ConnectionMaxAge.Milliseconds())/1000 + 1
 	res, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(st.table),
 		Key:                      presenceKey(app, user),
-		UpdateExpression:         aws.String("SET #c = :conn, #ttl = :exp"),
-		ExpressionAttributeNames: map[string]string{"#c": connAttr(connID), "#ttl": AttrTTL},
+		UpdateExpression:         aws.String("SET #c = :conn, #ttl = :exp, #latest = :id"),
+		ExpressionAttributeNames: map[string]string{"#c": connAttr(connID), "#ttl": AttrTTL, "#latest": attrLatestConnect},
 		ExpressionAttributeValues: item{
 			":conn": &types.AttributeValueMemberM{Value: item{connConnectedAt: n(now), connLastSeen: n(now)}},
 			":exp":  n(expires),
+			":id":   s(connID),
 		},
 		ReturnValues: types.ReturnValueAllNew,
 	})
 	if err != nil {
-		return fmt.Errorf("record connection: %w", err)
+		return e, fmt.Errorf("record connection: %w", err)
 	}
+	conns := connsFrom(res.Attributes)
+	e.alone = len(conns) == 1
 	var stale []string
-	for _, c := range connsFrom(res.Attributes) {
+	for _, c := range conns {
 		if !c.Live(now) {
 			stale = append(stale, c.ID)
 		}
 	}
 	if len(stale) == 0 {
-		return nil
+		return e, nil
 	}
 	names := map[string]string{}
 	var removes []string
@@ -123,9 +144,32 @@ func (st *Store) Connect(ctx context.Context, app, user, connID string, now int6
 		ExpressionAttributeNames: names,
 	})
 	if err != nil && !isConditionFailed(err) {
-		return fmt.Errorf("clear lapsed connections: %w", err)
+		return e, fmt.Errorf("clear lapsed connections: %w", err)
 	}
-	return nil
+	return e, nil
+}
+
+// Withdraw takes back a connection Record stored for a connect that was then refused, so that
+// the refusal leaves nothing behind: the whole item when the connect created it and no connect
+// came since, else only the connection. One write, two when another connect came in between.
+func (st *Store) Withdraw(ctx context.Context, e Recorded) error {
+	if e.alone {
+		_, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName: aws.String(st.table),
+			Key:       presenceKey(e.App, e.User),
+			// Another connect since then names itself here, and its connection must stay.
+			ConditionExpression:       aws.String("#latest = :id"),
+			ExpressionAttributeNames:  map[string]string{"#latest": attrLatestConnect},
+			ExpressionAttributeValues: item{":id": s(e.ConnID)},
+		})
+		if !isConditionFailed(err) {
+			if err != nil {
+				return fmt.Errorf("withdraw connection: %w", err)
+			}
+			return nil
+		}
+	}
+	return st.Disconnect(ctx, e.App, e.User, e.ConnID)
 }
 
 // Disconnect forgets a connection, in one write. A connection already gone (or a presence item
