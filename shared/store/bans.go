@@ -3,12 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -78,39 +75,15 @@ func (st *Store) GetUserState(ctx context.Context, app, user string) (*User, err
 // first. Lapsed bans are outside every index range read, whether DynamoDB has deleted them yet
 // or not. It reads each shard as far as the page reaches and merges them.
 func (st *Store) ListBanned(ctx context.Context, app string, now int64, pageNo, pageSize int) ([]Ban, error) {
-	reach := pageNo * pageSize
 	// Index keys are zero-padded end times, so every key after this one ends after now.
 	after := fmt.Sprintf("%013d#~", now)
-	var keys []string
-	for shard := range shards {
-		var start item
-		for got := 0; got < reach; {
-			res, err := st.db.Query(ctx, &dynamodb.QueryInput{
-				TableName:                 aws.String(st.table),
-				IndexName:                 aws.String(IndexBanned),
-				KeyConditionExpression:    aws.String("GSI3PK = :pk AND GSI3SK > :after"),
-				ExpressionAttributeValues: item{":pk": s(banIndexPK(app, shard)), ":after": s(after)},
-				ProjectionExpression:      aws.String("GSI3SK"),
-				Limit:                     aws.Int32(int32(min(reach-got, 1000))),
-				ExclusiveStartKey:         start,
-			})
-			if err != nil {
-				return nil, fmt.Errorf("list banned: %w", err)
-			}
-			for _, it := range res.Items {
-				keys = append(keys, str(it, "GSI3SK"))
-			}
-			got += len(res.Items)
-			if start = res.LastEvaluatedKey; start == nil {
-				break
-			}
-		}
+	keys, err := st.shardedPage(ctx, IndexBanned, "GSI3PK", "GSI3SK",
+		func(shard int) string { return banIndexPK(app, shard) }, after, pageNo, pageSize)
+	if err != nil {
+		return nil, fmt.Errorf("list banned: %w", err)
 	}
-	slices.Sort(keys)
-	from := min((pageNo-1)*pageSize, len(keys))
-	page := keys[from:min(from+pageSize, len(keys))]
-	out := make([]Ban, len(page))
-	for i, k := range page {
+	out := make([]Ban, len(keys))
+	for i, k := range keys {
 		ms, user, _ := strings.Cut(k, "#")
 		until, _ := strconv.ParseInt(ms, 10, 64)
 		out[i] = Ban{User: user, Until: until}

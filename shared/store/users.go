@@ -294,25 +294,49 @@ func (st *Store) FinishErasure(ctx context.Context, app, user, operateID string)
 // ListDeactivated returns page pageNo (from 1) of deactivated users, oldest deactivation
 // first. It reads each index shard once, as far as the page reaches, and merges them.
 func (st *Store) ListDeactivated(ctx context.Context, app string, pageNo, pageSize int) ([]string, error) {
+	keys, err := st.shardedPage(ctx, IndexDeactivated, "GSI2PK", "GSI2SK",
+		func(shard int) string { return deactIndexPK(app, shard) }, "", pageNo, pageSize)
+	if err != nil {
+		return nil, fmt.Errorf("list deactivated: %w", err)
+	}
+	users := make([]string, len(keys))
+	for i, k := range keys {
+		_, users[i], _ = strings.Cut(k, "#")
+	}
+	return users, nil
+}
+
+// shardedPage returns page pageNo of the sort keys in the index partitions pk(0..shards-1),
+// only keys after `after` when it is set, in key order: it reads each shard as far as the
+// page reaches and merges them.
+func (st *Store) shardedPage(ctx context.Context, index, pkAttr, skAttr string, pk func(shard int) string, after string, pageNo, pageSize int) ([]string, error) {
 	reach := pageNo * pageSize
+	cond := pkAttr + " = :pk"
+	if after != "" {
+		cond += " AND " + skAttr + " > :after"
+	}
 	var keys []string
 	for shard := range shards {
+		values := item{":pk": s(pk(shard))}
+		if after != "" {
+			values[":after"] = s(after)
+		}
 		var start item
 		for got := 0; got < reach; {
 			res, err := st.db.Query(ctx, &dynamodb.QueryInput{
 				TableName:                 aws.String(st.table),
-				IndexName:                 aws.String(IndexDeactivated),
-				KeyConditionExpression:    aws.String("GSI2PK = :pk"),
-				ExpressionAttributeValues: item{":pk": s(deactIndexPK(app, shard))},
-				ProjectionExpression:      aws.String("GSI2SK"),
+				IndexName:                 aws.String(index),
+				KeyConditionExpression:    aws.String(cond),
+				ExpressionAttributeValues: values,
+				ProjectionExpression:      aws.String(skAttr),
 				Limit:                     aws.Int32(int32(min(reach-got, 1000))),
 				ExclusiveStartKey:         start,
 			})
 			if err != nil {
-				return nil, fmt.Errorf("list deactivated: %w", err)
+				return nil, err
 			}
 			for _, it := range res.Items {
-				keys = append(keys, str(it, "GSI2SK"))
+				keys = append(keys, str(it, skAttr))
 			}
 			got += len(res.Items)
 			if start = res.LastEvaluatedKey; start == nil {
@@ -322,12 +346,7 @@ func (st *Store) ListDeactivated(ctx context.Context, app string, pageNo, pageSi
 	}
 	slices.Sort(keys)
 	from := min((pageNo-1)*pageSize, len(keys))
-	page := keys[from:min(from+pageSize, len(keys))]
-	users := make([]string, len(page))
-	for i, k := range page {
-		_, users[i], _ = strings.Cut(k, "#")
-	}
-	return users, nil
+	return keys[from:min(from+pageSize, len(keys))], nil
 }
 
 // ListDevUsers returns every user of a development app (at most the cap) in registration order,
