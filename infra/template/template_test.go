@@ -585,6 +585,7 @@ func TestPoliciesGrantExactlyTheRouteActions(t *testing.T) {
 		routes.GetItem:        {tableArn},
 		routes.PutItem:        {tableArn},
 		routes.UpdateItem:     {tableArn},
+		routes.DeleteItem:     {tableArn},
 		routes.BatchGetItem:   {tableArn},
 		routes.BatchWriteItem: {tableArn},
 		routes.Query:          {tableArn, indexArns},

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
@@ -67,9 +68,17 @@ type Kicked struct {
 	Reason string `json:"reason"`
 }
 
+// Retries of a settling connection found gone: short at first, since API Gateway opens a
+// connection moments after its $connect answers, and never past the connection's settling time.
+const (
+	firstRetry = 20 * time.Millisecond
+	maxRetry   = 400 * time.Millisecond
+)
+
 // Kick tells each connection why and closes it, all connections at once. Connections already
-// gone are skipped; the first other failure is returned after every connection was tried.
-func (m *Manager) Kick(ctx context.Context, connIDs []string, reason string) error {
+// gone are skipped, once their settling time is over; the first other failure is returned after
+// every connection was tried.
+func (m *Manager) Kick(ctx context.Context, conns []users.Target, reason string) error {
 	frame, err := json.Marshal(Kicked{Type: "kicked", Reason: reason})
 	if err != nil {
 		return err
@@ -80,19 +89,16 @@ func (m *Manager) Kick(ctx context.Context, connIDs []string, reason string) err
 		first error
 		slots = make(chan struct{}, parallelism)
 	)
-	for _, id := range connIDs {
+	for _, c := range conns {
 		wg.Add(1)
 		slots <- struct{}{}
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			err := m.Send(ctx, id, frame)
-			if err == nil {
-				err = m.Close(ctx, id)
-			}
+			err := m.kick(ctx, c, frame)
 			if err != nil && !errors.Is(err, ErrGone) {
 				mu.Lock()
 				if first == nil {
-					first = fmt.Errorf("kick %s: %w", id, err)
+					first = fmt.Errorf("kick %s: %w", c.ID, err)
 				}
 				mu.Unlock()
 			}
@@ -100,4 +106,28 @@ func (m *Manager) Kick(ctx context.Context, connIDs []string, reason string) err
 	}
 	wg.Wait()
 	return first
+}
+
+// kick sends the last frame and closes one connection. A connection that is gone while it may
+// still be opening is tried again until it opens or its settling time is over; a try that
+// found the connection gone delivered nothing, so trying again never repeats the frame.
+func (m *Manager) kick(ctx context.Context, c users.Target, frame []byte) error {
+	giveUp := time.Now().Add(c.Settling)
+	for wait := firstRetry; ; wait = min(2*wait, maxRetry) {
+		err := m.Send(ctx, c.ID, frame)
+		if err == nil {
+			return m.Close(ctx, c.ID)
+		}
+		left := time.Until(giveUp)
+		if !errors.Is(err, ErrGone) || left <= 0 {
+			return err
+		}
+		t := time.NewTimer(min(wait, left))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }

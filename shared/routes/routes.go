@@ -42,6 +42,7 @@ type Route struct {
 const (
 	GetItem        = "dynamodb:GetItem"
 	UpdateItem     = "dynamodb:UpdateItem"
+	DeleteItem     = "dynamodb:DeleteItem"
 	Query          = "dynamodb:Query"
 	BatchGetItem   = "dynamodb:BatchGetItem"
 	BatchWriteItem = "dynamodb:BatchWriteItem"
@@ -172,10 +173,9 @@ var All = []Route{
 
 	{Name: "wsAuthorize", Kind: Authorizer,
 		Lambda:  func(s *service.Service) any { return s.WS.Authorize },
-		Actions: []string{BatchGetItem}},
+		Actions: []string{UpdateItem, BatchGetItem, DeleteItem}},
 	{Name: "wsConnect", Kind: WebSocket, RouteKey: "$connect",
-		Lambda:  func(s *service.Service) any { return s.WS.Connect },
-		Actions: []string{UpdateItem}},
+		Lambda: func(s *service.Service) any { return s.WS.Connect }},
 	{Name: "wsDisconnect", Kind: WebSocket, RouteKey: "$disconnect",
 		Lambda:  func(s *service.Service) any { return s.WS.Disconnect },
 		Actions: []string{UpdateItem}},

@@ -245,33 +245,6 @@ func (st *Store) ConnectionsOf(ctx context.Context, app string, users []string) 
 	return out, nil
 }
 
-// UsersAndConnections reads users' profiles and their recorded connections together, in one
-// BatchGetItem for up to 50 users: what block and deactivate need to check the users and then
-// close their connections.
-func (st *Store) UsersAndConnections(ctx context.Context, app string, users []string) (map[string]*User, map[string][]Conn, error) {
-	keys := make([]item, 0, 2*len(users))
-	for _, u := range users {
-		keys = append(keys, userKey(app, u), presenceKey(app, u))
-	}
-	items, err := st.batchGet(ctx, keys)
-	if err != nil {
-		return nil, nil, err
-	}
-	found, conns := map[string]*User{}, map[string][]Conn{}
-	for _, it := range items {
-		switch str(it, AttrSK) {
-		case skProfile:
-			u := userFrom(it)
-			found[u.ID] = u
-		case skPresence:
-			if c := connsFrom(it); len(c) > 0 {
-				conns[userOf(it)] = c
-			}
-		}
-	}
-	return found, conns, nil
-}
-
 // userOf is the user whose partition an item is in.
 func userOf(it item) string {
 	pk := str(it, AttrPK)

@@ -19,40 +19,44 @@ const (
 // Kicker closes client connections after telling them why (the API Gateway Management API in
 // AWS, the local gateway's @connections endpoint locally).
 type Kicker interface {
-	Kick(ctx context.Context, connIDs []string, reason string) error
+	Kick(ctx context.Context, conns []Target, reason string) error
+}
+
+// Target is one connection to close.
+type Target struct {
+	ID string
+	// Settling is how much longer the connection may still be on its way to open (see
+	// ConnectSettle): until then, finding it gone is no proof it will not open.
+	Settling time.Duration
 }
 
 // MaxBan is the longest ban the contract allows.
 const MaxBan = 43200 * time.Minute
 
-// existingWithConnections reads users and their recorded connections in one batch and fails,
-// changing nothing, when one does not exist. It returns the connections that can still be open.
-func (s *Service) existingWithConnections(ctx context.Context, app string, ids []string) ([]string, error) {
-	found, conns, err := s.Store.UsersAndConnections(ctx, app, ids)
+// kickAll closes every connection of the users that can still be open. It must run after the
+// state write that refuses their connects: a connect that read the state before that write had
+// recorded its connection before its read, so this lookup finds it. One batched read per 100
+// users.
+func (s *Service) kickAll(ctx context.Context, app string, ids []string, reason string) error {
+	conns, err := s.Store.ConnectionsOf(ctx, app, ids)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	now := s.nowMS()
-	var live []string
+	var targets []Target
 	for _, id := range ids {
-		if found[id] == nil {
-			return nil, fmt.Errorf("%w: %s", ErrUnknownUser, id)
-		}
 		for _, c := range store.Live(conns[id], now) {
-			live = append(live, c.ID)
+			settling := time.Duration(c.ConnectedAt-now)*time.Millisecond + ConnectSettle
+			targets = append(targets, Target{ID: c.ID, Settling: max(settling, 0)})
 		}
 	}
-	return live, nil
-}
-
-func (s *Service) kick(ctx context.Context, conns []string, reason string) error {
-	if len(conns) == 0 {
+	if len(targets) == 0 {
 		return nil
 	}
 	if s.Kicker == nil {
 		return errors.New("close connections: no connection management endpoint is configured")
 	}
-	if err := s.Kicker.Kick(ctx, conns, reason); err != nil {
+	if err := s.Kicker.Kick(ctx, targets, reason); err != nil {
 		return fmt.Errorf("close connections: %w", err)
 	}
 	return nil
@@ -60,18 +64,16 @@ func (s *Service) kick(ctx context.Context, conns []string, reason string) error
 
 // Block bans users for d from now: connecting is refused until then, and every open connection
 // is closed at once. Blocking again replaces the end time. The ban ends by itself; nothing has to
-// run at the end. Costs one batched read (users and connections) and one batched write per 25
-// users.
+// run at the end. Costs one batched read of the users, one batched write per 25 users, and one
+// batched read of their connections.
 func (s *Service) Block(ctx context.Context, app apps.App, ids []string, d time.Duration) error {
-	conns, err := s.existingWithConnections(ctx, app.Key, ids)
-	if err != nil {
+	if _, err := s.existing(ctx, app.Key, ids); err != nil {
 		return err
 	}
 	if err := s.Store.PutBans(ctx, app.Key, ids, s.Now().Add(d).UnixMilli()); err != nil {
 		return err
 	}
-	// After the bans are written, so that a kicked client's reconnect is already refused.
-	return s.kick(ctx, conns, ReasonBlocked)
+	return s.kickAll(ctx, app.Key, ids, ReasonBlocked)
 }
 
 // Unblock lifts users' bans at once (a user without a ban is left as it is).

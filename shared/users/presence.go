@@ -2,10 +2,60 @@ package users
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	"imusers/shared/apps"
 	"imusers/shared/store"
 )
+
+// A connect records its connection before it reads the user's state, and block and deactivate
+// write the state before they read the connections: whichever comes second sees the other, so no
+// connect slips between a ban and its kicks. What is left is the time from that record until
+// API Gateway opens the connection, in which a kick finds it gone; these bound it.
+const (
+	// AdmitWithin is how long after its record a connect may still be allowed; a later
+	// decision refuses the connect instead (API Gateway's 500, which clients retry).
+	AdmitWithin = 2 * time.Second
+	// ConnectSettle is how long after its record a connection may still be on its way to open:
+	// until then a kick that finds it gone tries again. The margin over AdmitWithin covers the
+	// $connect function (no I/O) and API Gateway opening the connection.
+	ConnectSettle = 3 * time.Second
+)
+
+// ErrTooSlow refuses a connect whose decision came later than AdmitWithin.
+var ErrTooSlow = errors.New("connect decided too late to be admitted")
+
+// ErrNotWithdrawn joins the refusal of a connect whose recorded connection could not be taken
+// back: it counts as online until the idle limit.
+var ErrNotWithdrawn = errors.New("the refused connection stays recorded")
+
+// Admit decides a connect of connection connID with token tok, as VerifyToken does, recording
+// the connection first: one write, then the one read. A bad signature is refused without I/O;
+// any other refusal takes the record back (one more write).
+func (s *Service) Admit(ctx context.Context, tok, connID string) (apps.App, *store.User, error) {
+	app, c, err := s.parseToken(tok)
+	if err != nil {
+		return apps.App{}, nil, err
+	}
+	start := time.Now()
+	rec, err := s.Store.Record(ctx, app.Key, c.UserID, connID, s.nowMS())
+	if err != nil {
+		return apps.App{}, nil, err
+	}
+	app, u, err := s.checkToken(ctx, app, c)
+	if err == nil && time.Since(start) > AdmitWithin {
+		err = ErrTooSlow
+	}
+	if err != nil {
+		if werr := s.Store.Withdraw(ctx, rec); werr != nil {
+			err = errors.Join(err, fmt.Errorf("%w: %w", ErrNotWithdrawn, werr))
+		}
+		return apps.App{}, nil, err
+	}
+	return app, u, nil
+}
 
 // Online reports whether the user has a connection that can still be open, in one read. A user
 // who never connected, or does not exist, is offline.

@@ -144,19 +144,17 @@ func newOperateID() string {
 // gone), closes their open connections, and starts the asynchronous erasure of the rest of their
 // data. Deactivating a deactivated user starts its erasure again, which is harmless.
 func (s *Service) Deactivate(ctx context.Context, app apps.App, ids []string) (string, error) {
-	conns, err := s.existingWithConnections(ctx, app.Key, ids)
-	if err != nil {
+	if _, err := s.existing(ctx, app.Key, ids); err != nil {
 		return "", err
 	}
 	op, now := newOperateID(), s.nowMS()
-	err = forEach(ctx, ids, func(ctx context.Context, id string) error {
+	err := forEach(ctx, ids, func(ctx context.Context, id string) error {
 		return mapStore(s.Store.Deactivate(ctx, app.Key, id, now, op), id)
 	})
 	if err != nil {
 		return "", err
 	}
-	// After the state write, so that a kicked client's reconnect is already refused.
-	if err := s.kick(ctx, conns, ReasonDeactivated); err != nil {
+	if err := s.kickAll(ctx, app.Key, ids, ReasonDeactivated); err != nil {
 		return "", err
 	}
 	if err := s.Eraser.Start(ctx, Erasure{App: app.Key, Users: ids, OperateID: op, At: now}); err != nil {
@@ -231,14 +229,28 @@ func (s *Service) DeleteDev(ctx context.Context, app apps.App, ids []string) err
 // deactivated, not banned now, and the token was issued neither before the user's expiry time
 // nor before the user's current registration. One read (profile and ban together).
 func (s *Service) VerifyToken(ctx context.Context, tok string) (apps.App, *store.User, error) {
+	app, c, err := s.parseToken(tok)
+	if err != nil {
+		return apps.App{}, nil, err
+	}
+	return s.checkToken(ctx, app, c)
+}
+
+// parseToken checks a token's signature, without I/O.
+func (s *Service) parseToken(tok string) (apps.App, token.Claims, error) {
 	c, err := token.Parse(tok, func(key string) ([]byte, bool) {
 		a, ok := s.Apps.Lookup(key)
 		return a.SigningKey(), ok
 	})
 	if err != nil {
-		return apps.App{}, nil, ErrBadToken
+		return apps.App{}, token.Claims{}, ErrBadToken
 	}
 	app, _ := s.Apps.Lookup(c.AppKey)
+	return app, c, nil
+}
+
+// checkToken reads the state of a well-signed token's user and judges the token by it.
+func (s *Service) checkToken(ctx context.Context, app apps.App, c token.Claims) (apps.App, *store.User, error) {
 	u, err := s.Store.GetUserState(ctx, app.Key, c.UserID)
 	if errors.Is(err, store.ErrNotFound) {
 		return apps.App{}, nil, ErrBadToken

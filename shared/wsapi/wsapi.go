@@ -1,6 +1,6 @@
 // Package wsapi adapts the client connection API (an API Gateway WebSocket API) to the user,
-// presence and message rules: the $connect authorizer checks the token, $connect, $disconnect
-// and ping keep the user's presence, and sendMessage carries direct messages. The authorizer's
+// presence and message rules: the $connect authorizer records the connection and checks the
+// token, $disconnect and ping keep the user's presence, and sendMessage carries direct messages. The authorizer's
 // answer names the app and user; API Gateway hands that context to every later event of the
 // connection, which is how the later routes know whose connection they serve without a lookup.
 package wsapi
@@ -21,11 +21,24 @@ import (
 
 // Event types of API Gateway's WebSocket APIs.
 type (
-	AuthorizerEvent    = events.APIGatewayCustomAuthorizerRequestTypeRequest
 	AuthorizerResponse = events.APIGatewayCustomAuthorizerResponse
 	Event              = events.APIGatewayWebsocketProxyRequest
 	Response           = events.APIGatewayProxyResponse
 )
+
+// AuthorizerEvent is the $connect authorizer's event. A WebSocket API puts the connection's id
+// in its request context, which aws-lambda-go's REQUEST authorizer type leaves out; the
+// authorizer records the connection under it.
+type AuthorizerEvent struct {
+	events.APIGatewayCustomAuthorizerRequestTypeRequest
+	RequestContext AuthorizerRequestContext `json:"requestContext"`
+}
+
+// AuthorizerRequestContext is the request context of a WebSocket API's authorizer event.
+type AuthorizerRequestContext struct {
+	events.APIGatewayCustomAuthorizerRequestTypeRequestContext
+	ConnectionID string `json:"connectionId"`
+}
 
 // TokenParam is the connect URL's query parameter that carries the user's token.
 const TokenParam = "token"
@@ -49,14 +62,18 @@ type Server struct {
 	Log      *slog.Logger
 }
 
-// Authorize is the $connect authorizer: one read decides. A bad, expired or unknown user's token
-// is refused with 401; a blocked or deactivated user with 403 (an explicit Deny).
+// Authorize is the $connect authorizer. It records the connection, then reads the user's state
+// once to decide (see users.Admit): a bad, expired or unknown user's token is refused with 401,
+// a blocked or deactivated user with 403 (an explicit Deny), and a refusal takes the record back.
 func (s *Server) Authorize(ctx context.Context, ev AuthorizerEvent) (AuthorizerResponse, error) {
 	start := time.Now()
-	app, u, err := s.Users.VerifyToken(ctx, ev.QueryStringParameters[TokenParam])
+	app, u, err := s.Users.Admit(ctx, ev.QueryStringParameters[TokenParam], ev.RequestContext.ConnectionID)
 	log := func(outcome string) {
 		s.Log.Info("request", "route", "$connect authorizer", "app", app.Key,
 			"awsRequestId", ev.RequestContext.RequestID, "outcome", outcome, "ms", time.Since(start).Milliseconds())
+	}
+	if errors.Is(err, users.ErrNotWithdrawn) {
+		s.Log.Error("refused connection not withdrawn", "route", "$connect authorizer", "error", err.Error())
 	}
 	switch {
 	case errors.Is(err, users.ErrBadToken):
@@ -98,10 +115,12 @@ func identity(ev Event) (app, user string, ok bool) {
 	return app, user, app != "" && user != ""
 }
 
-// Connect serves $connect: it records the connection the authorizer admitted, in one write.
+// Connect serves $connect, with no I/O: the authorizer has recorded the connection already,
+// before it read the user's state, so that a block or deactivation racing the connect sees one
+// or the other.
 func (s *Server) Connect(ctx context.Context, ev Event) (Response, error) {
-	return s.serve(ctx, ev, func(ctx context.Context, app, user string) (Response, error) {
-		return Response{StatusCode: http.StatusOK}, s.Store.Connect(ctx, app, user, ev.RequestContext.ConnectionID, s.Now().UnixMilli())
+	return s.serve(ctx, ev, func(context.Context, string, string) (Response, error) {
+		return Response{StatusCode: http.StatusOK}, nil
 	})
 }
 
