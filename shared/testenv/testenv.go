@@ -7,23 +7,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"imusers/infra/local/localenv"
 	"imusers/shared/store"
 )
 
@@ -32,12 +25,6 @@ var (
 	endpoint string
 	startErr error
 )
-
-// Root is the repository's top folder.
-func Root() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
 
 // Endpoint returns the URL of a running dynalite.
 func Endpoint(t testing.TB) string {
@@ -54,62 +41,24 @@ func Endpoint(t testing.TB) string {
 	return endpoint
 }
 
-// startDynalite runs infra/node_modules' dynalite on a free loopback port for the life of this
-// test binary (the kernel stops it when the binary exits).
+// startDynalite runs dynalite on a free loopback port for the life of this test binary (the
+// kernel stops it when the binary exits).
 func startDynalite() (string, error) {
-	bin := filepath.Join(Root(), "infra", "node_modules", ".bin", "dynalite")
-	if _, err := os.Stat(bin); err != nil {
-		return "", fmt.Errorf("%s not found", bin)
-	}
-	port, err := FreePort()
+	root, err := localenv.Root()
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.Command(bin, "--host", "127.0.0.1", "--port", fmt.Sprint(port),
-		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	d, err := localenv.StartDynalite(context.Background(), localenv.DynaliteOptions{Root: root})
+	if err != nil {
 		return "", err
 	}
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	return url, WaitHTTP(url, 10*time.Second)
-}
-
-// FreePort asks the kernel for a free loopback port.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// WaitHTTP waits until url answers any HTTP response.
-func WaitHTTP(url string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
-		res, err := http.Get(url)
-		if err == nil {
-			res.Body.Close()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not answer within %s: %w", url, limit, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return d.URL, nil
 }
 
 // Client is a DynamoDB client for the test endpoint.
 func Client(t testing.TB) *dynamodb.Client {
 	t.Helper()
-	url := Endpoint(t)
-	return dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(url),
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
+	return localenv.Client(Endpoint(t))
 }
 
 // NewTable creates a fresh table from the store's schema and returns its name.
