@@ -15,7 +15,7 @@ import (
 // function runs, until time refills its bucket; each app has its own buckets.
 func TestRouteRateLimits(t *testing.T) {
 	a, b := testenv.NewApp(apps.Production), testenv.NewApp(apps.Production)
-	s := testenv.StartStack(t, a, b)
+	s := testenv.StartStackWith(t, testenv.Options{Apps: []apps.App{a, b}, RateLimits: true})
 	frozen := time.Unix(1_780_000_000, 0)
 	var mu sync.Mutex
 	s.Gateway.SetRateClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return frozen })

@@ -83,6 +83,9 @@ type Options struct {
 	Log io.Writer
 	// ConfigureGateway changes the local gateway before it serves (shorter connection limits).
 	ConfigureGateway func(*gateway.Gateway)
+	// RateLimits keeps the gateway's route throttling on. It is off otherwise: tests that are
+	// not about it send bursts no single App Server would, and would fail by chance.
+	RateLimits bool
 }
 
 // StartStackWith is StartStack with Options.
@@ -131,6 +134,7 @@ func StartStackWith(t testing.TB, o Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	gw.SetRateLimits(o.RateLimits)
 	if o.ConfigureGateway != nil {
 		o.ConfigureGateway(gw)
 	}
