@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -18,13 +17,7 @@ import (
 	"imusers/shared/testenv"
 )
 
-func form(kv ...string) url.Values {
-	v := url.Values{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		v.Add(kv[i], kv[i+1])
-	}
-	return v
-}
+var form = testenv.Form
 
 // header is one header line as sent, name spelled exactly so.
 type header struct{ name, value string }

@@ -24,13 +24,7 @@ const (
 	rounds  = 12
 )
 
-func form(kv ...string) url.Values {
-	v := url.Values{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		v.Add(kv[i], kv[i+1])
-	}
-	return v
-}
+var form = testenv.Form
 
 // post is APIClient.Post for goroutines other than the test's: it reports failures instead of
 // stopping the test.
@@ -154,11 +148,7 @@ func eventually(cond func() bool) bool {
 
 func register(t *testing.T, c *testenv.APIClient, user string) string {
 	t.Helper()
-	tok, _ := c.MustOK(t, "/user/getToken.json", form("userId", user, "name", "Name of "+user)).Body["token"].(string)
-	if tok == "" {
-		t.Fatalf("no token for %s", user)
-	}
-	return tok
+	return c.Register(t, user)
 }
 
 // liveConns is how many connections the service records as live for user.

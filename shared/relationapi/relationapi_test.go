@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -15,32 +14,18 @@ import (
 	"imusers/shared/testenv"
 )
 
-func form(kv ...string) url.Values {
-	v := url.Values{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		v.Add(kv[i], kv[i+1])
-	}
-	return v
-}
+var form = testenv.Form
 
 func register(t *testing.T, c *testenv.APIClient, users ...string) {
 	t.Helper()
 	for _, u := range users {
-		c.MustOK(t, "/user/getToken.json", form("userId", u, "name", "Name of "+u))
+		c.Register(t, u)
 	}
 }
 
-// expectCode posts and checks the HTTP status and code; error answers must carry a message.
 func expectCode(t *testing.T, c *testenv.APIClient, path string, f any, status, code int) testenv.Response {
 	t.Helper()
-	r := c.Post(t, path, f)
-	if r.Status != status || r.Code() != code {
-		t.Fatalf("%s %v: got HTTP %d %s, want HTTP %d code %d", path, f, r.Status, r.Raw, status, code)
-	}
-	if msg, _ := r.Body["errorMessage"].(string); code != 200 && msg == "" {
-		t.Fatalf("%s: error without errorMessage: %s", path, r.Raw)
-	}
-	return r
+	return c.Expect(t, path, f, status, code)
 }
 
 // okPacing posts and reports (t.Errorf, so it may run off the test goroutine) anything but

@@ -3,7 +3,6 @@ package relations_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"testing"
 	"time"
 
@@ -12,13 +11,7 @@ import (
 	"imusers/shared/testenv"
 )
 
-func form(kv ...string) url.Values {
-	v := url.Values{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		v.Add(kv[i], kv[i+1])
-	}
-	return v
-}
+var form = testenv.Form
 
 // TestCheckSendReadsOnce sets the facts up through the Server API and checks that one
 // message's check is one BatchGetItem and reaches the decision the rules give.

@@ -263,3 +263,37 @@ func (c *APIClient) MustOK(t testing.TB, path string, form any) Response {
 	}
 	return r
 }
+
+// Form builds a form body from name, value pairs.
+func Form(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	return v
+}
+
+// Register registers user (named "Name of <user>") and returns its token.
+func (c *APIClient) Register(t testing.TB, user string) string {
+	t.Helper()
+	r := c.MustOK(t, "/user/getToken.json", Form("userId", user, "name", "Name of "+user))
+	tok, _ := r.Body["token"].(string)
+	if tok == "" {
+		t.Fatalf("no token for %s: %s", user, r.Raw)
+	}
+	return tok
+}
+
+// Expect posts and stops the test unless the answer has this HTTP status and code; an error
+// answer must also carry a message.
+func (c *APIClient) Expect(t testing.TB, path string, form any, status, code int) Response {
+	t.Helper()
+	r := c.Post(t, path, form)
+	if r.Status != status || r.Code() != code {
+		t.Fatalf("%s %v: got HTTP %d %s, want HTTP %d code %d", path, form, r.Status, r.Raw, status, code)
+	}
+	if msg, _ := r.Body["errorMessage"].(string); code != 200 && msg == "" {
+		t.Fatalf("%s: error without errorMessage: %s", path, r.Raw)
+	}
+	return r
+}

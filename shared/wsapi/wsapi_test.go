@@ -20,18 +20,11 @@ import (
 	"imusers/shared/token"
 )
 
-func form(kv ...string) url.Values {
-	v := url.Values{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		v.Add(kv[i], kv[i+1])
-	}
-	return v
-}
+var form = testenv.Form
 
 func register(t *testing.T, c *testenv.APIClient, user string) string {
 	t.Helper()
-	r := c.MustOK(t, "/user/getToken.json", form("userId", user, "name", "Name of "+user))
-	return r.Body["token"].(string)
+	return c.Register(t, user)
 }
 
 func online(t *testing.T, c *testenv.APIClient, user string) string {
