@@ -8,13 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi/types"
 
+	"imusers/shared/parallel"
 	"imusers/shared/users"
 )
 
@@ -83,29 +83,13 @@ func (m *Manager) Kick(ctx context.Context, conns []users.Target, reason string)
 	if err != nil {
 		return err
 	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-		slots = make(chan struct{}, parallelism)
-	)
-	for _, c := range conns {
-		wg.Add(1)
-		slots <- struct{}{}
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			err := m.kick(ctx, c, frame)
-			if err != nil && !errors.Is(err, ErrGone) {
-				mu.Lock()
-				if first == nil {
-					first = fmt.Errorf("kick %s: %w", c.ID, err)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return first
+	return parallel.First(parallel.Do(ctx, len(conns), parallelism, func(ctx context.Context, i int) error {
+		err := m.kick(ctx, conns[i], frame)
+		if err != nil && !errors.Is(err, ErrGone) {
+			return fmt.Errorf("kick %s: %w", conns[i].ID, err)
+		}
+		return nil
+	}))
 }
 
 // kick sends the last frame and closes one connection. A connection that is gone while it may

@@ -25,6 +25,7 @@ import (
 
 	"imusers/shared/apierr"
 	"imusers/shared/connections"
+	"imusers/shared/parallel"
 	"imusers/shared/relations"
 	"imusers/shared/store"
 	"imusers/shared/users"
@@ -266,30 +267,22 @@ func (s *Service) send(ctx context.Context, app, from string, to []string, m Mes
 // each; other failures are logged: the message was accepted, and the service keeps no copy to
 // send again.
 func (s *Service) deliver(ctx context.Context, app string, work []delivery) {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		slots = make(chan struct{}, parallelism)
-	)
-	for _, d := range work {
-		wg.Add(1)
-		slots <- struct{}{}
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			err := s.Conns.Send(ctx, d.conn, d.frame)
-			switch {
-			case err == nil:
-				mu.Lock()
-				d.result.Reached++
-				mu.Unlock()
-			case errors.Is(err, connections.ErrGone):
-				if err := s.Store.Disconnect(ctx, app, d.user, d.conn); err != nil {
-					s.Log.Warn("forgetting a gone connection failed", "app", app, "error", err.Error())
-				}
-			default:
-				s.Log.Warn("message not delivered to a connection", "app", app, "msgId", d.result.MsgID, "error", err.Error())
+	var mu sync.Mutex
+	parallel.Do(ctx, len(work), parallelism, func(ctx context.Context, i int) error {
+		d := work[i]
+		err := s.Conns.Send(ctx, d.conn, d.frame)
+		switch {
+		case err == nil:
+			mu.Lock()
+			d.result.Reached++
+			mu.Unlock()
+		case errors.Is(err, connections.ErrGone):
+			if err := s.Store.Disconnect(ctx, app, d.user, d.conn); err != nil {
+				s.Log.Warn("forgetting a gone connection failed", "app", app, "error", err.Error())
 			}
-		}()
-	}
-	wg.Wait()
+		default:
+			s.Log.Warn("message not delivered to a connection", "app", app, "msgId", d.result.MsgID, "error", err.Error())
+		}
+		return nil
+	})
 }

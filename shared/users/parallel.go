@@ -2,7 +2,8 @@ package users
 
 import (
 	"context"
-	"sync"
+
+	"imusers/shared/parallel"
 )
 
 // parallelism bounds the single-item writes one request runs at once (DynamoDB has no batch
@@ -12,26 +13,7 @@ const parallelism = 10
 // forEach runs fn for every id, at most parallelism at a time, and returns the first error.
 // The others still finish: every fn here is safe to repeat, so the caller's retry completes.
 func forEach(ctx context.Context, ids []string, fn func(context.Context, string) error) error {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-		slots = make(chan struct{}, parallelism)
-	)
-	for _, id := range ids {
-		wg.Add(1)
-		slots <- struct{}{}
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			if err := fn(ctx, id); err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return first
+	return parallel.First(parallel.Do(ctx, len(ids), parallelism, func(ctx context.Context, i int) error {
+		return fn(ctx, ids[i])
+	}))
 }
