@@ -150,9 +150,14 @@ func (s *Server) checkNonce(ctx context.Context, app, nonce string, now time.Tim
 // DefaultNonceWindow is the signature window that nonce memory assumes when the window is off.
 const DefaultNonceWindow = 5 * time.Minute
 
+var errBodyTooLarge = &apierr.Error{Code: apierr.BodyTooLarge, Status: http.StatusRequestEntityTooLarge, Message: "request body is larger than 512 KiB"}
+
+// tooLarge reports a body over the limit, as text or as base64, without decoding it.
+func tooLarge(ev Event) bool { return len(ev.Body) > form.MaxBody*4/3+4 }
+
 func decodeBody(ev Event) (string, error) {
-	if len(ev.Body) > form.MaxBody*4/3+4 {
-		return "", &apierr.Error{Code: apierr.BodyTooLarge, Status: http.StatusRequestEntityTooLarge, Message: "request body is larger than 512 KiB"}
+	if tooLarge(ev) {
+		return "", errBodyTooLarge
 	}
 	if !ev.IsBase64Encoded {
 		return ev.Body, nil

@@ -4,6 +4,8 @@
 package routes
 
 import (
+	"slices"
+
 	"imusers/shared/httpapi"
 	"imusers/shared/service"
 )
@@ -200,6 +202,17 @@ func init() {
 func ByName(name string) (Route, bool) {
 	for _, r := range All {
 		if r.Name == name {
+			return r, true
+		}
+	}
+	return Route{}, false
+}
+
+// ByPath finds the Server API function serving a path, exactly as written (its path or an
+// alias); only Server API routes have paths.
+func ByPath(p string) (Route, bool) {
+	for _, r := range All {
+		if r.Kind == HTTP && slices.Contains(r.Paths(), p) {
 			return r, true
 		}
 	}
