@@ -59,6 +59,8 @@ build-FriendPermissionSetFunction:
 	$(call sam-build,friendPermissionSet)
 build-FriendProfileSetFunction:
 	$(call sam-build,friendProfileSet)
+build-HttpDefaultFunction:
+	$(call sam-build,httpDefault)
 build-MessagePrivatePublishFunction:
 	$(call sam-build,messagePrivatePublish)
 build-UserBlacklistAddFunction:

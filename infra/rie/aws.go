@@ -10,6 +10,10 @@ import (
 	"time"
 )
 
+// OperationAnswer is the stand-in's answer to a synchronous invocation: an operation's response
+// as API Gateway would get it, marked so that a test can tell it was passed on unchanged.
+const OperationAnswer = `{"statusCode":200,"headers":{"Content-Type":"application/json; charset=utf-8","X-Answered-By":"rie-stand-in"},"body":"{\"code\":200,\"users\":[\"answered-by-the-stand-in\"]}"}`
+
 // Call is one request the AWS stand-in received.
 type Call struct {
 	Method string
@@ -23,9 +27,10 @@ type Call struct {
 }
 
 // AWS stands in for the AWS endpoints a function calls besides DynamoDB: Lambda's Invoke API
-// (asynchronous invocations are accepted with 202, as Lambda queues them) and the connection
-// API's management endpoint (every connection is gone, 410, as none are open in these runs).
-// It records every call.
+// (asynchronous invocations are accepted with 202, as Lambda queues them; synchronous ones,
+// which only the $default route makes, get OperationAnswer) and the connection API's
+// management endpoint (every connection is gone, 410, as none are open in these runs). It
+// records every call.
 type AWS struct {
 	URL   string
 	srv   *http.Server
@@ -68,7 +73,7 @@ func (a *AWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(status)
 	switch status {
 	case http.StatusOK:
-		_, _ = io.WriteString(w, "null")
+		_, _ = io.WriteString(w, OperationAnswer)
 	case http.StatusGone:
 		_, _ = io.WriteString(w, `{"message":"Gone"}`)
 	case http.StatusNotFound:

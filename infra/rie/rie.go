@@ -232,6 +232,9 @@ func childrenOf(pid int) []int {
 	return out
 }
 
+// FunctionPrefix is what the functions here put before a function's name to invoke it.
+const FunctionPrefix = "imusers-"
+
 // Environment is the configuration functions run with here: every AWS endpoint local, the
 // published local app, and no signature window, because the sample events carry a fixed
 // Timestamp.
@@ -259,6 +262,8 @@ func (e Environment) Vars() []string {
 		"IM_APP_SECRET=" + localenv.AppSecret,
 		"IM_APP_ENV=development",
 		"IM_SIGNATURE_WINDOW_SECONDS=0",
+		// Deployed names, as the template gives them to a stack named imusers (samconfig.toml).
+		"IM_FUNCTION_PREFIX=" + FunctionPrefix,
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"imusers/infra/local/localenv"
 	"imusers/infra/rie"
 	"imusers/shared/routes"
@@ -280,6 +282,42 @@ func erasureQueued(operateIDInBody bool) bodyCheck {
 		}
 		if operateIDInBody && job.OperateID != body["operateId"] {
 			t.Errorf("job operateId %q, response operateId %v", job.OperateID, body["operateId"])
+		}
+	}
+}
+
+// forwards expects the $default route to have invoked fn synchronously, once, with the event
+// rewritten to the cleaned path, and to answer with the stand-in's response unchanged.
+func forwards(fn, path string) func(*testing.T, outcome) {
+	return func(t *testing.T, o outcome) {
+		t.Helper()
+		var got, want events.APIGatewayV2HTTPResponse
+		if err := json.Unmarshal(o.res.Body, &got); err != nil || o.res.Status != 200 {
+			t.Fatalf("emulator answered HTTP %d %s", o.res.Status, o.res.Body)
+		}
+		if err := json.Unmarshal([]byte(rie.OperationAnswer), &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("answered %s, want the invoked function's answer unchanged: %s", o.res.Body, rie.OperationAnswer)
+		}
+		if len(o.calls) != 1 {
+			t.Fatalf("AWS calls = %+v, want one Lambda Invoke", o.calls)
+		}
+		c := o.calls[0]
+		if c.Function != rie.FunctionPrefix+fn || c.InvocationType != "RequestResponse" {
+			t.Errorf("invoked %q as %q, want %s%s as RequestResponse", c.Function, c.InvocationType, rie.FunctionPrefix, fn)
+		}
+		var ev events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(c.Body, &ev); err != nil {
+			t.Fatalf("forwarded event %s: %v", c.Body, err)
+		}
+		if ev.RawPath != path || ev.RouteKey != "POST "+path || ev.RequestContext.HTTP.Path != path || ev.RequestContext.RouteKey != "POST "+path {
+			t.Errorf("forwarded rawPath %q routeKey %q, requestContext path %q routeKey %q; want %s and POST %s",
+				ev.RawPath, ev.RouteKey, ev.RequestContext.HTTP.Path, ev.RequestContext.RouteKey, path, path)
+		}
+		if ev.Body == "" || ev.Headers["app-key"] != localenv.AppKey || ev.RequestContext.RequestID != "sample-httpDefault" {
+			t.Errorf("forwarded event lost the request's body, headers or id: %s", c.Body)
 		}
 	}
 }

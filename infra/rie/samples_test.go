@@ -212,6 +212,13 @@ var samples = []sample{
 	{"eraseUsers", "error-malformed-job", json.RawMessage(`{"app":"` + localenv.AppKey + `","users":"` + sampleUser + `"}`),
 		functionFails("")},
 
+	// The path one official SDK sends goes to its operation's function, whose answer (here the
+	// AWS stand-in's) comes back unchanged; a path of no operation is a 404 that invokes nothing.
+	{"httpDefault", "success", defaultEvent("//user/deactivate/query.json", form("pageNo", "1", "pageSize", "50")),
+		forwards("userDeactivateQuery", "/user/deactivate/query.json")},
+	{"httpDefault", "error-unknown-path", defaultEvent("//user/nothing.json", form("userId", sampleUser)),
+		answers(404, 1002, field("errorMessage", "no operation at /user/nothing.json"), noCalls)},
+
 	{"wsAuthorize", "success", authorizerEvent(rie.TokenPlaceholder),
 		authorizes("Allow")},
 	{"wsAuthorize", "error-bad-token", authorizerEvent("not-a-token"),
@@ -271,6 +278,16 @@ func appKey(key string) func(*signing) { return func(s *signing) { s.key = key }
 func httpEvent(fn, body string, opts ...func(*signing)) any {
 	// A function missing from the route table gets no path; TestSampleEvents reports it.
 	r, _ := routes.ByName(fn)
+	return apiEvent(fn, "POST "+r.Path, r.Path, body, opts...)
+}
+
+// defaultEvent is the event of a signed call to a path that no route matches, which API
+// Gateway sends to the $default route with the path as the client wrote it.
+func defaultEvent(rawPath, body string) any {
+	return apiEvent("httpDefault", "$default", rawPath, body)
+}
+
+func apiEvent(fn, routeKey, path, body string, opts ...func(*signing)) any {
 	s := signing{key: localenv.AppKey, secret: localenv.AppSecret}
 	for _, o := range opts {
 		o(&s)
@@ -294,8 +311,8 @@ func httpEvent(fn, body string, opts ...func(*signing)) any {
 	}
 	ev := map[string]any{
 		"version":        "2.0",
-		"routeKey":       "POST " + r.Path,
-		"rawPath":        r.Path,
+		"routeKey":       routeKey,
+		"rawPath":        path,
 		"rawQueryString": "",
 		"headers":        headers,
 		"requestContext": map[string]any{
@@ -304,11 +321,11 @@ func httpEvent(fn, body string, opts ...func(*signing)) any {
 			"domainName":   sampleDomain,
 			"domainPrefix": sampleAPI,
 			"http": map[string]any{
-				"method": "POST", "path": r.Path, "protocol": "HTTP/1.1",
+				"method": "POST", "path": path, "protocol": "HTTP/1.1",
 				"sourceIp": "203.0.113.7", "userAgent": "app-server/1.0",
 			},
 			"requestId": requestID,
-			"routeKey":  "POST " + r.Path,
+			"routeKey":  routeKey,
 			"stage":     "$default",
 			"time":      sampleTime,
 			"timeEpoch": sampleEpochMS,

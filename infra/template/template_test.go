@@ -62,13 +62,19 @@ func getAtt(resource, attr string) any { return map[string]any{"Fn::GetAtt": []a
 func sub(s string) any                 { return map[string]any{"Fn::Sub": s} }
 func ref(name string) any              { return map[string]any{"Ref": name} }
 
-// functionName is the explicit name every function gets, so its log group and (for the erasure
-// worker) its ARN are known without referring to the function.
-func functionName(route string) any { return sub("${AWS::StackName}-" + route) }
+// functionPrefix and a route's name make the explicit name every function gets, so its log
+// group and the ARNs others invoke it by are known without referring to the function; the
+// functions read the prefix as IM_FUNCTION_PREFIX.
+const functionPrefix = "${AWS::StackName}-"
+
+func functionName(route string) any { return sub(functionPrefix + route) }
 
 func functionArn(route string) any {
-	return sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-" + route)
+	return sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:" + functionPrefix + route)
 }
+
+// defaultRoute is the route key of the HTTP API's $default route.
+const defaultRoute = "$default"
 
 // logicalID is the template resource of a route: userGetToken -> UserGetTokenFunction.
 func logicalID(name string) string { return strings.ToUpper(name[:1]) + name[1:] + "Function" }
@@ -360,7 +366,7 @@ func TestFunctionsMatchFoldersAndRouteTable(t *testing.T) {
 }
 
 func TestFunctionsRuntimeAndBuild(t *testing.T) {
-	var workerTimeout, httpTimeout float64
+	var workerTimeout, httpTimeout, defaultTimeout float64
 	for _, r := range routes.All {
 		t.Run(r.Name, func(t *testing.T) {
 			fn := function(t, r)
@@ -393,6 +399,11 @@ func TestFunctionsRuntimeAndBuild(t *testing.T) {
 				httpTimeout = max(httpTimeout, timeout)
 			case routes.Worker:
 				workerTimeout = max(workerTimeout, timeout)
+			case routes.Default:
+				if timeout >= gatewayLimit {
+					t.Errorf("Timeout = %v s; the $default function must answer within API Gateway's %d s", timeout, gatewayLimit)
+				}
+				defaultTimeout = max(defaultTimeout, timeout)
 			case routes.WebSocket, routes.Authorizer:
 				if timeout >= wsGatewayLimit {
 					t.Errorf("Timeout = %v s; a connection API function must answer within API Gateway's %d s", timeout, wsGatewayLimit)
@@ -402,6 +413,10 @@ func TestFunctionsRuntimeAndBuild(t *testing.T) {
 	}
 	if workerTimeout > 0 && workerTimeout <= httpTimeout {
 		t.Errorf("worker timeout %v s is not longer than the HTTP functions' %v s", workerTimeout, httpTimeout)
+	}
+	// The $default function waits for the operation it forwards to.
+	if defaultTimeout > 0 && defaultTimeout <= httpTimeout {
+		t.Errorf("$default function timeout %v s is not longer than the HTTP functions' %v s", defaultTimeout, httpTimeout)
 	}
 }
 
@@ -429,6 +444,7 @@ func TestEnvironment(t *testing.T) {
 		"IM_SIGNATURE_WINDOW_SECONDS": ref("SignatureWindowSeconds"),
 		"IM_NONCE_REPLAY_PROTECTION":  ref("NonceReplayProtection"),
 		"IM_ERASE_FUNCTION":           functionName(erase.Name),
+		"IM_FUNCTION_PREFIX":          sub(functionPrefix),
 		"IM_WS_MANAGEMENT_ENDPOINT":   sub("https://${" + wsAPIID + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/" + wsStage),
 	}
 	got, _ := at(tmpl(t), "Globals", "Function", "Environment", "Variables").(map[string]any)
@@ -453,7 +469,8 @@ func TestEnvironment(t *testing.T) {
 	}
 }
 
-// httpEvents returns a function's HttpApi events as "METHOD path", checking each one's API.
+// httpEvents returns a function's HttpApi events as "METHOD path" ($default for an event with
+// neither, which SAM makes the API's $default route), checking each one's API.
 func httpEvents(t *testing.T, fn map[string]any) map[string]bool {
 	t.Helper()
 	out := map[string]bool{}
@@ -469,7 +486,14 @@ func httpEvents(t *testing.T, fn map[string]any) map[string]bool {
 		if v := at(e, "Properties", "PayloadFormatVersion"); v != nil && v != "2.0" {
 			t.Errorf("event %s: PayloadFormatVersion = %v, want 2.0", name, v)
 		}
-		route := fmt.Sprintf("%v %v", at(e, "Properties", "Method"), at(e, "Properties", "Path"))
+		method, path := at(e, "Properties", "Method"), at(e, "Properties", "Path")
+		route := fmt.Sprintf("%v %v", method, path)
+		switch {
+		case method == nil && path == nil:
+			route = defaultRoute
+		case method == nil || path == nil:
+			t.Errorf("event %s has a Method or a Path but not both", name)
+		}
 		if out[route] {
 			t.Errorf("route %s appears twice", route)
 		}
@@ -484,10 +508,13 @@ func TestHTTPRoutes(t *testing.T) {
 		t.Run(r.Name, func(t *testing.T) {
 			got := httpEvents(t, function(t, r))
 			mine := map[string]bool{}
-			if r.Kind == routes.HTTP {
+			switch r.Kind {
+			case routes.HTTP:
 				for _, p := range r.Paths() {
 					mine["POST "+p] = true
 				}
+			case routes.Default:
+				mine[defaultRoute] = true
 			}
 			diff(t, "HTTP routes", got, mine)
 			for k := range got {
@@ -507,14 +534,19 @@ func TestThrottling(t *testing.T) {
 	settings, _ := at(api, "Properties", "RouteSettings").(map[string]any)
 	want := map[string]int{}
 	for _, r := range routes.All {
-		if r.Kind != routes.HTTP {
+		if r.Kind != routes.HTTP && r.Kind != routes.Default {
 			continue
 		}
 		if r.RateLimit <= 0 {
 			t.Errorf("route table: %s has no RateLimit", r.Name)
 		}
+		if r.Kind == routes.Default {
+			want[defaultRoute] = r.RateLimit
+		}
 		for _, p := range r.Paths() {
-			want["POST "+p] = r.RateLimit
+			if p != "" {
+				want["POST "+p] = r.RateLimit
+			}
 		}
 	}
 	diff(t, "RouteSettings keys", setOf(slices.Collect(maps.Keys(settings))...), setOf(slices.Collect(maps.Keys(want))...))
@@ -598,6 +630,13 @@ func TestPoliciesGrantExactlyTheRouteActions(t *testing.T) {
 		getParameter: {appsParamArn},
 		kmsDecrypt:   {sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*")},
 	}
+	// The $default function invokes exactly the Server API functions: not the worker, not itself.
+	var operations []any
+	for _, r := range routes.All {
+		if r.Kind == routes.HTTP {
+			operations = append(operations, functionArn(r.Name))
+		}
+	}
 	for _, r := range routes.All {
 		t.Run(r.Name, func(t *testing.T) {
 			fn := function(t, r)
@@ -606,6 +645,9 @@ func TestPoliciesGrantExactlyTheRouteActions(t *testing.T) {
 			diff(t, "actions", setOf(slices.Collect(maps.Keys(grants))...), want)
 			for action := range want {
 				res, ok := wantResources[action]
+				if r.Kind == routes.Default && action == routes.InvokeOperations {
+					res = operations
+				}
 				if !ok {
 					t.Errorf("this test does not know which resource %s belongs on; teach it", action)
 					continue

@@ -40,8 +40,15 @@ func Handler(svc *service.Service, name string) (any, error) {
 		return svc.HTTP.Lambda(r.Name, r.Handler(svc)), nil
 	case routes.Worker:
 		return svc.Erasure.Handle, nil
+	case routes.Default:
+		return svc.Fallback(serverAPIFunction).Handle, nil
 	case routes.WebSocket, routes.Authorizer:
 		return r.Lambda(svc), nil
 	}
 	return nil, fmt.Errorf("function %q has unknown kind %q", name, r.Kind)
+}
+
+func serverAPIFunction(path string) (string, bool) {
+	r, ok := routes.ByPath(path)
+	return r.Name, ok
 }

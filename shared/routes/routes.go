@@ -18,13 +18,14 @@ const (
 	Worker     Kind = "worker"     // invoked asynchronously by other functions
 	WebSocket  Kind = "websocket"  // a route of the client connection API (WebSocket API)
 	Authorizer Kind = "authorizer" // the connection API's $connect authorizer
+	Default    Kind = "default"    // the HTTP API's $default route: requests no route matched
 )
 
 // Route is one function.
 type Route struct {
 	Name    string   // folder under functions/; the template's resource is <Name>Function
 	Kind    Kind     //
-	Path    string   // HTTP path (Kind HTTP)
+	Path    string   // HTTP path (Kind HTTP; the $default route has none)
 	Aliases []string // further paths served by the same function
 	// RateLimit is the route's steady requests per second (the platform's published limits).
 	RateLimit int
@@ -49,6 +50,8 @@ const (
 	BatchGetItem   = "dynamodb:BatchGetItem"
 	BatchWriteItem = "dynamodb:BatchWriteItem"
 	InvokeErasure  = "lambda:InvokeFunction"
+	// InvokeOperations is the same action on the Server API functions, for the $default route.
+	InvokeOperations = "lambda:InvokeFunction"
 	// ManageConnections lets a function send to and close clients' connections (kicks).
 	ManageConnections = "execute-api:ManageConnections"
 	// PutItem records a request's nonce when IM_NONCE_REPLAY_PROTECTION is on; init grants it
@@ -172,6 +175,11 @@ var All = []Route{
 	{Name: "messagePrivatePublish", Kind: HTTP, Path: "/message/private/publish.json", RateLimit: defaultRate,
 		Handler: func(s *service.Service) httpapi.Handler { return s.MessageAPI.PrivatePublish },
 		Actions: []string{BatchGetItem, UpdateItem, ManageConnections}},
+
+	// API Gateway matches routes on the raw path: a path an SDK sends uncleaned
+	// (//user/deactivate/query.json) matches none and comes here, to be forwarded to its
+	// operation's function (httpapi.Fallback).
+	{Name: "httpDefault", Kind: Default, RateLimit: defaultRate, Actions: []string{InvokeOperations}},
 
 	{Name: "wsAuthorize", Kind: Authorizer,
 		Lambda:  func(s *service.Service) any { return s.WS.Authorize },

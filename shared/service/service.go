@@ -38,6 +38,9 @@ type Config struct {
 	Table           string        // IM_TABLE: the DynamoDB table
 	SignatureWindow time.Duration // IM_SIGNATURE_WINDOW_SECONDS: default 300, 0 turns it off
 	EraseFunction   string        // IM_ERASE_FUNCTION: name of the erasure function
+	// IM_FUNCTION_PREFIX: what comes before a route table name in a deployed function's name
+	// ("<stack>-" in AWS, empty locally), for the $default route's forwarding.
+	FunctionPrefix string
 	// IM_WS_MANAGEMENT_ENDPOINT: the connection API's management endpoint, where connections are
 	// sent to and closed (https://{api}.execute-api.{region}.amazonaws.com/{stage} in AWS).
 	ManagementEndpoint string
@@ -53,7 +56,7 @@ type Config struct {
 // ConfigFromEnv reads Config from getenv.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{Table: getenv("IM_TABLE"), SignatureWindow: 5 * time.Minute, EraseFunction: getenv("IM_ERASE_FUNCTION"),
-		ManagementEndpoint: getenv("IM_WS_MANAGEMENT_ENDPOINT")}
+		FunctionPrefix: getenv("IM_FUNCTION_PREFIX"), ManagementEndpoint: getenv("IM_WS_MANAGEMENT_ENDPOINT")}
 	if c.Table == "" {
 		return c, fmt.Errorf("IM_TABLE is not set")
 	}
@@ -101,7 +104,9 @@ type Service struct {
 	MessageAPI *messageapi.API
 	Erasure    *erasure.Worker
 	WS         *wsapi.Server
-	Log        *slog.Logger
+	// Lambda is the Lambda client: erasure jobs and the $default route's forwarding use it.
+	Lambda erasure.Invoker
+	Log    *slog.Logger
 }
 
 // Deps are the outside parts a Service is built on.
@@ -145,8 +150,15 @@ func New(cfg Config, d Deps) *Service {
 		MessageAPI:  &messageapi.API{Messages: msgs},
 		Erasure:     &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: 10 * time.Second, Settle: cfg.ErasureSettle, Now: d.Now},
 		WS:          &wsapi.Server{Users: u, Store: st, Messages: msgs, Now: d.Now, Log: d.Log},
+		Lambda:      d.Lambda,
 		Log:         d.Log,
 	}
+}
+
+// Fallback is the handler of the HTTP API's $default route; lookup names the function serving
+// a Server API path (the route table's, which imports this package).
+func (s *Service) Fallback(lookup func(path string) (function string, ok bool)) *httpapi.Fallback {
+	return &httpapi.Fallback{Lookup: lookup, Functions: s.Lambda, Prefix: s.Config.FunctionPrefix, Log: s.Log}
 }
 
 // nonceStore is where the HTTP adapter records nonces: the store when replay protection is on.
