@@ -38,7 +38,8 @@ import (
 
 // env is the whole service on loopback, built the way the local twin builds it, with the
 // measuring wrappers between the service and DynamoDB:
-// service → store.Counter (round trips) → meter (capacity, time) → DynamoDB client → dynalite.
+// service → store.Counter (round trips) → meter (capacity, time) → DynamoDB client → dynalite;
+// the Management API and Lambda clients go through the meter's timers too.
 type env struct {
 	root     string
 	dynamo   string // dynalite URL
@@ -159,7 +160,8 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 	mgmt := service.ManagementClient(aws.Config{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	}, e.url)
-	e.svc = service.New(cfg, service.Deps{Apps: reg, DB: e.calls, Lambda: lam, Connections: mgmt, Log: quiet})
+	e.svc = service.New(cfg, service.Deps{Apps: reg, DB: e.calls, Log: quiet,
+		Lambda: meteredInvoker{lam, e.meter}, Connections: meteredConnections{mgmt, e.meter}})
 	if e.gw, err = gateway.New(e.svc); err != nil {
 		l.Close()
 		return nil, err
@@ -378,6 +380,28 @@ func (e *env) do(req *http.Request) (map[string]any, error) {
 		return nil, &apiError{res.StatusCode, string(raw)}
 	}
 	return out, nil
+}
+
+// check sends a request and reads its answer as a client that only needs the code does: a
+// measured call should not be charged for the benchmark decoding every field of a large answer
+// into maps, which is the client's work, not the service's.
+func (e *env) check(req *http.Request) error {
+	res, err := e.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Code int `json:"code"`
+	}
+	if res.StatusCode != http.StatusOK || json.Unmarshal(raw, &out) != nil || out.Code != 200 {
+		return &apiError{res.StatusCode, string(raw)}
+	}
+	return nil
 }
 
 // register makes (or re-registers) a user and returns its token.

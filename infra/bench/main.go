@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -31,6 +32,7 @@ func main() {
 	skip := flag.String("skip", "", "comma-separated phases to leave out: ops, coldstart, load")
 	limit := flag.Duration("timeout", 10*time.Minute, "the whole run stops after this")
 	only := flag.String("only", "", "measure only the operations and load targets whose function name contains this")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the operations phase (gateway, service and client in this process) to this file")
 	flag.Parse()
 	if *only != "" {
 		scenarios = slices.DeleteFunc(scenarios, func(s scenario) bool { return !strings.Contains(s.route, *only) })
@@ -76,7 +78,9 @@ func main() {
 	if !skipped["ops"] {
 		phase("operations")
 		log.Printf("round trips, capacity and latency: %d operations × %d calls", len(scenarios), *samples)
+		stopProfile := startCPUProfile(*cpuProfile)
 		rep.Baselines, rep.Ops, err = measureOps(ctx, e, scenarios, *samples, *rounds)
+		stopProfile()
 		if err != nil {
 			rep.Problems = append(rep.Problems, "operations: "+err.Error())
 			log.Print(err)
@@ -113,6 +117,26 @@ func main() {
 	v := rep.Verdicts
 	log.Printf("report: %s (budgets %d pass / %d fail, overhead %d pass / %d fail, cold start %d pass / %d fail) in %.0f s",
 		filepath.Join(dir, "report.md"), v.BudgetPass, v.BudgetFail, v.OverheadPass, v.OverheadFail, v.ColdPass, v.ColdFail, rep.DurationSec)
+}
+
+// startCPUProfile profiles this process until the returned function runs; the gateway, the
+// service and the benchmark's own client all run here, so `go tool pprof -top` splits the time
+// beyond DynamoDB between them. An empty path profiles nothing.
+func startCPUProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		log.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}
 }
 
 // loadAvg is the machine's one-minute load average: the share of the CPUs others were using

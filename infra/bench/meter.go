@@ -6,68 +6,115 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"imusers/shared/connections"
+	"imusers/shared/erasure"
 	"imusers/shared/store"
 )
 
 // meter asks DynamoDB for the capacity every call consumes (ReturnConsumedCapacity TOTAL,
-// which the service itself never sets) and adds it up, with the time spent waiting on
-// DynamoDB, so the report can tell capacity per operation and how much of an operation's
-// latency is not DynamoDB's.
+// which the service itself never sets) and adds it up, and times every call the service makes
+// outside itself — each DynamoDB call on its own, and the Management API and Lambda calls
+// through otherAWS — so the report can tell how much of an operation's latency is the
+// service's own work.
 type meter struct {
 	store.DB
-	mu       sync.Mutex
-	read     float64
-	write    float64
-	waited   time.Duration
-	inFlight int
-	since    time.Time // when inFlight last rose from zero
+	mu    sync.Mutex
+	read  float64
+	write float64
+	// Time with at least one call of the kind out: an operation that runs its calls side by side
+	// waits for them once, not once each.
+	dynamo, other, outside span
+	calls                  []timedCall // every DynamoDB call since the last reset
 }
 
 var _ store.DB = (*meter)(nil)
 
+// timedCall is one DynamoDB request, from the service handing it to the SDK to the SDK
+// handing back the answer: serialising, signing, the round trip and decoding.
+type timedCall struct {
+	Action string
+	Took   time.Duration
+}
+
+// span adds up the time during which at least one call was out.
+type span struct {
+	inFlight int
+	since    time.Time // when inFlight last rose from zero
+	total    time.Duration
+}
+
+func (s *span) begin(now time.Time) {
+	if s.inFlight == 0 {
+		s.since = now
+	}
+	s.inFlight++
+}
+
+func (s *span) end(now time.Time) {
+	if s.inFlight--; s.inFlight == 0 {
+		s.total += now.Sub(s.since)
+	}
+}
+
+func (s *span) reset(now time.Time) {
+	s.total = 0
+	if s.inFlight > 0 {
+		s.since = now
+	}
+}
+
 // usage is a snapshot of a meter.
 type usage struct {
 	Read, Write float64
-	Waited      time.Duration
+	// Waited is the time with a DynamoDB call out, OtherAWS with a Management API or Lambda
+	// call out, Outside with either: the part of a request's latency that is not the service's.
+	Waited, OtherAWS, Outside time.Duration
+	Calls                     []timedCall
 }
 
 func (m *meter) reset() {
+	now := time.Now()
 	m.mu.Lock()
-	m.read, m.write, m.waited = 0, 0, 0
-	if m.inFlight > 0 {
-		m.since = time.Now()
-	}
+	m.read, m.write = 0, 0
+	m.dynamo.reset(now)
+	m.other.reset(now)
+	m.outside.reset(now)
+	m.calls = nil
 	m.mu.Unlock()
 }
 
 func (m *meter) usage() usage {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return usage{m.read, m.write, m.waited}
+	return usage{Read: m.read, Write: m.write, Waited: m.dynamo.total, OtherAWS: m.other.total,
+		Outside: m.outside.total, Calls: append([]timedCall(nil), m.calls...)}
 }
 
-// begin marks a call going out. Waiting is counted while at least one call is out, not per
-// call: an operation that runs its writes side by side waits for them once, not once each.
-func (m *meter) begin() {
+// begin marks a DynamoDB call going out and returns when it did.
+func (m *meter) begin() time.Time {
+	now := time.Now()
 	m.mu.Lock()
-	if m.inFlight == 0 {
-		m.since = time.Now()
-	}
-	m.inFlight++
+	m.dynamo.begin(now)
+	m.outside.begin(now)
 	m.mu.Unlock()
+	return now
 }
 
-// add ends a call and books what it consumed. isWrite says which kind the call is, for answers
-// that give only a total; answers that split read and write units are taken as given.
-func (m *meter) add(isWrite bool, ccs ...*types.ConsumedCapacity) {
+// add ends a DynamoDB call and books its time and what it consumed. isWrite says which kind
+// the call is, for answers that give only a total; answers that split read and write units
+// are taken as given.
+func (m *meter) add(action string, start time.Time, isWrite bool, ccs ...*types.ConsumedCapacity) {
+	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.inFlight--; m.inFlight == 0 {
-		m.waited += time.Since(m.since)
-	}
+	m.dynamo.end(now)
+	m.outside.end(now)
+	m.calls = append(m.calls, timedCall{action, now.Sub(start)})
 	for _, cc := range ccs {
 		if cc == nil {
 			continue
@@ -85,6 +132,21 @@ func (m *meter) add(isWrite bool, ccs ...*types.ConsumedCapacity) {
 	}
 }
 
+// otherCall times one call to an AWS API other than DynamoDB.
+func (m *meter) otherCall(call func()) {
+	now := time.Now()
+	m.mu.Lock()
+	m.other.begin(now)
+	m.outside.begin(now)
+	m.mu.Unlock()
+	call()
+	now = time.Now()
+	m.mu.Lock()
+	m.other.end(now)
+	m.outside.end(now)
+	m.mu.Unlock()
+}
+
 func ptrs(list []types.ConsumedCapacity) []*types.ConsumedCapacity {
 	out := make([]*types.ConsumedCapacity, len(list))
 	for i := range list {
@@ -97,84 +159,112 @@ const total = types.ReturnConsumedCapacityTotal
 
 func (m *meter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	m.begin()
+	start := m.begin()
 	out, err := m.DB.GetItem(ctx, in, o...)
 	if out != nil {
-		m.add(false, out.ConsumedCapacity)
+		m.add("GetItem", start, false, out.ConsumedCapacity)
 	} else {
-		m.add(false)
+		m.add("GetItem", start, false)
 	}
 	return out, err
 }
 
 func (m *meter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	m.begin()
+	start := m.begin()
 	out, err := m.DB.PutItem(ctx, in, o...)
 	if out != nil {
-		m.add(true, out.ConsumedCapacity)
+		m.add("PutItem", start, true, out.ConsumedCapacity)
 	} else {
-		m.add(true)
+		m.add("PutItem", start, true)
 	}
 	return out, err
 }
 
 func (m *meter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	m.begin()
+	start := m.begin()
 	out, err := m.DB.UpdateItem(ctx, in, o...)
 	if out != nil {
-		m.add(true, out.ConsumedCapacity)
+		m.add("UpdateItem", start, true, out.ConsumedCapacity)
 	} else {
-		m.add(true)
+		m.add("UpdateItem", start, true)
 	}
 	return out, err
 }
 
 func (m *meter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	m.begin()
+	start := m.begin()
 	out, err := m.DB.DeleteItem(ctx, in, o...)
 	if out != nil {
-		m.add(true, out.ConsumedCapacity)
+		m.add("DeleteItem", start, true, out.ConsumedCapacity)
 	} else {
-		m.add(true)
+		m.add("DeleteItem", start, true)
 	}
 	return out, err
 }
 
 func (m *meter) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	in.ReturnConsumedCapacity = total
-	m.begin()
+	start := m.begin()
 	out, err := m.DB.Query(ctx, in, o...)
 	if out != nil {
-		m.add(false, out.ConsumedCapacity)
+		m.add("Query", start, false, out.ConsumedCapacity)
 	} else {
-		m.add(false)
+		m.add("Query", start, false)
 	}
 	return out, err
 }
 
 func (m *meter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	m.begin()
+	start := m.begin()
 	out, err := m.DB.BatchGetItem(ctx, in, o...)
 	if out != nil {
-		m.add(false, ptrs(out.ConsumedCapacity)...)
+		m.add("BatchGetItem", start, false, ptrs(out.ConsumedCapacity)...)
 	} else {
-		m.add(false)
+		m.add("BatchGetItem", start, false)
 	}
 	return out, err
 }
 
 func (m *meter) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	m.begin()
+	start := m.begin()
 	out, err := m.DB.BatchWriteItem(ctx, in, o...)
 	if out != nil {
-		m.add(true, ptrs(out.ConsumedCapacity)...)
+		m.add("BatchWriteItem", start, true, ptrs(out.ConsumedCapacity)...)
 	} else {
-		m.add(true)
+		m.add("BatchWriteItem", start, true)
 	}
+	return out, err
+}
+
+// meteredConnections times the service's Management API calls (deliveries and kicks): round
+// trips to API Gateway, not the service's own work.
+type meteredConnections struct {
+	connections.API
+	m *meter
+}
+
+func (c meteredConnections) PostToConnection(ctx context.Context, in *apigatewaymanagementapi.PostToConnectionInput, o ...func(*apigatewaymanagementapi.Options)) (out *apigatewaymanagementapi.PostToConnectionOutput, err error) {
+	c.m.otherCall(func() { out, err = c.API.PostToConnection(ctx, in, o...) })
+	return out, err
+}
+
+func (c meteredConnections) DeleteConnection(ctx context.Context, in *apigatewaymanagementapi.DeleteConnectionInput, o ...func(*apigatewaymanagementapi.Options)) (out *apigatewaymanagementapi.DeleteConnectionOutput, err error) {
+	c.m.otherCall(func() { out, err = c.API.DeleteConnection(ctx, in, o...) })
+	return out, err
+}
+
+// meteredInvoker times the asynchronous Lambda Invoke that starts an erasure.
+type meteredInvoker struct {
+	erasure.Invoker
+	m *meter
+}
+
+func (i meteredInvoker) Invoke(ctx context.Context, in *lambda.InvokeInput, o ...func(*lambda.Options)) (out *lambda.InvokeOutput, err error) {
+	i.m.otherCall(func() { out, err = i.Invoker.Invoke(ctx, in, o...) })
 	return out, err
 }

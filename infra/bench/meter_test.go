@@ -86,7 +86,39 @@ func TestMeterCountsCapacityByKindAndWaitingOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	u = m.usage()
-	if u.Read != 1 || u.Write != 2 || u.Waited < 2*d {
-		t.Fatalf("sequential calls: read %v write %v waited %v", u.Read, u.Write, u.Waited)
+	if u.Read != 1 || u.Write != 2 || u.Waited < 2*d || u.Outside != u.Waited || u.OtherAWS != 0 {
+		t.Fatalf("sequential calls: read %v write %v waited %v (outside %v, other %v)", u.Read, u.Write, u.Waited, u.Outside, u.OtherAWS)
+	}
+	// Each call is timed on its own, by action.
+	if len(u.Calls) != 2 || u.Calls[0].Action != "GetItem" || u.Calls[1].Action != "UpdateItem" || u.Calls[0].Took < d || u.Calls[1].Took < d {
+		t.Fatalf("timed calls %+v", u.Calls)
+	}
+	m.reset()
+	if u := m.usage(); u.Waited != 0 || len(u.Calls) != 0 || u.Read != 0 {
+		t.Fatalf("after reset: %+v", u)
+	}
+}
+
+func TestMeterCountsOtherAWSCallsOnceWithDynamoDB(t *testing.T) {
+	const d = 40 * time.Millisecond
+	m := &meter{DB: slowDB{delay: d}}
+	ctx := context.Background()
+	// A delivery running beside a read: both are outside the service, their overlap once.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		m.otherCall(func() { time.Sleep(d) })
+	}()
+	if _, err := m.GetItem(ctx, &dynamodb.GetItemInput{}); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	u := m.usage()
+	if u.OtherAWS < d || u.Waited < d || u.Outside < d || u.Outside >= u.Waited+u.OtherAWS-d/2 {
+		t.Fatalf("waited %v, other %v, outside %v: overlapping calls must count once", u.Waited, u.OtherAWS, u.Outside)
+	}
+	if len(u.Calls) != 1 {
+		t.Fatalf("a Management API call was booked as a DynamoDB call: %+v", u.Calls)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"imusers/shared/apps"
+	"imusers/shared/routes"
 	"imusers/shared/users"
 )
 
@@ -24,9 +25,13 @@ type scenario struct {
 	variant string   // what distinguishes several entries of one route
 	via     string   // how the call reaches the function
 	budget  budget
-	samples int              // measured calls; 0 means the run's default
-	env     apps.Environment // of the app the scenario gets to itself (production when empty)
-	setup   func(ctx context.Context, e *env, app apps.App) (step, error)
+	samples int // measured calls; 0 means the run's default
+	// invocations is how many functions one measured call runs through the gateway (0 means 1);
+	// handshake marks a WebSocket call that is a connect, not a frame on an open connection.
+	invocations int
+	handshake   bool
+	env         apps.Environment // of the app the scenario gets to itself (production when empty)
+	setup       func(ctx context.Context, e *env, app apps.App) (step, error)
 }
 
 // step is one call of a scenario. prepare builds the state the i-th call needs and cleanup
@@ -251,7 +256,7 @@ var scenarios = append(append([]scenario{
 			}
 			return step{run: e.call(app, "userCheckOnlineBatch", func(int) url.Values { return url.Values{"userId": {strings.Join(ids, ",")}} })}, nil
 		}},
-	{route: "wsConnect", also: []string{"wsAuthorize"}, variant: "handshake: $connect authorizer + $connect", via: viaWebSocket,
+	{route: "wsConnect", also: []string{"wsAuthorize"}, variant: "handshake: $connect authorizer + $connect", via: viaWebSocket, invocations: 2, handshake: true,
 		budget: readsWrites(1, 1, "design.md, issue 3: connect one read (token, user state, ban) plus the write that records the connection"),
 		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
 			tok, err := e.register(ctx, app, "connecting")
@@ -299,12 +304,17 @@ var scenarios = append(append([]scenario{
 				return step{}, err
 			}
 			connID := func(i int) string { return fmt.Sprint("bench-conn-", i) }
+			// API Gateway builds the event: it is ready before the function's time starts.
+			var payload []byte
 			return step{
-				prepare: func(ctx context.Context, i int) error {
+				prepare: func(ctx context.Context, i int) (err error) {
+					if payload, err = json.Marshal(connectionEvent("$disconnect", "DISCONNECT", connID(i), app, "leaving")); err != nil {
+						return err
+					}
 					return e.fixtures.Connect(ctx, app.Key, "leaving", connID(i), time.Now().UnixMilli())
 				},
 				run: func(ctx context.Context, i int) error {
-					out, err := h(ctx, connectionEvent("$disconnect", "DISCONNECT", connID(i), app, "leaving"))
+					out, err := h.Invoke(ctx, payload)
 					if err == nil && !strings.Contains(string(out), `"statusCode":200`) {
 						err = fmt.Errorf("$disconnect answered %s", out)
 					}
@@ -484,9 +494,16 @@ var scenarios = append(append([]scenario{
 
 // call is a run step that posts a signed form to a route of the Server API.
 func (e *env) call(app apps.App, route string, form func(i int) url.Values) func(context.Context, int) error {
+	r, ok := routes.ByName(route)
 	return func(ctx context.Context, i int) error {
-		_, err := e.post(ctx, app, route, form(i))
-		return err
+		if !ok {
+			return fmt.Errorf("no route %q", route)
+		}
+		req, err := signedRequest(ctx, e.url, app, r.Path, form(i))
+		if err != nil {
+			return err
+		}
+		return e.check(req)
 	}
 }
 

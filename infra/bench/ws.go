@@ -91,20 +91,14 @@ func (e *env) closeAndWait(ctx context.Context, c *websocket.Conn, app apps.App,
 	return e.waitOffline(ctx, app, user)
 }
 
-// handler runs a function's Lambda handler in-process through aws-lambda-go's JSON boundary,
-// as Lambda would, for the events a client cannot trigger on its own schedule.
-func (e *env) handler(name string) (func(ctx context.Context, event any) ([]byte, error), error) {
+// handler is a function's Lambda handler behind aws-lambda-go's JSON boundary, built once as
+// Lambda builds it, for the events a client cannot trigger on its own schedule.
+func (e *env) handler(name string) (lambda.Handler, error) {
 	h, err := lambdaapp.Handler(e.svc, name)
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context, event any) ([]byte, error) {
-		payload, err := json.Marshal(event)
-		if err != nil {
-			return nil, err
-		}
-		return lambda.NewHandler(h).Invoke(ctx, payload)
-	}, nil
+	return lambda.NewHandler(h), nil
 }
 
 // connectionEvent is what API Gateway sends a connection route for an admitted connection.

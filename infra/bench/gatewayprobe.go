@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// probeRoute is the call both gateway probes make: one GetItem, a small answer.
+const (
+	probeRoute = "userInfo"
+	probePath  = "/user/info.json"
+	probeUser  = "baseline"
+)
+
+// gatewayProbes returns the two measurements whose difference is the local gateway's own work
+// (see gatewayCost): the same signed call through the gateway's ServeHTTP and straight into the
+// function's Lambda handler, each less the time its GetItem took.
+func (e *env) gatewayProbes() (through, alone func(context.Context) (time.Duration, error), err error) {
+	fn, err := e.handler(probeRoute)
+	if err != nil {
+		return nil, nil, err
+	}
+	form := url.Values{"userId": {probeUser}}
+	request := func(ctx context.Context) (*http.Request, error) {
+		req, err := signedRequest(ctx, "http://127.0.0.1", e.base, probePath, form)
+		if err != nil {
+			return nil, err
+		}
+		req.RemoteAddr = "127.0.0.1:40000"
+		return req, nil
+	}
+	through = func(ctx context.Context) (time.Duration, error) {
+		req, err := request(ctx)
+		if err != nil {
+			return 0, err
+		}
+		rec := httptest.NewRecorder()
+		e.meter.reset()
+		start := time.Now()
+		e.gw.ServeHTTP(rec, req)
+		took := time.Since(start) - e.meter.usage().Outside
+		if body := rec.Body.String(); rec.Code != http.StatusOK || !strings.Contains(body, `"code":200`) {
+			return 0, fmt.Errorf("through the gateway: HTTP %d %s", rec.Code, body)
+		}
+		return took, nil
+	}
+	alone = func(ctx context.Context) (time.Duration, error) {
+		req, err := request(ctx)
+		if err != nil {
+			return 0, err
+		}
+		payload, err := httpEvent(req)
+		if err != nil {
+			return 0, err
+		}
+		// Lambda hands every invocation a deadline, as the gateway does.
+		ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		e.meter.reset()
+		start := time.Now()
+		out, err := fn.Invoke(ictx, payload)
+		took := time.Since(start) - e.meter.usage().Outside
+		if err != nil {
+			return 0, err
+		}
+		var resp events.APIGatewayV2HTTPResponse
+		if json.Unmarshal(out, &resp) != nil || resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, `"code":200`) {
+			return 0, fmt.Errorf("function alone answered %s", out)
+		}
+		return took, nil
+	}
+	return through, alone, nil
+}
+
+// httpEvent is the payload-2.0 event API Gateway sends for a form POST, as the local gateway
+// builds it: lowercased headers, the form body base64-encoded (API Gateway treats it as
+// binary), the request context filled in.
+func httpEvent(req *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	headers := map[string]string{"host": req.Host, "user-agent": "Go-http-client/1.1",
+		"content-length": fmt.Sprint(len(body)), "accept-encoding": "gzip"}
+	for k, vs := range req.Header {
+		headers[strings.ToLower(k)] = strings.Join(vs, ",")
+	}
+	now := time.Now()
+	routeKey := "POST " + req.URL.Path
+	return json.Marshal(events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: routeKey, RawPath: req.URL.Path, Headers: headers,
+		Body: base64.StdEncoding.EncodeToString(body), IsBase64Encoded: true,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			AccountID: "000000000000", APIID: "local", DomainName: req.Host, RequestID: "probe-" + randomID(),
+			RouteKey: routeKey, Stage: "$default", Time: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
+				Method: req.Method, Path: req.URL.Path, Protocol: "HTTP/1.1", SourceIP: "127.0.0.1", UserAgent: "Go-http-client/1.1",
+			},
+		},
+	})
+}
