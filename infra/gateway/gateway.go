@@ -1,10 +1,11 @@
 // Package gateway is the local stand-in for API Gateway (what `sam local start-api` would be):
-// it serves every HTTP route of the route table on loopback, turning each request into the
-// payload-2.0 event API Gateway sends and each Lambda response back into HTTP; the connection
-// API (WebSocket API) at /ws with its $connect authorizer and the Management API's @connections
-// endpoint; and the Lambda Invoke endpoint that asynchronous erasure uses, so the same client
-// code runs locally and in AWS. Handlers run in-process through aws-lambda-go's own JSON
-// boundary.
+// it serves every HTTP route of the route table on loopback, matched as API Gateway matches
+// them (raw path and method; anything else goes to the $default route's function), turning
+// each request into the payload-2.0 event API Gateway sends and each Lambda response back into
+// HTTP; the connection API (WebSocket API) at /ws with its $connect authorizer and the
+// Management API's @connections endpoint; and the Lambda Invoke endpoint that erasure and the
+// $default function use, so the same client code runs locally and in AWS. Handlers run
+// in-process through aws-lambda-go's own JSON boundary.
 package gateway
 
 import (
@@ -16,7 +17,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path"
 	"strings"
 	"sync"
 	"time"
@@ -32,10 +32,26 @@ import (
 
 // Limits API Gateway applies before any function runs.
 const (
-	maxPayload    = 10 << 20 // HTTP API payload limit
-	httpTimeout   = 10 * time.Second
-	workerTimeout = 5 * time.Minute
+	maxPayload  = 10 << 20 // HTTP API payload limit
+	httpTimeout = 10 * time.Second
+	// defaultTimeout is the $default function's: it waits for the operation it forwards to.
+	defaultTimeout = 15 * time.Second
+	workerTimeout  = 5 * time.Minute
 )
+
+// defaultRouteKey is the route key of requests that no route matched.
+const defaultRouteKey = "$default"
+
+// timeout is a function's timeout, as template.yaml sets it.
+func timeout(k routes.Kind) time.Duration {
+	switch k {
+	case routes.HTTP:
+		return httpTimeout
+	case routes.Default:
+		return defaultTimeout
+	}
+	return workerTimeout
+}
 
 // Gateway serves the HTTP API, the connection API and the Lambda Invoke endpoint.
 type Gateway struct {
@@ -43,10 +59,11 @@ type Gateway struct {
 	// without a frame from the client, 2 hours in all); set them before serving.
 	IdleTimeout, MaxConnection time.Duration
 
-	byPath     map[string]function // cleaned path -> function
+	byPath     map[string]function // path, exactly as routes match it -> function
 	byName     map[string]function // route name -> function
 	wsRoutes   map[string]function // WebSocket route key -> function
 	authorizer *function           // the $connect authorizer
+	fallback   *function           // the HTTP API's $default route
 	conns      connTable
 	log        *slog.Logger
 	inFlight   sync.WaitGroup
@@ -87,6 +104,8 @@ func New(svc *service.Service) (*Gateway, error) {
 			g.wsRoutes[r.RouteKey] = f
 		case routes.Authorizer:
 			g.authorizer = &f
+		case routes.Default:
+			g.fallback = &f
 		}
 	}
 	return g, nil
@@ -108,11 +127,16 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.manageConnection(w, r, id)
 		return
 	}
-	// Paths are matched after cleaning ("//user/x.json" is "/user/x.json"); never redirect.
-	f, ok := g.byPath[path.Clean("/"+r.URL.Path)]
+	// As in API Gateway, a route matches its raw path only: an uncleaned path
+	// ("//user/x.json") is the $default function's to serve, through the same Lambda Invoke
+	// call it makes in AWS.
+	f, ok := g.byPath[r.URL.Path]
 	if !ok || r.Method != http.MethodPost {
-		writeJSON(w, http.StatusNotFound, `{"message":"Not Found"}`)
-		return
+		if g.fallback == nil {
+			writeJSON(w, http.StatusNotFound, `{"message":"Not Found"}`)
+			return
+		}
+		f = *g.fallback
 	}
 	if g.throttled(w, r, f.route) {
 		return
@@ -132,13 +156,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, `{"message":"Internal Server Error"}`)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), httpTimeout)
+	limit := timeout(f.route.Kind)
+	ctx, cancel := context.WithTimeout(r.Context(), limit)
 	defer cancel()
 	out, err := f.invoke(ctx, payload)
 	if err == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		// Lambda stops a function at its timeout whatever it was about to answer, and API
 		// Gateway answers for it; a function must answer before its deadline.
-		err = fmt.Errorf("function timed out after %s", httpTimeout)
+		err = fmt.Errorf("function timed out after %s", limit)
 	}
 	var resp events.APIGatewayV2HTTPResponse
 	if err == nil {
@@ -162,6 +187,9 @@ func (g *Gateway) event(r *http.Request, route routes.Route, body []byte) events
 	headers["host"] = r.Host
 	now := time.Now()
 	routeKey := "POST " + route.Path
+	if route.Kind == routes.Default {
+		routeKey = defaultRouteKey
+	}
 	ev := events.APIGatewayV2HTTPRequest{
 		Version:        "2.0",
 		RouteKey:       routeKey,

@@ -2,11 +2,16 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
+)
 
-	"imusers/shared/routes"
+// Lambda's payload limits: an asynchronous invocation's event is queued, and so smaller.
+const (
+	maxSyncPayload  = 6 << 20
+	maxAsyncPayload = 256 << 10
 )
 
 // invocationTarget recognises the Lambda Invoke API path,
@@ -35,21 +40,23 @@ func (g *Gateway) invoke(w http.ResponseWriter, r *http.Request, name string) {
 		writeJSON(w, http.StatusNotFound, `{"Type":"User","message":"Function not found"}`)
 		return
 	}
-	payload, err := io.ReadAll(io.LimitReader(r.Body, 256<<10+1))
-	if err != nil || len(payload) > 256<<10 {
+	async := r.Header.Get("X-Amz-Invocation-Type") == "Event"
+	limit := int64(maxSyncPayload)
+	if async {
+		limit = maxAsyncPayload
+	}
+	payload, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil || int64(len(payload)) > limit {
 		w.Header().Set("X-Amzn-ErrorType", "RequestTooLargeException")
 		writeJSON(w, http.StatusRequestEntityTooLarge, `{"Type":"User","message":"Request payload too large"}`)
 		return
 	}
-	timeout := httpTimeout
-	if f.route.Kind != routes.HTTP {
-		timeout = workerTimeout
-	}
-	if r.Header.Get("X-Amz-Invocation-Type") == "Event" {
+	runFor := timeout(f.route.Kind)
+	if async {
 		g.inFlight.Add(1)
 		go func() {
 			defer g.inFlight.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			ctx, cancel := context.WithTimeout(context.Background(), runFor)
 			defer cancel()
 			if _, err := f.invoke(ctx, payload); err != nil {
 				g.log.Error("asynchronous invocation failed", "function", f.route.Name, "error", err.Error())
@@ -58,9 +65,13 @@ func (g *Gateway) invoke(w http.ResponseWriter, r *http.Request, name string) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	ctx, cancel := context.WithTimeout(r.Context(), runFor)
 	defer cancel()
 	out, err := f.invoke(ctx, payload)
+	if err == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// Lambda stops the function at its timeout and reports that, not what it answered late.
+		err = ctx.Err()
+	}
 	if err != nil {
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
 		writeJSON(w, http.StatusOK, `{"errorMessage":"function failed"}`)
