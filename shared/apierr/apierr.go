@@ -43,7 +43,7 @@ var Table = []struct {
 	{OK, http.StatusOK, "success"},
 	{Internal, http.StatusInternalServerError, "internal error"},
 	{AppKeyMismatch, http.StatusUnauthorized, "unknown App-Key"},
-	{BadParam, http.StatusBadRequest, "parameter missing or malformed (the message names it)"},
+	{BadParam, http.StatusBadRequest, "parameter missing or malformed (the message names it; HTTP 404 for a path of no operation)"},
 	{BadSignature, http.StatusUnauthorized, "signature check failed, or timestamp outside the window"},
 	{TooLong, http.StatusBadRequest, "parameter too long or too many items (HTTP 413 for a body over 512 KiB)"},
 	{NotAllowed, http.StatusUnauthorized, "call not allowed for this app's environment"},

@@ -1,6 +1,7 @@
 // Package httpapi adapts the Server API's operations to API Gateway HTTP API events (payload
 // format 2.0): it decodes the form body, checks the signature, runs the operation, and writes
-// the JSON body and status the contract gives, logging one JSON line per request.
+// the JSON body and status the contract gives, logging one JSON line per request. Fallback
+// serves the API's $default route, where paths that no route matched arrive.
 package httpapi
 
 import (
