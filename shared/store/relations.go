@@ -2,12 +2,17 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	mrand "math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -20,8 +25,6 @@ const (
 	attrRemark     = "remarkName"
 	attrExt        = "friendExtProfile"
 	attrTotal      = "total"
-	attrAdding     = "adding"
-	attrRemoving   = "removing"
 	attrWhiteMode  = "whiteMode"  // profile: 1 while whitelist mode is on
 	attrFriendPerm = "friendPerm" // profile: who may add the user as a friend (1, 2, 3)
 
@@ -89,23 +92,61 @@ type Check func(users map[string]*Member) error
 //
 //  1. read: one BatchGetItem of the profiles to check, each touched list's counter item and
 //     each touched entry;
-//  2. reserve: one conditional UpdateItem per counter that changes its total and records the
-//     targets in flight (set "adding" for entries about to be written, "removing" for entries
-//     about to be deleted), guarded by the limit and by the marks it read;
+//  2. reserve: one conditional UpdateItem per counter that moves its total and marks the
+//     targets about to be written ("adding") or deleted ("removing");
 //  3. write: BatchWriteItem of the entry puts and deletes;
-//  4. confirm: one UpdateItem per counter that drops the marks.
+//  4. confirm: one UpdateItem per counter that settles the marks.
 //
-// The marks make the total exact under retries: total always equals the entries plus the
-// "adding" targets whose entry is missing, minus the "removing" targets whose entry still
-// exists. A crash after 2 leaves a mark; the retry reads it with the entry's state and knows the
-// count already moved, so it finishes the write without counting again (and a later request on
-// the same target repairs a mark nobody retried). A crash after 3 leaves a mark whose entry
-// already agrees; the next request on that target drops it. A reserve that fails its condition
-// (another request moved the same counter or marks first) reads again and plans again; so
-// does the SDK's own retry of a reserve whose answer was lost, which finds its marks set.
+// A mark is an attribute of the counter item, one per target, whose value says what the total
+// assumes about the target's entry (adding: listed; removing: not listed; settled: as the entry
+// was when the mark settled, and still is, since nobody writes an entry without first taking its
+// mark), and which request set it and when. So the total always equals the entries, plus the
+// adding targets whose entry is missing, minus the removing targets whose entry exists. A target
+// without a mark is counted as its entry says.
 //
-// Two requests racing on the same target can still leave the total one off (a removal that
-// clears the mark of an add still in flight); a retry of either does not make it worse.
+// Racing requests: a mark in flight makes its request the only writer of that entry until it
+// settles. Every reserve is conditioned on each mark it replaces being exactly the value it read,
+// so two requests cannot both plan from the same entry state; one that finds another's mark in
+// flight waits and reads again rather than judge an entry that is about to change, and lets go
+// of the marks it holds while it waits, so two requests never wait for each other. A settled
+// mark names its request, so a request that read the target before that request came cannot take
+// the mark for unchanged; it is dropped once every request that could have read before it is
+// over. A BatchGetItem is no snapshot: the entry may be read before or after another request's
+// whole change, the counter item the other way round; so where a settled mark is read, its state
+// counts, not the entry's.
+//
+// Crashes and failures: no request writes an entry later than requestLife after it began (its
+// deadline), so a mark in flight older than markLife belongs to a request that is over, and the
+// next request on that target takes it over, reading from the entry whether the count already
+// moved. A request that fails but lives hands its marks over at once: undone exactly when it wrote
+// nothing, released to the next request when its write failed (after releaseGrace, so that a
+// write the SDK gave up on can no longer land).
+const (
+	// requestLife bounds a list change from its start to its last write: the API functions'
+	// timeout.
+	requestLife = 10 * time.Second
+	// markLife is requestLife plus a margin for clocks of different machines and writes still
+	// on the wire.
+	markLife = 15 * time.Second
+	// settledLife: a request that read a target before another request's reserve of it had
+	// begun by then (within requestLife of the other's start), so it is over requestLife later;
+	// no request can still hold the value the settled mark replaced.
+	settledLife = 2 * markLife
+	// releaseGrace is how long a released mark still holds off others.
+	releaseGrace = time.Second
+	// patience is how long a request waits for others' marks before it gives up, changing
+	// nothing.
+	patience = 3 * time.Second
+
+	markPrefix   = "m#" // a mark's attribute is markPrefix + target ('#' is never in a userId)
+	markAdding   = 'a'  // in flight
+	markRemoving = 'r'  // in flight
+	markListed   = 'l'  // settled
+	markUnlisted = 'u'  // settled
+
+	// maxExpression is DynamoDB's limit on each expression of a call (dynalite sets none).
+	maxExpression = 4096
+)
 
 type change struct {
 	owner   string
@@ -127,39 +168,172 @@ type listRef struct {
 	kind  Kind
 }
 
+type entryRef struct {
+	owner  string
+	kind   Kind
+	target string
+}
+
+// mark is one target's mark as read: "<state><ms the request began>.<request id>".
+type mark struct {
+	raw   string // "" when the target has none
+	state byte
+	at    int64
+	owner string
+}
+
+func parseMark(raw string) mark {
+	m := mark{raw: raw}
+	if len(raw) < 2 {
+		return m
+	}
+	ms, owner, _ := strings.Cut(raw[1:], ".")
+	m.state, m.owner = raw[0], owner
+	m.at, _ = strconv.ParseInt(ms, 10, 64)
+	return m
+}
+
+func (m mark) inFlight() bool { return m.state == markAdding || m.state == markRemoving }
+
+func (m mark) settled() bool { return m.state == markListed || m.state == markUnlisted }
+
+// counted is what the total assumes about the entry, listed or not as read.
+func (m mark) counted(listed bool) bool {
+	switch m.state {
+	case markAdding, markListed:
+		return true
+	case markRemoving, markUnlisted:
+		return false
+	}
+	return listed
+}
+
+// settledAs is the settled mark of an entry listed or not.
+func settledAs(listed bool) byte {
+	if listed {
+		return markListed
+	}
+	return markUnlisted
+}
+
 type counter struct {
-	total            int64
-	adding, removing map[string]bool
+	exists bool
+	total  int64
+	marks  map[string]mark
 }
 
-// plan is what one counter needs: the reserve (delta, marks to add and to drop under
-// conditions) and the confirm (marks to drop afterwards).
+func counterFrom(it item) *counter {
+	c := &counter{exists: true, total: num(it, attrTotal), marks: map[string]mark{}}
+	for name, v := range it {
+		if t, ok := strings.CutPrefix(name, markPrefix); ok {
+			if sv, ok := v.(*types.AttributeValueMemberS); ok {
+				c.marks[t] = parseMark(sv.Value)
+			}
+		}
+	}
+	return c
+}
+
+// request is one list change as its marks name it.
+type request struct {
+	id string
+	at int64 // ms it began, by the store's clock
+}
+
+func newRequest(now time.Time) request {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return request{id: hex.EncodeToString(b[:]), at: now.UnixMilli()}
+}
+
+func (r request) mark(state byte) string { return r.markAt(state, r.at) }
+
+func (r request) markAt(state byte, at int64) string {
+	return string(state) + strconv.FormatInt(at, 10) + "." + r.id
+}
+
+// holds tells whether the mark is one this request set and still owns.
+func (r request) holds(m mark) bool { return m.inFlight() && m.raw == r.mark(m.state) }
+
+// swap replaces one mark: from the value read (old, "" for none) to new ("" drops it).
+type swap struct{ target, old, new string }
+
+// plan is what one attempt does to one counter.
 type plan struct {
-	delta                  int64
-	addA, delA, addR, delR []string
-	doneA, doneR           []string
+	delta  int64
+	swaps  []swap   // reserve
+	writes []change // entries to put or delete; their marks are this request's after the reserve
 }
 
-func (p *plan) reserves() bool {
-	return p.delta != 0 || len(p.addA)+len(p.delA)+len(p.addR)+len(p.delR) > 0
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
-// maxAttempts bounds the re-reads after a reserve lost a race.
-const maxAttempts = 4
+// stage says how far an attempt went: what the request may still hold when it fails.
+type stage int
+
+const (
+	stageRead    stage = iota // nothing written
+	stageReserve              // reserves sent: the request may hold marks
+	stageWrite                // entries written or tried: the marks are confirmed or released
+)
 
 func (st *Store) apply(ctx context.Context, app string, m mutation) error {
-	for attempt := 1; ; attempt++ {
-		err := st.applyOnce(ctx, app, m)
-		if !errors.Is(err, errRaced) {
+	seen := map[entryRef]bool{}
+	var changes []change
+	for _, c := range m.changes {
+		if e := (entryRef{c.owner, c.kind, c.target}); !seen[e] {
+			seen[e] = true
+			changes = append(changes, c)
+		}
+	}
+	m.changes = changes
+	req := newRequest(st.now())
+	ctx, cancel := context.WithTimeout(ctx, requestLife)
+	defer cancel()
+	giveUp := time.Now().Add(st.patience)
+	mayHold := false
+	for attempt := 0; ; attempt++ {
+		reached, err := st.applyOnce(ctx, app, m, req, false)
+		if err == nil || reached == stageWrite {
 			return err
 		}
-		if attempt == maxAttempts {
-			return fmt.Errorf("list changed by concurrent requests %d times in a row: %w", attempt, err)
+		mayHold = mayHold || reached == stageReserve
+		raced := errors.Is(err, errRaced)
+		if raced && time.Now().Before(giveUp) && sleep(ctx, attempt) == nil {
+			continue
 		}
+		if mayHold {
+			// Read once more and undo what this request still holds, even past its deadline:
+			// it wrote nothing, so undoing is safe at any time.
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+			_, _ = st.applyOnce(hctx, app, m, req, true)
+			cancel()
+		}
+		if raced {
+			return fmt.Errorf("list kept busy by concurrent requests (%d attempts): %w", attempt+1, err)
+		}
+		return err
 	}
 }
 
-func (st *Store) applyOnce(ctx context.Context, app string, m mutation) error {
+// sleep waits before the next attempt: growing, jittered, at most 100 ms.
+func sleep(ctx context.Context, attempt int) error {
+	d := min(2*time.Millisecond<<min(attempt, 6), 100*time.Millisecond)
+	d = d/2 + mrand.N(d/2+1)
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// applyOnce makes one attempt; undoOnly reads and undoes the marks the request still holds.
+func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req request, undoOnly bool) (stage, error) {
 	// 1. read
 	var keys []item
 	for _, u := range m.users {
@@ -175,11 +349,12 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation) error {
 	}
 	items, err := st.batchGet(ctx, keys)
 	if err != nil {
-		return err
+		return stageRead, err
 	}
+	now := st.now().UnixMilli()
 	users := map[string]*Member{}
 	counters := map[listRef]*counter{}
-	exists := map[change]bool{}
+	listed := map[entryRef]bool{}
 	for _, it := range items {
 		owner, sk := ownerOf(str(it, AttrPK)), str(it, AttrSK)
 		if sk == skProfile {
@@ -188,126 +363,168 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation) error {
 			continue
 		}
 		if kind, target, ok := strings.Cut(sk, "#"); ok {
-			exists[change{owner: owner, kind: Kind(kind), target: target}] = true
+			listed[entryRef{owner, Kind(kind), target}] = true
 			continue
 		}
-		counters[listRef{owner, Kind(sk)}] = &counter{total: num(it, attrTotal), adding: set(it, attrAdding), removing: set(it, attrRemoving)}
+		counters[listRef{owner, Kind(sk)}] = counterFrom(it)
+	}
+	for _, r := range refs {
+		if counters[r] == nil {
+			counters[r] = &counter{marks: map[string]mark{}}
+		}
+	}
+
+	// What this request holds from an earlier attempt, and whether another request's
+	// change of the same targets is under way.
+	held := map[listRef][]swap{}
+	heldDelta := map[listRef]int64{}
+	busy := false
+	for _, c := range m.changes {
+		r := listRef{c.owner, c.kind}
+		mk := counters[r].marks[c.target]
+		switch {
+		case req.holds(mk):
+			has := listed[entryRef{c.owner, c.kind, c.target}]
+			held[r] = append(held[r], swap{c.target, mk.raw, req.mark(settledAs(has))})
+			heldDelta[r] += b2i(has) - b2i(mk.counted(has))
+		case mk.inFlight() && now-mk.at < markLife.Milliseconds():
+			busy = true
+		}
+	}
+	// undo settles the held marks on what the entries are: this request wrote none of them.
+	undo := func() {
+		refs := slices.Collect(maps.Keys(held))
+		_ = each(ctx, len(refs), func(ctx context.Context, i int) error {
+			return st.settle(ctx, app, refs[i], heldDelta[refs[i]], held[refs[i]])
+		})
+	}
+	if undoOnly || busy {
+		undo()
+		return stageRead, errRaced
 	}
 	if m.check != nil {
 		if err := m.check(users); err != nil {
-			return err
+			undo()
+			return stageRead, err
 		}
 	}
 
 	// plan
 	plans := map[listRef]*plan{}
-	var writes []types.WriteRequest
 	for _, c := range m.changes {
 		r := listRef{c.owner, c.kind}
-		cs := counters[r]
-		if cs == nil {
-			cs = &counter{adding: map[string]bool{}, removing: map[string]bool{}}
-		}
 		p := plans[r]
 		if p == nil {
 			p = &plan{}
 			plans[r] = p
 		}
-		t, has := c.target, exists[change{owner: c.owner, kind: c.kind, target: c.target}]
-		entry := key(userPK(app, c.owner), entrySK(c.kind, t))
-		if c.present {
-			switch {
-			case has && cs.removing[t]: // uncounted by a removal that never deleted it
-				p.delta++
-				p.delR = append(p.delR, t)
-			case has: // nothing to do; a leftover mark goes
-			case cs.adding[t]: // counted by an attempt that never wrote it
-				writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: st.entryItem(app, c, m.now, users)}})
-			default:
-				p.delta++
-				p.addA = append(p.addA, t)
-				if cs.removing[t] {
-					p.delR = append(p.delR, t)
-				}
-				writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: st.entryItem(app, c, m.now, users)}})
+		cs := counters[r]
+		mk := cs.marks[c.target]
+		has := listed[entryRef{c.owner, c.kind, c.target}]
+		if mk.settled() {
+			has = mk.state == markListed
+		}
+		switch {
+		case !cs.exists && !c.present:
+			// No counter: a list never used, or an erased user's, whose erasure deletes any
+			// entry left; a removal has nothing to do, and creates no counter.
+		case has == c.present && mk.inFlight():
+			// The entry is as wanted: the mark (ours, or a leftover of a request that is
+			// over) settles, and the total follows the entry.
+			p.swaps = append(p.swaps, swap{c.target, mk.raw, req.mark(settledAs(has))})
+			p.delta += b2i(has) - b2i(mk.counted(has))
+		case has == c.present:
+		case req.holds(mk):
+			p.writes = append(p.writes, c) // counted by our earlier attempt's reserve
+		default:
+			state := byte(markRemoving)
+			if c.present {
+				state = markAdding
 			}
-			if cs.adding[t] || !has {
-				p.doneA = append(p.doneA, t)
-			}
-		} else {
-			switch {
-			case !has && cs.adding[t]: // counted by an add that never wrote it
-				p.delta--
-				p.delA = append(p.delA, t)
-			case !has: // nothing to do; a leftover mark goes
-			case cs.removing[t]: // uncounted by an attempt that never deleted it
-				writes = append(writes, deleteRequest(entry))
-			default:
-				p.delta--
-				p.addR = append(p.addR, t)
-				if cs.adding[t] {
-					p.delA = append(p.delA, t)
-				}
-				writes = append(writes, deleteRequest(entry))
-			}
-			if cs.removing[t] || has {
-				p.doneR = append(p.doneR, t)
-			}
+			p.swaps = append(p.swaps, swap{c.target, mk.raw, req.mark(state)})
+			p.delta += b2i(c.present) - b2i(mk.counted(has))
+			p.writes = append(p.writes, c)
 		}
 	}
 	for r, p := range plans {
-		var total int64
-		if cs := counters[r]; cs != nil {
-			total = cs.total
-		}
-		if m.limit > 0 && p.delta > 0 && total+p.delta > m.limit {
-			return fmt.Errorf("%w: %s of %s holds at most %d", ErrListFull, r.kind, r.owner, m.limit)
-		}
-		if counters[r] == nil && p.delta < 0 {
-			// Entries without a counter belong to a user whose erasure removed the counter
-			// first: delete them, and create no counter for an erased user.
-			*p = plan{}
+		cs := counters[r]
+		if m.limit > 0 && p.delta > 0 && cs.total+p.delta > m.limit {
+			undo()
+			return stageRead, fmt.Errorf("%w: %s of %s holds at most %d", ErrListFull, r.kind, r.owner, m.limit)
 		}
 	}
 
 	// 2. reserve
-	var reserve, confirm []listRef
+	var reserve []listRef
 	for r, p := range plans {
-		if p.reserves() {
+		if p.delta != 0 || len(p.swaps) > 0 {
 			reserve = append(reserve, r)
 		}
-		if len(p.doneA)+len(p.doneR) > 0 {
-			confirm = append(confirm, r)
+	}
+	if len(reserve) > 0 {
+		err = each(ctx, len(reserve), func(ctx context.Context, i int) error {
+			r := reserve[i]
+			return st.reserve(ctx, app, r, plans[r], counters[r], now, m.limit)
+		})
+		if err != nil {
+			return stageReserve, err
 		}
 	}
-	err = each(ctx, len(reserve), func(ctx context.Context, i int) error {
-		return st.reserve(ctx, app, reserve[i], plans[reserve[i]], m.limit)
-	})
-	if err != nil {
-		return err
-	}
+
 	// 3. write
+	var writes []types.WriteRequest
+	confirm := map[listRef][]swap{}
+	for r, p := range plans {
+		for _, c := range p.writes {
+			if c.present {
+				writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: st.entryItem(app, c, m.now, users)}})
+			} else {
+				writes = append(writes, deleteRequest(key(userPK(app, c.owner), entrySK(c.kind, c.target))))
+			}
+			state := byte(markRemoving)
+			if c.present {
+				state = markAdding
+			}
+			confirm[r] = append(confirm[r], swap{c.target, req.mark(state), req.mark(settledAs(c.present))})
+		}
+	}
+	if len(writes) == 0 {
+		return stageWrite, nil
+	}
+	handOver := func(done func(swap) string) {
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+		defer cancel()
+		refs := slices.Collect(maps.Keys(confirm))
+		_ = each(hctx, len(refs), func(ctx context.Context, i int) error {
+			var sw []swap
+			for _, s := range confirm[refs[i]] {
+				sw = append(sw, swap{s.target, s.old, done(s)})
+			}
+			return st.settle(ctx, app, refs[i], 0, sw)
+		})
+	}
 	if err := st.batchWrite(ctx, writes); err != nil {
-		return err
+		// Which entries landed is unknown: the next request on each target reads them, once
+		// a write still on the wire can no longer land.
+		released := st.now().Add(releaseGrace - markLife).UnixMilli()
+		handOver(func(s swap) string { return req.markAt(s.old[0], released) })
+		return stageWrite, err
 	}
 	// 4. confirm
-	return each(ctx, len(confirm), func(ctx context.Context, i int) error {
-		return st.confirm(ctx, app, confirm[i], plans[confirm[i]])
+	refs = slices.Collect(maps.Keys(confirm))
+	err = each(ctx, len(refs), func(ctx context.Context, i int) error {
+		return st.settle(ctx, app, refs[i], 0, confirm[refs[i]])
 	})
+	if err != nil {
+		// The entries are written: the marks may go to the next request at once.
+		stale := st.now().Add(-markLife).UnixMilli()
+		handOver(func(s swap) string { return req.markAt(s.old[0], stale) })
+	}
+	return stageWrite, err
 }
 
 // ownerOf is the user of a user partition key.
 func ownerOf(pk string) string { return pk[strings.LastIndex(pk, "#U#")+3:] }
-
-func set(it item, name string) map[string]bool {
-	out := map[string]bool{}
-	if ss, ok := it[name].(*types.AttributeValueMemberSS); ok {
-		for _, v := range ss.Value {
-			out[v] = true
-		}
-	}
-	return out
-}
 
 func (st *Store) entryItem(app string, c change, now int64, users map[string]*Member) item {
 	it := key(userPK(app, c.owner), entrySK(c.kind, c.target))
@@ -323,64 +540,126 @@ func (st *Store) entryItem(app string, c change, now int64, users map[string]*Me
 	return it
 }
 
-// reserve moves a counter's total and marks, under the conditions that what it read still
-// holds and that the list stays within limit.
-func (st *Store) reserve(ctx context.Context, app string, r listRef, p *plan, limit int64) error {
-	names := map[string]string{"#t": attrTotal}
-	values := item{":d": n(p.delta), ":zero": n(0)}
-	sets := []string{"#t = if_not_exists(#t, :zero) + :d"}
-	if r.kind == Friends {
-		sets = append(sets, "GSI2PK = :ipk, GSI2SK = :tail, GSI3PK = :ipk, GSI3SK = :head")
-		values[":ipk"], values[":tail"], values[":head"] = s(listPK(app, r.owner, r.kind)), s(counterTail), s(counterHead)
+// counterUpdate builds one UpdateItem on a counter, keeping each expression within DynamoDB's
+// limit.
+type counterUpdate struct {
+	names        map[string]string
+	values       item
+	sets, drops  []string
+	conds        []string
+	setLen, cLen int
+	strs         map[string]string
+}
+
+func newCounterUpdate() *counterUpdate {
+	return &counterUpdate{names: map[string]string{}, values: item{}, strs: map[string]string{}}
+}
+
+func (u *counterUpdate) str(v string) string {
+	if p, ok := u.strs[v]; ok {
+		return p
 	}
-	var adds, dels, conds []string
-	marks := func(attr, ref, fn string, ids []string, clause *[]string) {
-		if len(ids) == 0 {
-			return
-		}
-		names[ref] = attr
-		values[":"+fn+ref[1:]] = &types.AttributeValueMemberSS{Value: ids}
-		*clause = append(*clause, ref+" :"+fn+ref[1:])
-		for i, t := range ids {
-			v := fmt.Sprintf(":%s%s%d", fn, ref[1:], i)
-			values[v] = s(t)
-			if fn == "add" {
-				conds = append(conds, fmt.Sprintf("NOT contains(%s, %s)", ref, v))
-			} else {
-				conds = append(conds, fmt.Sprintf("contains(%s, %s)", ref, v))
-			}
-		}
+	p := ":" + strconv.Itoa(len(u.strs))
+	u.strs[v], u.values[p] = p, s(v)
+	return p
+}
+
+func (u *counterUpdate) set(clause string) {
+	u.sets = append(u.sets, clause)
+	u.setLen += len(clause) + 2
+}
+func (u *counterUpdate) cond(clause string) {
+	u.conds = append(u.conds, clause)
+	u.cLen += len(clause) + 5
+}
+
+// swap adds one mark's replacement, conditioned on the mark being as read.
+func (u *counterUpdate) swap(sw swap) {
+	ref := "#" + strconv.Itoa(len(u.names))
+	u.names[ref] = markPrefix + sw.target
+	if sw.new == "" {
+		u.drops = append(u.drops, ref)
+		u.setLen += len(ref) + 2
+	} else {
+		u.set(ref + " = " + u.str(sw.new))
 	}
-	marks(attrAdding, "#a", "add", p.addA, &adds)
-	marks(attrRemoving, "#r", "add", p.addR, &adds)
-	marks(attrAdding, "#a", "del", p.delA, &dels)
-	marks(attrRemoving, "#r", "del", p.delR, &dels)
-	switch {
-	case limit > 0 && p.delta > 0:
-		conds = append(conds, "(attribute_not_exists(#t) OR #t <= :room)")
-		values[":room"] = n(limit - p.delta)
-	case p.delta < 0:
-		// Only an existing counter is lowered: one erased meanwhile is not brought back.
-		conds = append(conds, "attribute_exists(#t)")
+	if sw.old == "" {
+		u.cond("attribute_not_exists(" + ref + ")")
+	} else {
+		u.cond(ref + " = " + u.str(sw.old))
 	}
-	expr := "SET " + strings.Join(sets, ", ")
-	if len(adds) > 0 {
-		expr += " ADD " + strings.Join(adds, ", ")
+}
+
+// room tells whether a swap of the longest kind still fits, with margin for the clauses added
+// last.
+func (u *counterUpdate) room() bool {
+	const swapLen, margin = 48, 200
+	return u.setLen+swapLen < maxExpression-margin && u.cLen+swapLen < maxExpression-margin
+}
+
+func (u *counterUpdate) input(table string, k item) (*dynamodb.UpdateItemInput, error) {
+	expr := ""
+	if len(u.sets) > 0 {
+		expr = "SET " + strings.Join(u.sets, ", ")
 	}
-	if len(dels) > 0 {
-		expr += " DELETE " + strings.Join(dels, ", ")
+	if len(u.drops) > 0 {
+		expr += " REMOVE " + strings.Join(u.drops, ", ")
+	}
+	cond := strings.Join(u.conds, " AND ")
+	if len(expr) > maxExpression || len(cond) > maxExpression {
+		return nil, fmt.Errorf("counter update of %d marks exceeds DynamoDB's expression limit", len(u.names))
 	}
 	in := &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(st.table),
-		Key:                       key(userPK(app, r.owner), counterSK(r.kind)),
-		UpdateExpression:          aws.String(expr),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
+		TableName:                 aws.String(table),
+		Key:                       k,
+		UpdateExpression:          aws.String(strings.TrimSpace(expr)),
+		ExpressionAttributeNames:  u.names,
+		ExpressionAttributeValues: u.values,
 	}
-	if len(conds) > 0 {
-		in.ConditionExpression = aws.String(strings.Join(conds, " AND "))
+	if cond != "" {
+		in.ConditionExpression = aws.String(cond)
 	}
-	_, err := st.db.UpdateItem(ctx, in)
+	return in, nil
+}
+
+// reserve moves a counter's total and swaps its marks, under the conditions that every mark it
+// replaces is still as read and that the list stays within limit. Settled marks old enough go
+// along, as far as the expression has room.
+func (st *Store) reserve(ctx context.Context, app string, r listRef, p *plan, cs *counter, now, limit int64) error {
+	u := newCounterUpdate()
+	u.names["#t"] = attrTotal
+	u.values[":d"], u.values[":zero"] = n(p.delta), n(0)
+	u.set("#t = if_not_exists(#t, :zero) + :d")
+	if r.kind == Friends {
+		u.set("GSI2PK = :ipk, GSI2SK = :tail, GSI3PK = :ipk, GSI3SK = :head")
+		u.values[":ipk"], u.values[":tail"], u.values[":head"] = s(listPK(app, r.owner, r.kind)), s(counterTail), s(counterHead)
+	}
+	switch {
+	case limit > 0 && p.delta > 0:
+		u.cond("(attribute_not_exists(#t) OR #t <= :room)")
+		u.values[":room"] = n(limit - p.delta)
+	case p.delta < 0:
+		// Only an existing counter is lowered: one erased meanwhile is not brought back.
+		u.cond("attribute_exists(#t)")
+	}
+	touched := map[string]bool{}
+	for _, sw := range p.swaps {
+		u.swap(sw)
+		touched[sw.target] = true
+	}
+	for t, mk := range cs.marks {
+		if !u.room() {
+			break
+		}
+		if mk.settled() && !touched[t] && now-mk.at > settledLife.Milliseconds() {
+			u.swap(swap{t, mk.raw, ""})
+		}
+	}
+	in, err := u.input(st.table, key(userPK(app, r.owner), counterSK(r.kind)))
+	if err != nil {
+		return err
+	}
+	_, err = st.db.UpdateItem(ctx, in)
 	if isConditionFailed(err) {
 		return errRaced
 	}
@@ -390,30 +669,30 @@ func (st *Store) reserve(ctx context.Context, app string, r listRef, p *plan, li
 	return nil
 }
 
-// confirm drops the marks of entries now written or deleted. Dropping a mark that is already
-// gone changes nothing, so it needs no condition.
-func (st *Store) confirm(ctx context.Context, app string, r listRef, p *plan) error {
-	names := map[string]string{}
-	values := item{}
-	var dels []string
-	if len(p.doneA) > 0 {
-		names["#a"], values[":a"] = attrAdding, &types.AttributeValueMemberSS{Value: p.doneA}
-		dels = append(dels, "#a :a")
+// settle swaps marks this request holds (confirm, undo, release) and moves the total by delta.
+// Its condition fails only where the marks are no longer this request's: its own earlier
+// attempt (an answer lost) already swapped them, or the counter was erased; either way nothing
+// is left to do.
+func (st *Store) settle(ctx context.Context, app string, r listRef, delta int64, swaps []swap) error {
+	if len(swaps) == 0 {
+		return nil
 	}
-	if len(p.doneR) > 0 {
-		names["#r"], values[":r"] = attrRemoving, &types.AttributeValueMemberSS{Value: p.doneR}
-		dels = append(dels, "#r :r")
+	u := newCounterUpdate()
+	if delta != 0 {
+		u.names["#t"] = attrTotal
+		u.values[":d"] = n(delta)
+		u.set("#t = #t + :d")
 	}
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(st.table),
-		Key:                       key(userPK(app, r.owner), counterSK(r.kind)),
-		UpdateExpression:          aws.String("DELETE " + strings.Join(dels, ", ")),
-		ConditionExpression:       aws.String("attribute_exists(PK)"),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
-	})
-	if err != nil && !isConditionFailed(err) { // a counter erased meanwhile has no marks left
-		return fmt.Errorf("confirm %s of %s: %w", r.kind, r.owner, err)
+	for _, sw := range swaps {
+		u.swap(sw)
+	}
+	in, err := u.input(st.table, key(userPK(app, r.owner), counterSK(r.kind)))
+	if err != nil {
+		return err
+	}
+	_, err = st.db.UpdateItem(ctx, in)
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("settle %s of %s: %w", r.kind, r.owner, err)
 	}
 	return nil
 }

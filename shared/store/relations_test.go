@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -17,33 +20,75 @@ import (
 )
 
 // crashing fails the chosen call as if the process died there: the call does not reach the
-// table.
+// table. With dies set the process stays dead: every later call fails too, so nothing is handed
+// over. It also refuses what DynamoDB would refuse and dynalite takes: an expression over 4 KB.
 type crashing struct {
 	store.DB
 	failUpdate atomic.Int32 // fail the n-th UpdateItem from now (1 = the next one); 0 = never
 	failWrite  atomic.Int32 // the same for BatchWriteItem
+	dies       atomic.Bool
+	dead       atomic.Bool
+	// Run once, then forgotten: after the next BatchGetItem answers (it may change the answer),
+	// before the next BatchWriteItem is sent; to hold a request between its steps.
+	afterRead   atomic.Pointer[func(*dynamodb.BatchGetItemOutput)]
+	beforeWrite atomic.Pointer[func()]
 }
 
 var errCrash = errors.New("simulated crash")
 
+func (c *crashing) crashes(n *atomic.Int32) bool {
+	if c.dead.Load() {
+		return true
+	}
+	if n.Load() > 0 && n.Add(-1) == 0 {
+		c.dead.Store(c.dies.Load())
+		return true
+	}
+	return false
+}
+
 func (c *crashing) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	if c.failUpdate.Load() > 0 && c.failUpdate.Add(-1) == 0 {
+	if u, cond := aws.ToString(in.UpdateExpression), aws.ToString(in.ConditionExpression); len(u) > 4096 || len(cond) > 4096 {
+		return nil, fmt.Errorf("expression over DynamoDB's 4 KB limit: update %d, condition %d bytes", len(u), len(cond))
+	}
+	if c.crashes(&c.failUpdate) {
 		return nil, errCrash
 	}
 	return c.DB.UpdateItem(ctx, in, o...)
 }
 
 func (c *crashing) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
-	if c.failWrite.Load() > 0 && c.failWrite.Add(-1) == 0 {
+	if f := c.beforeWrite.Swap(nil); f != nil {
+		(*f)()
+	}
+	if c.crashes(&c.failWrite) {
 		return nil, errCrash
 	}
 	return c.DB.BatchWriteItem(ctx, in, o...)
 }
 
+func (c *crashing) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	if c.dead.Load() {
+		return nil, errCrash
+	}
+	out, err := c.DB.BatchGetItem(ctx, in, o...)
+	if f := c.afterRead.Swap(nil); f != nil && err == nil {
+		(*f)(out)
+	}
+	return out, err
+}
+
+// clock is the time list changes date their marks by; tests move it.
+type clock struct{ ms atomic.Int64 }
+
+func (c *clock) now() time.Time          { return time.UnixMilli(c.ms.Load()) }
+func (c *clock) advance(d time.Duration) { c.ms.Add(d.Milliseconds()) }
+
 type relEnv struct {
 	st    *store.Store
 	crash *crashing
 	calls *store.Counter
+	clock *clock
 	db    *dynamodb.Client
 	table string
 }
@@ -54,13 +99,23 @@ func newRelEnv(t *testing.T, users ...string) *relEnv {
 	table := testenv.NewTable(t, db)
 	crash := &crashing{DB: db}
 	calls := &store.Counter{DB: crash}
-	e := &relEnv{st: store.New(calls, table), crash: crash, calls: calls, db: db, table: table}
+	e := &relEnv{st: store.New(calls, table), crash: crash, calls: calls, clock: &clock{}, db: db, table: table}
+	e.clock.ms.Store(time.Now().UnixMilli())
+	store.SetClock(e.st, e.clock.now)
 	for _, u := range users {
 		if _, err := e.st.Register(context.Background(), "app", u, "Name "+u, "", 1, false); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return e
+}
+
+// other is another instance of the service on the same table and clock (another Lambda), not
+// subject to the crashes and holds of e.st.
+func (e *relEnv) other() *store.Store {
+	st := store.New(&crashing{DB: e.db}, e.table)
+	store.SetClock(st, e.clock.now)
+	return st
 }
 
 // state returns a list's count, its entries (from the table itself) and the marks left on its
@@ -93,12 +148,14 @@ func (e *relEnv) state(t *testing.T, owner string, kind store.Kind) (int64, []st
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Marks in flight ("a…" adding, "r…" removing); settled ones ("l…", "u…") agree with the
+	// entries.
 	var marks []string
-	for _, attr := range []string{"adding", "removing"} {
-		if ss, ok := res.Item[attr].(*types.AttributeValueMemberSS); ok {
-			for _, v := range ss.Value {
-				marks = append(marks, attr+":"+v)
-			}
+	for name, v := range res.Item {
+		target, ok := strings.CutPrefix(name, "m#")
+		sv, isStr := v.(*types.AttributeValueMemberS)
+		if ok && isStr && sv.Value != "" && (sv.Value[0] == 'a' || sv.Value[0] == 'r') {
+			marks = append(marks, sv.Value[:1]+":"+target)
 		}
 	}
 	slices.Sort(entries)
@@ -138,13 +195,24 @@ func TestListCountSurvivesCrashesAtEveryStep(t *testing.T) {
 	if count, entries, _ := e.state(t, "alice", store.Blocklist); count != 2 || len(entries) != 0 {
 		t.Fatalf("after the crash: count %d, entries %v", count, entries)
 	}
-	// The retry writes them without counting them again.
+	// The request lived on and released its marks to the next one, which waits a moment first
+	// (a write the SDK gave up on might still land): a retry at once gives up, changing nothing.
+	store.SetPatience(e.st, 50*time.Millisecond)
+	if err := add("b", "c"); err == nil || errors.Is(err, errCrash) {
+		t.Fatalf("retry within the grace = %v, want it to give up", err)
+	}
+	if count, entries, _ := e.state(t, "alice", store.Blocklist); count != 2 || len(entries) != 0 {
+		t.Fatalf("after the retry that gave up: count %d, entries %v", count, entries)
+	}
+	// A second later the retry writes them without counting them again.
+	e.clock.advance(time.Second)
 	if err := add("b", "c"); err != nil {
 		t.Fatal(err)
 	}
 	e.expect(t, "alice", store.Blocklist, []string{"b", "c"}, false)
 
-	// Crash between write and confirm: a mark stays, and the next request on it drops it.
+	// Crash between write and confirm: the entries are written, so the marks are released at
+	// once, and the next request on them settles them.
 	e.crash.failUpdate.Store(2)
 	if err := add("d"); !errors.Is(err, errCrash) {
 		t.Fatalf("add = %v, want the crash", err)
@@ -163,6 +231,7 @@ func TestListCountSurvivesCrashesAtEveryStep(t *testing.T) {
 	if count, entries, _ := e.state(t, "alice", store.Blocklist); count != 2 || len(entries) != 3 {
 		t.Fatalf("after the crash: count %d, entries %v", count, entries)
 	}
+	e.clock.advance(time.Second)
 	if err := remove("b", "zz"); err != nil {
 		t.Fatal(err)
 	}
@@ -173,6 +242,7 @@ func TestListCountSurvivesCrashesAtEveryStep(t *testing.T) {
 	if err := add("e"); !errors.Is(err, errCrash) {
 		t.Fatal(err)
 	}
+	e.clock.advance(time.Second)
 	if err := remove("e"); err != nil {
 		t.Fatal(err)
 	}
@@ -182,6 +252,7 @@ func TestListCountSurvivesCrashesAtEveryStep(t *testing.T) {
 	if err := remove("c"); !errors.Is(err, errCrash) {
 		t.Fatal(err)
 	}
+	e.clock.advance(time.Second)
 	if err := add("c"); err != nil {
 		t.Fatal(err)
 	}
@@ -242,6 +313,7 @@ func TestFriendshipCountsBothSides(t *testing.T) {
 	if err := e.st.AddFriendship(ctx, "app", "a", "b", 1000, nil); !errors.Is(err, errCrash) {
 		t.Fatal(err)
 	}
+	e.clock.advance(time.Second)
 	if err := e.st.AddFriendship(ctx, "app", "a", "b", 1000, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -252,12 +324,15 @@ func TestFriendshipCountsBothSides(t *testing.T) {
 	e.expect(t, "b", store.Friends, []string{"a"}, false)
 	e.expect(t, "c", store.Friends, []string{"a"}, false)
 
-	// Only one side's reserve went through: the retry finishes the other.
+	// Only one side's reserve went through: the request, having written nothing, undoes it,
+	// and the retry does both.
 	e.crash.failUpdate.Store(1)
 	err := e.st.RemoveFriendships(ctx, "app", "a", []string{"b"}, nil)
 	if !errors.Is(err, errCrash) {
 		t.Fatal(err)
 	}
+	e.expect(t, "a", store.Friends, []string{"b", "c"}, false)
+	e.expect(t, "b", store.Friends, []string{"a"}, false)
 	if err := e.st.RemoveFriendships(ctx, "app", "a", []string{"b"}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -291,4 +366,259 @@ func TestCheckRefusesBeforeAnyWrite(t *testing.T) {
 		t.Fatalf("check saw %v; want alice's profile", seen)
 	}
 	e.expect(t, "alice", store.Blocklist, nil, false)
+}
+
+// rawMarks is every mark on a list's counter, settled ones included.
+func (e *relEnv) rawMarks(t *testing.T, owner string, kind store.Kind) map[string]string {
+	t.Helper()
+	res, err := e.db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(e.table),
+		Key: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "A#app#U#" + owner},
+			"SK": &types.AttributeValueMemberS{Value: string(kind)},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for name, v := range res.Item {
+		if target, ok := strings.CutPrefix(name, "m#"); ok {
+			out[target] = v.(*types.AttributeValueMemberS).Value
+		}
+	}
+	return out
+}
+
+// The race that used to leave counts off: a removal meeting an add between its reserve and its
+// write. The removal waits for the add to finish instead of taking its mark for a crash's.
+func TestRemovalWaitsForAnAddInFlight(t *testing.T) {
+	ctx := context.Background()
+	e := newRelEnv(t, "alice")
+	reached, resume := make(chan struct{}), make(chan struct{})
+	hold := func() { close(reached); <-resume }
+	e.crash.beforeWrite.Store(&hold)
+	added := make(chan error, 1)
+	go func() { added <- e.st.AddEntries(ctx, "app", store.Blocklist, "alice", []string{"t"}, 10, 1000, nil) }()
+	<-reached
+	removed := make(chan error, 1)
+	go func() { removed <- e.other().RemoveEntries(ctx, "app", store.Blocklist, "alice", []string{"t"}, nil) }()
+	select {
+	case err := <-removed:
+		t.Fatalf("the removal finished (%v) while the add was between its reserve and its write", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(resume)
+	if err := <-added; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-removed; err != nil {
+		t.Fatal(err)
+	}
+	e.expect(t, "alice", store.Blocklist, nil, false)
+}
+
+// A request that read a target before another request's whole change (reserve, write,
+// confirm) cannot take it for unchanged, even when its one batched read saw the entry before
+// that change and the counter after it (a BatchGetItem is no snapshot): the other request left
+// a mark in its own name that says how the entry now stands, so the count stays exact and an
+// entry that already stands as wanted is not written again (a friend's remark would be lost).
+func TestReadAcrossAWholeChangeIsNotTakenForUnchanged(t *testing.T) {
+	ctx := context.Background()
+	add := func(st *store.Store) error {
+		return st.AddEntries(ctx, "app", store.Blocklist, "alice", []string{"t"}, 10, 1000, nil)
+	}
+	remove := func(st *store.Store) error {
+		return st.RemoveEntries(ctx, "app", store.Blocklist, "alice", []string{"t"}, nil)
+	}
+	for _, c := range []struct {
+		name             string
+		before, mine     func(*store.Store) error
+		between          []func(*store.Store) error
+		counterAfterward bool // the read saw the counter after the change, the entry before it
+		want             []string
+		writes           int64 // entry writes of the request
+	}{
+		{"add, then the same add", nil, add, []func(*store.Store) error{add}, false, []string{"t"}, 0},
+		{"add, then an add and a removal", nil, add, []func(*store.Store) error{add, remove}, false, []string{"t"}, 1},
+		{"add, counter read after the same add", nil, add, []func(*store.Store) error{add}, true, []string{"t"}, 0},
+		{"removal, counter read after the same removal", add, remove, []func(*store.Store) error{remove}, true, nil, 0},
+		{"removal, counter read after a removal and an add", add, remove, []func(*store.Store) error{remove, add}, true, nil, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newRelEnv(t, "alice")
+			if c.before != nil {
+				if err := c.before(e.st); err != nil {
+					t.Fatal(err)
+				}
+			}
+			other := e.other()
+			meanwhile := func(out *dynamodb.BatchGetItemOutput) {
+				for _, do := range c.between {
+					if err := do(other); err != nil {
+						t.Error(err)
+					}
+				}
+				if !c.counterAfterward {
+					return
+				}
+				res, err := e.db.GetItem(ctx, &dynamodb.GetItemInput{
+					TableName: aws.String(e.table), ConsistentRead: aws.Bool(true),
+					Key: map[string]types.AttributeValue{
+						"PK": &types.AttributeValueMemberS{Value: "A#app#U#alice"},
+						"SK": &types.AttributeValueMemberS{Value: string(store.Blocklist)},
+					},
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				items := out.Responses[e.table]
+				for i, it := range items {
+					if it["SK"].(*types.AttributeValueMemberS).Value == string(store.Blocklist) {
+						items[i] = res.Item
+						return
+					}
+				}
+				out.Responses[e.table] = append(items, res.Item)
+			}
+			e.crash.afterRead.Store(&meanwhile)
+			e.calls.Reset()
+			if err := c.mine(e.st); err != nil {
+				t.Fatal(err)
+			}
+			e.expect(t, "alice", store.Blocklist, c.want, false)
+			if n := e.calls.Calls().BatchWriteItem; n != c.writes {
+				t.Errorf("the request wrote entries %d times, want %d", n, c.writes)
+			}
+		})
+	}
+}
+
+// A request that dies between its reserve and its write hands nothing over: its marks hold off
+// other requests, which give up changing nothing, until the marks outlive any request (15 s);
+// then the next request on those targets repairs the count by the entries.
+func TestMarksOfADeadRequestHoldUntilTheyOutliveIt(t *testing.T) {
+	ctx := context.Background()
+	e := newRelEnv(t, "alice")
+	if err := e.st.AddEntries(ctx, "app", store.Blocklist, "alice", []string{"x"}, 10, 1000, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.crash.dies.Store(true)
+	e.crash.failWrite.Store(1)
+	if err := e.st.AddEntries(ctx, "app", store.Blocklist, "alice", []string{"t", "u"}, 10, 1000, nil); !errors.Is(err, errCrash) {
+		t.Fatalf("add = %v, want the crash", err)
+	}
+	other := e.other()
+	store.SetPatience(other, 50*time.Millisecond)
+	e.clock.advance(14 * time.Second)
+	if err := other.RemoveEntries(ctx, "app", store.Blocklist, "alice", []string{"t", "x"}, nil); err == nil {
+		t.Fatal("a removal went through the marks of a request that may still be writing")
+	}
+	if count, entries, marks := e.state(t, "alice", store.Blocklist); count != 3 || fmt.Sprint(entries) != "[x]" || len(marks) != 2 {
+		t.Fatalf("after the removal that gave up: count %d, entries %v, marks %v", count, entries, marks)
+	}
+	e.clock.advance(time.Second)
+	if err := other.RemoveEntries(ctx, "app", store.Blocklist, "alice", []string{"t", "x"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// "u" is still counted by the dead request's mark, until a request on it settles it.
+	if count, entries, _ := e.state(t, "alice", store.Blocklist); count != 1 || len(entries) != 0 {
+		t.Fatalf("after the removal: count %d, entries %v", count, entries)
+	}
+	if err := other.AddEntries(ctx, "app", store.Blocklist, "alice", []string{"u"}, 10, 1000, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.expect(t, "alice", store.Blocklist, []string{"u"}, false)
+}
+
+// The longest reserve there is, 100 targets never marked before on a counter full of settled
+// marks due to go, stays within DynamoDB's 4 KB per expression (the wrapper refuses more), and
+// settled marks are dropped once no request can still compare against them.
+func TestSettledMarksGoAndExpressionsFit(t *testing.T) {
+	ctx := context.Background()
+	e := newRelEnv(t, "alice")
+	batch := func(prefix string) []string {
+		out := make([]string, 100)
+		for i := range out {
+			out[i] = fmt.Sprintf("%s%063d", prefix, i) // the longest userIds
+		}
+		return out
+	}
+	add := func(targets []string) {
+		t.Helper()
+		if err := e.st.AddEntries(ctx, "app", store.Blocklist, "alice", targets, 3000, 1000, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(batch("a"))
+	if err := e.st.RemoveEntries(ctx, "app", store.Blocklist, "alice", batch("a"), nil); err != nil {
+		t.Fatal(err)
+	}
+	add(batch("b"))
+	if n := len(e.rawMarks(t, "alice", store.Blocklist)); n != 200 {
+		t.Fatalf("%d marks after 200 settled changes", n)
+	}
+	e.clock.advance(31 * time.Second)
+	add(batch("c"))
+	left := len(e.rawMarks(t, "alice", store.Blocklist))
+	if left >= 300 || left < 100 {
+		t.Fatalf("%d marks left after a change with 200 settled marks due; want some dropped", left)
+	}
+	for range 10 {
+		add([]string{"d"})
+		if err := e.st.RemoveEntries(ctx, "app", store.Blocklist, "alice", []string{"d"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if marks := e.rawMarks(t, "alice", store.Blocklist); len(marks) != 101 {
+		t.Fatalf("%d marks left; want those of the last 30 s only (101)", len(marks))
+	}
+	count, entries, _ := e.state(t, "alice", store.Blocklist)
+	if count != 200 || len(entries) != 200 {
+		t.Fatalf("count %d, entries %d; want 200", count, len(entries))
+	}
+}
+
+// Requests from several instances racing adds and removals of the same targets on one list,
+// with a limit the adds press against: the count ends equal to the entries, with no mark left in
+// flight, and the list never holds more than the limit.
+func TestRacingChangesKeepTheCountExact(t *testing.T) {
+	ctx := context.Background()
+	e := newRelEnv(t, "alice")
+	const limit = 3
+	targets := []string{"t0", "t1", "t2", "t3", "t4"}
+	var wg sync.WaitGroup
+	var over atomic.Int32
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st := e.other()
+			for r := range 25 {
+				pick := []string{targets[(w+r)%len(targets)], targets[(w*r+1)%len(targets)]}
+				var err error
+				if (w+r)%3 == 0 {
+					err = st.RemoveEntries(ctx, "app", store.Blocklist, "alice", pick, nil)
+				} else {
+					err = st.AddEntries(ctx, "app", store.Blocklist, "alice", pick, limit, 1000, nil)
+				}
+				if err != nil && !errors.Is(err, store.ErrListFull) {
+					t.Error(err)
+				}
+				if n, err := st.ListCount(ctx, "app", "alice", store.Blocklist); err == nil && n > limit {
+					over.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if over.Load() > 0 {
+		t.Errorf("the count went past the limit %d times", over.Load())
+	}
+	count, entries, marks := e.state(t, "alice", store.Blocklist)
+	if count != int64(len(entries)) || len(marks) > 0 || len(entries) > limit {
+		t.Fatalf("count %d, entries %v, marks in flight %v", count, entries, marks)
+	}
 }

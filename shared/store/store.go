@@ -37,10 +37,16 @@ var (
 type Store struct {
 	db    DB
 	table string
+	// now dates the marks of list changes; patience bounds a list change's wait for others'
+	// (tests shorten both).
+	now      func() time.Time
+	patience time.Duration
 }
 
 // New returns a store over table.
-func New(db DB, table string) *Store { return &Store{db: db, table: table} }
+func New(db DB, table string) *Store {
+	return &Store{db: db, table: table, now: time.Now, patience: patience}
+}
 
 // Table is the table's name.
 func (s *Store) Table() string { return s.table }
