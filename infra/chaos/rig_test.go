@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -108,9 +108,10 @@ func startWith(t *testing.T, configure func(*service.Config), list ...apps.App) 
 // (service.AWSConfig: its HTTP timeout, its retryer), aimed at the proxy.
 func (r *rig) freshClient() {
 	r.t.Helper()
-	cfg, err := service.AWSConfig(context.Background(),
-		config.WithRegion("us-east-1"),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	cfg, err := service.AWSConfig(context.Background(), func(c *aws.Config) {
+		c.Region = "us-east-1"
+		c.Credentials = credentials.NewStaticCredentialsProvider("local", "local", "")
+	})
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -33,7 +33,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
@@ -151,7 +150,9 @@ func run(getenv func(string) string, stdout, stderr io.Writer) error {
 	if cfg.ManagementEndpoint == "" {
 		cfg.ManagementEndpoint = base
 	}
-	awsCfg, err := service.AWSConfig(ctx, config.WithRegion(localenv.Region), config.WithCredentialsProvider(localenv.Credentials()))
+	awsCfg, err := service.AWSConfig(ctx, func(c *aws.Config) {
+		c.Region, c.Credentials = localenv.Region, localenv.Credentials()
+	})
 	if err != nil {
 		return err
 	}

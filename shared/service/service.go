@@ -11,13 +11,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"imusers/shared/apps"
 	"imusers/shared/connections"
@@ -169,28 +165,27 @@ func nonceStore(cfg Config, st *store.Store) httpapi.NonceStore {
 	return st
 }
 
-// AWSConfig loads the AWS SDK configuration with the service's timeouts and retries: a few
-// quick attempts, so a call answers (1000 or 1050) well inside API Gateway's 30 seconds. extra
-// options come after the service's own: the fault tests add a region and credentials and so run
-// the very timeouts and retries that are deployed.
-func AWSConfig(ctx context.Context, extra ...func(*config.LoadOptions) error) (aws.Config, error) {
-	opts := []func(*config.LoadOptions) error{
-		// The SDK's buildable client, not a bare http.Client: with AWS_CA_BUNDLE set the SDK must
-		// add the bundle to the transport, which it cannot do to an *http.Client.
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(3 * time.Second)),
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = 4
-				o.MaxBackoff = 300 * time.Millisecond
-			})
-		}),
+// AWSConfig builds the AWS SDK configuration from the process environment — what Lambda
+// provides: region, the execution role's credentials, and the SDK's AWS_ENDPOINT_URL_<SERVICE>
+// overrides the local twin uses — with the service's timeouts and retries: a few quick
+// attempts, so a call answers (1000 or 1050) well inside API Gateway's 30 seconds. extra
+// options run after, on the built configuration: the fault tests and the local twin set a
+// region and credentials there and so run the very timeouts and retries that are deployed.
+func AWSConfig(_ context.Context, extra ...func(*aws.Config)) (aws.Config, error) {
+	cfg, err := awsConfigFromEnv(os.Getenv)
+	if err != nil {
+		return aws.Config{}, err
 	}
-	return config.LoadDefaultConfig(ctx, append(opts, extra...)...)
+	for _, f := range extra {
+		f(&cfg)
+	}
+	return cfg, nil
 }
 
 // Load builds the Service from the process environment and the AWS configuration; it is what a
 // Lambda function runs once at cold start. Endpoints can be redirected with the SDK's own
-// AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_LAMBDA (the local twin does so).
+// AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_LAMBDA and AWS_ENDPOINT_URL_SSM (the local twin
+// does so).
 func Load(ctx context.Context) (*Service, error) {
 	cfg, err := ConfigFromEnv(os.Getenv)
 	if err != nil {
@@ -200,13 +195,7 @@ func Load(ctx context.Context) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	fetch := func(ctx context.Context, name string) (string, error) {
-		out, err := ssm.NewFromConfig(awsCfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
-		if err != nil {
-			return "", err
-		}
-		return aws.ToString(out.Parameter.Value), nil
-	}
+	fetch := func(ctx context.Context, name string) (string, error) { return getParameter(ctx, awsCfg, name) }
 	reg, err := apps.Load(ctx, os.Getenv, fetch)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,260 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+// The apps parameter is read once per cold start with one GetParameter call. Linking the SSM
+// client for it would add its package init (the largest in the binary) to every cold start,
+// so the call is made here: the JSON 1.1 protocol, SigV4-signed with the SDK's own signer and
+// credentials, retried by the same retryer as every other AWS call.
+
+const (
+	ssmTarget      = "AmazonSSM.GetParameter"
+	ssmContentType = "application/x-amz-json-1.1"
+	// SSM values are at most 8 KB; an answer far larger is not SSM's.
+	maxSSMAnswer = 1 << 20
+)
+
+// getParameter returns the decrypted value of an SSM parameter. Its errors name the parameter
+// and AWS's error code and message, never the value, the credentials or the signature.
+func getParameter(ctx context.Context, cfg aws.Config, name string) (string, error) {
+	endpoint, err := ssmEndpoint(cfg)
+	if err != nil {
+		return "", err
+	}
+	if cfg.Region == "" {
+		return "", errors.New("ssm GetParameter: no AWS region (AWS_REGION)")
+	}
+	if cfg.Credentials == nil || cfg.HTTPClient == nil {
+		return "", errors.New("ssm GetParameter: the AWS configuration has no credentials or HTTP client")
+	}
+	r := retryer()
+	if cfg.Retryer != nil {
+		r = cfg.Retryer()
+	}
+	for attempt := 1; ; attempt++ {
+		value, err := getParameterOnce(ctx, cfg, endpoint, name)
+		if err == nil {
+			return value, nil
+		}
+		if attempt >= r.MaxAttempts() || !r.IsErrorRetryable(err) {
+			return "", err
+		}
+		wait, derr := r.RetryDelay(attempt, err)
+		if derr != nil {
+			return "", err
+		}
+		select {
+		case <-ctx.Done():
+			return "", err
+		case <-time.After(wait):
+		}
+	}
+}
+
+func getParameterOnce(ctx context.Context, cfg aws.Config, endpoint, name string) (string, error) {
+	body, err := json.Marshal(struct {
+		Name           string
+		WithDecryption bool
+	}{name, true})
+	if err != nil {
+		return "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	if err != nil {
+		return "", fmt.Errorf("ssm GetParameter: %w", err)
+	}
+	req.Header.Set("Content-Type", ssmContentType)
+	req.Header.Set("X-Amz-Target", ssmTarget)
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return "", fmt.Errorf("ssm GetParameter: credentials: %w", err)
+	}
+	sum := sha256.Sum256(body)
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "ssm", cfg.Region, time.Now()); err != nil {
+		return "", fmt.Errorf("ssm GetParameter: signing: %w", err)
+	}
+	res, err := cfg.HTTPClient.Do(req)
+	if err != nil {
+		// The transport's error names the endpoint and what failed there, nothing of the request.
+		return "", &ssmError{cause: err}
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(res.Body, maxSSMAnswer))
+	if err != nil {
+		return "", &ssmError{status: res.StatusCode, cause: err}
+	}
+	if res.StatusCode != http.StatusOK {
+		return "", answerError(res, raw)
+	}
+	var out struct {
+		Parameter struct {
+			Value *string
+		}
+	}
+	// The answer's text is never quoted in an error: it holds the secret.
+	if json.Unmarshal(raw, &out) != nil {
+		return "", errors.New("ssm GetParameter: the answer is not JSON")
+	}
+	if out.Parameter.Value == nil {
+		return "", errors.New("ssm GetParameter: the answer holds no value")
+	}
+	return *out.Parameter.Value, nil
+}
+
+// ssmError is a failed call; ErrorCode and HTTPStatusCode are what the SDK's retryer reads to
+// tell throttling and server faults (retried) from refusals (not retried).
+type ssmError struct {
+	status        int
+	code, message string
+	cause         error
+}
+
+func (e *ssmError) Error() string {
+	var b strings.Builder
+	b.WriteString("ssm GetParameter: ")
+	switch {
+	case e.cause != nil:
+		b.WriteString(e.cause.Error())
+	case e.code != "":
+		fmt.Fprintf(&b, "%s (HTTP %d)", e.code, e.status)
+	default:
+		fmt.Fprintf(&b, "HTTP %d", e.status)
+	}
+	if e.message != "" {
+		b.WriteString(": " + e.message)
+	}
+	return b.String()
+}
+
+func (e *ssmError) Unwrap() error       { return e.cause }
+func (e *ssmError) ErrorCode() string   { return e.code }
+func (e *ssmError) HTTPStatusCode() int { return e.status }
+
+// answerError reads an AWS JSON error: {"__type": "…#Code", "message": "…"}, or the code in
+// the X-Amzn-ErrorType header.
+func answerError(res *http.Response, raw []byte) error {
+	var body struct {
+		Type     string `json:"__type"`
+		Message  string `json:"message"`
+		MessageU string `json:"Message"`
+	}
+	_ = json.Unmarshal(raw, &body)
+	code := body.Type
+	if code == "" {
+		code = res.Header.Get("X-Amzn-ErrorType")
+	}
+	if i := strings.LastIndex(code, "#"); i >= 0 {
+		code = code[i+1:]
+	}
+	code, _, _ = strings.Cut(code, ":")
+	msg := body.Message
+	if msg == "" {
+		msg = body.MessageU
+	}
+	return &ssmError{status: res.StatusCode, code: printable(code, 100), message: printable(msg, 300)}
+}
+
+// printable keeps an error text on one line and short.
+func printable(s string, limit int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.TrimSpace(s))
+	if len(s) > limit {
+		s = s[:limit] + "…"
+	}
+	return s
+}
+
+// ssmEndpoint is where GetParameter goes: AWS_ENDPOINT_URL_SSM, else AWS_ENDPOINT_URL, else
+// the region's SSM endpoint (FIPS and dual-stack as configured).
+func ssmEndpoint(cfg aws.Config) (string, error) {
+	ctx := context.Background()
+	base := aws.ToString(cfg.BaseEndpoint)
+	fips, dual := false, false
+	for _, src := range cfg.ConfigSources {
+		if p, ok := src.(interface {
+			GetServiceBaseEndpoint(context.Context, string) (string, bool, error)
+		}); ok {
+			if v, found, err := p.GetServiceBaseEndpoint(ctx, "SSM"); err == nil && found {
+				base = v
+			}
+		}
+		if p, ok := src.(interface {
+			GetUseFIPSEndpoint(context.Context) (aws.FIPSEndpointState, bool, error)
+		}); ok {
+			v, _, _ := p.GetUseFIPSEndpoint(ctx)
+			fips = v == aws.FIPSEndpointStateEnabled
+		}
+		if p, ok := src.(interface {
+			GetUseDualStackEndpoint(context.Context) (aws.DualStackEndpointState, bool, error)
+		}); ok {
+			v, _, _ := p.GetUseDualStackEndpoint(ctx)
+			dual = v == aws.DualStackEndpointStateEnabled
+		}
+	}
+	if base != "" {
+		u, err := url.Parse(base)
+		if err != nil || u.Host == "" {
+			return "", fmt.Errorf("ssm GetParameter: endpoint %q is not a URL", base)
+		}
+		if u.Path == "" {
+			u.Path = "/"
+		}
+		return u.String(), nil
+	}
+	if cfg.Region == "" {
+		return "", errors.New("ssm GetParameter: no AWS region (AWS_REGION)")
+	}
+	suffix, dualSuffix := partitionSuffixes(cfg.Region)
+	host := "ssm"
+	if fips {
+		host = "ssm-fips"
+	}
+	if dual {
+		if dualSuffix == "" {
+			return "", fmt.Errorf("ssm GetParameter: no dual-stack endpoint in region %s", cfg.Region)
+		}
+		suffix = dualSuffix
+	}
+	return "https://" + host + "." + cfg.Region + "." + suffix + "/", nil
+}
+
+// partitionSuffixes are the DNS suffixes of a region's partition, plain and dual-stack (empty
+// where the partition has none).
+func partitionSuffixes(region string) (plain, dual string) {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "amazonaws.com.cn", "api.amazonwebservices.com.cn"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "sc2s.sgov.gov", ""
+	case strings.HasPrefix(region, "us-isof-"):
+		return "csp.hci.ic.gov", ""
+	case strings.HasPrefix(region, "us-iso-"):
+		return "c2s.ic.gov", ""
+	case strings.HasPrefix(region, "eu-isoe-"):
+		return "cloud.adc-e.uk", ""
+	case strings.HasPrefix(region, "eusc-"):
+		return "amazonaws.eu", ""
+	}
+	return "amazonaws.com", "api.aws"
+}
