@@ -11,12 +11,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"imusers/shared/parallel"
 )
 
 // Attributes of relation entries, list counters and the settings kept on profiles.
@@ -701,30 +702,16 @@ func (st *Store) settle(ctx context.Context, app string, r listRef, delta int64,
 // update).
 const parallelism = 10
 
-// each runs fn for 0..n-1, at most parallelism at a time, and returns the first error. The
-// others still finish: every fn here is safe to repeat.
+// each runs fn for 0..n-1, at most parallelism at a time, and returns the first error that is
+// not a lost race (a race only asks the caller to read and plan again). The others still finish:
+// every fn here is safe to repeat.
 func each(ctx context.Context, n int, fn func(context.Context, int) error) error {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-		slots = make(chan struct{}, parallelism)
-	)
-	for i := range n {
-		wg.Add(1)
-		slots <- struct{}{}
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			if err := fn(ctx, i); err != nil {
-				mu.Lock()
-				if first == nil || errors.Is(first, errRaced) {
-					first = err
-				}
-				mu.Unlock()
-			}
-		}()
+	var first error
+	for _, err := range parallel.Do(ctx, n, parallelism, fn) {
+		if err != nil && (first == nil || errors.Is(first, errRaced)) {
+			first = err
+		}
 	}
-	wg.Wait()
 	return first
 }
 
