@@ -69,20 +69,15 @@ func (st *Store) GetUser(ctx context.Context, app, user string) (*User, error) {
 	return userFrom(res.Item), nil
 }
 
-// GetUsers reads up to 100 users in one BatchGetItem; missing users are absent from the map.
+// GetUsers reads users' profiles, 100 to a BatchGetItem; missing users are absent from the map.
 func (st *Store) GetUsers(ctx context.Context, app string, users []string) (map[string]*User, error) {
-	keys := make([]item, len(users))
-	for i, u := range users {
-		keys[i] = userKey(app, u)
-	}
-	items, err := st.batchGet(ctx, keys)
+	members, err := st.GetMembers(ctx, app, users)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]*User, len(items))
-	for _, it := range items {
-		u := userFrom(it)
-		out[u.ID] = u
+	out := make(map[string]*User, len(members))
+	for id, m := range members {
+		out[id] = m.User
 	}
 	return out, nil
 }
