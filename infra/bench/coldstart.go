@@ -53,9 +53,12 @@ type coldResult struct {
 	// with the packages that took longest: the part of init that no handler code can avoid.
 	PackageInitMs float64   `json:"packageInitMs"`
 	SlowestInits  []pkgInit `json:"slowestPackageInits,omitempty"`
-	Status        int       `json:"firstInvokeStatus"` // HTTP status in the function's answer, where it has one
-	Verdict       string    `json:"verdict"`           // pass, fail, none (the baseline)
-	Error         string    `json:"error,omitempty"`
+	// InitByOrigin adds the package init up by where the packages come from (each AWS SDK
+	// client, the SDK's core, the Go runtime and standard library), slowest first.
+	InitByOrigin []pkgInit `json:"packageInitByOrigin,omitempty"`
+	Status       int       `json:"firstInvokeStatus"` // HTTP status in the function's answer, where it has one
+	Verdict      string    `json:"verdict"`           // pass, fail, none (the baseline)
+	Error        string    `json:"error,omitempty"`
 }
 
 type coldReport struct {
@@ -208,7 +211,7 @@ func coldStarts(ctx context.Context, e *env, queueURL string, runs int) (coldRep
 			}
 		}
 		res.InitMs, res.InvokeMs = stats.Median(res.InitRuns), stats.Median(invokes)
-		res.PackageInitMs, res.SlowestInits = initTrace(ctx, f.bin)
+		res.PackageInitMs, res.SlowestInits, res.InitByOrigin = initTrace(ctx, f.bin)
 		results[i] = res
 	}
 	rep.Minimal = results[0]
@@ -370,20 +373,21 @@ var inittraceRe = regexp.MustCompile(`^init (\S+) @[0-9.]+ ms, ([0-9.]+) ms cloc
 
 // initTrace runs bin three times outside the emulator with GODEBUG=inittrace=1 and a runtime
 // API address nothing listens on, so it initialises its packages, reads its configuration,
-// fails to fetch work and exits; it returns the median run's total package init time and its
-// slowest packages.
-func initTrace(ctx context.Context, bin string) (float64, []pkgInit) {
+// fails to fetch work and exits; it returns the median run's total package init time, its
+// slowest packages and its time by origin.
+func initTrace(ctx context.Context, bin string) (float64, []pkgInit, []pkgInit) {
 	type run struct {
 		total float64
-		top   []pkgInit
+		all   []pkgInit
 	}
 	var runs []run
 	for range 3 {
-		t, top := initTraceOnce(ctx, bin)
-		runs = append(runs, run{t, top})
+		t, all := initTraceOnce(ctx, bin)
+		runs = append(runs, run{t, all})
 	}
 	slices.SortFunc(runs, func(a, b run) int { return cmp.Compare(a.total, b.total) })
-	return runs[1].total, runs[1].top
+	m := runs[1]
+	return m.total, m.all[:min(5, len(m.all))], byOrigin(m.all)
 }
 
 func initTraceOnce(ctx context.Context, bin string) (float64, []pkgInit) {
@@ -403,5 +407,36 @@ func initTraceOnce(ctx context.Context, bin string) (float64, []pkgInit) {
 		}
 	}
 	slices.SortFunc(all, func(a, b pkgInit) int { return cmp.Compare(b.Ms, a.Ms) })
-	return total, all[:min(5, len(all))]
+	return total, all
+}
+
+// byOrigin adds package init times up by origin: one entry per AWS SDK client (its package and
+// the packages under it), the SDK's core, smithy-go, aws-lambda-go, and the rest (the Go runtime,
+// the standard library and the service's own packages); slowest first.
+func byOrigin(all []pkgInit) []pkgInit {
+	const sdk = "github.com/aws/aws-sdk-go-v2/"
+	sums := map[string]float64{}
+	for _, p := range all {
+		origin := "Go runtime, standard library and the service"
+		switch {
+		case strings.HasPrefix(p.Package, sdk+"service/internal/"):
+			origin = "AWS SDK core"
+		case strings.HasPrefix(p.Package, sdk+"service/"):
+			name, _, _ := strings.Cut(strings.TrimPrefix(p.Package, sdk+"service/"), "/")
+			origin = "AWS SDK " + name + " client"
+		case strings.HasPrefix(p.Package, sdk):
+			origin = "AWS SDK core"
+		case strings.HasPrefix(p.Package, "github.com/aws/smithy-go"):
+			origin = "smithy-go"
+		case strings.HasPrefix(p.Package, "github.com/aws/aws-lambda-go"):
+			origin = "aws-lambda-go"
+		}
+		sums[origin] += p.Ms
+	}
+	out := make([]pkgInit, 0, len(sums))
+	for k, v := range sums {
+		out = append(out, pkgInit{k, v})
+	}
+	slices.SortFunc(out, func(a, b pkgInit) int { return cmp.Compare(b.Ms, a.Ms) })
+	return out
 }

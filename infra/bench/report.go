@@ -343,6 +343,13 @@ func (r *report) markdown(w io.Writer) {
 			}
 			p("\nGo package initialisation (`GODEBUG=inittrace=1`, one run outside the emulator) takes %s ms in %s against %s ms in the minimal handler; the slowest packages: %s.\n",
 				f2(f.PackageInitMs), f.Function, f2(c.Minimal.PackageInitMs), strings.Join(top, ", "))
+			var origins []string
+			for _, o := range f.InitByOrigin {
+				origins = append(origins, fmt.Sprintf("%s %s ms", o.Package, f2(o.Ms)))
+			}
+			if len(origins) > 0 {
+				p("By origin: %s.\n", strings.Join(origins, ", "))
+			}
 		}
 		for _, f := range append([]coldResult{c.Minimal}, c.Results...) {
 			if f.Error != "" {

@@ -206,3 +206,27 @@ func TestReportWritesMarkdownJSONAndPlots(t *testing.T) {
 		}
 	}
 }
+
+func TestPackageInitByOrigin(t *testing.T) {
+	got := byOrigin([]pkgInit{
+		{"github.com/aws/aws-sdk-go-v2/service/dynamodb/schemas", 0.5},
+		{"github.com/aws/aws-sdk-go-v2/service/dynamodb/internal/endpoints", 0.1},
+		{"github.com/aws/aws-sdk-go-v2/service/lambda", 0.3},
+		{"github.com/aws/aws-sdk-go-v2/service/internal/checksum", 0.05},
+		{"github.com/aws/aws-sdk-go-v2/aws", 0.05},
+		{"runtime", 0.2},
+		{"imusers/shared/store", 0.01},
+	})
+	want := []string{"AWS SDK dynamodb client", "AWS SDK lambda client", "Go runtime, standard library and the service", "AWS SDK core"}
+	if len(got) != len(want) {
+		t.Fatalf("origins %+v", got)
+	}
+	for i, w := range want {
+		if got[i].Package != w {
+			t.Fatalf("origins %+v, want %v in that order", got, want)
+		}
+	}
+	if got[0].Ms < 0.5999 || got[0].Ms > 0.6001 || got[3].Ms < 0.0999 || got[3].Ms > 0.1001 {
+		t.Fatalf("sums %+v", got)
+	}
+}
