@@ -1,11 +1,9 @@
 package chaos_test
 
 import (
-	"bytes"
 	"context"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -52,31 +50,13 @@ func (d *switchDB) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteIt
 
 var _ store.DB = (*switchDB)(nil)
 
-// syncBuffer collects the service's log lines from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // rig is the whole service whose DynamoDB client goes through a fault proxy.
 type rig struct {
 	*testenv.Stack
 	t     *testing.T
 	proxy *faultproxy.Proxy
 	db    *switchDB
-	log   *syncBuffer
+	log   *testenv.SyncBuffer
 	// direct reads the table past the proxy, so checks see what is really stored.
 	direct *store.Store
 }
@@ -89,7 +69,7 @@ func start(t *testing.T, list ...apps.App) *rig {
 // startWith is start with a change to the service's configuration.
 func startWith(t *testing.T, configure func(*service.Config), list ...apps.App) *rig {
 	t.Helper()
-	r := &rig{t: t, proxy: faultproxy.Start(t, testenv.Endpoint(t), 7), db: &switchDB{}, log: &syncBuffer{}}
+	r := &rig{t: t, proxy: faultproxy.Start(t, testenv.Endpoint(t), 7), db: &switchDB{}, log: &testenv.SyncBuffer{}}
 	r.freshClient()
 	r.Stack = testenv.StartStackWith(t, testenv.Options{Apps: list, DB: r.db, Log: r.log, Configure: configure})
 	r.direct = store.New(testenv.Client(t), r.Table)

@@ -154,7 +154,7 @@ func TestFunctionsUnderEmulator(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(aws.Close)
-			var logs syncBuffer
+			var logs testenv.SyncBuffer
 			stack := &rie.Stack{RIE: emulator, BuildDir: build, Output: &logs,
 				Env: rie.Environment{DynamoDB: endpoint, AWS: aws.URL, Table: testenv.NewTable(t, db)}}
 			t.Cleanup(func() {
@@ -420,22 +420,4 @@ func acks(code int, clientMsgID string) func(*testing.T, outcome) {
 			t.Errorf("AWS calls = %+v, want none", o.calls)
 		}
 	}
-}
-
-// syncBuffer collects the output of several processes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

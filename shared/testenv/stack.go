@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -296,4 +297,23 @@ func (c *APIClient) Expect(t testing.TB, path string, form any, status, code int
 		t.Fatalf("%s: error without errorMessage: %s", path, r.Raw)
 	}
 	return r
+}
+
+// SyncBuffer collects output written from many goroutines or processes (log lines, say).
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String is everything written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
