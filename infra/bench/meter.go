@@ -34,6 +34,10 @@ type meter struct {
 
 var _ store.DB = (*meter)(nil)
 
+// maxTimedCalls bounds the calls kept between two resets; one measured request makes a few
+// dozen at most.
+const maxTimedCalls = 10_000
+
 // timedCall is one DynamoDB request, from the service handing it to the SDK to the SDK
 // handing back the answer: serialising, signing, the round trip and decoding.
 type timedCall struct {
@@ -114,7 +118,10 @@ func (m *meter) add(action string, start time.Time, isWrite bool, ccs ...*types.
 	defer m.mu.Unlock()
 	m.dynamo.end(now)
 	m.outside.end(now)
-	m.calls = append(m.calls, timedCall{action, now.Sub(start)})
+	// Load steps never reset the meter: their calls are not kept.
+	if len(m.calls) < maxTimedCalls {
+		m.calls = append(m.calls, timedCall{action, now.Sub(start)})
+	}
 	for _, cc := range ccs {
 		if cc == nil {
 			continue
