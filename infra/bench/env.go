@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -156,6 +157,7 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 		return nil, err
 	}
 	e.url = "http://" + l.Addr().String()
+	e.erasures.forwardTo(e.url)
 	cfg.ManagementEndpoint = e.url
 	mgmt := service.ManagementClient(aws.Config{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
@@ -278,13 +280,35 @@ func randomID() string {
 
 // erasureQueue stands in for Lambda's asynchronous invocation of the erasure function: it
 // accepts the Invoke call as Lambda does (202) and holds the job until drain runs it.
+// Synchronous invocations (the $default route forwarding a request to an operation) go on to
+// the gateway's Invoke endpoint, which runs the function at once.
 type erasureQueue struct {
 	worker *service.Service
 	mu     sync.Mutex
 	jobs   []users.Erasure
+	sync   http.Handler
+}
+
+func (q *erasureQueue) forwardTo(gateway string) {
+	u, err := url.Parse(gateway)
+	if err != nil {
+		return
+	}
+	q.mu.Lock()
+	q.sync = httputil.NewSingleHostReverseProxy(u)
+	q.mu.Unlock()
 }
 
 func (q *erasureQueue) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Amz-Invocation-Type") != "Event" {
+		q.mu.Lock()
+		fwd := q.sync
+		q.mu.Unlock()
+		if fwd != nil {
+			fwd.ServeHTTP(w, r)
+			return
+		}
+	}
 	var job users.Erasure
 	if err := json.NewDecoder(r.Body).Decode(&job); err != nil || r.Header.Get("X-Amz-Invocation-Type") != "Event" {
 		http.Error(w, `{"message":"only asynchronous erasure jobs are queued here"}`, http.StatusBadRequest)

@@ -476,6 +476,20 @@ var scenarios = append(append([]scenario{
 				return url.Values{"fromUserId": {"server-sender"}, "toUserId": {"recipient"}, "objectName": {"RC:TxtMsg"}, "content": {textMessage}}
 			})}, nil
 		}},
+	{route: "httpDefault", also: []string{"userInfo"}, variant: "uncleaned path //user/info.json, forwarded to userInfo", via: viaGateway,
+		budget: readsWrites(1, 0, "design.md: get info one call; the $default function adds none (it invokes userInfo)"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if _, err := e.register(ctx, app, "info"); err != nil {
+				return step{}, err
+			}
+			return step{run: func(ctx context.Context, _ int) error {
+				req, err := signedRequest(ctx, e.url, app, "//user/info.json", url.Values{"userId": {"info"}})
+				if err != nil {
+					return err
+				}
+				return e.check(req)
+			}}, nil
+		}},
 	{route: "", variant: "token verification (users.VerifyToken)", via: viaInProcess,
 		budget: readsWrites(1, 0, "design.md, issue 2: token verification one read"),
 		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
