@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -111,7 +112,9 @@ func (c *Counter) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteIte
 
 // Attribute values, shortened.
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-func n(v int64) types.AttributeValue  { return &types.AttributeValueMemberN{Value: fmt.Sprint(v)} }
+func n(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
 
 type item = map[string]types.AttributeValue
 
@@ -125,9 +128,9 @@ func str(it item, name string) string {
 }
 
 func num(it item, name string) int64 {
+	// The store writes only whole numbers; anything else reads as 0, like a missing attribute.
 	if v, ok := it[name].(*types.AttributeValueMemberN); ok {
-		var x int64
-		fmt.Sscan(v.Value, &x)
+		x, _ := strconv.ParseInt(v.Value, 10, 64)
 		return x
 	}
 	return 0
