@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -25,6 +24,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"imusers/infra/bench/stats"
+	"imusers/infra/rie"
 	"imusers/shared/apps"
 	"imusers/shared/routes"
 	"imusers/shared/users"
@@ -83,32 +83,6 @@ var (
 	durationRe = regexp.MustCompile(`\tDuration: ([0-9.]+) ms`)
 )
 
-// findRIE takes IM_RIE (what make passes), else looks for aws-lambda-rie on PATH, then in Go's
-// bin directory where `go install` puts it.
-func findRIE() (string, error) {
-	if p := os.Getenv("IM_RIE"); p != "" {
-		return p, nil
-	}
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p, nil
-	}
-	out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output()
-	if err == nil {
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		dirs := []string{lines[0]}
-		if len(lines) > 1 {
-			dirs = append(dirs, filepath.Join(lines[1], "bin"))
-		}
-		for _, d := range dirs {
-			p := filepath.Join(d, "aws-lambda-rie")
-			if fi, err := os.Stat(p); d != "" && err == nil && !fi.IsDir() {
-				return p, nil
-			}
-		}
-	}
-	return "", errors.New("aws-lambda-rie not found: go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d")
-}
-
 // buildAll builds every function of the route table and the minimal handler for this host,
 // in one `go build` so the toolchain builds them in parallel.
 func buildAll(ctx context.Context, root, dir string, names []string) error {
@@ -131,7 +105,7 @@ func buildAll(ctx context.Context, root, dir string, names []string) error {
 // order so that no function always starts right after the same one.
 func coldStarts(ctx context.Context, e *env, queueURL string, runs int) (coldReport, error) {
 	rep := coldReport{Runs: runs, Method: methodReport}
-	rie, err := findRIE()
+	emulator, err := rie.Binary()
 	if err != nil {
 		return rep, err
 	}
@@ -184,7 +158,7 @@ func coldStarts(ctx context.Context, e *env, queueURL string, runs int) (coldRep
 				"AWS_ENDPOINT_URL_DYNAMODB=" + e.dynamo, "AWS_ENDPOINT_URL_LAMBDA=" + queueURL,
 				"IM_TABLE=" + e.table, "IM_APPS=" + string(appsJSON), "AWS_LAMBDA_FUNCTION_NAME=" + f.name,
 			}
-			init, invoke, status, method, err := runRIE(ctx, rie, f.bin, envv, f.event)
+			init, invoke, status, method, err := runRIE(ctx, emulator, f.bin, envv, f.event)
 			got[i] = append(got[i], run{init, invoke, status, method, err})
 			if err != nil && ctx.Err() != nil {
 				return rep, ctx.Err()
