@@ -95,7 +95,7 @@ var All = []Route{
 		Actions: []string{Query}},
 	{Name: "userDelusers", Kind: HTTP, Path: "/user/delusers.json", RateLimit: defaultRate,
 		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.DeleteUsers },
-		Actions: []string{GetItem, BatchWriteItem, UpdateItem, InvokeErasure}},
+		Actions: []string{GetItem, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure, ManageConnections}},
 	{Name: "eraseUsers", Kind: Worker, Actions: []string{Query, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure}},
 
 	{Name: "userBlock", Kind: HTTP, Path: "/user/block.json", RateLimit: defaultRate,

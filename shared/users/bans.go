@@ -14,6 +14,7 @@ import (
 const (
 	ReasonBlocked     = "blocked"
 	ReasonDeactivated = "deactivated"
+	ReasonDeleted     = "deleted"
 )
 
 // Kicker closes client connections after telling them why (the API Gateway Management API in

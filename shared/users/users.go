@@ -200,8 +200,8 @@ func (s *Service) ListDev(ctx context.Context, app apps.App, page, pageSize int,
 	return len(all), all[from:min(from+pageSize, len(all))], nil
 }
 
-// DeleteDev deletes development users, freeing their places under the cap; their related data
-// goes through the same erasure as deactivation.
+// DeleteDev deletes development users, freeing their places under the cap, and closes their
+// connections; their related data goes through the same erasure as deactivation.
 func (s *Service) DeleteDev(ctx context.Context, app apps.App, ids []string) error {
 	if !app.IsDevelopment() {
 		return ErrDevOnly
@@ -216,6 +216,10 @@ func (s *Service) DeleteDev(ctx context.Context, app apps.App, ids []string) err
 		}
 	}
 	if err := s.Store.DeleteUsers(ctx, app.Key, ids); err != nil {
+		return err
+	}
+	// Written first, then looked up: a connect recorded after this lookup reads the user as gone.
+	if err := s.kickAll(ctx, app.Key, ids, ReasonDeleted); err != nil {
 		return err
 	}
 	if err := s.Eraser.Start(ctx, Erasure{App: app.Key, Users: ids, OperateID: newOperateID(), At: s.nowMS()}); err != nil {

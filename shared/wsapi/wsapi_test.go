@@ -548,3 +548,20 @@ func TestConnectCheckedJustBeforeABlockIsClosedOnceOpen(t *testing.T) {
 		})
 	}
 }
+
+// Deleting a development user closes its connections at once, with the reason, and its tokens
+// no longer connect.
+func TestDeleteKicks(t *testing.T) {
+	s := testenv.StartStack(t)
+	c := s.Client(0)
+	tok := register(t, c, "alice")
+	conn := s.MustDial(t, tok)
+	c.MustOK(t, "/user/delusers.json", form("userId", "alice"))
+	expectKicked(t, conn, "deleted")
+	if _, status := s.Dial(t, tok); status != http.StatusUnauthorized {
+		t.Fatalf("connect with a deleted user's token answered %d, want 401", status)
+	}
+	if got := online(t, c, "alice"); got != "0" {
+		t.Fatalf("a deleted user shows online: %s", got)
+	}
+}
