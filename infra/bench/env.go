@@ -26,10 +26,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"imusers/infra/gateway"
 	"imusers/shared/apps"
+	"imusers/shared/invoke"
 	"imusers/shared/routes"
 	"imusers/shared/service"
 	"imusers/shared/signature"
@@ -146,10 +146,12 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 	e.meter = &meter{DB: e.raw}
 	e.calls = &store.Counter{DB: e.meter}
 	e.fixtures = store.New(e.raw, e.table)
-	lam := lambda.New(lambda.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(qURL),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
+	lam, err := invoke.New(aws.Config{
+		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}, qURL)
+	if err != nil {
+		return nil, err
+	}
 	// The gateway's address must be known before the service is built: kicks reach client
 	// connections through its @connections endpoint, with the Management API client used in AWS.
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -9,10 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"imusers/shared/connections"
-	"imusers/shared/erasure"
+	"imusers/shared/invoke"
 	"imusers/shared/store"
 )
 
@@ -267,11 +266,11 @@ func (c meteredConnections) DeleteConnection(ctx context.Context, in *apigateway
 
 // meteredInvoker times the asynchronous Lambda Invoke that starts an erasure.
 type meteredInvoker struct {
-	erasure.Invoker
+	invoke.Invoker
 	m *meter
 }
 
-func (i meteredInvoker) Invoke(ctx context.Context, in *lambda.InvokeInput, o ...func(*lambda.Options)) (out *lambda.InvokeOutput, err error) {
-	i.m.otherCall(func() { out, err = i.Invoker.Invoke(ctx, in, o...) })
+func (i meteredInvoker) Invoke(ctx context.Context, function string, async bool, payload []byte) (out invoke.Result, err error) {
+	i.m.otherCall(func() { out, err = i.Invoker.Invoke(ctx, function, async, payload) })
 	return out, err
 }

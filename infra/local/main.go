@@ -34,11 +34,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"imusers/infra/gateway"
 	"imusers/infra/local/localenv"
 	"imusers/shared/apps"
+	"imusers/shared/invoke"
 	"imusers/shared/service"
 )
 
@@ -156,12 +156,16 @@ func run(getenv func(string) string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	lam, err := invoke.New(awsCfg, base)
+	if err != nil {
+		return err
+	}
 	svc := service.New(cfg, service.Deps{
 		Apps: reg,
 		DB:   dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.URL) }),
 		// Erasure is started with the asynchronous Invoke call it makes in AWS; the gateway
 		// answers it and runs the worker in the background.
-		Lambda:      lambda.NewFromConfig(awsCfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(base) }),
+		Lambda:      lam,
 		Connections: service.ManagementClient(awsCfg, cfg.ManagementEndpoint),
 		Log:         slog.New(slog.NewJSONHandler(stderr, nil)),
 	})

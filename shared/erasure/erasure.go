@@ -11,23 +11,15 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
-
+	"imusers/shared/invoke"
 	"imusers/shared/store"
 	"imusers/shared/users"
 )
 
-// Invoker is the part of the Lambda API that starts a function asynchronously.
-type Invoker interface {
-	Invoke(context.Context, *lambda.InvokeInput, ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
-}
-
 // Starter starts erasures by invoking the erasure function asynchronously (InvocationType
 // Event): Lambda queues the job, retries it on failure, and the caller does not wait.
 type Starter struct {
-	Lambda   Invoker
+	Lambda   invoke.Invoker
 	Function string
 }
 
@@ -39,12 +31,7 @@ func (s *Starter) Start(ctx context.Context, job users.Erasure) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.Lambda.Invoke(ctx, &lambda.InvokeInput{
-		FunctionName:   aws.String(s.Function),
-		InvocationType: types.InvocationTypeEvent,
-		Payload:        payload,
-	})
-	if err != nil {
+	if _, err := s.Lambda.Invoke(ctx, s.Function, true, payload); err != nil {
 		return fmt.Errorf("invoke %s: %w", s.Function, err)
 	}
 	return nil

@@ -11,18 +11,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
-
 	"imusers/shared/apierr"
+	"imusers/shared/invoke"
 )
-
-// Invoker is the part of the Lambda API that runs a function.
-type Invoker interface {
-	Invoke(context.Context, *lambda.InvokeInput, ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
-}
 
 // Fallback serves the HTTP API's $default route, which API Gateway gives every request that no
 // route matched. API Gateway matches routes on the raw path, so a path an SDK sends uncleaned
@@ -34,8 +25,10 @@ type Fallback struct {
 	// Lookup names the function serving a Server API path (its path or an alias). It comes from
 	// the route table, which cannot be imported here without a cycle.
 	Lookup func(path string) (function string, ok bool)
-	// Functions runs the operation's function (the service's Lambda client).
-	Functions Invoker
+	// Functions runs the operation's function (the service's Lambda client). A synchronous
+	// invocation is attempted once and bounded by the context alone: an attempt whose answer
+	// was lost may have run the operation, and an operation may take its whole timeout.
+	Functions invoke.Invoker
 	// Prefix turns a function's name in the route table into its deployed name.
 	Prefix string
 	Log    *slog.Logger
@@ -149,32 +142,16 @@ func (f *Fallback) forward(ctx context.Context, function string, ev Event) (Resp
 	if err != nil {
 		return Response{}, err
 	}
-	out, err := f.Functions.Invoke(ctx, &lambda.InvokeInput{
-		FunctionName:   aws.String(f.Prefix + function),
-		InvocationType: types.InvocationTypeRequestResponse,
-		Payload:        payload,
-	}, invokeOnce)
+	out, err := f.Functions.Invoke(ctx, f.Prefix+function, false, payload)
 	if err != nil {
 		return Response{}, fmt.Errorf("invoke %s: %w", function, err)
 	}
-	if out.FunctionError != nil {
-		return Response{}, fmt.Errorf("%s failed (%s): %.200s", function, aws.ToString(out.FunctionError), out.Payload)
+	if out.FunctionError != "" {
+		return Response{}, fmt.Errorf("%s failed (%s): %.200s", function, out.FunctionError, out.Payload)
 	}
 	var resp Response
 	if err := json.Unmarshal(out.Payload, &resp); err != nil || resp.StatusCode == 0 {
 		return Response{}, fmt.Errorf("%s answered %.200q, not a response", function, out.Payload)
 	}
 	return resp, nil
-}
-
-// invokeOnce fits the client to a synchronous invocation of an operation. No retries: an
-// attempt whose answer was lost may have run the operation, and the client's own retries would
-// run it again. No per-attempt timeout: the service's clients cut an attempt at 3 s, which
-// suits a DynamoDB call but not an operation that may take its whole 10 s; the invocation's
-// deadline bounds the wait instead.
-func invokeOnce(o *lambda.Options) {
-	o.Retryer = aws.NopRetryer{}
-	if c, ok := o.HTTPClient.(*awshttp.BuildableClient); ok {
-		o.HTTPClient = c.WithTimeout(0)
-	}
 }

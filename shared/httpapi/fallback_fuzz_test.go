@@ -10,18 +10,21 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-
 	"imusers/shared/httpapi"
+	"imusers/shared/invoke"
 	"imusers/shared/routes"
 )
 
-type recordingLambda struct{ calls []*lambda.InvokeInput }
+type recorded struct {
+	Function string
+	Payload  []byte
+}
 
-func (l *recordingLambda) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
-	l.calls = append(l.calls, in)
-	return &lambda.InvokeOutput{StatusCode: 200, Payload: []byte(`{"statusCode":200,"body":"{\"code\":200}"}`)}, nil
+type recordingLambda struct{ calls []recorded }
+
+func (l *recordingLambda) Invoke(_ context.Context, function string, _ bool, payload []byte) (invoke.Result, error) {
+	l.calls = append(l.calls, recorded{function, payload})
+	return invoke.Result{Status: 200, Payload: []byte(`{"statusCode":200,"body":"{\"code\":200}"}`)}, nil
 }
 
 // Whatever path arrives, the $default route never panics, answers a JSON body, and invokes
@@ -70,7 +73,7 @@ func FuzzFallback(f *testing.F) {
 		if len(l.calls) > 1 || method != http.MethodPost || clean == raw {
 			t.Fatalf("%s %q invoked %d times", method, raw, len(l.calls))
 		}
-		name, _ := strings.CutPrefix(aws.ToString(l.calls[0].FunctionName), "stack-")
+		name, _ := strings.CutPrefix(l.calls[0].Function, "stack-")
 		r, ok := routes.ByName(name)
 		if !ok || r.Kind != routes.HTTP {
 			t.Fatalf("%q invoked %q, which is not a Server API function", raw, name)

@@ -14,41 +14,36 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"imusers/shared/invoke"
 )
+
+// invocation is one call of the fake Lambda.
+type invocation struct {
+	Function string
+	Async    bool
+	Payload  []byte
+}
 
 // fakeLambda records invocations and answers them with answer.
 type fakeLambda struct {
 	mu     sync.Mutex
-	calls  []*lambda.InvokeInput
-	opts   []lambda.Options // the client options each call ran with
+	calls  []invocation
 	ctxs   []context.Context
-	answer func(in *lambda.InvokeInput) (*lambda.InvokeOutput, error)
+	answer func(invocation) (invoke.Result, error)
 }
 
-func (l *fakeLambda) Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
-	// The options a client built by service.AWSConfig starts from: 3 s per attempt, 4 attempts.
-	o := lambda.Options{
-		HTTPClient: awshttp.NewBuildableClient().WithTimeout(3 * time.Second),
-		Retryer:    retry.NewStandard(func(s *retry.StandardOptions) { s.MaxAttempts = 4 }),
-	}
-	for _, fn := range optFns {
-		fn(&o)
-	}
+func (l *fakeLambda) Invoke(ctx context.Context, function string, async bool, payload []byte) (invoke.Result, error) {
+	in := invocation{function, async, payload}
 	l.mu.Lock()
-	l.calls, l.opts, l.ctxs = append(l.calls, in), append(l.opts, o), append(l.ctxs, ctx)
+	l.calls, l.ctxs = append(l.calls, in), append(l.ctxs, ctx)
 	l.mu.Unlock()
 	return l.answer(in)
 }
 
 // answerWith answers every invocation with payload.
-func answerWith(payload string) func(*lambda.InvokeInput) (*lambda.InvokeOutput, error) {
-	return func(*lambda.InvokeInput) (*lambda.InvokeOutput, error) {
-		return &lambda.InvokeOutput{StatusCode: 200, Payload: []byte(payload)}, nil
+func answerWith(payload string) func(invocation) (invoke.Result, error) {
+	return func(invocation) (invoke.Result, error) {
+		return invoke.Result{Status: 200, Payload: []byte(payload)}, nil
 	}
 }
 
@@ -60,7 +55,7 @@ var testRoutes = map[string]string{
 	"/user/blocklist/add.json":    "userBlacklistAdd",
 }
 
-func newFallback(l Invoker, logTo io.Writer) *Fallback {
+func newFallback(l invoke.Invoker, logTo io.Writer) *Fallback {
 	return &Fallback{
 		Lookup:    func(p string) (string, bool) { name, ok := testRoutes[p]; return name, ok },
 		Functions: l,
@@ -110,11 +105,11 @@ func TestFallbackForwardsTheCleanedPath(t *testing.T) {
 				t.Fatalf("%d invocations, want 1", len(l.calls))
 			}
 			in := l.calls[0]
-			if got := aws.ToString(in.FunctionName); got != "stack-"+tc.function {
-				t.Errorf("invoked %q, want stack-%s", got, tc.function)
+			if in.Function != "stack-"+tc.function {
+				t.Errorf("invoked %q, want stack-%s", in.Function, tc.function)
 			}
-			if in.InvocationType != types.InvocationTypeRequestResponse {
-				t.Errorf("InvocationType = %q, want RequestResponse", in.InvocationType)
+			if in.Async {
+				t.Error("invoked asynchronously, want RequestResponse")
 			}
 			var sent Event
 			if err := json.Unmarshal(in.Payload, &sent); err != nil {
@@ -157,7 +152,7 @@ func TestFallbackAnswers404(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(l.calls) != 0 {
-				t.Fatalf("invoked %s", aws.ToString(l.calls[0].FunctionName))
+				t.Fatalf("invoked %s", l.calls[0].Function)
 			}
 			if msg := wantError(t, resp, http.StatusNotFound, 1002); msg != tc.message {
 				t.Errorf("errorMessage = %q, want %q", msg, tc.message)
@@ -174,25 +169,25 @@ func TestFallbackAnswers404(t *testing.T) {
 
 func TestFallbackErrorMapping(t *testing.T) {
 	const secret = "arn:aws:lambda:us-east-1:123456789012:function:stack-userInfo"
-	fails := func(err error) func(*lambda.InvokeInput) (*lambda.InvokeOutput, error) {
-		return func(*lambda.InvokeInput) (*lambda.InvokeOutput, error) { return nil, err }
+	fails := func(err error) func(invocation) (invoke.Result, error) {
+		return func(invocation) (invoke.Result, error) { return invoke.Result{}, err }
 	}
 	for _, tc := range []struct {
 		name         string
-		answer       func(*lambda.InvokeInput) (*lambda.InvokeOutput, error)
+		answer       func(invocation) (invoke.Result, error)
 		status, code int
 	}{
-		{"invoke refused", fails(&types.ResourceNotFoundException{Message: aws.String("Function not found: " + secret)}), 500, 1000},
+		{"invoke refused", fails(&invoke.Error{Function: "stack-userInfo", Status: 404, Code: "ResourceNotFoundException", Message: "Function not found: " + secret}), 500, 1000},
 		{"invoke timed out", fails(fmt.Errorf("post %s: %w", secret, context.DeadlineExceeded)), 504, 1050},
 		{"invoke network timeout", fails(netTimeout{}), 504, 1050},
-		{"function error", func(*lambda.InvokeInput) (*lambda.InvokeOutput, error) {
-			return &lambda.InvokeOutput{StatusCode: 200, FunctionError: aws.String("Unhandled"),
+		{"function error", func(invocation) (invoke.Result, error) {
+			return invoke.Result{Status: 200, FunctionError: "Unhandled",
 				Payload: []byte(`{"errorMessage":"` + secret + `","errorType":"Runtime.ExitError"}`)}, nil
 		}, 500, 1000},
 		{"null answer", answerWith("null"), 500, 1000},
 		{"not JSON", answerWith(secret), 500, 1000},
 		{"not a response", answerWith(`{"errorMessage":"` + secret + `"}`), 500, 1000},
-		{"invoker panics", func(*lambda.InvokeInput) (*lambda.InvokeOutput, error) { panic(secret) }, 500, 1000},
+		{"invoker panics", func(invocation) (invoke.Result, error) { panic(secret) }, 500, 1000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
@@ -226,8 +221,9 @@ func TestFallbackRefusesOversizeBodiesItself(t *testing.T) {
 	}
 }
 
-// The operation runs once and may take its whole time: no retries, no 3-second attempt limit,
-// and the invocation ends early enough to answer 1050 before this function's own deadline.
+// The operation runs once, synchronously (the invoker attempts such a call once, without a
+// per-attempt limit), and the invocation ends early enough to answer 1050 before this
+// function's own deadline.
 func TestFallbackInvokesOnceWithinItsDeadline(t *testing.T) {
 	l := &fakeLambda{answer: answerWith(cannedResponse)}
 	deadline := time.Now().Add(15 * time.Second)
@@ -236,12 +232,8 @@ func TestFallbackInvokesOnceWithinItsDeadline(t *testing.T) {
 	if _, err := newFallback(l, io.Discard).Handle(ctx, defaultEvent(http.MethodPost, "//user/info.json")); err != nil {
 		t.Fatal(err)
 	}
-	o := l.opts[0]
-	if n := o.Retryer.MaxAttempts(); n != 1 {
-		t.Errorf("the invocation may be attempted %d times, want once", n)
-	}
-	if c, ok := o.HTTPClient.(*awshttp.BuildableClient); !ok || c.GetTimeout() != 0 {
-		t.Errorf("HTTP client %T keeps a per-attempt timeout", o.HTTPClient)
+	if len(l.calls) != 1 || l.calls[0].Async {
+		t.Fatalf("invocations %+v, want one synchronous", l.calls)
 	}
 	if got, ok := l.ctxs[0].Deadline(); !ok || !got.Equal(deadline.Add(-answerMargin)) {
 		t.Errorf("invocation deadline %v, want %v", got, deadline.Add(-answerMargin))

@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"imusers/shared/invoke"
 )
 
 var getItem = &dynamodb.GetItemInput{TableName: aws.String("t"), Key: map[string]ddbtypes.AttributeValue{"PK": &ddbtypes.AttributeValueMemberS{Value: "k"}}}
@@ -86,11 +86,22 @@ func TestAWSConfigFromTheEnvironmentLambdaProvides(t *testing.T) {
 	if got := <-ddb.auth; !strings.Contains(got, "Credential=AKIDENV/") || !strings.Contains(got, "/eu-central-1/dynamodb/aws4_request") {
 		t.Errorf("DynamoDB call signed %q", got)
 	}
-	if _, err := lambda.NewFromConfig(cfg).Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("eraseUsers"), InvocationType: types.InvocationTypeEvent}); err != nil {
+	lamEndpoint, err := LambdaEndpoint(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invoker, err := invoke.New(cfg, lamEndpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := invoker.Invoke(ctx, "eraseUsers", true, []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
 	if got := <-lam.target; !strings.Contains(got, "/functions/eraseUsers/invocations") {
 		t.Errorf("Lambda stub got %q", got)
+	}
+	if got := <-lam.auth; !strings.Contains(got, "Credential=AKIDENV/") || !strings.Contains(got, "/eu-central-1/lambda/aws4_request") {
+		t.Errorf("Lambda call signed %q", got)
 	}
 
 	// AWS_DEFAULT_REGION when AWS_REGION is not set.
@@ -197,9 +208,9 @@ func TestAWSConfigExtraOptionsRunLast(t *testing.T) {
 	}
 }
 
-// Every function links lambdaapp; the shared-config loader and the SSM client must stay out of
-// it, or their package init is back in every cold start.
-func TestFunctionsLinkNeitherTheSharedConfigLoaderNorTheSSMClient(t *testing.T) {
+// Every function links lambdaapp; the shared-config loader and the SSM and Lambda clients must
+// stay out of it, or their package init is back in every cold start.
+func TestFunctionsLinkNeitherTheSharedConfigLoaderNorTheSSMOrLambdaClients(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
 	}
@@ -208,8 +219,10 @@ func TestFunctionsLinkNeitherTheSharedConfigLoaderNorTheSSMClient(t *testing.T) 
 		t.Fatalf("go list: %v", err)
 	}
 	for _, pkg := range strings.Fields(string(out)) {
-		switch strings.TrimPrefix(pkg, "github.com/aws/aws-sdk-go-v2/") {
-		case "config", "service/ssm", "service/sts", "service/sso", "service/ssooidc", "service/signin":
+		p := strings.TrimPrefix(pkg, "github.com/aws/aws-sdk-go-v2/")
+		switch {
+		case p == "config", p == "service/ssm", p == "service/sts", p == "service/sso", p == "service/ssooidc", p == "service/signin",
+			p == "service/lambda", strings.HasPrefix(p, "service/lambda/"):
 			t.Errorf("every function links %s", pkg)
 		}
 	}

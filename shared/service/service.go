@@ -13,12 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"imusers/shared/apps"
 	"imusers/shared/connections"
 	"imusers/shared/erasure"
 	"imusers/shared/httpapi"
+	"imusers/shared/invoke"
 	"imusers/shared/messageapi"
 	"imusers/shared/messages"
 	"imusers/shared/relationapi"
@@ -101,7 +101,7 @@ type Service struct {
 	Erasure    *erasure.Worker
 	WS         *wsapi.Server
 	// Lambda is the Lambda client: erasure jobs and the $default route's forwarding use it.
-	Lambda erasure.Invoker
+	Lambda invoke.Invoker
 	Log    *slog.Logger
 }
 
@@ -109,7 +109,7 @@ type Service struct {
 type Deps struct {
 	Apps   *apps.Registry
 	DB     store.DB
-	Lambda erasure.Invoker
+	Lambda invoke.Invoker
 	// Connections is the management API of the connection API; without it, kicks fail.
 	Connections connections.API
 	Now         func() time.Time
@@ -200,7 +200,15 @@ func Load(ctx context.Context) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	deps := Deps{Apps: reg, DB: dynamodb.NewFromConfig(awsCfg), Lambda: lambda.NewFromConfig(awsCfg)}
+	endpoint, err := LambdaEndpoint(awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	lam, err := invoke.New(awsCfg, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	deps := Deps{Apps: reg, DB: dynamodb.NewFromConfig(awsCfg), Lambda: lam}
 	if cfg.ManagementEndpoint != "" {
 		deps.Connections = ManagementClient(awsCfg, cfg.ManagementEndpoint)
 	}

@@ -188,6 +188,19 @@ func printable(s string, limit int) string {
 // ssmEndpoint is where GetParameter goes: AWS_ENDPOINT_URL_SSM, else AWS_ENDPOINT_URL, else
 // the region's SSM endpoint (FIPS and dual-stack as configured).
 func ssmEndpoint(cfg aws.Config) (string, error) {
+	return serviceEndpoint(cfg, "SSM", "ssm", "ssm GetParameter")
+}
+
+// LambdaEndpoint is where Invoke goes: AWS_ENDPOINT_URL_LAMBDA, else AWS_ENDPOINT_URL, else
+// the region's Lambda endpoint (FIPS and dual-stack as configured).
+func LambdaEndpoint(cfg aws.Config) (string, error) {
+	return serviceEndpoint(cfg, "Lambda", "lambda", "lambda Invoke")
+}
+
+// serviceEndpoint resolves the endpoint of the service with SDK ID sdkID and DNS name host the
+// way the SDK's clients do for the settings the environment can hold; op names the call in
+// errors.
+func serviceEndpoint(cfg aws.Config, sdkID, host, op string) (string, error) {
 	ctx := context.Background()
 	base := aws.ToString(cfg.BaseEndpoint)
 	fips, dual := false, false
@@ -195,7 +208,7 @@ func ssmEndpoint(cfg aws.Config) (string, error) {
 		if p, ok := src.(interface {
 			GetServiceBaseEndpoint(context.Context, string) (string, bool, error)
 		}); ok {
-			if v, found, err := p.GetServiceBaseEndpoint(ctx, "SSM"); err == nil && found {
+			if v, found, err := p.GetServiceBaseEndpoint(ctx, sdkID); err == nil && found {
 				base = v
 			}
 		}
@@ -215,7 +228,7 @@ func ssmEndpoint(cfg aws.Config) (string, error) {
 	if base != "" {
 		u, err := url.Parse(base)
 		if err != nil || u.Host == "" {
-			return "", fmt.Errorf("ssm GetParameter: endpoint %q is not a URL", base)
+			return "", fmt.Errorf("%s: endpoint %q is not a URL", op, base)
 		}
 		if u.Path == "" {
 			u.Path = "/"
@@ -223,16 +236,15 @@ func ssmEndpoint(cfg aws.Config) (string, error) {
 		return u.String(), nil
 	}
 	if cfg.Region == "" {
-		return "", errors.New("ssm GetParameter: no AWS region (AWS_REGION)")
+		return "", fmt.Errorf("%s: no AWS region (AWS_REGION)", op)
 	}
 	suffix, dualSuffix := partitionSuffixes(cfg.Region)
-	host := "ssm"
 	if fips {
-		host = "ssm-fips"
+		host += "-fips"
 	}
 	if dual {
 		if dualSuffix == "" {
-			return "", fmt.Errorf("ssm GetParameter: no dual-stack endpoint in region %s", cfg.Region)
+			return "", fmt.Errorf("%s: no dual-stack endpoint in region %s", op, cfg.Region)
 		}
 		suffix = dualSuffix
 	}

@@ -228,3 +228,26 @@ func TestSSMEndpoint(t *testing.T) {
 		t.Error("a dual-stack endpoint where the partition has none")
 	}
 }
+
+// Lambda's endpoint follows the same rules, with its own override.
+func TestLambdaEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"AWS_REGION": "eu-west-1"}, "https://lambda.eu-west-1.amazonaws.com/"},
+		{map[string]string{"AWS_REGION": "cn-north-1"}, "https://lambda.cn-north-1.amazonaws.com.cn/"},
+		{map[string]string{"AWS_REGION": "us-east-1", "AWS_USE_FIPS_ENDPOINT": "true"}, "https://lambda-fips.us-east-1.amazonaws.com/"},
+		{map[string]string{"AWS_REGION": "eu-west-1", "AWS_USE_DUALSTACK_ENDPOINT": "true"}, "https://lambda.eu-west-1.api.aws/"},
+		{map[string]string{"AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "http://a:1", "AWS_ENDPOINT_URL_LAMBDA": "http://b:2"}, "http://b:2/"},
+		{map[string]string{"AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL_SSM": "http://b:2"}, "https://lambda.eu-west-1.amazonaws.com/"},
+	} {
+		cfg, err := awsConfigFromEnv(func(k string) string { return tc.env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := LambdaEndpoint(cfg); err != nil || got != tc.want {
+			t.Errorf("%v: %q, %v; want %q", tc.env, got, err, tc.want)
+		}
+	}
+}
