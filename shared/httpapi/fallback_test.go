@@ -177,7 +177,7 @@ func TestFallbackErrorMapping(t *testing.T) {
 		answer       func(invocation) (invoke.Result, error)
 		status, code int
 	}{
-		{"invoke refused", fails(&invoke.Error{Function: "stack-userInfo", Status: 404, Code: "ResourceNotFoundException", Message: "Function not found: " + secret}), 500, 1000},
+		{"invoke refused", fails(&invoke.Error{Op: "lambda Invoke stack-userInfo", Status: 404, Code: "ResourceNotFoundException", Message: "Function not found: " + secret}), 500, 1000},
 		{"invoke timed out", fails(fmt.Errorf("post %s: %w", secret, context.DeadlineExceeded)), 504, 1050},
 		{"invoke network timeout", fails(netTimeout{}), 504, 1050},
 		{"function error", func(invocation) (invoke.Result, error) {

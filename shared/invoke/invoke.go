@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,12 +16,13 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+
+	"imusers/shared/awserr"
 )
 
 // Invoker runs a function: asynchronously (Lambda queues the event and answers at once) or
@@ -123,12 +123,12 @@ func (c *Client) attempt(ctx context.Context, client aws.HTTPClient, function, k
 	rawPath := strings.TrimSuffix(u.EscapedPath(), "/") + "/2015-03-31/functions/" + escape(function) + "/invocations"
 	p, err := url.PathUnescape(rawPath)
 	if err != nil {
-		return Result{}, &Error{Function: function, cause: err}
+		return Result{}, &Error{Op: op(function), Cause: err}
 	}
 	u.Path, u.RawPath = p, rawPath
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(payload))
 	if err != nil {
-		return Result{}, &Error{Function: function, cause: err}
+		return Result{}, &Error{Op: op(function), Cause: err}
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
 	req.Header.Set("X-Amz-Invocation-Type", kind)
@@ -143,15 +143,15 @@ func (c *Client) attempt(ctx context.Context, client aws.HTTPClient, function, k
 	res, err := client.Do(req)
 	if err != nil {
 		// The transport's error names the URL (the endpoint and the function) and what failed.
-		return Result{}, &Error{Function: function, cause: err, connection: true}
+		return Result{}, &Error{Op: op(function), Cause: err, Connection: true}
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(res.Body, maxAnswer))
 	if err != nil {
-		return Result{}, &Error{Function: function, Status: res.StatusCode, cause: err}
+		return Result{}, &Error{Op: op(function), Status: res.StatusCode, Cause: err}
 	}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return Result{}, answerError(function, res, raw)
+		return Result{}, awserr.FromAnswer(op(function), res, raw)
 	}
 	return Result{Status: res.StatusCode, FunctionError: res.Header.Get("X-Amz-Function-Error"), Payload: raw}, nil
 }
@@ -171,81 +171,8 @@ func escape(s string) string {
 	return b.String()
 }
 
-// Error is an invocation Lambda refused or that failed on the way. ErrorCode and
-// HTTPStatusCode are what the SDK's retryer reads to tell throttling and server faults
-// (retried) from refusals (not retried).
-type Error struct {
-	Function string
-	// Status is the HTTP status of Lambda's answer (0 when none came).
-	Status int
-	// Code and Message are AWS's: "ResourceNotFoundException", "TooManyRequestsException", …
-	Code, Message string
-	cause         error
-	// connection is a request that got no answer: the retryer retries it, as the SDK does.
-	connection bool
-}
+// Error is an invocation Lambda refused or that failed on the way.
+type Error = awserr.Error
 
-func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "lambda Invoke %s: ", e.Function)
-	switch {
-	case e.cause != nil:
-		b.WriteString(e.cause.Error())
-	case e.Code != "":
-		fmt.Fprintf(&b, "%s (HTTP %d)", e.Code, e.Status)
-	default:
-		fmt.Fprintf(&b, "HTTP %d", e.Status)
-	}
-	if e.Message != "" {
-		b.WriteString(": " + e.Message)
-	}
-	return b.String()
-}
-
-func (e *Error) Unwrap() error         { return e.cause }
-func (e *Error) ErrorCode() string     { return e.Code }
-func (e *Error) HTTPStatusCode() int   { return e.Status }
-func (e *Error) ConnectionError() bool { return e.connection }
-
-// answerError reads Lambda's error: its code in the X-Amzn-ErrorType header ("Code:uri"),
-// the message in the JSON body ({"Type": "User", "message": "…"}). Lambda's body "Type" is
-// only whose fault it was, so it is the code only when nothing better came.
-func answerError(function string, res *http.Response, raw []byte) error {
-	var body struct {
-		Type     string `json:"__type"`
-		Code     string `json:"code"`
-		Fault    string `json:"Type"`
-		Message  string `json:"message"`
-		MessageU string `json:"Message"`
-	}
-	_ = json.Unmarshal(raw, &body)
-	code := res.Header.Get("X-Amzn-ErrorType")
-	for _, c := range []string{body.Type, body.Code, body.Fault} {
-		if code == "" {
-			code = c
-		}
-	}
-	if i := strings.LastIndex(code, "#"); i >= 0 {
-		code = code[i+1:]
-	}
-	code, _, _ = strings.Cut(code, ":")
-	msg := body.Message
-	if msg == "" {
-		msg = body.MessageU
-	}
-	return &Error{Function: function, Status: res.StatusCode, Code: printable(code, 100), Message: printable(msg, 300)}
-}
-
-// printable keeps an error text on one line and short.
-func printable(s string, limit int) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if len(s) > limit {
-		s = s[:limit] + "…"
-	}
-	return s
-}
+// op names an invocation in its errors.
+func op(function string) string { return "lambda Invoke " + function }

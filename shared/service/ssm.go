@@ -13,10 +13,11 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"imusers/shared/awserr"
 )
 
 // The apps parameter is read once per cold start with one GetParameter call. Linking the SSM
@@ -93,15 +94,15 @@ func getParameterOnce(ctx context.Context, cfg aws.Config, endpoint, name string
 	res, err := cfg.HTTPClient.Do(req)
 	if err != nil {
 		// The transport's error names the endpoint and what failed there, nothing of the request.
-		return "", &ssmError{cause: err}
+		return "", &awserr.Error{Op: ssmOp, Cause: err}
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(res.Body, maxSSMAnswer))
 	if err != nil {
-		return "", &ssmError{status: res.StatusCode, cause: err}
+		return "", &awserr.Error{Op: ssmOp, Status: res.StatusCode, Cause: err}
 	}
 	if res.StatusCode != http.StatusOK {
-		return "", answerError(res, raw)
+		return "", awserr.FromAnswer(ssmOp, res, raw)
 	}
 	var out struct {
 		Parameter struct {
@@ -116,73 +117,6 @@ func getParameterOnce(ctx context.Context, cfg aws.Config, endpoint, name string
 		return "", errors.New("ssm GetParameter: the answer holds no value")
 	}
 	return *out.Parameter.Value, nil
-}
-
-// ssmError is a failed call; ErrorCode and HTTPStatusCode are what the SDK's retryer reads to
-// tell throttling and server faults (retried) from refusals (not retried).
-type ssmError struct {
-	status        int
-	code, message string
-	cause         error
-}
-
-func (e *ssmError) Error() string {
-	var b strings.Builder
-	b.WriteString("ssm GetParameter: ")
-	switch {
-	case e.cause != nil:
-		b.WriteString(e.cause.Error())
-	case e.code != "":
-		fmt.Fprintf(&b, "%s (HTTP %d)", e.code, e.status)
-	default:
-		fmt.Fprintf(&b, "HTTP %d", e.status)
-	}
-	if e.message != "" {
-		b.WriteString(": " + e.message)
-	}
-	return b.String()
-}
-
-func (e *ssmError) Unwrap() error       { return e.cause }
-func (e *ssmError) ErrorCode() string   { return e.code }
-func (e *ssmError) HTTPStatusCode() int { return e.status }
-
-// answerError reads an AWS JSON error: {"__type": "…#Code", "message": "…"}, or the code in
-// the X-Amzn-ErrorType header.
-func answerError(res *http.Response, raw []byte) error {
-	var body struct {
-		Type     string `json:"__type"`
-		Message  string `json:"message"`
-		MessageU string `json:"Message"`
-	}
-	_ = json.Unmarshal(raw, &body)
-	code := body.Type
-	if code == "" {
-		code = res.Header.Get("X-Amzn-ErrorType")
-	}
-	if i := strings.LastIndex(code, "#"); i >= 0 {
-		code = code[i+1:]
-	}
-	code, _, _ = strings.Cut(code, ":")
-	msg := body.Message
-	if msg == "" {
-		msg = body.MessageU
-	}
-	return &ssmError{status: res.StatusCode, code: printable(code, 100), message: printable(msg, 300)}
-}
-
-// printable keeps an error text on one line and short.
-func printable(s string, limit int) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, strings.TrimSpace(s))
-	if len(s) > limit {
-		s = s[:limit] + "…"
-	}
-	return s
 }
 
 // ssmEndpoint is where GetParameter goes: AWS_ENDPOINT_URL_SSM, else AWS_ENDPOINT_URL, else
@@ -270,3 +204,6 @@ func partitionSuffixes(region string) (plain, dual string) {
 	}
 	return "amazonaws.com", "api.aws"
 }
+
+// ssmOp names GetParameter in its errors.
+const ssmOp = "ssm GetParameter"
