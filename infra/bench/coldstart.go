@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"imusers/infra/bench/stats"
+	"imusers/infra/local/localenv"
 	"imusers/infra/rie"
 	"imusers/shared/apps"
 	"imusers/shared/routes"
@@ -233,11 +234,11 @@ func coldEvent(name string, app apps.App) ([]byte, error) {
 // runRIE starts one emulator with bin as its bootstrap, invokes it once, and reads the init
 // and invocation durations from its REPORT line.
 func runRIE(ctx context.Context, rie, bin string, envv []string, event []byte) (initMs, invokeMs float64, status int, method string, err error) {
-	apiPort, err := freePort()
+	apiPort, err := localenv.FreePort()
 	if err != nil {
 		return
 	}
-	riePort, err := freePort()
+	riePort, err := localenv.FreePort()
 	if err != nil {
 		return
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,19 +14,15 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"imusers/infra/gateway"
+	"imusers/infra/local/localenv"
 	"imusers/shared/apps"
 	"imusers/shared/invoke"
 	"imusers/shared/routes"
@@ -68,25 +63,6 @@ func (e *env) close() {
 	}
 }
 
-// repoRoot finds the module root from the working directory, so the program runs from
-// anywhere inside the repository.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module imusers") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("not inside the imusers module")
-		}
-		dir = parent
-	}
-}
-
 // newEnv starts the stack with one app per entry of envs (each scenario and load target gets an
 // app to itself, so the state one builds never changes what another measures).
 func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, error) {
@@ -99,20 +75,16 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 	}()
 	e.dynamo = os.Getenv("IM_TEST_DYNAMODB")
 	if e.dynamo == "" {
-		url, stop, err := startDynalite(root)
+		d, err := localenv.StartDynalite(ctx, localenv.DynaliteOptions{Root: root})
 		if err != nil {
 			return nil, err
 		}
-		e.dynamo = url
-		e.stop = append(e.stop, stop)
+		e.dynamo = d.URL
+		e.stop = append(e.stop, d.Stop)
 	}
-	e.raw = dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(e.dynamo),
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
+	e.raw = localenv.Client(e.dynamo)
 	e.table = "bench-" + randomID()
-	if err := createTable(ctx, e.raw, e.table); err != nil {
+	if _, err := localenv.EnsureTable(ctx, e.raw, e.table); err != nil {
 		return nil, err
 	}
 	newApp := func(env apps.Environment) apps.App {
@@ -147,7 +119,7 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 	e.calls = &store.Counter{DB: e.meter}
 	e.fixtures = store.New(e.raw, e.table)
 	lam, err := invoke.New(aws.Config{
-		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+		Region: localenv.Region, Credentials: localenv.Credentials(),
 	}, qURL)
 	if err != nil {
 		return nil, err
@@ -162,7 +134,7 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 	e.erasures.forwardTo(e.url)
 	cfg.ManagementEndpoint = e.url
 	mgmt := service.ManagementClient(aws.Config{
-		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+		Region: localenv.Region, Credentials: localenv.Credentials(),
 	}, e.url)
 	e.svc = service.New(cfg, service.Deps{Apps: reg, DB: e.calls, Log: quiet,
 		Lambda: meteredInvoker{lam, e.meter}, Connections: meteredConnections{mgmt, e.meter}})
@@ -182,52 +154,6 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 	return e, nil
 }
 
-// startDynalite runs the repository's pinned dynalite on a free port; it dies with this
-// process (Pdeathsig) even if the benchmark is killed.
-func startDynalite(root string) (string, func(), error) {
-	bin := filepath.Join(root, "infra", "node_modules", ".bin", "dynalite")
-	if _, err := os.Stat(bin); err != nil {
-		return "", nil, fmt.Errorf("%s not found: run `npm ci` in infra/ (make does) or set IM_TEST_DYNAMODB", bin)
-	}
-	port, err := freePort()
-	if err != nil {
-		return "", nil, err
-	}
-	cmd := exec.Command(bin, "--host", "127.0.0.1", "--port", fmt.Sprint(port),
-		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return "", nil, err
-	}
-	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	if err := waitTCP(url, 15*time.Second); err != nil {
-		stop()
-		return "", nil, fmt.Errorf("dynalite: %w", err)
-	}
-	return url, stop, nil
-}
-
-func createTable(ctx context.Context, db *dynamodb.Client, name string) error {
-	if _, err := db.CreateTable(ctx, store.CreateTableInput(name)); err != nil {
-		return fmt.Errorf("create table: %w", err)
-	}
-	for {
-		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
-		if err != nil {
-			return fmt.Errorf("describe table: %w", err)
-		}
-		if out.Table.TableStatus == types.TableStatusActive {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
 // serve runs h on a free loopback port.
 func serve(h http.Handler) (string, func(), error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -243,15 +169,6 @@ func serveOn(l net.Listener, h http.Handler) (stop func()) {
 	// Close, not Shutdown: idle keep-alive connections of the load generator would hold a
 	// graceful shutdown for its whole timeout, and nothing is in flight by now.
 	return func() { _ = srv.Close() }
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // waitTCP waits until something accepts connections at the URL's host:port.

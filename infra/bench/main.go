@@ -21,6 +21,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"imusers/infra/local/localenv"
 )
 
 func main() {
@@ -49,7 +51,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	root, err := repoRoot()
+	root, err := localenv.Root()
 	if err != nil {
 		log.Fatal(err)
 	}
