@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"gopkg.in/yaml.v3"
 
+	"imusers/infra/local/localenv"
 	"imusers/shared/routes"
 	"imusers/shared/service"
 	"imusers/shared/store"
@@ -727,7 +728,7 @@ func storeKeys(in []types.KeySchemaElement) string {
 }
 
 func TestTableMatchesStoreSchema(t *testing.T) {
-	in := store.CreateTableInput("table")
+	in := localenv.CreateTableInput("table")
 	props, _ := resource(t, tableID, "AWS::DynamoDB::Table")["Properties"].(map[string]any)
 
 	if got := props["BillingMode"]; got != string(in.BillingMode) {

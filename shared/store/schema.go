@@ -5,10 +5,6 @@ package store
 import (
 	"fmt"
 	"hash/fnv"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // Attribute and index names of the table. template.yaml repeats them; a test keeps both equal.
@@ -36,42 +32,12 @@ const (
 	shards = 4
 )
 
-// Indexes lists each global secondary index with its key attributes.
+// Indexes lists each global secondary index with its key attributes. The table's definition
+// (localenv.CreateTableInput, for local runs and tests) is built from these names.
 var Indexes = []struct{ Name, PK, SK string }{
 	{IndexDevUsers, "GSI1PK", "GSI1SK"},
 	{IndexDeactivated, "GSI2PK", "GSI2SK"},
 	{IndexBanned, "GSI3PK", "GSI3SK"},
-}
-
-// CreateTableInput is the table's whole schema: the local twin creates the table from it, and
-// the template test compares template.yaml with it.
-func CreateTableInput(table string) *dynamodb.CreateTableInput {
-	in := &dynamodb.CreateTableInput{
-		TableName:   aws.String(table),
-		BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(AttrPK), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String(AttrSK), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(AttrPK), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(AttrSK), KeyType: types.KeyTypeRange},
-		},
-	}
-	for _, ix := range Indexes {
-		in.AttributeDefinitions = append(in.AttributeDefinitions,
-			types.AttributeDefinition{AttributeName: aws.String(ix.PK), AttributeType: types.ScalarAttributeTypeS},
-			types.AttributeDefinition{AttributeName: aws.String(ix.SK), AttributeType: types.ScalarAttributeTypeS})
-		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
-			IndexName: aws.String(ix.Name),
-			KeySchema: []types.KeySchemaElement{
-				{AttributeName: aws.String(ix.PK), KeyType: types.KeyTypeHash},
-				{AttributeName: aws.String(ix.SK), KeyType: types.KeyTypeRange},
-			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
-		})
-	}
-	return in
 }
 
 // Key prefixes. Every key starts with the app, so no query can reach another app's items.

@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"imusers/infra/local/localenv"
-	"imusers/shared/store"
 )
 
 var (
@@ -61,13 +60,13 @@ func Client(t testing.TB) *dynamodb.Client {
 	return localenv.Client(Endpoint(t))
 }
 
-// NewTable creates a fresh table from the store's schema and returns its name.
+// NewTable creates a fresh table (localenv.CreateTableInput) and returns its name.
 func NewTable(t testing.TB, db *dynamodb.Client) string {
 	t.Helper()
 	name := "test-" + RandomID()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := db.CreateTable(ctx, store.CreateTableInput(name)); err != nil {
+	if _, err := db.CreateTable(ctx, localenv.CreateTableInput(name)); err != nil {
 		t.Fatalf("create table: %v", err)
 	}
 	for {

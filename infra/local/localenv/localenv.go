@@ -220,11 +220,44 @@ func Client(endpoint string) *dynamodb.Client {
 	})
 }
 
-// EnsureTable creates the table from the store's schema unless it exists, and reports whether
+// CreateTableInput is the table's whole definition, built from the store's key and index
+// names: local runs and tests create their tables from it, and the template test compares
+// template.yaml with it. It lives here rather than in the store because it is written in the
+// SDK's DynamoDB types, which the functions do not link.
+func CreateTableInput(table string) *dynamodb.CreateTableInput {
+	in := &dynamodb.CreateTableInput{
+		TableName:   aws.String(table),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(store.AttrPK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(store.AttrSK), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(store.AttrPK), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(store.AttrSK), KeyType: types.KeyTypeRange},
+		},
+	}
+	for _, ix := range store.Indexes {
+		in.AttributeDefinitions = append(in.AttributeDefinitions,
+			types.AttributeDefinition{AttributeName: aws.String(ix.PK), AttributeType: types.ScalarAttributeTypeS},
+			types.AttributeDefinition{AttributeName: aws.String(ix.SK), AttributeType: types.ScalarAttributeTypeS})
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
+			IndexName: aws.String(ix.Name),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(ix.PK), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(ix.SK), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		})
+	}
+	return in
+}
+
+// EnsureTable creates the table from its definition unless it exists, and reports whether
 // it did. An existing table whose indexes differ from the schema is an error: it was made by an
 // older version, and the queries that need the missing indexes would fail later and less clearly.
 func EnsureTable(ctx context.Context, db *dynamodb.Client, table string) (created bool, err error) {
-	want := store.CreateTableInput(table)
+	want := CreateTableInput(table)
 	out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	var missing *types.ResourceNotFoundException
 	switch {
