@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Error is one failed call.
@@ -75,15 +76,19 @@ func FromAnswer(op string, res *http.Response, raw []byte) *Error {
 	return &Error{Op: op, Status: res.StatusCode, Code: printable(code, 100), Message: printable(msg, 300)}
 }
 
-// printable keeps an error text on one line and short.
+// printable keeps an error text on one line, short and UTF-8 (bytes that are not become
+// U+FFFD, and a cut never splits a character). What it returns, it returns unchanged.
 func printable(s string, limit int) string {
-	s = strings.Map(func(r rune) rune {
+	s = strings.TrimSpace(strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
-	}, strings.TrimSpace(s))
+	}, s))
 	if len(s) > limit {
+		for limit > 0 && !utf8.RuneStart(s[limit]) {
+			limit--
+		}
 		s = s[:limit] + "…"
 	}
 	return s

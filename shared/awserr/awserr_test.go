@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"imusers/shared/awserr"
 )
@@ -33,7 +34,21 @@ func TestFromAnswerReadsCodeAndMessage(t *testing.T) {
 	}
 }
 
-// Whatever AWS (or anything posing as it) answers, the error is one short line.
+// A long message is cut between characters, never inside one, and what is kept reads the same
+// when it comes back (a client that re-reads its own errors gets the same text).
+func TestFromAnswerCutsBetweenCharacters(t *testing.T) {
+	body := `{"message":"x` + strings.Repeat("é", 200) + `"}`
+	msg := awserr.FromAnswer("op", answer(400, "", body), []byte(body)).Message
+	if !utf8.ValidString(msg) || !strings.HasSuffix(msg, "é…") {
+		t.Fatalf("message %q is not cut between characters", msg)
+	}
+	again := `{"message":"` + msg + `"}`
+	if got := awserr.FromAnswer("op", answer(400, "", again), []byte(again)).Message; got != msg {
+		t.Fatalf("read again, the message changed:\n%q\n%q", got, msg)
+	}
+}
+
+// Whatever AWS (or anything posing as it) answers, the error is one short line of UTF-8.
 func FuzzFromAnswer(f *testing.F) {
 	f.Add("ThrottlingException", `{"message":"x"}`)
 	f.Add("", `{"__type":"a#B","Message":"line\nbreak"}`)
@@ -42,8 +57,8 @@ func FuzzFromAnswer(f *testing.F) {
 			return // not a header value
 		}
 		msg := awserr.FromAnswer("op", answer(500, header, body), []byte(body)).Error()
-		if strings.ContainsAny(msg, "\r\n") || len(msg) > 600 {
-			t.Fatalf("error %q is not one short line", msg)
+		if strings.ContainsAny(msg, "\r\n") || len(msg) > 600 || !utf8.ValidString(msg) {
+			t.Fatalf("error %q is not one short line of UTF-8", msg)
 		}
 	})
 }
