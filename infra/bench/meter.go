@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -254,14 +253,14 @@ type meteredConnections struct {
 	m *meter
 }
 
-func (c meteredConnections) PostToConnection(ctx context.Context, in *apigatewaymanagementapi.PostToConnectionInput, o ...func(*apigatewaymanagementapi.Options)) (out *apigatewaymanagementapi.PostToConnectionOutput, err error) {
-	c.m.otherCall(func() { out, err = c.API.PostToConnection(ctx, in, o...) })
-	return out, err
+func (c meteredConnections) Post(ctx context.Context, connID string, data []byte) (err error) {
+	c.m.otherCall(func() { err = c.API.Post(ctx, connID, data) })
+	return err
 }
 
-func (c meteredConnections) DeleteConnection(ctx context.Context, in *apigatewaymanagementapi.DeleteConnectionInput, o ...func(*apigatewaymanagementapi.Options)) (out *apigatewaymanagementapi.DeleteConnectionOutput, err error) {
-	c.m.otherCall(func() { out, err = c.API.DeleteConnection(ctx, in, o...) })
-	return out, err
+func (c meteredConnections) Delete(ctx context.Context, connID string) (err error) {
+	c.m.otherCall(func() { err = c.API.Delete(ctx, connID) })
+	return err
 }
 
 // meteredInvoker times the asynchronous Lambda Invoke that starts an erasure.

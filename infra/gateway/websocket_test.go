@@ -97,7 +97,9 @@ func TestConnectionsEndAtTheMaximumAge(t *testing.T) {
 	waitOffline(t, s, "alice")
 }
 
-// TestManagementEndpoint drives @connections with the AWS SDK's own client, as the service does.
+// TestManagementEndpoint drives @connections with the AWS SDK's own client, the reference for
+// what API Gateway's endpoint accepts; the service's own client makes the kicks and deliveries of
+// the end-to-end tests.
 func TestManagementEndpoint(t *testing.T) {
 	s := testenv.StartStack(t)
 	mgmt := apigatewaymanagementapi.New(apigatewaymanagementapi.Options{

@@ -43,6 +43,8 @@ type Client struct {
 	retryer aws.Retryer
 }
 
+var _ API = (*Client)(nil)
+
 // NewClient is a client of endpoint, the connection API's management URL with its stage
 // (https://{api}.execute-api.{region}.amazonaws.com/{stage}, or the local gateway's URL),
 // that signs with cfg's credentials for cfg's region, sends with its HTTP client and retries

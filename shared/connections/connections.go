@@ -10,21 +10,18 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
-	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi/types"
-
 	"imusers/shared/parallel"
 	"imusers/shared/users"
 )
 
-// API is the part of the Management API used here; *apigatewaymanagementapi.Client satisfies it.
+// API is the part of the Management API used here; *Client is the one the service uses. A call
+// to a connection that is gone answers an error matching ErrGone.
 type API interface {
-	PostToConnection(context.Context, *apigatewaymanagementapi.PostToConnectionInput, ...func(*apigatewaymanagementapi.Options)) (*apigatewaymanagementapi.PostToConnectionOutput, error)
-	DeleteConnection(context.Context, *apigatewaymanagementapi.DeleteConnectionInput, ...func(*apigatewaymanagementapi.Options)) (*apigatewaymanagementapi.DeleteConnectionOutput, error)
+	// Post sends data to a connection as one frame (PostToConnection).
+	Post(ctx context.Context, connID string, data []byte) error
+	// Delete closes a connection (DeleteConnection).
+	Delete(ctx context.Context, connID string) error
 }
-
-var _ API = (*apigatewaymanagementapi.Client)(nil)
 
 // ErrGone means the connection is already closed.
 var ErrGone = errors.New("connection is gone")
@@ -42,24 +39,12 @@ var _ users.Kicker = (*Manager)(nil)
 
 // Send delivers one text frame to a connection.
 func (m *Manager) Send(ctx context.Context, connID string, frame []byte) error {
-	_, err := m.API.PostToConnection(ctx, &apigatewaymanagementapi.PostToConnectionInput{
-		ConnectionId: aws.String(connID), Data: frame,
-	})
-	return gone(err)
+	return m.API.Post(ctx, connID, frame)
 }
 
 // Close closes a connection; API Gateway then runs its $disconnect route.
 func (m *Manager) Close(ctx context.Context, connID string) error {
-	_, err := m.API.DeleteConnection(ctx, &apigatewaymanagementapi.DeleteConnectionInput{ConnectionId: aws.String(connID)})
-	return gone(err)
-}
-
-func gone(err error) error {
-	var g *types.GoneException
-	if errors.As(err, &g) {
-		return ErrGone
-	}
-	return err
+	return m.API.Delete(ctx, connID)
 }
 
 // Kicked is the last frame a closed connection receives.

@@ -3,12 +3,10 @@ package connections_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
-	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi/types"
 
 	"imusers/shared/connections"
 	"imusers/shared/users"
@@ -34,25 +32,28 @@ func (f *fakeAPI) open(id string) bool {
 	return ok && time.Since(f.start) >= at && !f.closed[id]
 }
 
-func (f *fakeAPI) PostToConnection(_ context.Context, in *apigatewaymanagementapi.PostToConnectionInput, _ ...func(*apigatewaymanagementapi.Options)) (*apigatewaymanagementapi.PostToConnectionOutput, error) {
+// gone is how the client answers for a gone connection: an error wrapping ErrGone.
+func gone(id string) error { return fmt.Errorf("call %s: %w", id, connections.ErrGone) }
+
+func (f *fakeAPI) Post(_ context.Context, id string, _ []byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.posts[*in.ConnectionId]++
-	if !f.open(*in.ConnectionId) {
-		return nil, &types.GoneException{}
+	f.posts[id]++
+	if !f.open(id) {
+		return gone(id)
 	}
-	f.frames[*in.ConnectionId]++
-	return &apigatewaymanagementapi.PostToConnectionOutput{}, nil
+	f.frames[id]++
+	return nil
 }
 
-func (f *fakeAPI) DeleteConnection(_ context.Context, in *apigatewaymanagementapi.DeleteConnectionInput, _ ...func(*apigatewaymanagementapi.Options)) (*apigatewaymanagementapi.DeleteConnectionOutput, error) {
+func (f *fakeAPI) Delete(_ context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !f.open(*in.ConnectionId) {
-		return nil, &types.GoneException{}
+	if !f.open(id) {
+		return gone(id)
 	}
-	f.closed[*in.ConnectionId] = true
-	return &apigatewaymanagementapi.DeleteConnectionOutput{}, nil
+	f.closed[id] = true
+	return nil
 }
 
 func TestKickWaitsForSettlingConnectionsOnly(t *testing.T) {

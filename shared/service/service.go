@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"imusers/shared/apps"
@@ -216,9 +215,7 @@ func Load(ctx context.Context) (*Service, error) {
 }
 
 // ManagementClient is the client of a connection API's management endpoint (the API's own URL
-// in AWS, the local gateway's locally).
-func ManagementClient(awsCfg aws.Config, endpoint string) *apigatewaymanagementapi.Client {
-	return apigatewaymanagementapi.NewFromConfig(awsCfg, func(o *apigatewaymanagementapi.Options) {
-		o.BaseEndpoint = aws.String(endpoint)
-	})
+// with its stage in AWS, the local gateway's locally).
+func ManagementClient(awsCfg aws.Config, endpoint string) *connections.Client {
+	return connections.NewClient(awsCfg, endpoint)
 }
