@@ -31,17 +31,23 @@ func (e *syntaxError) Error() string {
 
 // decoder reads one answer. The first error ends it: every method does nothing afterwards and
 // the loops stop, so callers check err once, at the end.
+//
+// Strings are read as parts of one copy of the whole answer (text), rather than one copy
+// each: a page of a hundred items has a thousand names and values, and their allocations
+// were most of the decoding time. Keeping any of them keeps the answer's text (at most
+// maxAnswer), which is what a caller that drops the answer with its request pays nothing for.
 type decoder struct {
 	b     []byte
+	text  string // b's bytes, as a string
 	i     int
 	err   error
 	depth int
 	// first is set when an object or array was just opened: its first member has no comma.
 	first bool
-	// scratch holds a string whose escapes had to be resolved.
+	// span is where in b the string read last starts, or -1 if it had escapes resolved into
+	// scratch.
+	span    int
 	scratch []byte
-	// interned keeps each attribute name once: a page's items repeat the same few.
-	interned map[string]string
 	// ss and ns are allocated in blocks, as strings and numbers are most values.
 	ss []AttributeValueMemberS
 	ns []AttributeValueMemberN
@@ -49,10 +55,14 @@ type decoder struct {
 	hint int
 }
 
+func newDecoder(raw []byte) *decoder {
+	return &decoder{b: raw, text: string(raw)}
+}
+
 // decode reads raw into out, which must be its whole answer.
 func decode(raw []byte, out answer) error {
-	d := decoder{b: raw}
-	out.decode(&d)
+	d := newDecoder(raw)
+	out.decode(d)
 	if d.err == nil {
 		d.ws()
 		if d.i < len(d.b) {
@@ -166,30 +176,28 @@ func (d *decoder) key() []byte {
 	return k
 }
 
-// name reads an attribute's name: the same string for the same name throughout the answer.
+// name reads an attribute's name and the colon after it.
 func (d *decoder) name() string {
-	k := d.key()
-	if s, ok := d.interned[string(k)]; ok {
-		return s
-	}
-	s := string(k)
-	if d.interned == nil {
-		d.interned = make(map[string]string, 16)
-	}
-	// Names beyond a few hundred are no table's schema; they are read but not kept.
-	if len(d.interned) < 512 {
-		d.interned[s] = s
-	}
+	s := d.str()
+	d.colon()
 	return s
 }
 
 func (d *decoder) str() string {
-	return string(d.strBytes())
+	b := d.strBytes()
+	if d.err != nil {
+		return ""
+	}
+	if d.span >= 0 {
+		return d.text[d.span : d.span+len(b)]
+	}
+	return string(b)
 }
 
 // strBytes reads a JSON string. Unless it had escapes or bytes that are not UTF-8 (which
-// become U+FFFD, as with encoding/json), the result is a slice of the answer; otherwise it is
-// d.scratch. Either way it is valid until the next call.
+// become U+FFFD, as with encoding/json), the result is a slice of the answer starting at
+// d.span; otherwise it is d.scratch, and d.span is -1. Either way it is valid until the next
+// call.
 func (d *decoder) strBytes() []byte {
 	if d.err != nil {
 		return nil
@@ -211,6 +219,7 @@ func (d *decoder) strBytes() []byte {
 				return d.slowStr()
 			}
 			d.i++
+			d.span = start
 			return s
 		case c == '\\':
 			d.i = start
@@ -229,6 +238,7 @@ func (d *decoder) strBytes() []byte {
 
 // slowStr reads the rest of a string from d.i, resolving escapes into d.scratch.
 func (d *decoder) slowStr() []byte {
+	d.span = -1
 	out := d.scratch[:0]
 	for d.i < len(d.b) {
 		c := d.b[d.i]
@@ -470,7 +480,8 @@ func (d *decoder) skip() {
 	}
 }
 
-// value reads one attribute value: an object with one member, named for its type.
+// value reads one attribute value: an object with one member, named for its type. Lists and
+// sets are never nil, empty or not, as with the SDK.
 func (d *decoder) value() AttributeValue {
 	if !d.open('{') {
 		return nil
@@ -496,7 +507,7 @@ func (d *decoder) value() AttributeValue {
 	case "NS":
 		v = &AttributeValueMemberNS{Value: d.strings()}
 	case "BS":
-		var list [][]byte
+		list := [][]byte{}
 		if d.open('[') {
 			for d.more(']') {
 				list = append(list, d.base64())
@@ -506,7 +517,7 @@ func (d *decoder) value() AttributeValue {
 	case "M":
 		v = &AttributeValueMemberM{Value: d.attrs(0)}
 	case "L":
-		var list []AttributeValue
+		list := []AttributeValue{}
 		if d.open('[') {
 			for d.more(']') {
 				list = append(list, d.value())
@@ -561,7 +572,7 @@ func (d *decoder) base64() []byte {
 }
 
 func (d *decoder) strings() []string {
-	var list []string
+	list := []string{}
 	if d.open('[') {
 		for d.more(']') {
 			list = append(list, d.str())
