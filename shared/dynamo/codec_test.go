@@ -550,6 +550,21 @@ var answerSeeds = []string{
 	`{"Item":null,"ItemCollectionMetrics":{"ItemCollectionKey":{"PK":{"S":"a"}},"SizeEstimateRangeGB":[0,1e0]}}`,
 }
 
+// Each seed is an answer of some action, so fuzzing starts from answers that decode.
+func TestAnswerSeedsDecode(t *testing.T) {
+	for _, raw := range answerSeeds {
+		decoded := 0
+		for _, kind := range answerKinds {
+			if decode([]byte(raw), kind()) == nil {
+				decoded++
+			}
+		}
+		if decoded == 0 {
+			t.Errorf("no output reads %s", raw)
+		}
+	}
+}
+
 // Whatever an answer holds, decoding it never panics, accepts only JSON, and a decoded answer
 // written again decodes to the same value.
 func FuzzDecodeAnswer(f *testing.F) {
