@@ -62,7 +62,7 @@ type (
 )
 
 // Lambda returns the Lambda handler that serves op under the given route name.
-func (s *Server) Lambda(route string, op Handler) func(context.Context, Event) (Response, error) {
+func (s *Server) Lambda(route string, op Handler) LambdaHandler {
 	return func(ctx context.Context, ev Event) (Response, error) {
 		return s.Serve(ctx, route, op, ev), nil
 	}
