@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -239,18 +240,42 @@ func errorResponse(e *apierr.Error) (Response, int) {
 	return jsonResponse(e.Status, body), e.Code
 }
 
+// JSONAppender is a result that writes its own JSON object, byte for byte as json.Marshal
+// would write it: the answers with many items do, sparing encoding/json's reflection per item.
+type JSONAppender interface {
+	AppendJSON(dst []byte) []byte
+}
+
+// bodies holds the buffers answers are built in; the response keeps a copy.
+var bodies = sync.Pool{New: func() any { return new([]byte) }}
+
 func success(out any) (Response, int) {
-	body := []byte(`{"code":200}`)
-	if out != nil {
-		fields, err := json.Marshal(out)
-		if err != nil || len(fields) < 2 || fields[0] != '{' {
-			return errorResponse(apierr.New(apierr.Internal, "internal error"))
-		}
-		if len(fields) > 2 {
-			body = append([]byte(`{"code":200,`), fields[1:]...)
-		}
+	if out == nil {
+		return jsonResponse(http.StatusOK, []byte(`{"code":200}`)), apierr.OK
 	}
-	return jsonResponse(http.StatusOK, body), apierr.OK
+	buf := bodies.Get().(*[]byte)
+	defer bodies.Put(buf)
+	b := append((*buf)[:0], `{"code":200`...)
+	start := len(b)
+	var err error
+	if a, ok := out.(JSONAppender); ok {
+		b = a.AppendJSON(b)
+	} else {
+		var fields []byte
+		fields, err = json.Marshal(out)
+		b = append(b, fields...)
+	}
+	*buf = b
+	fields := b[start:]
+	if err != nil || len(fields) < 2 || fields[0] != '{' {
+		return errorResponse(apierr.New(apierr.Internal, "internal error"))
+	}
+	if len(fields) == 2 { // {}
+		b = append(b[:start], '}')
+	} else {
+		b[start] = ','
+	}
+	return jsonResponse(http.StatusOK, b), apierr.OK
 }
 
 func jsonResponse(status int, body []byte) Response {

@@ -7,10 +7,12 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 
 	"imusers/shared/apierr"
 	"imusers/shared/form"
 	"imusers/shared/httpapi"
+	"imusers/shared/rawjson"
 	"imusers/shared/relations"
 	"imusers/shared/store"
 )
@@ -260,11 +262,46 @@ func (a *API) FriendGet(ctx context.Context, r *httpapi.Request) (any, error) {
 	for i, e := range page.Friends {
 		list[i] = friend{e.Target, e.Name, e.Remark, e.Ext, e.At}
 	}
-	return struct {
-		PageToken  string   `json:"pageToken"` // "" on the last page
-		TotalCount int64    `json:"totalCount"`
-		FriendList []friend `json:"friendList"`
-	}{page.Next, page.Total, list}, nil
+	return friendPage{page.Next, page.Total, list}, nil
+}
+
+// friendPage is FriendGet's answer.
+type friendPage struct {
+	PageToken  string   `json:"pageToken"` // "" on the last page
+	TotalCount int64    `json:"totalCount"`
+	FriendList []friend `json:"friendList"`
+}
+
+// AppendJSON writes the answer as json.Marshal would, without its reflection per friend.
+func (p friendPage) AppendJSON(b []byte) []byte {
+	b = append(b, `{"pageToken":`...)
+	b = rawjson.AppendString(b, p.PageToken, true)
+	b = append(b, `,"totalCount":`...)
+	b = strconv.AppendInt(b, p.TotalCount, 10)
+	b = append(b, `,"friendList":`...)
+	if p.FriendList == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, f := range p.FriendList {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"userId":`...)
+			b = rawjson.AppendString(b, f.UserID, true)
+			b = append(b, `,"name":`...)
+			b = rawjson.AppendString(b, f.Name, true)
+			b = append(b, `,"remarkName":`...)
+			b = rawjson.AppendString(b, f.RemarkName, true)
+			b = append(b, `,"friendExtProfile":`...)
+			b = rawjson.AppendString(b, f.ExtProfile, true)
+			b = append(b, `,"time":`...)
+			b = strconv.AppendInt(b, f.Time, 10)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 // Results of a friendship check, as the platform numbers them.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"imusers/shared/httpapi"
+	"imusers/shared/rawjson"
 	"imusers/shared/users"
 )
 
@@ -100,6 +101,33 @@ type userStatus struct {
 	Status string `json:"status"`
 }
 
+// statuses is CheckOnlineBatch's answer.
+type statuses struct {
+	Users []userStatus `json:"users"`
+}
+
+// AppendJSON writes the answer as json.Marshal would, without its reflection per user.
+func (s statuses) AppendJSON(b []byte) []byte {
+	b = append(b, `{"users":`...)
+	if s.Users == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, u := range s.Users {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"userId":`...)
+			b = rawjson.AppendString(b, u.UserID, true)
+			b = append(b, `,"status":`...)
+			b = rawjson.AppendString(b, u.Status, true)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
 // CheckOnlineBatch: /user/checkOnline/batch.json (this service's extension: up to 100 users in
 // one call, answered in the order asked).
 func (a *API) CheckOnlineBatch(ctx context.Context, r *httpapi.Request) (any, error) {
@@ -113,9 +141,7 @@ func (a *API) CheckOnlineBatch(ctx context.Context, r *httpapi.Request) (any, er
 	}
 	out := make([]userStatus, len(ids))
 	for i, id := range ids {
-		out[i] = userStatus{id, status(online[id])}
+		out[i] = userStatus{id, status(online[i])}
 	}
-	return struct {
-		Users []userStatus `json:"users"`
-	}{out}, nil
+	return statuses{out}, nil
 }

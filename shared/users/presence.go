@@ -67,16 +67,21 @@ func (s *Service) Online(ctx context.Context, app apps.App, id string) (bool, er
 	return len(store.Live(conns, s.nowMS())) > 0, nil
 }
 
-// OnlineMany answers Online for up to 100 users in one batched read.
-func (s *Service) OnlineMany(ctx context.Context, app apps.App, ids []string) (map[string]bool, error) {
+// OnlineMany answers Online for up to 100 users in one batched read: online[i] is ids[i]'s.
+func (s *Service) OnlineMany(ctx context.Context, app apps.App, ids []string) ([]bool, error) {
 	conns, err := s.Store.ConnectionsOf(ctx, app.Key, ids)
 	if err != nil {
 		return nil, err
 	}
 	now := s.nowMS()
-	out := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		out[id] = len(store.Live(conns[id], now)) > 0
+	out := make([]bool, len(ids))
+	for i, id := range ids {
+		for _, c := range conns[id] {
+			if c.Live(now) {
+				out[i] = true
+				break
+			}
+		}
 	}
 	return out, nil
 }
