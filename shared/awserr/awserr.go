@@ -1,7 +1,8 @@
 // Package awserr is the error of the AWS API calls the service signs and sends itself rather
-// than through an SDK client (Lambda Invoke, SSM GetParameter): AWS's code and message, kept
-// short and on one line, never the request, and the methods the SDK's retryer reads to tell
-// throttling, faults and lost connections (retried) from refusals.
+// than through an SDK client (Lambda Invoke, SSM GetParameter, the Management API's
+// PostToConnection and DeleteConnection): AWS's code and message, kept short and on one line,
+// never the request, and the methods the SDK's retryer reads to tell throttling, faults and
+// lost connections (retried) from refusals.
 package awserr
 
 import (

@@ -1,6 +1,7 @@
 // Package connections reaches clients' open WebSocket connections from the server side, through
 // the API Gateway Management API: in AWS the WebSocket API's own endpoint, locally the local
-// gateway's @connections endpoint. The same client code serves both; only the endpoint differs.
+// gateway's @connections endpoint. The same client, the service's own signed calls (Client),
+// serves both; only the endpoint differs.
 package connections
 
 import (
