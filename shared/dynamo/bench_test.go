@@ -59,7 +59,7 @@ func BenchmarkEncodeBatchGet100(b *testing.B) {
 	b.ReportAllocs()
 	var size int
 	for b.Loop() {
-		e := encoder{b: make([]byte, 0, 512)}
+		e := encoder{b: make([]byte, 0, 1024)}
 		in.encode(&e)
 		size = len(e.b)
 	}

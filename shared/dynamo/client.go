@@ -169,7 +169,7 @@ func (c *Client) call(ctx context.Context, action string, in request, out answer
 	if c.creds == nil {
 		return errors.New(op + ": the AWS configuration has no credentials")
 	}
-	e := encoder{b: make([]byte, 0, 512)}
+	e := encoder{b: make([]byte, 0, 1024)}
 	in.encode(&e)
 	if e.err != nil {
 		return fmt.Errorf("%s: %w", op, e.err)
@@ -280,7 +280,7 @@ func (c *Client) attempt(ctx context.Context, op, action string, body []byte, pa
 	return raw, nil
 }
 
-var errTooLarge = fmt.Errorf("the answer is larger than %d MiB", maxAnswer>>20)
+var errTooLarge = errors.New("the answer is larger than 32 MiB (maxAnswer)")
 
 // sendError is a request that got no answer, or only part of one: a connection error, which
 // the retryer retries, unless ctx ended, which it does not.

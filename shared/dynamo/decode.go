@@ -82,14 +82,17 @@ func (d *decoder) fail(expected string) {
 }
 
 func (d *decoder) ws() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
+	i := d.i
+	for i < len(d.b) {
+		switch d.b[i] {
 		case ' ', '\t', '\n', '\r':
-			d.i++
+			i++
 		default:
+			d.i = i
 			return
 		}
 	}
+	d.i = i
 }
 
 // peek is the next byte after white space, 0 at the end.
@@ -206,32 +209,38 @@ func (d *decoder) strBytes() []byte {
 		d.fail("a string")
 		return nil
 	}
-	d.i++
-	start := d.i
+	start := d.i + 1
+	i, b := start, d.b
 	ascii := true
-	for d.i < len(d.b) {
-		c := d.b[d.i]
+	for i < len(b) {
+		c := b[i]
+		// Most bytes are printable ASCII other than '"' and '\\'.
+		if c-0x20 < 0x60 && c != '"' && c != '\\' {
+			i++
+			continue
+		}
 		switch {
 		case c == '"':
-			s := d.b[start:d.i]
+			s := b[start:i]
 			if !ascii && !utf8.Valid(s) {
 				d.i = start
 				return d.slowStr()
 			}
-			d.i++
+			d.i = i + 1
 			d.span = start
 			return s
 		case c == '\\':
 			d.i = start
 			return d.slowStr()
 		case c < 0x20:
+			d.i = i
 			d.fail("no control character in a string")
 			return nil
-		case c >= utf8.RuneSelf:
-			ascii = false
 		}
-		d.i++
+		ascii = false
+		i++
 	}
+	d.i = i
 	d.fail("the end of the string")
 	return nil
 }

@@ -371,11 +371,12 @@ func appendString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		// Most bytes are printable ASCII other than '"' and '\\', and are copied as they are.
+		if c-0x20 < 0x60 && c != '"' && c != '\\' {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
