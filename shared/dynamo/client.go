@@ -32,6 +32,9 @@ const maxAnswer = 32 << 20
 type Error = awserr.Error
 
 // Client calls DynamoDB at one endpoint. It is safe for concurrent use.
+//
+// The strings of an output (names and values) share one copy of DynamoDB's answer: keeping
+// one of them past the request keeps that answer in memory.
 type Client struct {
 	endpoint string
 	region   string
@@ -280,7 +283,7 @@ func (c *Client) attempt(ctx context.Context, op, action string, body []byte, pa
 	return raw, nil
 }
 
-var errTooLarge = errors.New("the answer is larger than 32 MiB (maxAnswer)")
+var errTooLarge = errors.New("the answer is larger than 32 MiB, more than DynamoDB sends")
 
 // sendError is a request that got no answer, or only part of one: a connection error, which
 // the retryer retries, unless ctx ended, which it does not.

@@ -492,3 +492,29 @@ func TestAnswerSizeIsBounded(t *testing.T) {
 		}
 	}
 }
+
+// One client serves many calls at once (run with -race).
+func TestConcurrentCalls(t *testing.T) {
+	c, st := startStub(t, quickRetries, awsError(500, "InternalServerError", "x"), answer(200, found))
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Go(func() {
+			out, err := c.GetItem(ctxT(t), getInput())
+			if err == nil && out.Item["v"] == nil {
+				err = errors.New("no item")
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if st.calls() != 17 {
+		t.Errorf("%d calls, want 17 (the first failed and was retried)", st.calls())
+	}
+}

@@ -34,8 +34,8 @@ func (e *syntaxError) Error() string {
 //
 // Strings are read as parts of one copy of the whole answer (text), rather than one copy
 // each: a page of a hundred items has a thousand names and values, and their allocations
-// were most of the decoding time. Keeping any of them keeps the answer's text (at most
-// maxAnswer), which is what a caller that drops the answer with its request pays nothing for.
+// were most of the decoding time. Keeping any of them keeps the whole text alive (at most
+// maxAnswer); the service drops answers with their request, so it never pays for that.
 type decoder struct {
 	b     []byte
 	text  string // b's bytes, as a string
