@@ -19,11 +19,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"imusers/infra/gateway"
 	"imusers/infra/local/localenv"
 	"imusers/shared/apps"
+	"imusers/shared/dynamo"
 	"imusers/shared/invoke"
 	"imusers/shared/routes"
 	"imusers/shared/service"
@@ -39,7 +39,7 @@ import (
 type env struct {
 	root     string
 	dynamo   string // dynalite URL
-	raw      *dynamodb.Client
+	raw      *dynamo.Client
 	table    string
 	meter    *meter
 	calls    *store.Counter
@@ -82,9 +82,13 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 		e.dynamo = d.URL
 		e.stop = append(e.stop, d.Stop)
 	}
-	e.raw = localenv.Client(e.dynamo)
+	raw, err := localenv.DB(e.dynamo)
+	if err != nil {
+		return nil, err
+	}
+	e.raw = raw
 	e.table = "bench-" + randomID()
-	if _, err := localenv.EnsureTable(ctx, e.raw, e.table); err != nil {
+	if _, err := localenv.EnsureTable(ctx, localenv.Client(e.dynamo), e.table); err != nil {
 		return nil, err
 	}
 	newApp := func(env apps.Environment) apps.App {

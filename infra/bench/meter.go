@@ -6,10 +6,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"imusers/shared/connections"
+	"imusers/shared/dynamo"
 	"imusers/shared/invoke"
 	"imusers/shared/store"
 )
@@ -36,8 +35,8 @@ var _ store.DB = (*meter)(nil)
 // dozen at most.
 const maxTimedCalls = 10_000
 
-// timedCall is one DynamoDB request, from the service handing it to the SDK to the SDK
-// handing back the answer: serialising, signing, the round trip and decoding.
+// timedCall is one DynamoDB request, from the service handing it to its DynamoDB client to the
+// client handing back the answer: serialising, signing, the round trip and decoding.
 type timedCall struct {
 	Action string
 	Took   time.Duration
@@ -110,7 +109,7 @@ func (m *meter) begin() time.Time {
 // add ends a DynamoDB call and books its time and what it consumed. isWrite says which kind
 // the call is, for answers that give only a total; answers that split read and write units
 // are taken as given.
-func (m *meter) add(action string, start time.Time, isWrite bool, ccs ...*types.ConsumedCapacity) {
+func (m *meter) add(action string, start time.Time, isWrite bool, ccs ...*dynamo.ConsumedCapacity) {
 	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -152,20 +151,20 @@ func (m *meter) otherCall(call func()) {
 	m.mu.Unlock()
 }
 
-func ptrs(list []types.ConsumedCapacity) []*types.ConsumedCapacity {
-	out := make([]*types.ConsumedCapacity, len(list))
+func ptrs(list []dynamo.ConsumedCapacity) []*dynamo.ConsumedCapacity {
+	out := make([]*dynamo.ConsumedCapacity, len(list))
 	for i := range list {
 		out[i] = &list[i]
 	}
 	return out
 }
 
-const total = types.ReturnConsumedCapacityTotal
+const total = dynamo.ReturnConsumedCapacityTotal
 
-func (m *meter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+func (m *meter) GetItem(ctx context.Context, in *dynamo.GetItemInput) (*dynamo.GetItemOutput, error) {
 	in.ReturnConsumedCapacity = total
 	start := m.begin()
-	out, err := m.DB.GetItem(ctx, in, o...)
+	out, err := m.DB.GetItem(ctx, in)
 	if out != nil {
 		m.add("GetItem", start, false, out.ConsumedCapacity)
 	} else {
@@ -174,10 +173,10 @@ func (m *meter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...fun
 	return out, err
 }
 
-func (m *meter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+func (m *meter) PutItem(ctx context.Context, in *dynamo.PutItemInput) (*dynamo.PutItemOutput, error) {
 	in.ReturnConsumedCapacity = total
 	start := m.begin()
-	out, err := m.DB.PutItem(ctx, in, o...)
+	out, err := m.DB.PutItem(ctx, in)
 	if out != nil {
 		m.add("PutItem", start, true, out.ConsumedCapacity)
 	} else {
@@ -186,10 +185,10 @@ func (m *meter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...fun
 	return out, err
 }
 
-func (m *meter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+func (m *meter) UpdateItem(ctx context.Context, in *dynamo.UpdateItemInput) (*dynamo.UpdateItemOutput, error) {
 	in.ReturnConsumedCapacity = total
 	start := m.begin()
-	out, err := m.DB.UpdateItem(ctx, in, o...)
+	out, err := m.DB.UpdateItem(ctx, in)
 	if out != nil {
 		m.add("UpdateItem", start, true, out.ConsumedCapacity)
 	} else {
@@ -198,10 +197,10 @@ func (m *meter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o 
 	return out, err
 }
 
-func (m *meter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+func (m *meter) DeleteItem(ctx context.Context, in *dynamo.DeleteItemInput) (*dynamo.DeleteItemOutput, error) {
 	in.ReturnConsumedCapacity = total
 	start := m.begin()
-	out, err := m.DB.DeleteItem(ctx, in, o...)
+	out, err := m.DB.DeleteItem(ctx, in)
 	if out != nil {
 		m.add("DeleteItem", start, true, out.ConsumedCapacity)
 	} else {
@@ -210,10 +209,10 @@ func (m *meter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o 
 	return out, err
 }
 
-func (m *meter) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+func (m *meter) Query(ctx context.Context, in *dynamo.QueryInput) (*dynamo.QueryOutput, error) {
 	in.ReturnConsumedCapacity = total
 	start := m.begin()
-	out, err := m.DB.Query(ctx, in, o...)
+	out, err := m.DB.Query(ctx, in)
 	if out != nil {
 		m.add("Query", start, false, out.ConsumedCapacity)
 	} else {
@@ -222,10 +221,10 @@ func (m *meter) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*d
 	return out, err
 }
 
-func (m *meter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+func (m *meter) BatchGetItem(ctx context.Context, in *dynamo.BatchGetItemInput) (*dynamo.BatchGetItemOutput, error) {
 	in.ReturnConsumedCapacity = total
 	start := m.begin()
-	out, err := m.DB.BatchGetItem(ctx, in, o...)
+	out, err := m.DB.BatchGetItem(ctx, in)
 	if out != nil {
 		m.add("BatchGetItem", start, false, ptrs(out.ConsumedCapacity)...)
 	} else {
@@ -234,10 +233,10 @@ func (m *meter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput
 	return out, err
 }
 
-func (m *meter) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+func (m *meter) BatchWriteItem(ctx context.Context, in *dynamo.BatchWriteItemInput) (*dynamo.BatchWriteItemOutput, error) {
 	in.ReturnConsumedCapacity = total
 	start := m.begin()
-	out, err := m.DB.BatchWriteItem(ctx, in, o...)
+	out, err := m.DB.BatchWriteItem(ctx, in)
 	if out != nil {
 		m.add("BatchWriteItem", start, true, ptrs(out.ConsumedCapacity)...)
 	} else {

@@ -39,8 +39,7 @@ func (r *recorder) take() (users.Erasure, bool) {
 }
 
 func TestWorkerContinuesLargeErasuresInNewInvocations(t *testing.T) {
-	db := testenv.Client(t)
-	st := store.New(db, testenv.NewTable(t, db))
+	st := store.New(testenv.DB(t), testenv.NewTable(t, testenv.Client(t)))
 	ctx := context.Background()
 	for _, u := range []string{"big", "small"} {
 		if _, err := st.Register(ctx, "app", u, "Name", "", 1, false); err != nil {
@@ -94,8 +93,7 @@ func TestWorkerContinuesLargeErasuresInNewInvocations(t *testing.T) {
 }
 
 func TestFinishedMarkKeepsANewerDeactivation(t *testing.T) {
-	db := testenv.Client(t)
-	st := store.New(db, testenv.NewTable(t, db))
+	st := store.New(testenv.DB(t), testenv.NewTable(t, testenv.Client(t)))
 	ctx := context.Background()
 	if _, err := st.Register(ctx, "app", "u", "Name", "", 1, false); err != nil {
 		t.Fatal(err)
@@ -117,8 +115,7 @@ func TestFinishedMarkKeepsANewerDeactivation(t *testing.T) {
 // sweep; the final sweep, once the settle time has passed, erases it, and only then is the
 // erasure marked finished.
 func TestFinalSweepErasesStragglingWrites(t *testing.T) {
-	db := testenv.Client(t)
-	st := store.New(db, testenv.NewTable(t, db))
+	st := store.New(testenv.DB(t), testenv.NewTable(t, testenv.Client(t)))
 	ctx := context.Background()
 	if _, err := st.Register(ctx, "app", "u", "Name", "", 1, false); err != nil {
 		t.Fatal(err)

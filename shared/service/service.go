@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"imusers/shared/apps"
 	"imusers/shared/connections"
+	"imusers/shared/dynamo"
 	"imusers/shared/erasure"
 	"imusers/shared/httpapi"
 	"imusers/shared/invoke"
@@ -207,7 +207,15 @@ func Load(ctx context.Context) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	deps := Deps{Apps: reg, DB: dynamodb.NewFromConfig(awsCfg), Lambda: lam}
+	dbEndpoint, err := DynamoEndpoint(awsCfg)
+	if err != nil {
+		return nil, err
+	}
+	db, err := dynamo.New(awsCfg, dbEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	deps := Deps{Apps: reg, DB: db, Lambda: lam}
 	if cfg.ManagementEndpoint != "" {
 		deps.Connections = ManagementClient(awsCfg, cfg.ManagementEndpoint)
 	}

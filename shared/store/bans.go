@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"imusers/shared/dynamo"
 )
 
 // A ban is its own item beside the profile, so that blocking is a blind batch put (blocking
@@ -26,21 +26,21 @@ type Ban struct {
 // PutBans bans users until until (ms), replacing any earlier end, in one BatchWriteItem per 25
 // users. DynamoDB's TTL removes the items after the end; reads never rely on that.
 func (st *Store) PutBans(ctx context.Context, app string, users []string, until int64) error {
-	reqs := make([]types.WriteRequest, len(users))
+	reqs := make([]dynamo.WriteRequest, len(users))
 	for i, u := range users {
 		it := banKey(app, u)
 		it[attrBanUntil] = n(until)
 		it[AttrTTL] = n(until/1000 + 1)
 		it["GSI3PK"] = s(banIndexPK(app, shardOf(u)))
 		it["GSI3SK"] = s(timeKey(until, u))
-		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
+		reqs[i] = dynamo.WriteRequest{PutRequest: &dynamo.PutRequest{Item: it}}
 	}
 	return st.batchWrite(ctx, reqs)
 }
 
 // DeleteBans lifts users' bans, in one BatchWriteItem per 25 users.
 func (st *Store) DeleteBans(ctx context.Context, app string, users []string) error {
-	reqs := make([]types.WriteRequest, len(users))
+	reqs := make([]dynamo.WriteRequest, len(users))
 	for i, u := range users {
 		reqs[i] = deleteRequest(banKey(app, u))
 	}

@@ -6,7 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"imusers/shared/dynamo"
 )
 
 // A served request's nonce is an item of its own (IM_NONCE_REPLAY_PROTECTION): one conditional
@@ -29,7 +30,7 @@ func (st *Store) UseNonce(ctx context.Context, app, nonce, owner string, now, un
 	it[attrNonceUntil] = n(until.UnixMilli())
 	it[attrNonceOwner] = s(owner)
 	it[AttrTTL] = n(until.Unix() + 1)
-	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{
+	_, err := st.db.PutItem(ctx, &dynamo.PutItemInput{
 		TableName:                aws.String(st.table),
 		Item:                     it,
 		ConditionExpression:      aws.String("attribute_not_exists(PK) OR #until <= :now OR #owner = :owner"),

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"imusers/shared/dynamo"
 )
 
 // API Gateway closes a WebSocket connection after this long in total, or after this long
@@ -72,7 +72,7 @@ func connsFrom(it item) []Conn {
 	var out []Conn
 	for name, v := range it {
 		id, ok := strings.CutPrefix(name, connAttrPrefix)
-		m, isMap := v.(*types.AttributeValueMemberM)
+		m, isMap := v.(*dynamo.AttributeValueMemberM)
 		if !ok || !isMap {
 			continue
 		}
@@ -103,17 +103,17 @@ func (st *Store) Record(ctx context.Context, app, user, connID string, now int64
 		return e, err
 	}
 	expires := (now+ConnectionMaxAge.Milliseconds())/1000 + 1
-	res, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	res, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
 		TableName:                aws.String(st.table),
 		Key:                      presenceKey(app, user),
 		UpdateExpression:         aws.String("SET #c = :conn, #ttl = :exp, #latest = :id"),
 		ExpressionAttributeNames: map[string]string{"#c": connAttr(connID), "#ttl": AttrTTL, "#latest": attrLatestConnect},
 		ExpressionAttributeValues: item{
-			":conn": &types.AttributeValueMemberM{Value: item{connConnectedAt: n(now), connLastSeen: n(now)}},
+			":conn": &dynamo.AttributeValueMemberM{Value: item{connConnectedAt: n(now), connLastSeen: n(now)}},
 			":exp":  n(expires),
 			":id":   s(connID),
 		},
-		ReturnValues: types.ReturnValueAllNew,
+		ReturnValues: dynamo.ReturnValueAllNew,
 	})
 	if err != nil {
 		return e, fmt.Errorf("record connection: %w", err)
@@ -136,7 +136,7 @@ func (st *Store) Record(ctx context.Context, app, user, connID string, now int64
 		names[ref] = connAttr(id)
 		removes = append(removes, ref)
 	}
-	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err = st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
 		TableName:                aws.String(st.table),
 		Key:                      presenceKey(app, user),
 		UpdateExpression:         aws.String("REMOVE " + strings.Join(removes, ", ")),
@@ -154,7 +154,7 @@ func (st *Store) Record(ctx context.Context, app, user, connID string, now int64
 // came since, else only the connection. One write, two when another connect came in between.
 func (st *Store) Withdraw(ctx context.Context, e Recorded) error {
 	if e.alone {
-		_, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		_, err := st.db.DeleteItem(ctx, &dynamo.DeleteItemInput{
 			TableName: aws.String(st.table),
 			Key:       presenceKey(e.App, e.User),
 			// Another connect since then names itself here, and its connection must stay.
@@ -178,7 +178,7 @@ func (st *Store) Disconnect(ctx context.Context, app, user, connID string) error
 	if err := checkConnID(connID); err != nil {
 		return err
 	}
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
 		TableName:                aws.String(st.table),
 		Key:                      presenceKey(app, user),
 		UpdateExpression:         aws.String("REMOVE #c"),
@@ -197,7 +197,7 @@ func (st *Store) Touch(ctx context.Context, app, user, connID string, now int64)
 	if err := checkConnID(connID); err != nil {
 		return err
 	}
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
 		TableName:                 aws.String(st.table),
 		Key:                       presenceKey(app, user),
 		UpdateExpression:          aws.String("SET #c.#seen = :now"),
@@ -216,7 +216,7 @@ func (st *Store) Touch(ctx context.Context, app, user, connID string, now int64)
 
 // Connections returns every recorded connection of a user, lapsed or not, in one GetItem.
 func (st *Store) Connections(ctx context.Context, app, user string) ([]Conn, error) {
-	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+	res, err := st.db.GetItem(ctx, &dynamo.GetItemInput{
 		TableName: aws.String(st.table), Key: presenceKey(app, user), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {

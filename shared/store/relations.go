@@ -14,9 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"imusers/shared/dynamo"
 	"imusers/shared/parallel"
 )
 
@@ -227,7 +226,7 @@ func counterFrom(it item) *counter {
 	c := &counter{exists: true, total: num(it, attrTotal), marks: map[string]mark{}}
 	for name, v := range it {
 		if t, ok := strings.CutPrefix(name, markPrefix); ok {
-			if sv, ok := v.(*types.AttributeValueMemberS); ok {
+			if sv, ok := v.(*dynamo.AttributeValueMemberS); ok {
 				c.marks[t] = parseMark(sv.Value)
 			}
 		}
@@ -473,12 +472,12 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 	}
 
 	// 3. write
-	var writes []types.WriteRequest
+	var writes []dynamo.WriteRequest
 	confirm := map[listRef][]swap{}
 	for r, p := range plans {
 		for _, c := range p.writes {
 			if c.present {
-				writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: st.entryItem(app, c, m.now, users)}})
+				writes = append(writes, dynamo.WriteRequest{PutRequest: &dynamo.PutRequest{Item: st.entryItem(app, c, m.now, users)}})
 			} else {
 				writes = append(writes, deleteRequest(key(userPK(app, c.owner), entrySK(c.kind, c.target))))
 			}
@@ -598,7 +597,7 @@ func (u *counterUpdate) room() bool {
 	return u.setLen+swapLen < maxExpression-margin && u.cLen+swapLen < maxExpression-margin
 }
 
-func (u *counterUpdate) input(table string, k item) (*dynamodb.UpdateItemInput, error) {
+func (u *counterUpdate) input(table string, k item) (*dynamo.UpdateItemInput, error) {
 	expr := ""
 	if len(u.sets) > 0 {
 		expr = "SET " + strings.Join(u.sets, ", ")
@@ -610,7 +609,7 @@ func (u *counterUpdate) input(table string, k item) (*dynamodb.UpdateItemInput, 
 	if len(expr) > maxExpression || len(cond) > maxExpression {
 		return nil, fmt.Errorf("counter update of %d marks exceeds DynamoDB's expression limit", len(u.names))
 	}
-	in := &dynamodb.UpdateItemInput{
+	in := &dynamo.UpdateItemInput{
 		TableName:                 aws.String(table),
 		Key:                       k,
 		UpdateExpression:          aws.String(strings.TrimSpace(expr)),
@@ -763,7 +762,7 @@ func (st *Store) RemoveFriendships(ctx context.Context, app, owner string, targe
 func (st *Store) ClearFriends(ctx context.Context, app, owner string, check Check) error {
 	var start item
 	for {
-		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+		res, err := st.db.Query(ctx, &dynamo.QueryInput{
 			TableName:                 aws.String(st.table),
 			KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :fr)"),
 			ExpressionAttributeValues: item{":pk": s(userPK(app, owner)), ":fr": s(entrySK(Friends, ""))},
@@ -822,7 +821,7 @@ func (st *Store) ListEntries(ctx context.Context, app, owner string, kind Kind, 
 		index, pkAttr, skAttr = IndexFriendsAsc, "GSI3PK", "GSI3SK"
 	}
 	pk := listPK(app, owner, kind)
-	in := &dynamodb.QueryInput{
+	in := &dynamo.QueryInput{
 		TableName:                 aws.String(st.table),
 		IndexName:                 aws.String(index),
 		KeyConditionExpression:    aws.String(pkAttr + " = :pk"),
@@ -921,7 +920,7 @@ func (st *Store) SetFriendProfile(ctx context.Context, app, owner, target string
 	if len(removes) > 0 {
 		expr += " REMOVE " + strings.Join(removes, ", ")
 	}
-	in := &dynamodb.UpdateItemInput{
+	in := &dynamo.UpdateItemInput{
 		TableName:                aws.String(st.table),
 		Key:                      key(userPK(app, owner), entrySK(Friends, target)),
 		ConditionExpression:      aws.String("attribute_exists(PK)"),
@@ -988,7 +987,7 @@ func (st *Store) SetFriendPermission(ctx context.Context, app string, users []st
 
 func (st *Store) setOnProfiles(ctx context.Context, app string, users []string, attr string, v int64) error {
 	return each(ctx, len(users), func(ctx context.Context, i int) error {
-		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
 			TableName:                 aws.String(st.table),
 			Key:                       userKey(app, users[i]),
 			UpdateExpression:          aws.String("SET #v = :v"),
@@ -1029,7 +1028,7 @@ func settingsFrom(it item) AppSettings {
 
 // GetAppSettings reads an app's settings in one GetItem; an app never set has the defaults.
 func (st *Store) GetAppSettings(ctx context.Context, app string) (AppSettings, error) {
-	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+	res, err := st.db.GetItem(ctx, &dynamo.GetItemInput{
 		TableName: aws.String(st.table), Key: settingsKey(app), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -1044,7 +1043,7 @@ func (st *Store) PutAppSettings(ctx context.Context, app string, a AppSettings) 
 	if a.FriendsOnlyDirectMessages {
 		v = 1
 	}
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
 		TableName:                 aws.String(st.table),
 		Key:                       settingsKey(app),
 		UpdateExpression:          aws.String("SET #f = :f"),
@@ -1059,7 +1058,7 @@ func (st *Store) PutAppSettings(ctx context.Context, app string, a AppSettings) 
 
 // ListCount reads the total a list's counter holds (tests and checks).
 func (st *Store) ListCount(ctx context.Context, app, owner string, kind Kind) (int64, error) {
-	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+	res, err := st.db.GetItem(ctx, &dynamo.GetItemInput{
 		TableName: aws.String(st.table), Key: key(userPK(app, owner), counterSK(kind)), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {

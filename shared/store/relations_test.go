@@ -12,9 +12,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"imusers/shared/dynamo"
 	"imusers/shared/store"
 	"imusers/shared/testenv"
 )
@@ -30,7 +29,7 @@ type crashing struct {
 	dead       atomic.Bool
 	// Run once, then forgotten: after the next BatchGetItem answers (it may change the answer),
 	// before the next BatchWriteItem is sent; to hold a request between its steps.
-	afterRead   atomic.Pointer[func(*dynamodb.BatchGetItemOutput)]
+	afterRead   atomic.Pointer[func(*dynamo.BatchGetItemOutput)]
 	beforeWrite atomic.Pointer[func()]
 }
 
@@ -47,31 +46,31 @@ func (c *crashing) crashes(n *atomic.Int32) bool {
 	return false
 }
 
-func (c *crashing) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+func (c *crashing) UpdateItem(ctx context.Context, in *dynamo.UpdateItemInput) (*dynamo.UpdateItemOutput, error) {
 	if u, cond := aws.ToString(in.UpdateExpression), aws.ToString(in.ConditionExpression); len(u) > 4096 || len(cond) > 4096 {
 		return nil, fmt.Errorf("expression over DynamoDB's 4 KB limit: update %d, condition %d bytes", len(u), len(cond))
 	}
 	if c.crashes(&c.failUpdate) {
 		return nil, errCrash
 	}
-	return c.DB.UpdateItem(ctx, in, o...)
+	return c.DB.UpdateItem(ctx, in)
 }
 
-func (c *crashing) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+func (c *crashing) BatchWriteItem(ctx context.Context, in *dynamo.BatchWriteItemInput) (*dynamo.BatchWriteItemOutput, error) {
 	if f := c.beforeWrite.Swap(nil); f != nil {
 		(*f)()
 	}
 	if c.crashes(&c.failWrite) {
 		return nil, errCrash
 	}
-	return c.DB.BatchWriteItem(ctx, in, o...)
+	return c.DB.BatchWriteItem(ctx, in)
 }
 
-func (c *crashing) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+func (c *crashing) BatchGetItem(ctx context.Context, in *dynamo.BatchGetItemInput) (*dynamo.BatchGetItemOutput, error) {
 	if c.dead.Load() {
 		return nil, errCrash
 	}
-	out, err := c.DB.BatchGetItem(ctx, in, o...)
+	out, err := c.DB.BatchGetItem(ctx, in)
 	if f := c.afterRead.Swap(nil); f != nil && err == nil {
 		(*f)(out)
 	}
@@ -89,14 +88,14 @@ type relEnv struct {
 	crash *crashing
 	calls *store.Counter
 	clock *clock
-	db    *dynamodb.Client
+	db    *dynamo.Client
 	table string
 }
 
 func newRelEnv(t *testing.T, users ...string) *relEnv {
 	t.Helper()
-	db := testenv.Client(t)
-	table := testenv.NewTable(t, db)
+	db := testenv.DB(t)
+	table := testenv.NewTable(t, testenv.Client(t))
 	crash := &crashing{DB: db}
 	calls := &store.Counter{DB: crash}
 	e := &relEnv{st: store.New(calls, table), crash: crash, calls: calls, clock: &clock{}, db: db, table: table}
@@ -137,11 +136,11 @@ func (e *relEnv) state(t *testing.T, owner string, kind store.Kind) (int64, []st
 			entries = append(entries, sk[3:])
 		}
 	}
-	res, err := e.db.GetItem(ctx, &dynamodb.GetItemInput{
+	res, err := e.db.GetItem(ctx, &dynamo.GetItemInput{
 		TableName: aws.String(e.table),
-		Key: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: "A#app#U#" + owner},
-			"SK": &types.AttributeValueMemberS{Value: string(kind)},
+		Key: map[string]dynamo.AttributeValue{
+			"PK": &dynamo.AttributeValueMemberS{Value: "A#app#U#" + owner},
+			"SK": &dynamo.AttributeValueMemberS{Value: string(kind)},
 		},
 		ConsistentRead: aws.Bool(true),
 	})
@@ -153,7 +152,7 @@ func (e *relEnv) state(t *testing.T, owner string, kind store.Kind) (int64, []st
 	var marks []string
 	for name, v := range res.Item {
 		target, ok := strings.CutPrefix(name, "m#")
-		sv, isStr := v.(*types.AttributeValueMemberS)
+		sv, isStr := v.(*dynamo.AttributeValueMemberS)
 		if ok && isStr && sv.Value != "" && (sv.Value[0] == 'a' || sv.Value[0] == 'r') {
 			marks = append(marks, sv.Value[:1]+":"+target)
 		}
@@ -371,11 +370,11 @@ func TestCheckRefusesBeforeAnyWrite(t *testing.T) {
 // rawMarks is every mark on a list's counter, settled ones included.
 func (e *relEnv) rawMarks(t *testing.T, owner string, kind store.Kind) map[string]string {
 	t.Helper()
-	res, err := e.db.GetItem(context.Background(), &dynamodb.GetItemInput{
+	res, err := e.db.GetItem(context.Background(), &dynamo.GetItemInput{
 		TableName: aws.String(e.table),
-		Key: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: "A#app#U#" + owner},
-			"SK": &types.AttributeValueMemberS{Value: string(kind)},
+		Key: map[string]dynamo.AttributeValue{
+			"PK": &dynamo.AttributeValueMemberS{Value: "A#app#U#" + owner},
+			"SK": &dynamo.AttributeValueMemberS{Value: string(kind)},
 		},
 		ConsistentRead: aws.Bool(true),
 	})
@@ -385,7 +384,7 @@ func (e *relEnv) rawMarks(t *testing.T, owner string, kind store.Kind) map[strin
 	out := map[string]string{}
 	for name, v := range res.Item {
 		if target, ok := strings.CutPrefix(name, "m#"); ok {
-			out[target] = v.(*types.AttributeValueMemberS).Value
+			out[target] = v.(*dynamo.AttributeValueMemberS).Value
 		}
 	}
 	return out
@@ -454,7 +453,7 @@ func TestReadAcrossAWholeChangeIsNotTakenForUnchanged(t *testing.T) {
 				}
 			}
 			other := e.other()
-			meanwhile := func(out *dynamodb.BatchGetItemOutput) {
+			meanwhile := func(out *dynamo.BatchGetItemOutput) {
 				for _, do := range c.between {
 					if err := do(other); err != nil {
 						t.Error(err)
@@ -463,11 +462,11 @@ func TestReadAcrossAWholeChangeIsNotTakenForUnchanged(t *testing.T) {
 				if !c.counterAfterward {
 					return
 				}
-				res, err := e.db.GetItem(ctx, &dynamodb.GetItemInput{
+				res, err := e.db.GetItem(ctx, &dynamo.GetItemInput{
 					TableName: aws.String(e.table), ConsistentRead: aws.Bool(true),
-					Key: map[string]types.AttributeValue{
-						"PK": &types.AttributeValueMemberS{Value: "A#app#U#alice"},
-						"SK": &types.AttributeValueMemberS{Value: string(store.Blocklist)},
+					Key: map[string]dynamo.AttributeValue{
+						"PK": &dynamo.AttributeValueMemberS{Value: "A#app#U#alice"},
+						"SK": &dynamo.AttributeValueMemberS{Value: string(store.Blocklist)},
 					},
 				})
 				if err != nil {
@@ -476,7 +475,7 @@ func TestReadAcrossAWholeChangeIsNotTakenForUnchanged(t *testing.T) {
 				}
 				items := out.Responses[e.table]
 				for i, it := range items {
-					if it["SK"].(*types.AttributeValueMemberS).Value == string(store.Blocklist) {
+					if it["SK"].(*dynamo.AttributeValueMemberS).Value == string(store.Blocklist) {
 						items[i] = res.Item
 						return
 					}

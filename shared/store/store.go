@@ -9,23 +9,23 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"imusers/shared/dynamo"
 )
 
-// DB is the part of the DynamoDB API the store uses. *dynamodb.Client satisfies it; tests wrap
+// DB is the part of the DynamoDB API the store uses. *dynamo.Client satisfies it; tests wrap
 // it to count calls or inject faults.
 type DB interface {
-	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
-	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	GetItem(context.Context, *dynamo.GetItemInput) (*dynamo.GetItemOutput, error)
+	PutItem(context.Context, *dynamo.PutItemInput) (*dynamo.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamo.UpdateItemInput) (*dynamo.UpdateItemOutput, error)
+	DeleteItem(context.Context, *dynamo.DeleteItemInput) (*dynamo.DeleteItemOutput, error)
+	Query(context.Context, *dynamo.QueryInput) (*dynamo.QueryOutput, error)
+	BatchGetItem(context.Context, *dynamo.BatchGetItemInput) (*dynamo.BatchGetItemOutput, error)
+	BatchWriteItem(context.Context, *dynamo.BatchWriteItemInput) (*dynamo.BatchWriteItemOutput, error)
 }
 
-var _ DB = (*dynamodb.Client)(nil)
+var _ DB = (*dynamo.Client)(nil)
 
 // Errors the store reports; everything else is a dependency failure.
 var (
@@ -81,47 +81,47 @@ func (c *Counter) Reset() {
 	}
 }
 
-func (c *Counter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+func (c *Counter) GetItem(ctx context.Context, in *dynamo.GetItemInput) (*dynamo.GetItemOutput, error) {
 	c.gets.Add(1)
-	return c.DB.GetItem(ctx, in, o...)
+	return c.DB.GetItem(ctx, in)
 }
-func (c *Counter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+func (c *Counter) PutItem(ctx context.Context, in *dynamo.PutItemInput) (*dynamo.PutItemOutput, error) {
 	c.puts.Add(1)
-	return c.DB.PutItem(ctx, in, o...)
+	return c.DB.PutItem(ctx, in)
 }
-func (c *Counter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+func (c *Counter) UpdateItem(ctx context.Context, in *dynamo.UpdateItemInput) (*dynamo.UpdateItemOutput, error) {
 	c.updates.Add(1)
-	return c.DB.UpdateItem(ctx, in, o...)
+	return c.DB.UpdateItem(ctx, in)
 }
-func (c *Counter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+func (c *Counter) DeleteItem(ctx context.Context, in *dynamo.DeleteItemInput) (*dynamo.DeleteItemOutput, error) {
 	c.deletes.Add(1)
-	return c.DB.DeleteItem(ctx, in, o...)
+	return c.DB.DeleteItem(ctx, in)
 }
-func (c *Counter) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+func (c *Counter) Query(ctx context.Context, in *dynamo.QueryInput) (*dynamo.QueryOutput, error) {
 	c.queries.Add(1)
-	return c.DB.Query(ctx, in, o...)
+	return c.DB.Query(ctx, in)
 }
-func (c *Counter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+func (c *Counter) BatchGetItem(ctx context.Context, in *dynamo.BatchGetItemInput) (*dynamo.BatchGetItemOutput, error) {
 	c.batchGets.Add(1)
-	return c.DB.BatchGetItem(ctx, in, o...)
+	return c.DB.BatchGetItem(ctx, in)
 }
-func (c *Counter) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+func (c *Counter) BatchWriteItem(ctx context.Context, in *dynamo.BatchWriteItemInput) (*dynamo.BatchWriteItemOutput, error) {
 	c.batchWrites.Add(1)
-	return c.DB.BatchWriteItem(ctx, in, o...)
+	return c.DB.BatchWriteItem(ctx, in)
 }
 
 // Attribute values, shortened.
-func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-func n(v int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+func s(v string) dynamo.AttributeValue { return &dynamo.AttributeValueMemberS{Value: v} }
+func n(v int64) dynamo.AttributeValue {
+	return &dynamo.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
 }
 
-type item = map[string]types.AttributeValue
+type item = map[string]dynamo.AttributeValue
 
 func key(pk, sk string) item { return item{AttrPK: s(pk), AttrSK: s(sk)} }
 
 func str(it item, name string) string {
-	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
+	if v, ok := it[name].(*dynamo.AttributeValueMemberS); ok {
 		return v.Value
 	}
 	return ""
@@ -129,7 +129,7 @@ func str(it item, name string) string {
 
 func num(it item, name string) int64 {
 	// The store writes only whole numbers; anything else reads as 0, like a missing attribute.
-	if v, ok := it[name].(*types.AttributeValueMemberN); ok {
+	if v, ok := it[name].(*dynamo.AttributeValueMemberN); ok {
 		x, _ := strconv.ParseInt(v.Value, 10, 64)
 		return x
 	}
@@ -137,7 +137,7 @@ func num(it item, name string) int64 {
 }
 
 func isConditionFailed(err error) bool {
-	var cf *types.ConditionalCheckFailedException
+	var cf *dynamo.ConditionalCheckFailedException
 	return errors.As(err, &cf)
 }
 
@@ -148,14 +148,14 @@ func (st *Store) batchGet(ctx context.Context, keys []item) ([]item, error) {
 	for len(keys) > 0 {
 		chunk := keys[:min(100, len(keys))]
 		keys = keys[len(chunk):]
-		req := map[string]types.KeysAndAttributes{st.table: {Keys: chunk, ConsistentRead: aws.Bool(true)}}
+		req := map[string]dynamo.KeysAndAttributes{st.table: {Keys: chunk, ConsistentRead: aws.Bool(true)}}
 		for attempt := 0; len(req) > 0; attempt++ {
 			if attempt > 0 {
 				if err := backoff(ctx, attempt); err != nil {
 					return nil, err
 				}
 			}
-			res, err := st.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			res, err := st.db.BatchGetItem(ctx, &dynamo.BatchGetItemInput{RequestItems: req})
 			if err != nil {
 				return nil, fmt.Errorf("batch get: %w", err)
 			}
@@ -168,18 +168,18 @@ func (st *Store) batchGet(ctx context.Context, keys []item) ([]item, error) {
 
 // batchWrite writes requests in groups of 25, retrying unprocessed items. Every request it is
 // given must be safe to repeat (puts of whole items, deletes).
-func (st *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
+func (st *Store) batchWrite(ctx context.Context, reqs []dynamo.WriteRequest) error {
 	for len(reqs) > 0 {
 		chunk := reqs[:min(25, len(reqs))]
 		reqs = reqs[len(chunk):]
-		pending := map[string][]types.WriteRequest{st.table: chunk}
+		pending := map[string][]dynamo.WriteRequest{st.table: chunk}
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt > 0 {
 				if err := backoff(ctx, attempt); err != nil {
 					return err
 				}
 			}
-			res, err := st.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			res, err := st.db.BatchWriteItem(ctx, &dynamo.BatchWriteItemInput{RequestItems: pending})
 			if err != nil {
 				return fmt.Errorf("batch write: %w", err)
 			}
@@ -204,6 +204,6 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-func deleteRequest(k item) types.WriteRequest {
-	return types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+func deleteRequest(k item) dynamo.WriteRequest {
+	return dynamo.WriteRequest{DeleteRequest: &dynamo.DeleteRequest{Key: k}}
 }

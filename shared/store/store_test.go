@@ -11,9 +11,8 @@ import (
 )
 
 func newStore(t *testing.T) (*store.Store, *store.Counter) {
-	db := testenv.Client(t)
-	c := &store.Counter{DB: db}
-	return store.New(c, testenv.NewTable(t, db)), c
+	c := &store.Counter{DB: testenv.DB(t)}
+	return store.New(c, testenv.NewTable(t, testenv.Client(t))), c
 }
 
 func TestDevSlotsCapAndRelease(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"imusers/shared/dynamo"
 )
 
 // User is a user's profile-and-state item: one read answers every question a token check or a
@@ -57,7 +57,7 @@ func userFrom(it item) *User {
 
 // GetUser reads one user in one strongly consistent GetItem.
 func (st *Store) GetUser(ctx context.Context, app, user string) (*User, error) {
-	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+	res, err := st.db.GetItem(ctx, &dynamo.GetItemInput{
 		TableName: aws.String(st.table), Key: userKey(app, user), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -85,14 +85,14 @@ func (st *Store) GetUsers(ctx context.Context, app string, users []string) (map[
 // ReserveDevSlot records user in the development app's registry of at most limit users, in one
 // conditional write. A user already recorded passes even when the registry is full.
 func (st *Store) ReserveDevSlot(ctx context.Context, app, user string, limit int) error {
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
 		TableName:                aws.String(st.table),
 		Key:                      key(appPK(app), skDevUsers),
 		UpdateExpression:         aws.String("ADD #ids :one"),
 		ConditionExpression:      aws.String("attribute_not_exists(#ids) OR contains(#ids, :user) OR size(#ids) < :limit"),
 		ExpressionAttributeNames: map[string]string{"#ids": attrIDs},
 		ExpressionAttributeValues: item{
-			":one": &types.AttributeValueMemberSS{Value: []string{user}}, ":user": s(user), ":limit": n(int64(limit)),
+			":one": &dynamo.AttributeValueMemberSS{Value: []string{user}}, ":user": s(user), ":limit": n(int64(limit)),
 		},
 	})
 	if isConditionFailed(err) {
@@ -106,13 +106,13 @@ func (st *Store) ReserveDevSlot(ctx context.Context, app, user string, limit int
 
 // DevSlots lists the users recorded in a development app's registry.
 func (st *Store) DevSlots(ctx context.Context, app string) ([]string, error) {
-	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+	res, err := st.db.GetItem(ctx, &dynamo.GetItemInput{
 		TableName: aws.String(st.table), Key: key(appPK(app), skDevUsers), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("get dev registry: %w", err)
 	}
-	if ss, ok := res.Item[attrIDs].(*types.AttributeValueMemberSS); ok {
+	if ss, ok := res.Item[attrIDs].(*dynamo.AttributeValueMemberSS); ok {
 		return ss.Value, nil
 	}
 	return nil, nil
@@ -120,12 +120,12 @@ func (st *Store) DevSlots(ctx context.Context, app string) ([]string, error) {
 
 // ReleaseDevSlots removes users from the registry, freeing their places.
 func (st *Store) ReleaseDevSlots(ctx context.Context, app string, users []string) error {
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
 		TableName:                 aws.String(st.table),
 		Key:                       key(appPK(app), skDevUsers),
 		UpdateExpression:          aws.String("DELETE #ids :users"),
 		ExpressionAttributeNames:  map[string]string{"#ids": attrIDs},
-		ExpressionAttributeValues: item{":users": &types.AttributeValueMemberSS{Value: users}},
+		ExpressionAttributeValues: item{":users": &dynamo.AttributeValueMemberSS{Value: users}},
 	})
 	if err != nil {
 		return fmt.Errorf("release dev slots: %w", err)
@@ -145,14 +145,14 @@ func (st *Store) Register(ctx context.Context, app, user, name, portrait string,
 		values[":devpk"] = s(devIndexPK(app))
 		values[":devsk"] = s(timeKey(now, user))
 	}
-	res, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	res, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
 		TableName:                 aws.String(st.table),
 		Key:                       userKey(app, user),
 		UpdateExpression:          aws.String(set),
 		ConditionExpression:       aws.String("attribute_not_exists(#deact)"),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
-		ReturnValues:              types.ReturnValueUpdatedNew,
+		ReturnValues:              dynamo.ReturnValueUpdatedNew,
 	})
 	if isConditionFailed(err) {
 		return 0, ErrDeactivated
@@ -178,7 +178,7 @@ func (st *Store) UpdateProfile(ctx context.Context, app, user, name, portrait st
 	if len(sets) == 0 {
 		return st.checkActive(ctx, app, user)
 	}
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
 		TableName:                 aws.String(st.table),
 		Key:                       userKey(app, user),
 		UpdateExpression:          aws.String("SET " + strings.Join(sets, ", ")),
@@ -210,7 +210,7 @@ func (st *Store) checkActive(ctx context.Context, app, user string) error {
 // SetNotBefore expires every token of user issued before t (ms). A later time already set is
 // kept, so concurrent expiries settle on the latest.
 func (st *Store) SetNotBefore(ctx context.Context, app, user string, t int64) error {
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
 		TableName:                 aws.String(st.table),
 		Key:                       userKey(app, user),
 		UpdateExpression:          aws.String("SET #nb = :t"),
@@ -230,7 +230,7 @@ func (st *Store) SetNotBefore(ctx context.Context, app, user string, t int64) er
 // user: DynamoDB has no batch update.
 func (st *Store) Deactivate(ctx context.Context, app, user string, now int64, operateID string) error {
 	shard := shardOf(user)
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
 		TableName: aws.String(st.table),
 		Key:       userKey(app, user),
 		UpdateExpression: aws.String("SET #deact = if_not_exists(#deact, :now), #erase = :op, " +
@@ -256,7 +256,7 @@ func (st *Store) Deactivate(ctx context.Context, app, user string, now int64, op
 // Reactivate lifts a deactivation. Tokens issued before now stay refused: a reactivated user
 // needs a new token. An active user is left unchanged.
 func (st *Store) Reactivate(ctx context.Context, app, user string, now int64) error {
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
 		TableName:                 aws.String(st.table),
 		Key:                       userKey(app, user),
 		UpdateExpression:          aws.String("SET #nb = :now REMOVE #deact, GSI2PK, GSI2SK"),
@@ -272,7 +272,7 @@ func (st *Store) Reactivate(ctx context.Context, app, user string, now int64) er
 
 // FinishErasure clears the pending-erasure mark, unless a newer deactivation replaced it.
 func (st *Store) FinishErasure(ctx context.Context, app, user, operateID string) error {
-	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
 		TableName:                 aws.String(st.table),
 		Key:                       userKey(app, user),
 		UpdateExpression:          aws.String("REMOVE #erase"),
@@ -318,7 +318,7 @@ func (st *Store) shardedPage(ctx context.Context, index, pkAttr, skAttr string, 
 		}
 		var start item
 		for got := 0; got < reach; {
-			res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+			res, err := st.db.Query(ctx, &dynamo.QueryInput{
 				TableName:                 aws.String(st.table),
 				IndexName:                 aws.String(index),
 				KeyConditionExpression:    aws.String(cond),
@@ -350,7 +350,7 @@ func (st *Store) ListDevUsers(ctx context.Context, app string) ([]*User, error) 
 	var out []*User
 	var start item
 	for {
-		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+		res, err := st.db.Query(ctx, &dynamo.QueryInput{
 			TableName:                 aws.String(st.table),
 			IndexName:                 aws.String(IndexDevUsers),
 			KeyConditionExpression:    aws.String("GSI1PK = :pk"),
@@ -372,7 +372,7 @@ func (st *Store) ListDevUsers(ctx context.Context, app string) ([]*User, error) 
 // DeleteUsers removes users' profile and ban items (their related items go through erasure):
 // a userId registered again starts without the old ban.
 func (st *Store) DeleteUsers(ctx context.Context, app string, users []string) error {
-	reqs := make([]types.WriteRequest, 0, 2*len(users))
+	reqs := make([]dynamo.WriteRequest, 0, 2*len(users))
 	for _, u := range users {
 		reqs = append(reqs, deleteRequest(userKey(app, u)), deleteRequest(banKey(app, u)))
 	}
@@ -400,7 +400,7 @@ func (st *Store) EraseRelated(ctx context.Context, app, user string, stop func()
 		if stop() {
 			return false, nil
 		}
-		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+		res, err := st.db.Query(ctx, &dynamo.QueryInput{
 			TableName:                 aws.String(st.table),
 			KeyConditionExpression:    aws.String("PK = :pk AND SK > :profile"),
 			ExpressionAttributeValues: item{":pk": s(userPK(app, user)), ":profile": s(skProfile)},
@@ -411,7 +411,7 @@ func (st *Store) EraseRelated(ctx context.Context, app, user string, stop func()
 		if err != nil {
 			return false, fmt.Errorf("list user items: %w", err)
 		}
-		var reqs []types.WriteRequest
+		var reqs []dynamo.WriteRequest
 		var reverse []change
 		for _, it := range res.Items {
 			sk := str(it, AttrSK)
@@ -439,7 +439,7 @@ func (st *Store) ItemsOf(ctx context.Context, app, user string) ([]string, error
 	var sks []string
 	var start item
 	for {
-		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+		res, err := st.db.Query(ctx, &dynamo.QueryInput{
 			TableName:                 aws.String(st.table),
 			KeyConditionExpression:    aws.String("PK = :pk"),
 			ExpressionAttributeValues: item{":pk": s(userPK(app, user))},

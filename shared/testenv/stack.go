@@ -76,7 +76,7 @@ func StartStack(t testing.TB, list ...apps.App) *Stack {
 type Options struct {
 	Apps []apps.App
 	// DB is the DynamoDB client the service uses (one through a fault proxy, say); the table
-	// is created on dynalite directly either way. Client(t) when nil.
+	// is created on dynalite directly either way. DB(t) when nil.
 	DB store.DB
 	// Configure changes the service's configuration before the service is built.
 	Configure func(*service.Config)
@@ -100,11 +100,10 @@ func StartStackWith(t testing.TB, o Options) *Stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	direct := Client(t)
-	table := NewTable(t, direct)
-	var db store.DB = direct
-	if o.DB != nil {
-		db = o.DB
+	table := NewTable(t, Client(t))
+	db := o.DB
+	if db == nil {
+		db = DB(t)
 	}
 	logTo := o.Log
 	if logTo == nil {

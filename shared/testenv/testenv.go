@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"imusers/infra/local/localenv"
+	"imusers/shared/dynamo"
 )
 
 var (
@@ -54,7 +55,18 @@ func startDynalite() (string, error) {
 	return d.URL, nil
 }
 
-// Client is a DynamoDB client for the test endpoint.
+// DB is the service's own DynamoDB client for the test endpoint: what a store under test runs on.
+func DB(t testing.TB) *dynamo.Client {
+	t.Helper()
+	db, err := localenv.DB(Endpoint(t))
+	if err != nil {
+		t.Fatalf("DynamoDB client: %v", err)
+	}
+	return db
+}
+
+// Client is the SDK's DynamoDB client for the test endpoint, to create tables and to look at
+// them in ways the store does not (Scan).
 func Client(t testing.TB) *dynamodb.Client {
 	t.Helper()
 	return localenv.Client(Endpoint(t))

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"imusers/shared/dynamo"
 	"imusers/shared/store"
 )
 
@@ -210,14 +211,20 @@ func (d *Dynalite) Stop() {
 	})
 }
 
-// Client is a DynamoDB client for a local endpoint, without the SDK's shared configuration, so
-// a developer's AWS profile never decides where local data goes.
+// Client is the SDK's DynamoDB client for a local endpoint, for what the service's own client
+// does not do: creating and describing tables. It is built without the SDK's shared
+// configuration, so a developer's AWS profile never decides where local data goes.
 func Client(endpoint string) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
 		Region:       Region,
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  Credentials(),
 	})
+}
+
+// DB is the service's own DynamoDB client, the one the functions run, for a local endpoint.
+func DB(endpoint string) (*dynamo.Client, error) {
+	return dynamo.New(aws.Config{Region: Region, Credentials: Credentials()}, endpoint)
 }
 
 // CreateTableInput is the table's whole definition, built from the store's key and index
