@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -71,21 +72,24 @@ func NewClient(cfg aws.Config, endpoint string) *Client {
 	return c
 }
 
-// Post sends data to a connection as one frame (PostToConnection).
+// Post sends data to a connection as one frame (PostToConnection). A frame goes at most once:
+// it is sent again only after an answer that says it was not delivered (throttling) or when
+// the endpoint could not be reached at all; after a lost answer, a timeout or a server fault it
+// may have reached the client, so the call fails instead.
 func (c *Client) Post(ctx context.Context, connID string, data []byte) error {
-	return c.call(ctx, http.MethodPost, "PostToConnection", connID, data)
+	return c.call(ctx, http.MethodPost, "PostToConnection", connID, data, false)
 }
 
 // Delete closes a connection (DeleteConnection); API Gateway then runs its $disconnect route.
 func (c *Client) Delete(ctx context.Context, connID string) error {
-	return c.call(ctx, http.MethodDelete, "DeleteConnection", connID, nil)
+	return c.call(ctx, http.MethodDelete, "DeleteConnection", connID, nil, true)
 }
 
 // call makes one Management API call, retried on throttling, server faults and lost
-// connections while the retryer allows. A gone connection and the API's other refusals are
-// final. Errors name the call and the connection, AWS's code and message, never the data, the
+// connections while the retryer allows; a call that is not repeatable only when it surely did
+// nothing (unsent). A gone connection and the API's other refusals are final. Errors name the call and the connection, AWS's code and message, never the data, the
 // credentials or the signature.
-func (c *Client) call(ctx context.Context, method, operation, connID string, data []byte) error {
+func (c *Client) call(ctx context.Context, method, operation, connID string, data []byte, repeatable bool) error {
 	op := "execute-api " + operation + " " + connID
 	switch {
 	case c.badEndpoint != nil:
@@ -109,7 +113,7 @@ func (c *Client) call(ctx context.Context, method, operation, connID string, dat
 		err = c.attempt(ctx, method, op, connID, data)
 		_ = releaseRetry(err)
 		_ = releaseAttempt(err)
-		if err == nil || final(err) || ctx.Err() != nil {
+		if err == nil || final(err) || ctx.Err() != nil || !repeatable && !unsent(err) {
 			return err
 		}
 		if attempt >= c.retryer.MaxAttempts() || !c.retryer.IsErrorRetryable(err) {
@@ -151,6 +155,17 @@ func final(err error) bool {
 		return false
 	}
 	return errors.Is(err, ErrGone) || e.Status >= 400 && e.Status < 500 && e.Status != http.StatusTooManyRequests
+}
+
+// unsent tells a failed call that surely did nothing: refused by throttling before any work, or
+// never connected to the endpoint.
+func unsent(err error) bool {
+	var e *Error
+	if errors.As(err, &e) && e.Status == http.StatusTooManyRequests {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 func (c *Client) attempt(ctx context.Context, method, op, connID string, data []byte) error {

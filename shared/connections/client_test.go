@@ -227,8 +227,52 @@ func TestGoneIsFinal(t *testing.T) {
 	}
 }
 
-func TestRetries(t *testing.T) {
-	type answers = []func(http.ResponseWriter, *http.Request)
+// slow answers after longer than a test client's 100 ms attempt: its answer is lost.
+func slow(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-r.Context().Done():
+	case <-time.After(2 * time.Second):
+	}
+}
+
+type answers = []func(http.ResponseWriter, *http.Request)
+
+// Closing a connection is repeatable: every failure that may pass is tried again.
+func TestDeleteRetries(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		answers answers
+		calls   int
+		ok      bool
+	}{
+		{"after LimitExceededException", answers{limited, deleted}, 2, true},
+		{"after a bare 429", answers{tooMany, tooMany, deleted}, 3, true},
+		{"after a server fault", answers{fault, deleted}, 2, true},
+		{"after a bad gateway", answers{badGate, deleted}, 2, true},
+		{"after a lost connection", answers{hangUp, deleted}, 2, true},
+		{"after a lost answer", answers{slow, deleted}, 2, true},
+		{"gives up after MaxAttempts", answers{fault}, 4, false},
+		{"throttled to the end", answers{limited}, 4, false},
+		{"forbidden is final", answers{denied, deleted}, 1, false},
+		{"a bad request is final", answers{bad, deleted}, 1, false},
+		{"gone after a fault", answers{fault, goneAns, deleted}, 2, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, stub := newClient(t, 100*time.Millisecond, tc.answers...)
+			err := c.Delete(context.Background(), testConn)
+			if (err == nil) != tc.ok {
+				t.Errorf("error %v", err)
+			}
+			if n := len(stub.calls()); n != tc.calls {
+				t.Errorf("%d attempts, want %d", n, tc.calls)
+			}
+		})
+	}
+}
+
+// A frame goes at most once: it is sent again only when the answer says it was not delivered;
+// a fault, a lost connection or a lost answer may have delivered it.
+func TestPostIsSentAgainOnlyWhenItSurelyWasNot(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		answers answers
@@ -237,18 +281,16 @@ func TestRetries(t *testing.T) {
 	}{
 		{"after LimitExceededException", answers{limited, ok}, 2, true},
 		{"after a bare 429", answers{tooMany, tooMany, ok}, 3, true},
-		{"after a server fault", answers{fault, ok}, 2, true},
-		{"after a bad gateway", answers{badGate, ok}, 2, true},
-		{"after a lost connection", answers{hangUp, ok}, 2, true},
-		{"gives up after MaxAttempts", answers{fault}, 4, false},
 		{"throttled to the end", answers{limited}, 4, false},
-		{"forbidden is final", answers{denied, ok}, 1, false},
-		{"a bad request is final", answers{bad, ok}, 1, false},
+		{"not after a server fault", answers{fault, ok}, 1, false},
+		{"not after a bad gateway", answers{badGate, ok}, 1, false},
+		{"not after a lost connection", answers{hangUp, ok}, 1, false},
+		{"not after a lost answer", answers{slow, ok}, 1, false},
 		{"too much data is final", answers{tooLarge, ok}, 1, false},
-		{"gone after a fault", answers{fault, goneAns, ok}, 2, false},
+		{"gone is final", answers{goneAns, ok}, 1, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, stub := newClient(t, 3*time.Second, tc.answers...)
+			c, stub := newClient(t, 100*time.Millisecond, tc.answers...)
 			err := c.Post(context.Background(), testConn, []byte(testData))
 			if (err == nil) != tc.ok {
 				t.Errorf("error %v", err)
@@ -260,20 +302,42 @@ func TestRetries(t *testing.T) {
 	}
 }
 
-// An attempt that hangs past its per-attempt timeout is a lost answer: retried.
-func TestSlowAttemptIsRetried(t *testing.T) {
-	slow := func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-time.After(2 * time.Second):
-		}
+// countingClient counts the requests it is asked to send.
+type countingClient struct {
+	http.Client
+	mu    sync.Mutex
+	tries int
+}
+
+func (c *countingClient) Do(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.tries++
+	c.mu.Unlock()
+	return c.Client.Do(r)
+}
+
+// An endpoint that cannot be reached received nothing, so a frame is tried again.
+func TestPostToAnUnreachableEndpointIsRetried(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // nothing listens there now
+	hc := &countingClient{Client: http.Client{Timeout: time.Second}}
+	c := connections.NewClient(aws.Config{
+		Region:      testRegion,
+		Credentials: credentials.NewStaticCredentialsProvider(testKeyID, testSecret, testSession),
+		HTTPClient:  hc,
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 3
+				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
+			})
+		},
+	}, url+testStage)
+	if err := c.Post(context.Background(), testConn, []byte(testData)); err == nil {
+		t.Fatal("a post to a closed port succeeded")
 	}
-	c, stub := newClient(t, 100*time.Millisecond, slow, ok)
-	if err := c.Post(context.Background(), testConn, []byte(testData)); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(stub.calls()); n != 2 {
-		t.Errorf("%d attempts, want 2", n)
+	if hc.tries != 3 {
+		t.Errorf("%d attempts, want 3", hc.tries)
 	}
 }
 
@@ -303,9 +367,9 @@ func TestContextStopsTheCall(t *testing.T) {
 			cancel()
 		}()
 		start := time.Now()
-		err := c.Post(ctx, testConn, []byte(testData))
+		err := c.Delete(ctx, testConn)
 		if !errors.Is(err, context.Canceled) || time.Since(start) > 5*time.Second {
-			t.Errorf("post canceled during backoff: %v after %s", err, time.Since(start))
+			t.Errorf("delete canceled during backoff: %v after %s", err, time.Since(start))
 		}
 		if n := len(stub.calls()); n != 1 {
 			t.Errorf("%d attempts, want 1: the retry waits a minute", n)
