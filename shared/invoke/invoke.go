@@ -52,6 +52,9 @@ type Client struct {
 	// once sends synchronous invocations: the configured client without its per-attempt
 	// timeout, which suits a DynamoDB call, not a function that may take its whole timeout.
 	once aws.HTTPClient
+	// retryer is made once, as the SDK's clients make theirs, so its state (an adaptive
+	// retryer's rate limit) is shared by all of a function's invocations.
+	retryer aws.Retryer
 }
 
 var _ Invoker = (*Client)(nil)
@@ -71,7 +74,11 @@ func New(cfg aws.Config, endpoint string) (*Client, error) {
 	if c, ok := once.(*awshttp.BuildableClient); ok {
 		once = c.WithTimeout(0)
 	}
-	return &Client{cfg: cfg, endpoint: u, once: once}, nil
+	var r aws.Retryer = retry.NewStandard()
+	if cfg.Retryer != nil {
+		r = cfg.Retryer()
+	}
+	return &Client{cfg: cfg, endpoint: u, once: once, retryer: r}, nil
 }
 
 // Invoke runs function with payload. An asynchronous invocation is retried on throttling,
@@ -92,10 +99,7 @@ func (c *Client) Invoke(ctx context.Context, function string, async bool, payloa
 	if !async {
 		return c.attempt(ctx, c.once, function, "RequestResponse", payload)
 	}
-	var r aws.Retryer = retry.NewStandard()
-	if c.cfg.Retryer != nil {
-		r = c.cfg.Retryer()
-	}
+	r := c.retryer
 	for attempt := 1; ; attempt++ {
 		res, err := c.attempt(ctx, c.cfg.HTTPClient, function, "Event", payload)
 		if err == nil {
