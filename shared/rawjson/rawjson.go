@@ -10,6 +10,7 @@ import (
 	"errors"
 	"iter"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -387,69 +388,79 @@ func (r *Reader) String() (string, bool) {
 		return "", false
 	}
 	d := r.data
-	i := r.pos + 1
-	// Most strings need no unescaping: find their end and take them as they are.
-	for i < len(d) {
-		c := d[i]
-		if c == '"' {
-			s := string(d[r.pos+1 : i])
-			r.pos = i + 1
-			return s, true
-		}
-		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
-			break
-		}
-		i++
-	}
-	out := make([]byte, i-r.pos-1, i-r.pos+16)
-	copy(out, d[r.pos+1:i])
-	for i < len(d) {
-		c := d[i]
-		switch {
-		case c == '"':
-			r.pos = i + 1
-			return string(out), true
+	start := r.pos + 1
+	// Find the closing quote first: most strings are then taken as they are, in one copy.
+	end, escaped, ascii := start, false, true
+	for ; end < len(d) && d[end] != '"'; end++ {
+		switch c := d[end]; {
+		case c == '\\':
+			escaped = true
+			end++ // the escaped byte; unescape checks it
 		case c < 0x20:
 			r.fail()
 			return "", false
-		case c == '\\':
-			n, ok := unescape(&out, d[i:])
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	if end >= len(d) {
+		r.fail()
+		return "", false
+	}
+	raw := d[start:end]
+	r.pos = end + 1
+	if !escaped && (ascii || utf8.Valid(raw)) {
+		return string(raw), true
+	}
+	var b strings.Builder
+	b.Grow(len(raw)) // never longer, unless bytes of invalid UTF-8 become U+FFFD
+	for i := 0; i < len(raw); {
+		j := i
+		for j < len(raw) && raw[j] != '\\' && raw[j] < utf8.RuneSelf {
+			j++
+		}
+		b.Write(raw[i:j])
+		if i = j; i == len(raw) {
+			break
+		}
+		if raw[i] == '\\' {
+			n, ok := unescape(&b, raw[i:])
 			if !ok {
 				r.fail()
 				return "", false
 			}
 			i += n
-		case c < utf8.RuneSelf:
-			out = append(out, c)
-			i++
-		default:
-			c, size := utf8.DecodeRune(d[i:])
-			out = utf8.AppendRune(out, c) // RuneError, size 1, for an invalid byte
-			i += size
+			continue
 		}
+		c, size := utf8.DecodeRune(raw[i:])
+		if c == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.Write(raw[i : i+size])
+		}
+		i += size
 	}
-	r.fail()
-	return "", false
+	return b.String(), true
 }
 
-// unescape appends the character of the escape at the start of s and returns its length.
-func unescape(out *[]byte, s []byte) (int, bool) {
+// unescape writes the character of the escape at the start of s and returns its length.
+func unescape(b *strings.Builder, s []byte) (int, bool) {
 	if len(s) < 2 {
 		return 0, false
 	}
 	switch c := s[1]; c {
 	case '"', '\\', '/':
-		*out = append(*out, c)
+		b.WriteByte(c)
 	case 'b':
-		*out = append(*out, '\b')
+		b.WriteByte('\b')
 	case 'f':
-		*out = append(*out, '\f')
+		b.WriteByte('\f')
 	case 'n':
-		*out = append(*out, '\n')
+		b.WriteByte('\n')
 	case 'r':
-		*out = append(*out, '\r')
+		b.WriteByte('\r')
 	case 't':
-		*out = append(*out, '\t')
+		b.WriteByte('\t')
 	case 'u':
 		r, ok := hex4(s[2:])
 		if !ok {
@@ -461,14 +472,14 @@ func unescape(out *[]byte, s []byte) (int, bool) {
 			if len(s) >= 12 && s[6] == '\\' && s[7] == 'u' {
 				if r2, ok := hex4(s[8:]); ok {
 					if pair := utf16.DecodeRune(r, r2); pair != utf8.RuneError {
-						*out = utf8.AppendRune(*out, pair)
+						b.WriteRune(pair)
 						return 12, true
 					}
 				}
 			}
 			r = utf8.RuneError
 		}
-		*out = utf8.AppendRune(*out, r)
+		b.WriteRune(r)
 		return 6, true
 	default:
 		return 0, false
