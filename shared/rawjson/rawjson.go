@@ -29,6 +29,15 @@ var safe = func() (t [2][256]bool) {
 	return t
 }()
 
+// plain marks the bytes a string reader takes as they are: ASCII but for control characters,
+// '"' and '\\'.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // AppendString appends s to dst as a JSON string, escaped as encoding/json escapes it: '"',
 // '\\' and control characters, invalid UTF-8 as \ufffd, U+2028 and U+2029, and also '<', '>'
 // and '&' when html is set (json.Marshal does; an Encoder after SetEscapeHTML(false) does not).
@@ -113,13 +122,24 @@ const maxDepth = 10000
 // encoding/json's scanner does. After the first fault every read fails and Err reports it.
 type Reader struct {
 	data  []byte
+	text  string // data as a string, made at the first string read
 	pos   int
 	err   error
 	depth int
 }
 
-// NewReader reads data.
+// NewReader reads data. The strings it reads without escapes share one copy of data (made at
+// the first string read) instead of one allocation each: they keep all of it in memory while
+// any of them lives.
 func NewReader(data []byte) *Reader { return &Reader{data: data} }
+
+// substring returns data[start:end] as a string.
+func (r *Reader) substring(start, end int) string {
+	if len(r.text) != len(r.data) {
+		r.text = string(r.data)
+	}
+	return r.text[start:end]
+}
 
 // Err is ErrSyntax once anything failed to read, else nil.
 func (r *Reader) Err() error { return r.err }
@@ -391,37 +411,52 @@ func (r *Reader) String() (string, bool) {
 	start := r.pos + 1
 	// Find the closing quote first: most strings are then taken as they are, in one copy.
 	end, escaped, ascii := start, false, true
-	for ; end < len(d) && d[end] != '"'; end++ {
-		switch c := d[end]; {
+	for {
+		for end < len(d) && plain[d[end]] {
+			end++
+		}
+		if end >= len(d) {
+			r.fail()
+			return "", false
+		}
+		c := d[end]
+		if c == '"' {
+			break
+		}
+		switch {
 		case c == '\\':
 			escaped = true
 			end++ // the escaped byte; unescape checks it
 		case c < 0x20:
 			r.fail()
 			return "", false
-		case c >= utf8.RuneSelf:
+		default:
 			ascii = false
 		}
-	}
-	if end >= len(d) {
-		r.fail()
-		return "", false
+		end++
 	}
 	raw := d[start:end]
 	r.pos = end + 1
 	if !escaped && (ascii || utf8.Valid(raw)) {
-		return string(raw), true
+		return r.substring(start, end), true
 	}
 	var b strings.Builder
 	b.Grow(len(raw)) // never longer, unless bytes of invalid UTF-8 become U+FFFD
 	for i := 0; i < len(raw); {
 		j := i
-		for j < len(raw) && raw[j] != '\\' && raw[j] < utf8.RuneSelf {
+		for j < len(raw) && plain[raw[j]] {
 			j++
 		}
 		b.Write(raw[i:j])
 		if i = j; i == len(raw) {
 			break
+		}
+		if raw[i] == '\\' && i+1 < len(raw) && (raw[i+1] == '"' || raw[i+1] == '\\') {
+			// The escapes of a JSON text inside a string (a Lambda response's body), taken
+			// here without the call.
+			b.WriteByte(raw[i+1])
+			i += 2
+			continue
 		}
 		if raw[i] == '\\' {
 			n, ok := unescape(&b, raw[i:])
