@@ -199,3 +199,21 @@ func FuzzInvokeEvent(f *testing.F) {
 		}
 	})
 }
+
+// headerLookup answers as header does, with its shortcut only where no name needs folding.
+func TestHeaderLookup(t *testing.T) {
+	maps := []map[string]string{
+		nil,
+		{"app-key": "a", "nonce": "n", "rc-nonce": "r"},
+		{"App-Key": "a", "nonce": "n"},
+		{"app-\u212aey": "kelvin", "nonce": "n"}, // KELVIN SIGN folds to k
+		{"RC-NONCE": "r"},
+	}
+	for _, h := range maps {
+		for _, name := range []string{"app-key", "nonce", "rc-nonce", "x-request-id"} {
+			if got, want := headerLookup(h)(name), header(h, name); got != want {
+				t.Errorf("headerLookup(%v)(%q) = %q, header gives %q", h, name, got, want)
+			}
+		}
+	}
+}

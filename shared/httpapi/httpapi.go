@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -72,7 +73,8 @@ func (s *Server) Lambda(route string, op Handler) LambdaHandler {
 // Serve runs one request; it never fails and never panics: every fault is an error body.
 func (s *Server) Serve(ctx context.Context, route string, op Handler, ev Event) (resp Response) {
 	start := time.Now()
-	reqID := header(ev.Headers, "x-request-id")
+	headers := headerLookup(ev.Headers)
+	reqID := headers("x-request-id")
 	var app apps.App
 	code := apierr.Internal
 	defer func() {
@@ -92,7 +94,7 @@ func (s *Server) Serve(ctx context.Context, route string, op Handler, ev Event) 
 		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-answerMargin))
 		defer cancel()
 	}
-	resp, code = s.serve(ctx, route, op, ev, &app)
+	resp, code = s.serve(ctx, route, op, ev, headers, &app)
 	return resp
 }
 
@@ -101,7 +103,7 @@ func (s *Server) Serve(ctx context.Context, route string, op Handler, ev Event) 
 const answerMargin = 500 * time.Millisecond
 
 // serve decodes, authenticates and runs; app is set as soon as the signature holds.
-func (s *Server) serve(ctx context.Context, route string, op Handler, ev Event, app *apps.App) (Response, int) {
+func (s *Server) serve(ctx context.Context, route string, op Handler, ev Event, headers signature.Header, app *apps.App) (Response, int) {
 	body, err := decodeBody(ev)
 	if err != nil {
 		return s.fail(route, err)
@@ -110,7 +112,6 @@ func (s *Server) serve(ctx context.Context, route string, op Handler, ev Event, 
 	if err != nil {
 		return s.fail(route, err)
 	}
-	headers := func(name string) string { return header(ev.Headers, name) }
 	now := s.Now()
 	*app, err = signature.Verify(headers, s.Apps, now, s.Window)
 	if err != nil {
@@ -169,6 +170,20 @@ func decodeBody(ev Event) (string, error) {
 		return "", apierr.New(apierr.BadParam, "request body is not valid base64")
 	}
 	return string(b), nil
+}
+
+// headerLookup returns header's lookup in h. API Gateway lowercases header names, and then a
+// name that is not there under its lowercase form is not there at all; only a map with other
+// names (or names that fold to ASCII from beyond it) needs header's search of every name.
+func headerLookup(h map[string]string) signature.Header {
+	for k := range h {
+		for i := 0; i < len(k); i++ {
+			if c := k[i]; c >= 'A' && c <= 'Z' || c >= utf8.RuneSelf {
+				return func(lower string) string { return header(h, lower) }
+			}
+		}
+	}
+	return func(lower string) string { return h[lower] }
 }
 
 // header finds a header by lowercase name whatever its case in the event.

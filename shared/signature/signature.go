@@ -24,21 +24,21 @@ func Sign(secret, nonce, timestamp string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// get prefers the RC- form of a header when both forms are present.
-func get(h Header, name string) string {
-	if v := h("rc-" + name); v != "" {
+// get prefers the RC- form of a header (rcName) when both forms are present.
+func get(h Header, rcName, name string) string {
+	if v := h(rcName); v != "" {
 		return v
 	}
 	return h(name)
 }
 
 // NonceOf is the request's Nonce as the signature covers it (the RC- form when both are sent).
-func NonceOf(h Header) string { return get(h, "nonce") }
+func NonceOf(h Header) string { return get(h, "rc-nonce", "nonce") }
 
 // Verify authenticates a request and returns its app. window is how far the Timestamp may be
 // from now (0 turns the check off).
 func Verify(h Header, reg *apps.Registry, now time.Time, window time.Duration) (apps.App, error) {
-	key, nonce, ts, sig := get(h, "app-key"), get(h, "nonce"), get(h, "timestamp"), get(h, "signature")
+	key, nonce, ts, sig := get(h, "rc-app-key", "app-key"), NonceOf(h), get(h, "rc-timestamp", "timestamp"), get(h, "rc-signature", "signature")
 	for _, f := range []struct{ name, v string }{{"App-Key", key}, {"Nonce", nonce}, {"Timestamp", ts}, {"Signature", sig}} {
 		if f.v == "" {
 			return apps.App{}, apierr.New(apierr.BadParam, "header %s is required", f.name)
