@@ -67,11 +67,7 @@ func memberFrom(it item) *Member {
 
 // GetMembers reads users' profiles, 100 to a BatchGetItem; unknown users are absent.
 func (st *Store) GetMembers(ctx context.Context, app string, users []string) (map[string]*Member, error) {
-	keys := make([]item, len(users))
-	for i, u := range users {
-		keys[i] = userKey(app, u)
-	}
-	items, err := st.batchGet(ctx, keys)
+	items, err := st.batchGet(ctx, keysUnder(app, users, skProfile))
 	if err != nil {
 		return nil, err
 	}
@@ -849,11 +845,12 @@ func (st *Store) ListEntries(ctx context.Context, app, owner string, kind Kind, 
 	if err != nil {
 		return EntryPage{}, fmt.Errorf("list %s: %w", kind, err)
 	}
-	var page EntryPage
+	page := EntryPage{Entries: make([]Entry, 0, min(len(res.Items), limit))}
 	more := false
+	counter, entryPrefix := counterSK(kind), entrySK(kind, "")
 	for _, it := range res.Items {
 		sk := str(it, AttrSK)
-		if sk == counterSK(kind) {
+		if sk == counter {
 			page.Total, page.HasTotal = num(it, attrTotal), true
 			continue
 		}
@@ -862,7 +859,7 @@ func (st *Store) ListEntries(ctx context.Context, app, owner string, kind Kind, 
 			break
 		}
 		page.Entries = append(page.Entries, Entry{
-			Target: strings.TrimPrefix(sk, entrySK(kind, "")),
+			Target: strings.TrimPrefix(sk, entryPrefix),
 			At:     num(it, attrAt),
 			Name:   str(it, attrName),
 			Remark: str(it, attrRemark),

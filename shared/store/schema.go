@@ -68,7 +68,10 @@ func counterSK(kind Kind) string                 { return string(kind) }
 func listPK(app, owner string, kind Kind) string { return userPK(app, owner) + "#" + string(kind) }
 
 func appPK(app string) string        { return "A#" + app }
-func userPK(app, user string) string { return "A#" + app + "#U#" + user }
+func userPK(app, user string) string { return userPrefix(app) + user }
+
+// userPrefix starts the partition key of every user of app.
+func userPrefix(app string) string { return "A#" + app + "#U#" }
 func devIndexPK(app string) string   { return "A#" + app + "#DEV" }
 func deactIndexPK(app string, shard int) string {
 	return fmt.Sprintf("A#%s#DEACT#%d", app, shard)

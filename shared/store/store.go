@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -119,6 +120,38 @@ func n(v int64) dynamo.AttributeValue {
 type item = map[string]dynamo.AttributeValue
 
 func key(pk, sk string) item { return item{AttrPK: s(pk), AttrSK: s(sk)} }
+
+// keysUnder returns the keys of users' items with sort key sk, as key(userPK(app, u), sk)
+// would, but with the partition keys built in one string, their values in one slice and the
+// sort key's value shared (nothing writes to a key once built): a batch of 100 keys built one
+// by one was half of a checkOnline batch's own time.
+func keysUnder(app string, users []string, sk string) []item {
+	prefix := userPrefix(app)
+	var b strings.Builder
+	b.Grow(len(users)*len(prefix) + totalLen(users))
+	for _, u := range users {
+		b.WriteString(prefix)
+		b.WriteString(u)
+	}
+	pks := b.String()
+	vals := make([]dynamo.AttributeValueMemberS, len(users))
+	skv := s(sk)
+	keys := make([]item, len(users))
+	for i, u := range users {
+		n := len(prefix) + len(u)
+		vals[i].Value, pks = pks[:n], pks[n:]
+		keys[i] = item{AttrPK: &vals[i], AttrSK: skv}
+	}
+	return keys
+}
+
+func totalLen(list []string) int {
+	n := 0
+	for _, s := range list {
+		n += len(s)
+	}
+	return n
+}
 
 func str(it item, name string) string {
 	if v, ok := it[name].(*dynamo.AttributeValueMemberS); ok {
