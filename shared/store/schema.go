@@ -69,14 +69,14 @@ func listPK(app, owner string, kind Kind) string { return userPK(app, owner) + "
 
 func appPK(app string) string        { return "A#" + app }
 func userPK(app, user string) string { return userPrefix(app) + user }
-
-// userPrefix starts the partition key of every user of app.
-func userPrefix(app string) string { return "A#" + app + "#U#" }
 func devIndexPK(app string) string   { return "A#" + app + "#DEV" }
 func deactIndexPK(app string, shard int) string {
 	return fmt.Sprintf("A#%s#DEACT#%d", app, shard)
 }
 func banIndexPK(app string, shard int) string { return fmt.Sprintf("A#%s#BAN#%d", app, shard) }
+
+// userPrefix starts the partition key of every user of app.
+func userPrefix(app string) string { return "A#" + app + "#U#" }
 
 // shardOf places a user in one of the index shards.
 func shardOf(user string) int {
