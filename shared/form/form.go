@@ -3,7 +3,7 @@
 package form
 
 import (
-	"net/url"
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -28,12 +28,12 @@ func Parse(body string) (Values, error) {
 			continue
 		}
 		rawKey, rawVal, _ := strings.Cut(pair, "=")
-		key, err := url.QueryUnescape(rawKey)
-		if err != nil || key == "" {
+		key, ok := queryUnescape(rawKey)
+		if !ok || key == "" {
 			return nil, apierr.New(apierr.BadParam, "request body is not a valid form encoding")
 		}
-		val, err := url.QueryUnescape(rawVal)
-		if err != nil {
+		val, ok := queryUnescape(rawVal)
+		if !ok {
 			return nil, apierr.Malformed(key, "not valid form encoding")
 		}
 		if !utf8.ValidString(key) || !utf8.ValidString(val) {
@@ -42,6 +42,48 @@ func Parse(body string) (Values, error) {
 		v[key] = append(v[key], val)
 	}
 	return v, nil
+}
+
+// queryUnescape decodes as url.QueryUnescape does ('+' is a space, %XX a byte; a '%' without
+// two hex digits fails), but copies the runs between escapes whole rather than byte by byte: a
+// comma-joined batch of 100 userIds has 99 escaped commas.
+func queryUnescape(s string) (string, bool) {
+	i := strings.IndexAny(s, "%+")
+	if i < 0 {
+		return s, true
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i >= 0 {
+		b.WriteString(s[:i])
+		if s[i] == '+' {
+			b.WriteByte(' ')
+			s = s[i+1:]
+		} else {
+			if len(s) < i+3 || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return "", false
+			}
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			s = s[i+3:]
+		}
+		i = strings.IndexAny(s, "%+")
+	}
+	b.WriteString(s)
+	return b.String(), true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 // Reader reads parameters one by one and keeps the first fault, so a handler can read all of
@@ -157,26 +199,29 @@ func (r *Reader) checkUserID(name, s string) string {
 // UserIDs reads a required list of 1..max userIds, in either encoding (repeated keys or
 // comma-joined), without duplicates, in the order given.
 func (r *Reader) UserIDs(name string, max int) []string {
-	// Sized once for the list given (never past max+1, where reading stops): a batch of 100
-	// would otherwise grow the set and the list five times over.
+	// Sized once for the list given (never past max+1, where reading stops), rather than grown
+	// five times over for a batch of 100.
 	n := 0
 	for _, raw := range r.v[name] {
 		n += strings.Count(raw, ",") + 1
 	}
-	n = min(n, max+1)
-	ids := make([]string, 0, n)
-	seen := make(map[string]struct{}, n)
+	ids := make([]string, 0, min(n, max+1))
+	var seen idSet
 	for _, raw := range r.v[name] {
 		for s := range strings.SplitSeq(raw, ",") {
 			s = strings.TrimSpace(s)
-			if _, dup := seen[s]; s == "" || dup {
+			if s == "" {
+				continue
+			}
+			slot, dup := seen.find(ids, s)
+			if dup {
 				continue
 			}
 			if r.checkUserID(name, s) == "" {
 				return nil
 			}
-			seen[s] = struct{}{}
 			ids = append(ids, s)
+			seen.add(ids, slot)
 			if len(ids) > max {
 				r.fail(apierr.TooMany(name, max))
 				return nil
@@ -188,6 +233,49 @@ func (r *Reader) UserIDs(name string, max int) []string {
 		return nil
 	}
 	return ids
+}
+
+// idSet tells whether a list of userIds already holds one. Up to setSlots/2 ids (every list
+// the contract takes) it is a table of positions in the list, on the stack: a map of 100 ids
+// cost as much as the rest of reading them. Longer lists use a map.
+type idSet struct {
+	slots [setSlots]uint8 // 1 + the position of an id in the list; 0 for none
+	big   map[string]struct{}
+}
+
+const setSlots = 256
+
+var idSeed = maphash.MakeSeed()
+
+// find reports whether s is in ids, the list every id added so far came from, and if not,
+// the slot to add it at.
+func (t *idSet) find(ids []string, s string) (slot uint64, found bool) {
+	if t.big != nil {
+		_, found = t.big[s]
+		return 0, found
+	}
+	i := maphash.String(idSeed, s) % setSlots
+	for ; t.slots[i] != 0; i = (i + 1) % setSlots {
+		if ids[t.slots[i]-1] == s {
+			return 0, true
+		}
+	}
+	return i, false
+}
+
+// add adds the last id of ids, at the slot find gave for it.
+func (t *idSet) add(ids []string, slot uint64) {
+	switch {
+	case t.big != nil:
+		t.big[ids[len(ids)-1]] = struct{}{}
+	case len(ids) > setSlots/2:
+		t.big = make(map[string]struct{}, 2*len(ids))
+		for _, id := range ids {
+			t.big[id] = struct{}{}
+		}
+	default:
+		t.slots[slot] = uint8(len(ids))
+	}
 }
 
 // Int reads an optional integer in [min, max], def when absent or empty.
