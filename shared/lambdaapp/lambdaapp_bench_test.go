@@ -203,7 +203,7 @@ func (r *replay) run(b *testing.B, route, path string, form url.Values, check fu
 			req.Body = io.NopCloser(strings.NewReader(body))
 			rec := httptest.NewRecorder()
 			r.stack.Gateway.ServeHTTP(rec, req)
-			if rec.Code != resp.StatusCode || rec.Body.String() != resp.Body {
+			if rec.Code != resp.StatusCode || string(rec.Body.Bytes()) != resp.Body {
 				b.Fatalf("through the gateway: HTTP %d %s", rec.Code, rec.Body)
 			}
 			n++
