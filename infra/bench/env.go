@@ -54,7 +54,18 @@ type env struct {
 	erasures    *erasureQueue
 	queueURL    string // where the service's asynchronous Lambda invocations go
 	http        *http.Client
-	stop        []func()
+	// exchanged is the last check's HTTP exchange, which is what a measured call's latency is:
+	// building and signing the request before it and decoding the answer after it are the
+	// client's work, not the service's.
+	exchanged httpExchange
+	stop      []func()
+}
+
+// httpExchange is one HTTP request and answer: from sending the request to having read the whole
+// answer, and the bytes of both bodies.
+type httpExchange struct {
+	took  time.Duration
+	bytes int
 }
 
 func (e *env) close() {
@@ -333,6 +344,7 @@ func (e *env) do(req *http.Request) (map[string]any, error) {
 // measured call should not be charged for the benchmark decoding every field of a large answer
 // into maps, which is the client's work, not the service's.
 func (e *env) check(req *http.Request) error {
+	start := time.Now()
 	res, err := e.http.Do(req)
 	if err != nil {
 		return err
@@ -342,6 +354,7 @@ func (e *env) check(req *http.Request) error {
 	if err != nil {
 		return err
 	}
+	e.exchanged = httpExchange{took: time.Since(start), bytes: int(max(0, req.ContentLength)) + len(raw)}
 	var out struct {
 		Code int `json:"code"`
 	}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"imusers/infra/bench/stats"
@@ -70,6 +72,8 @@ type opResult struct {
 	ServicePerCall    float64 `json:"serviceTimePerCall"`
 	ServicePerCallP99 float64 `json:"serviceTimePerCallP99"`
 	OverheadVerdict   string  `json:"overheadVerdict"` // pass, fail, none
+	// Bytes is the mean size of an HTTP call's request and answer bodies together.
+	Bytes float64 `json:"httpBodyBytes,omitempty"`
 }
 
 func (r opResult) name() string {
@@ -86,12 +90,13 @@ func (r opResult) name() string {
 const overheadTarget = 0.30
 
 // transport is what a measured call pays before and after the function's own work, at p50 and
-// p99: the loopback hop (an HTTP request, a WebSocket handshake for a connect, a frame there and
-// back on an open connection) and the local gateway's event translation, once per function the
-// call runs (a connect runs the authorizer and $connect). The Invoke endpoint passes its payload
-// through without building an event, so its little work stays charged to the function.
-func (sc scenario) transport(b baselines) (p50, p99 float64) {
-	hop, translations := b.HTTPHop, 0.0
+// p99: the loopback hop (an HTTP request carrying bytes of request and answer bodies, a
+// WebSocket handshake for a connect, a frame there and back on an open connection) and the
+// local gateway's event translation, once per function the call runs (a connect runs the
+// authorizer and $connect). The Invoke endpoint passes its payload through without building an
+// event, so its little work stays charged to the function.
+func (sc scenario) transport(b baselines, bytes float64) (p50, p99 float64) {
+	hop, translations := b.httpHop(bytes), 0.0
 	switch sc.via {
 	case viaGateway:
 		translations = 1
@@ -109,6 +114,7 @@ func (sc scenario) transport(b baselines) (p50, p99 float64) {
 
 type sample struct {
 	latency time.Duration
+	bytes   int // of the request's and the answer's bodies, for an HTTP call
 	usage   usage
 	calls   store.Calls
 	err     error
@@ -127,7 +133,12 @@ type baselines struct {
 	RawGetItem stats.Summary `json:"rawGetItem"`
 	// HTTPHop is one signed-form POST from the benchmark's HTTP client to an empty handler on
 	// loopback: the transport every call through the gateway pays before any function runs.
-	HTTPHop stats.Summary `json:"httpHop"`
+	// HTTPHopLarge is the same with bodies the size of the largest calls' (a 100-user form, a
+	// page of 50 entries); a call's hop is read off the line through the two by its bytes.
+	HTTPHop           stats.Summary `json:"httpHop"`
+	HTTPHopBytes      int           `json:"httpHopBytes"`
+	HTTPHopLarge      stats.Summary `json:"httpHopLarge"`
+	HTTPHopLargeBytes int           `json:"httpHopLargeBytes"`
 	// WSHandshake is a WebSocket handshake with a bare server on loopback, WSFrame one frame
 	// echoed on an open connection: the transport of connects and of frames.
 	WSHandshake stats.Summary `json:"webSocketHandshake"`
@@ -152,6 +163,22 @@ type gatewayCost struct {
 	P99     float64       `json:"p99Ms"`
 }
 
+// httpHop is the loopback hop of a call whose request and answer bodies together have bytes:
+// between the small and the large probe in proportion to its size (beyond them, the line
+// through both), never less than the small probe's.
+func (b baselines) httpHop(bytes float64) stats.Summary {
+	span := float64(b.HTTPHopLargeBytes - b.HTTPHopBytes)
+	if span <= 0 || b.HTTPHopLarge.N == 0 {
+		return b.HTTPHop
+	}
+	f := max(0, (bytes-float64(b.HTTPHopBytes))/span)
+	return stats.Summary{
+		N:   b.HTTPHop.N,
+		P50: b.HTTPHop.P50 + f*max(0, b.HTTPHopLarge.P50-b.HTTPHop.P50),
+		P99: b.HTTPHop.P99 + f*max(0, b.HTTPHopLarge.P99-b.HTTPHop.P99),
+	}
+}
+
 func newGatewayCost(through, alone []time.Duration) gatewayCost {
 	g := gatewayCost{Through: stats.Summarize(through), Alone: stats.Summarize(alone)}
 	g.P50 = max(0, g.Through.P50-g.Alone.P50)
@@ -174,31 +201,38 @@ func measureOps(ctx context.Context, e *env, list []scenario, samples, rounds in
 	if err := e.erasures.drain(ctx); err != nil {
 		return baselines{}, nil, err
 	}
-	var raw, hops, through, alone, handshakes, frames []time.Duration
+	var raw, hops, largeHops, through, alone, handshakes, frames []time.Duration
 	rawGet := func(ctx context.Context) (time.Duration, error) {
 		start := time.Now()
 		_, err := e.fixtures.GetUser(ctx, e.base.Key, "baseline")
 		return time.Since(start), err
 	}
 
+	// The empty handler answers as large an answer as the request asks for (size).
 	hopURL, stopHop, err := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
+		_ = r.ParseForm()
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		_, _ = io.WriteString(w, `{"code":200}`)
+		n, _ := strconv.Atoi(r.PostForm.Get("size"))
+		_, _ = io.WriteString(w, `{"code":200,"pad":"`+strings.Repeat("x", n)+`"}`)
 	}))
 	if err != nil {
 		return baselines{}, nil, err
 	}
 	defer stopHop()
-	hop := func(ctx context.Context) (time.Duration, error) {
-		req, err := signedRequest(ctx, hopURL, e.base, "/user/info.json", url.Values{"userId": {"baseline"}})
-		if err != nil {
-			return 0, err
+	var hopBytes, largeHopBytes int
+	hopOf := func(form url.Values, bytes *int) func(context.Context) (time.Duration, error) {
+		return func(ctx context.Context) (time.Duration, error) {
+			req, err := signedRequest(ctx, hopURL, e.base, "/user/info.json", form)
+			if err != nil {
+				return 0, err
+			}
+			err = e.check(req)
+			*bytes = e.exchanged.bytes
+			return e.exchanged.took, err
 		}
-		start := time.Now()
-		err = e.check(req)
-		return time.Since(start), err
 	}
+	hop := hopOf(url.Values{"userId": {"baseline"}}, &hopBytes)
+	largeHop := hopOf(url.Values{"userId": {strings.Repeat("bench-user-0123,", 100)}, "size": {"6000"}}, &largeHopBytes)
 	gwThrough, gwAlone, err := e.gatewayProbes()
 	if err != nil {
 		return baselines{}, nil, err
@@ -215,6 +249,7 @@ func measureOps(ctx context.Context, e *env, list []scenario, samples, rounds in
 	}{
 		{"raw GetItem", rawGet, &raw},
 		{"HTTP hop", hop, &hops},
+		{"large HTTP hop", largeHop, &largeHops},
 		{"gateway probe", gwThrough, &through},
 		{"function probe", gwAlone, &alone},
 		{"WebSocket handshake", ws.handshake, &handshakes},
@@ -233,9 +268,13 @@ func measureOps(ctx context.Context, e *env, list []scenario, samples, rounds in
 		}
 		e.calls.Reset()
 		e.meter.reset()
+		e.exchanged = httpExchange{}
 		start := time.Now()
 		err := st.run(ctx, n)
 		s := sample{latency: time.Since(start), usage: e.meter.usage(), calls: e.calls.Calls(), err: err}
+		if x := e.exchanged; x.took > 0 {
+			s.latency, s.bytes = x.took, x.bytes
+		}
 		if st.cleanup != nil {
 			if cerr := st.cleanup(ctx, n); cerr != nil && s.err == nil {
 				s.err = fmt.Errorf("cleanup: %w", cerr)
@@ -299,7 +338,8 @@ func measureOps(ctx context.Context, e *env, list []scenario, samples, rounds in
 		}
 	}
 
-	base := baselines{RawGetItem: stats.Summarize(raw), HTTPHop: stats.Summarize(hops), Gateway: newGatewayCost(through, alone),
+	base := baselines{RawGetItem: stats.Summarize(raw), HTTPHop: stats.Summarize(hops), HTTPHopBytes: hopBytes,
+		HTTPHopLarge: stats.Summarize(largeHops), HTTPHopLargeBytes: largeHopBytes, Gateway: newGatewayCost(through, alone),
 		WSHandshake: stats.Summarize(handshakes), WSFrame: stats.Summarize(frames)}
 	var all []sample
 	for _, g := range got {
@@ -326,7 +366,7 @@ func summarize(sc scenario, ss []sample, bases baselines) opResult {
 		r.Path = rt.Path
 	}
 	var lat, waited, other, own []time.Duration
-	var totalCalls int64
+	var totalCalls, totalBytes int64
 	r.Calls.Min = -1
 	for _, s := range ss {
 		if s.err != nil {
@@ -341,6 +381,7 @@ func summarize(sc scenario, ss []sample, bases baselines) opResult {
 		own = append(own, max(0, s.latency-s.usage.Outside))
 		n := s.calls.Total()
 		totalCalls += n
+		totalBytes += int64(s.bytes)
 		if r.Calls.Min < 0 || n < r.Calls.Min {
 			r.Calls.Min = n
 		}
@@ -359,6 +400,7 @@ func summarize(sc scenario, ss []sample, bases baselines) opResult {
 	}
 	n := float64(r.Samples)
 	r.Calls.Mean = float64(totalCalls) / n
+	r.Bytes = float64(totalBytes) / n
 	r.ReadCU /= n
 	r.WriteCU /= n
 	r.Latency, r.Waited, r.OtherAWS, r.Own = stats.Summarize(lat), stats.Summarize(waited), stats.Summarize(other), stats.Summarize(own)
@@ -379,7 +421,7 @@ func summarize(sc scenario, ss []sample, bases baselines) opResult {
 	if r.Calls.Mean > 0 {
 		r.Overhead = stats.OverheadPerCall(r.Latency.P50, base.P50, r.Calls.Mean)
 		r.OwnPerCall = stats.Ratio(r.Own.P50/r.Calls.Mean, base.P50)
-		p50, p99 := sc.transport(bases)
+		p50, p99 := sc.transport(bases, r.Bytes)
 		r.ServicePerCall = stats.Ratio((r.Own.P50-p50)/r.Calls.Mean, base.P50)
 		r.ServicePerCallP99 = stats.Ratio((r.Own.P99-p99)/r.Calls.Mean, base.P99)
 		r.OverheadVerdict = "pass"

@@ -44,6 +44,32 @@ func TestSummarizeJudgesBudgetsByKind(t *testing.T) {
 	}
 }
 
+// A call with large bodies pays the hop read off the line through the small and the large
+// probe, by its bytes; without a large probe, the small one.
+func TestHopGrowsWithTheCallsBytes(t *testing.T) {
+	near := func(a, b float64) bool { return a > b-1e-6 && a < b+1e-6 }
+	base := baselines{RawGetItem: stats.Summary{P50: 1, P99: 2},
+		HTTPHop: stats.Summary{N: 10, P50: 0.1, P99: 0.2}, HTTPHopBytes: 100,
+		HTTPHopLarge: stats.Summary{N: 10, P50: 0.2, P99: 0.6}, HTTPHopLargeBytes: 8100}
+	for _, tc := range []struct{ bytes, p50, p99 float64 }{
+		{0, 0.1, 0.2}, {100, 0.1, 0.2}, {4100, 0.15, 0.4}, {8100, 0.2, 0.6}, {12100, 0.25, 0.8},
+	} {
+		if h := base.httpHop(tc.bytes); !near(h.P50, tc.p50) || !near(h.P99, tc.p99) {
+			t.Errorf("%v bytes: hop p50 %v p99 %v, want %v and %v", tc.bytes, h.P50, h.P99, tc.p50, tc.p99)
+		}
+	}
+	sc := scenario{route: "userCheckOnlineBatch", via: viaGateway, budget: calls(1, "test")}
+	// 1.4 ms, 1 ms of it in DynamoDB, 4100 bytes: 0.15 ms of hop, 0.25 ms the service's.
+	s := summarize(sc, []sample{{latency: ms(1.4), bytes: 4100, calls: store.Calls{BatchGetItem: 1}, usage: usage{Waited: ms(1), Outside: ms(1)}}}, base)
+	if !near(s.Bytes, 4100) || !near(s.ServicePerCall, 0.25) {
+		t.Fatalf("bytes %v, service %v, want 4100 and 0.25", s.Bytes, s.ServicePerCall)
+	}
+	base.HTTPHopLarge = stats.Summary{}
+	if h := base.httpHop(4100); !near(h.P50, 0.1) {
+		t.Fatalf("without a large probe the hop is %v, want the small one's 0.1", h.P50)
+	}
+}
+
 func TestSummarizeOverhead(t *testing.T) {
 	base := baselines{RawGetItem: stats.Summary{P50: 1, P99: 2}, HTTPHop: stats.Summary{P50: 0.1, P99: 0.2},
 		Gateway: gatewayCost{P50: 0.05, P99: 0.1}, WSHandshake: stats.Summary{P50: 0.2}, WSFrame: stats.Summary{P50: 0.05}}
