@@ -228,7 +228,9 @@ func (st *Store) Connections(ctx context.Context, app, user string) ([]Conn, err
 // ConnectionsOf returns the recorded connections of many users, lapsed or not, in one
 // BatchGetItem per 100 users; users without any are absent from the map.
 func (st *Store) ConnectionsOf(ctx context.Context, app string, users []string) (map[string][]Conn, error) {
-	items, err := st.batchGet(ctx, keysUnder(app, users, skPresence))
+	keys := keysUnder(app, users, skPresence)
+	items, err := st.batchGet(ctx, keys.keys)
+	keys.release()
 	if err != nil {
 		return nil, err
 	}

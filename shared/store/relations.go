@@ -67,7 +67,9 @@ func memberFrom(it item) *Member {
 
 // GetMembers reads users' profiles, 100 to a BatchGetItem; unknown users are absent.
 func (st *Store) GetMembers(ctx context.Context, app string, users []string) (map[string]*Member, error) {
-	items, err := st.batchGet(ctx, keysUnder(app, users, skProfile))
+	keys := keysUnder(app, users, skProfile)
+	items, err := st.batchGet(ctx, keys.keys)
+	keys.release()
 	if err != nil {
 		return nil, err
 	}

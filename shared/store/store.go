@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,7 +16,8 @@ import (
 )
 
 // DB is the part of the DynamoDB API the store uses. *dynamo.Client satisfies it; tests wrap
-// it to count calls or inject faults.
+// it to count calls or inject faults. An implementation keeps nothing of a call's input once
+// the call returns: the store reuses the keys of batched reads.
 type DB interface {
 	GetItem(context.Context, *dynamo.GetItemInput) (*dynamo.GetItemOutput, error)
 	PutItem(context.Context, *dynamo.PutItemInput) (*dynamo.PutItemOutput, error)
@@ -121,11 +123,39 @@ type item = map[string]dynamo.AttributeValue
 
 func key(pk, sk string) item { return item{AttrPK: s(pk), AttrSK: s(sk)} }
 
-// keysUnder returns the keys of users' items with sort key sk, as key(userPK(app, u), sk)
-// would, but with the partition keys built in one string, their values in one slice and the
-// sort key's value shared (nothing writes to a key once built): a batch of 100 keys built one
-// by one was half of a checkOnline batch's own time.
-func keysUnder(app string, users []string, sk string) []item {
+// keyBatch holds the keys of one batched read. A key is a map of two values, and building 100
+// of them for every read was most of what a checkOnline batch allocated (and half of its own
+// time), so batches are kept and refilled: their maps already point at the batch's values, and
+// only the values' strings change. Nothing keeps a call's input once the call has returned
+// (see DB), so a batch can be refilled as soon as its read is done.
+type keyBatch struct {
+	keys []item // the read's keys: the first of all
+	all  []item // every map built, each pointing at its value in pks
+	pks  []dynamo.AttributeValueMemberS
+	sk   dynamo.AttributeValueMemberS
+}
+
+// maxKeptBatch is the largest batch kept for reuse: a BatchGetItem reads at most 100 keys.
+const maxKeptBatch = 100
+
+var keyBatches = sync.Pool{New: func() any { return new(keyBatch) }}
+
+// keysUnder returns a batch of the keys of users' items with sort key sk, as
+// key(userPK(app, u), sk) builds each; release it once the read is done.
+func keysUnder(app string, users []string, sk string) *keyBatch {
+	kb := keyBatches.Get().(*keyBatch)
+	n := len(users)
+	if cap(kb.pks) < n {
+		// The maps point at the values they were built with: build them again.
+		kb.pks, kb.all = make([]dynamo.AttributeValueMemberS, n), nil
+	}
+	kb.pks = kb.pks[:n]
+	for i := len(kb.all); i < n; i++ {
+		kb.all = append(kb.all, item{AttrPK: &kb.pks[i], AttrSK: &kb.sk})
+	}
+	kb.keys = kb.all[:n]
+	kb.sk.Value = sk
+	// The partition keys, built in one string.
 	prefix := userPrefix(app)
 	var b strings.Builder
 	b.Grow(len(users)*len(prefix) + totalLen(users))
@@ -134,15 +164,20 @@ func keysUnder(app string, users []string, sk string) []item {
 		b.WriteString(u)
 	}
 	pks := b.String()
-	vals := make([]dynamo.AttributeValueMemberS, len(users))
-	skv := s(sk)
-	keys := make([]item, len(users))
 	for i, u := range users {
 		n := len(prefix) + len(u)
-		vals[i].Value, pks = pks[:n], pks[n:]
-		keys[i] = item{AttrPK: &vals[i], AttrSK: skv}
+		kb.pks[i].Value, pks = pks[:n], pks[n:]
 	}
-	return keys
+	return kb
+}
+
+// release keeps the batch for the next read.
+func (kb *keyBatch) release() {
+	if cap(kb.pks) > maxKeptBatch {
+		return
+	}
+	clear(kb.pks[:cap(kb.pks)]) // keeps no partition key alive
+	keyBatches.Put(kb)
 }
 
 func totalLen(list []string) int {
