@@ -86,7 +86,7 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 	}()
 	e.dynamo = os.Getenv("IM_TEST_DYNAMODB")
 	if e.dynamo == "" {
-		d, err := localenv.StartDynalite(ctx, localenv.DynaliteOptions{Root: root})
+		d, err := localenv.StartDynalite(ctx, localenv.DynaliteOptions{Root: root, CPUs: os.Getenv(dynaliteCPUsEnv)})
 		if err != nil {
 			return nil, err
 		}

@@ -15,24 +15,33 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// probeRoute is the call both gateway probes make: one GetItem, a small answer.
-const (
-	probeRoute = "userInfo"
-	probePath  = "/user/info.json"
-	probeUser  = "baseline"
+// gatewayProbe is a call the gateway probes make: the small one is a userInfo call (one
+// GetItem, a small answer), the large one an online check of 100 users (the Server API's
+// largest request and one of its largest answers), so the gateway's part can be read at each
+// call's own size of bodies.
+type gatewayProbe struct {
+	route, path string
+	form        url.Values
+}
+
+var (
+	smallGatewayProbe = gatewayProbe{"userInfo", "/user/info.json", url.Values{"userId": {"baseline"}}}
+	largeGatewayProbe = gatewayProbe{"userCheckOnlineBatch", "/user/checkOnline/batch.json",
+		url.Values{"userId": {strings.TrimSuffix(strings.Repeat("bench-user-0123,", 100), ",")}}}
 )
 
 // gatewayProbes returns the two measurements whose difference is the local gateway's own work
 // (see gatewayCost): the same signed call through the gateway's ServeHTTP and straight into the
-// function's Lambda handler, each less the time its GetItem took.
-func (e *env) gatewayProbes() (through, alone func(context.Context) (time.Duration, error), err error) {
-	fn, err := e.handler(probeRoute)
+// function's Lambda handler, each less the time its DynamoDB call took; bytes is set to the
+// call's request and answer bodies as the gateway carries them.
+func (e *env) gatewayProbes(probe gatewayProbe, bytes *int) (through, alone func(context.Context) (time.Duration, error), err error) {
+	fn, err := e.handler(probe.route)
 	if err != nil {
 		return nil, nil, err
 	}
-	form := url.Values{"userId": {probeUser}}
+	form := probe.form
 	request := func(ctx context.Context) (*http.Request, error) {
-		req, err := signedRequest(ctx, "http://127.0.0.1", e.base, probePath, form)
+		req, err := signedRequest(ctx, "http://127.0.0.1", e.base, probe.path, form)
 		if err != nil {
 			return nil, err
 		}
@@ -52,6 +61,7 @@ func (e *env) gatewayProbes() (through, alone func(context.Context) (time.Durati
 		if body := rec.Body.String(); rec.Code != http.StatusOK || !strings.Contains(body, `"code":200`) {
 			return 0, fmt.Errorf("through the gateway: HTTP %d %s", rec.Code, body)
 		}
+		*bytes = len(form.Encode()) + rec.Body.Len()
 		return took, nil
 	}
 	alone = func(ctx context.Context) (time.Duration, error) {

@@ -34,6 +34,7 @@ func main() {
 	skip := flag.String("skip", "", "comma-separated phases to leave out: ops, coldstart, load")
 	limit := flag.Duration("timeout", 10*time.Minute, "the whole run stops after this")
 	only := flag.String("only", "", "measure only the operations and load targets whose function name contains this")
+	pin := flag.Bool("pin", true, "give dynalite a CPU of its own and run everything else on the others (Linux with taskset and two or more CPUs)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the operations phase (gateway, service and client in this process) to this file")
 	flag.Parse()
 	if *only != "" {
@@ -46,6 +47,11 @@ func main() {
 	}
 
 	log.SetFlags(log.Ltime)
+	if *pin {
+		if why := pinSelf(); why != "" {
+			log.Print(why)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), *limit)
 	defer cancel()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -154,7 +160,11 @@ func loadAvg() float64 {
 }
 
 func describeMachine(root string) machine {
-	m := machine{NumCPU: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, GoVersion: runtime.Version()}
+	m := machine{NumCPU: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, GoVersion: runtime.Version(), Pinning: pinned()}
+	if p := m.Pinning; p.Dynalite != "" {
+		// This process sees only its own CPUs.
+		m.NumCPU = len(strings.Split(p.Bench, ",")) + len(strings.Split(p.Dynalite, ","))
+	}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
 			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {

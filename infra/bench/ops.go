@@ -109,7 +109,8 @@ func (sc scenario) transport(b baselines, bytes float64) (p50, p99 float64) {
 	default:
 		return 0, 0
 	}
-	return hop.P50 + translations*b.Gateway.P50, hop.P99 + translations*b.Gateway.P99
+	gw := b.gateway(bytes)
+	return hop.P50 + translations*gw.P50, hop.P99 + translations*gw.P99
 }
 
 type sample struct {
@@ -143,8 +144,13 @@ type baselines struct {
 	// echoed on an open connection: the transport of connects and of frames.
 	WSHandshake stats.Summary `json:"webSocketHandshake"`
 	WSFrame     stats.Summary `json:"webSocketFrame"`
-	// Gateway is the local gateway's own work for one request, which API Gateway does in AWS.
-	Gateway gatewayCost `json:"gatewayTranslation"`
+	// Gateway is the local gateway's own work for one request, which API Gateway does in AWS;
+	// GatewayLarge the same for a request and answer the size of the largest calls'. A call's
+	// is read off the line through the two by its bytes, as its hop is.
+	Gateway           gatewayCost `json:"gatewayTranslation"`
+	GatewayBytes      int         `json:"gatewayTranslationBytes"`
+	GatewayLarge      gatewayCost `json:"gatewayTranslationLarge"`
+	GatewayLargeBytes int         `json:"gatewayTranslationLargeBytes"`
 	// CallTimes are all DynamoDB calls of all measured operations, by action.
 	CallTimes map[string]stats.Summary `json:"dynamodbCallTimesByAction,omitempty"`
 }
@@ -167,16 +173,36 @@ type gatewayCost struct {
 // between the small and the large probe in proportion to its size (beyond them, the line
 // through both), never less than the small probe's.
 func (b baselines) httpHop(bytes float64) stats.Summary {
-	span := float64(b.HTTPHopLargeBytes - b.HTTPHopBytes)
-	if span <= 0 || b.HTTPHopLarge.N == 0 {
+	if b.HTTPHopLarge.N == 0 {
 		return b.HTTPHop
 	}
-	f := max(0, (bytes-float64(b.HTTPHopBytes))/span)
 	return stats.Summary{
 		N:   b.HTTPHop.N,
-		P50: b.HTTPHop.P50 + f*max(0, b.HTTPHopLarge.P50-b.HTTPHop.P50),
-		P99: b.HTTPHop.P99 + f*max(0, b.HTTPHopLarge.P99-b.HTTPHop.P99),
+		P50: atSize(bytes, b.HTTPHopBytes, b.HTTPHopLargeBytes, b.HTTPHop.P50, b.HTTPHopLarge.P50),
+		P99: atSize(bytes, b.HTTPHopBytes, b.HTTPHopLargeBytes, b.HTTPHop.P99, b.HTTPHopLarge.P99),
 	}
+}
+
+// gateway is the local gateway's part in a call whose bodies have bytes, read the same way.
+func (b baselines) gateway(bytes float64) gatewayCost {
+	if b.GatewayLarge.Through.N == 0 {
+		return b.Gateway
+	}
+	g := b.Gateway
+	g.P50 = atSize(bytes, b.GatewayBytes, b.GatewayLargeBytes, b.Gateway.P50, b.GatewayLarge.P50)
+	g.P99 = atSize(bytes, b.GatewayBytes, b.GatewayLargeBytes, b.Gateway.P99, b.GatewayLarge.P99)
+	return g
+}
+
+// atSize reads a cost measured as small at smallBytes and large at largeBytes at bytes, on the
+// line through both (beyond them too), never below small: a large probe measured faster than
+// the small one (noise) adds nothing.
+func atSize(bytes float64, smallBytes, largeBytes int, small, large float64) float64 {
+	span := float64(largeBytes - smallBytes)
+	if span <= 0 {
+		return small
+	}
+	return small + max(0, (bytes-float64(smallBytes))/span)*max(0, large-small)
 }
 
 func newGatewayCost(through, alone []time.Duration) gatewayCost {
@@ -201,7 +227,7 @@ func measureOps(ctx context.Context, e *env, list []scenario, samples, rounds in
 	if err := e.erasures.drain(ctx); err != nil {
 		return baselines{}, nil, err
 	}
-	var raw, hops, largeHops, through, alone, handshakes, frames []time.Duration
+	var raw, hops, largeHops, through, alone, largeThrough, largeAlone, handshakes, frames []time.Duration
 	rawGet := func(ctx context.Context) (time.Duration, error) {
 		start := time.Now()
 		_, err := e.fixtures.GetUser(ctx, e.base.Key, "baseline")
@@ -233,7 +259,12 @@ func measureOps(ctx context.Context, e *env, list []scenario, samples, rounds in
 	}
 	hop := hopOf(url.Values{"userId": {"baseline"}}, &hopBytes)
 	largeHop := hopOf(url.Values{"userId": {strings.Repeat("bench-user-0123,", 100)}, "size": {"6000"}}, &largeHopBytes)
-	gwThrough, gwAlone, err := e.gatewayProbes()
+	var gwBytes, largeGwBytes int
+	gwThrough, gwAlone, err := e.gatewayProbes(smallGatewayProbe, &gwBytes)
+	if err != nil {
+		return baselines{}, nil, err
+	}
+	largeGwThrough, largeGwAlone, err := e.gatewayProbes(largeGatewayProbe, &largeGwBytes)
 	if err != nil {
 		return baselines{}, nil, err
 	}
@@ -252,6 +283,8 @@ func measureOps(ctx context.Context, e *env, list []scenario, samples, rounds in
 		{"large HTTP hop", largeHop, &largeHops},
 		{"gateway probe", gwThrough, &through},
 		{"function probe", gwAlone, &alone},
+		{"large gateway probe", largeGwThrough, &largeThrough},
+		{"large function probe", largeGwAlone, &largeAlone},
 		{"WebSocket handshake", ws.handshake, &handshakes},
 		{"WebSocket frame", ws.frame, &frames},
 	}
@@ -339,7 +372,8 @@ func measureOps(ctx context.Context, e *env, list []scenario, samples, rounds in
 	}
 
 	base := baselines{RawGetItem: stats.Summarize(raw), HTTPHop: stats.Summarize(hops), HTTPHopBytes: hopBytes,
-		HTTPHopLarge: stats.Summarize(largeHops), HTTPHopLargeBytes: largeHopBytes, Gateway: newGatewayCost(through, alone),
+		HTTPHopLarge: stats.Summarize(largeHops), HTTPHopLargeBytes: largeHopBytes,
+		Gateway: newGatewayCost(through, alone), GatewayBytes: gwBytes, GatewayLarge: newGatewayCost(largeThrough, largeAlone), GatewayLargeBytes: largeGwBytes,
 		WSHandshake: stats.Summarize(handshakes), WSFrame: stats.Summarize(frames)}
 	var all []sample
 	for _, g := range got {

@@ -23,6 +23,8 @@ type machine struct {
 	Node      string `json:"nodeVersion,omitempty"`
 	Dynalite  string `json:"dynaliteVersion,omitempty"`
 	Commit    string `json:"commit,omitempty"`
+	// Pinning is where dynalite and the rest of the run ran, when they had CPUs apart.
+	Pinning pinning `json:"pinning"`
 	// Load is the one-minute load average as each phase started.
 	Load []phaseLoad `json:"loadAverage,omitempty"`
 }
@@ -231,6 +233,11 @@ func (r *report) markdown(w io.Writer) {
 		p(", commit %s", m.Commit)
 	}
 	p(".")
+	if pn := m.Pinning; pn.Dynalite != "" {
+		p(" dynalite ran on CPU %s and everything else (client, gateway, functions, emulators) on CPU %s, as DynamoDB in AWS runs on machines of its own.", pn.Dynalite, pn.Bench)
+	} else {
+		p(" dynalite shared the CPUs with everything else (`-pin` needs Linux, taskset and two CPUs), so its work can fall on the service's figures.")
+	}
 	if len(m.Load) > 0 {
 		var parts []string
 		for _, l := range m.Load {
@@ -265,7 +272,7 @@ func (r *report) markdown(w io.Writer) {
 	p("- **Stack.** The service as the local twin runs it: the local gateway (`infra/gateway`, payload-2.0 events handed to each function's Lambda handler as JSON, handlers in-process) on a loopback port, in front of dynalite. A real HTTP client signs every request as the official SDKs do (fresh Nonce, Timestamp, SHA1 Signature). The service's DynamoDB client is wrapped twice: `store.Counter` counts round trips, and a meter sets `ReturnConsumedCapacity: TOTAL` on every request, adds up the capacity DynamoDB reports, and times every call; its Management API client (deliveries, kicks) and Lambda client (erasure start) are timed by the same meter. Each operation gets an app of its own, so state built for one never changes another's figures.%s Asynchronous erasure jobs are queued and run between measurements, not inside them.\n", throttle)
 	p("- **Round trips and capacity.** Every measured call is counted on its own (counter reset before it); the table shows the fewest and most round trips any call made, and the mean capacity per call. Budgets come from design.md and the issues; an operation without a stated budget shows its figures without a verdict.\n")
 	p("- **Latency.** %d calls per operation (fewer where marked), one at a time after a warm-up, in %d interleaved rounds with the baselines, so that noise on the shared machine falls on all of them alike. p50 and p99 interpolate between the nearest ranks. The unit is a raw strongly consistent GetItem of a user item through the service's DynamoDB client. An HTTP call's latency runs from sending the signed request to having read the whole answer (building and signing the request and decoding the answer are the client's work). *Overhead per DynamoDB call*, the design's measure (target under %.0f%%, judged on p50), is the service's own time per DynamoDB call as a share of that unit: each request's latency less the time it had a DynamoDB or other AWS call out (each call timed inside the request, calls running side by side counted once), less the transport every call pays before and after the function — the loopback hop (a signed POST to an empty handler, at the call's own size of request and answer bodies, read off the line through a small and a large probe; for WebSocket calls a handshake with, or a frame echoed by, a bare WebSocket server) and the local gateway's event translation (below) — divided by the request's DynamoDB calls and by the raw GetItem; p50 is set against the baselines' p50, p99 against their p99. The earlier measure, (p50 − calls × raw GetItem p50) / calls, is kept in its own column: it counts every write, query and batch as if it took a GetItem's time, and dynalite's take longer (table below), so it charges DynamoDB's time to the service.\n", r.Settings.Samples, r.Settings.Rounds, overheadTarget*100)
-	p("- **Gateway translation.** The local gateway stands in for API Gateway, whose work is not the service's. Its part is measured with one signed userInfo call made two ways, in-process and interleaved with the rest: through the gateway's `ServeHTTP` (request to payload-2.0 event, JSON, a Lambda handler built per invocation, the answer back to HTTP) and straight into the function's Lambda handler (built once, as Lambda does) with the same event; DynamoDB's time is taken out of both and the difference of their percentiles is the gateway's. Calls through the HTTP API subtract it once, WebSocket calls once per function they run; the Lambda Invoke endpoint builds no event and subtracts none.\n")
+	p("- **Gateway translation.** The local gateway stands in for API Gateway, whose work is not the service's. Its part is measured with one signed userInfo call, and again with a 100-user online check, each made two ways, in-process and interleaved with the rest: through the gateway's `ServeHTTP` (request to payload-2.0 event, JSON, a Lambda handler built per invocation, the answer back to HTTP) and straight into the function's Lambda handler (built once, as Lambda does) with the same event; DynamoDB's time is taken out of both and the difference of their percentiles is the gateway's, and a call's is read at its own size of bodies off the line through the two. Calls through the HTTP API subtract it once, WebSocket calls once per function they run; the Lambda Invoke endpoint builds no event and subtracts none.\n")
 	if c := r.ColdStart; c != nil {
 		p("- **Cold start.** Every function's real `bootstrap` and a minimal aws-lambda-go handler (`infra/bench/minimal`) are built in this run for %s/%s with `CGO_ENABLED=0 -tags lambda.norpc -trimpath -ldflags \"-s -w\"`, each started %d times under its own aws-lambda-rie (own runtime API and emulator ports) and invoked once per start, in rotating order; the figure is the median. Init is read from: %s. The first event is a signed HTTP API request without parameters (the worker gets an empty job), so the first invocation does little DynamoDB work; its duration is shown without the init it waited for.\n", m.GOOS, m.GOARCH, c.Runs, c.Method)
 	}
@@ -301,10 +308,11 @@ func (r *report) markdown(w io.Writer) {
 	}
 
 	b := r.Baselines
-	p("\n## 2. Latency\n\nBaselines (%d calls each, interleaved with the operations): raw GetItem p50 %s ms, p99 %s ms; HTTP hop to an empty handler p50 %s ms, p99 %s ms (%s× a raw GetItem; %d bytes of bodies), with large bodies p50 %s ms, p99 %s ms (%d bytes: each call's hop is read off the line through the two by its own bytes); WebSocket handshake with a bare server p50 %s ms, a frame echoed on an open connection p50 %s ms; local gateway's event translation p50 %s ms, p99 %s ms (%s× a raw GetItem; userInfo through the gateway p50 %s ms, the function alone p50 %s ms, DynamoDB's time taken out of both).\n\n",
+	p("\n## 2. Latency\n\nBaselines (%d calls each, interleaved with the operations): raw GetItem p50 %s ms, p99 %s ms; HTTP hop to an empty handler p50 %s ms, p99 %s ms (%s× a raw GetItem; %d bytes of bodies), with large bodies p50 %s ms, p99 %s ms (%d bytes: each call's hop is read off the line through the two by its own bytes); WebSocket handshake with a bare server p50 %s ms, a frame echoed on an open connection p50 %s ms; local gateway's event translation p50 %s ms, p99 %s ms (%s× a raw GetItem; userInfo through the gateway p50 %s ms, the function alone p50 %s ms, DynamoDB's time taken out of both; %d bytes of bodies), for a 100-user online check p50 %s ms, p99 %s ms (%d bytes; each call's is read off the line through the two by its bytes, as its hop is).\n\n",
 		b.RawGetItem.N, f2(b.RawGetItem.P50), f2(b.RawGetItem.P99), f2(b.HTTPHop.P50), f2(b.HTTPHop.P99), f2(stats.Ratio(b.HTTPHop.P50, b.RawGetItem.P50)), b.HTTPHopBytes,
 		f2(b.HTTPHopLarge.P50), f2(b.HTTPHopLarge.P99), b.HTTPHopLargeBytes,
-		f2(b.WSHandshake.P50), f2(b.WSFrame.P50), f2(b.Gateway.P50), f2(b.Gateway.P99), f2(stats.Ratio(b.Gateway.P50, b.RawGetItem.P50)), f2(b.Gateway.Through.P50), f2(b.Gateway.Alone.P50))
+		f2(b.WSHandshake.P50), f2(b.WSFrame.P50), f2(b.Gateway.P50), f2(b.Gateway.P99), f2(stats.Ratio(b.Gateway.P50, b.RawGetItem.P50)), f2(b.Gateway.Through.P50), f2(b.Gateway.Alone.P50), b.GatewayBytes,
+		f2(b.GatewayLarge.P50), f2(b.GatewayLarge.P99), b.GatewayLargeBytes)
 	if len(b.CallTimes) > 0 {
 		p("DynamoDB calls as the service made them, each timed on its own (all measured operations):")
 		for _, a := range actions {

@@ -68,6 +68,19 @@ func TestHopGrowsWithTheCallsBytes(t *testing.T) {
 	if h := base.httpHop(4100); !near(h.P50, 0.1) {
 		t.Fatalf("without a large probe the hop is %v, want the small one's 0.1", h.P50)
 	}
+	// The gateway's part is read the same way; a large probe measured below the small one adds
+	// nothing.
+	base.Gateway = gatewayCost{Through: stats.Summary{N: 10}, P50: 0.02, P99: 0.05}
+	base.GatewayBytes = 100
+	base.GatewayLarge = gatewayCost{Through: stats.Summary{N: 10}, P50: 0.06, P99: 0.01}
+	base.GatewayLargeBytes = 4100
+	if g := base.gateway(2100); !near(g.P50, 0.04) || !near(g.P99, 0.05) {
+		t.Fatalf("gateway at 2100 bytes: p50 %v p99 %v, want 0.04 and 0.05", g.P50, g.P99)
+	}
+	s = summarize(sc, []sample{{latency: ms(1.4), bytes: 2100, calls: store.Calls{BatchGetItem: 1}, usage: usage{Waited: ms(1), Outside: ms(1)}}}, base)
+	if !near(s.ServicePerCall, 0.26) { // 0.4 less a hop of 0.1 and a gateway of 0.04
+		t.Fatalf("service %v, want 0.26", s.ServicePerCall)
+	}
 }
 
 func TestSummarizeOverhead(t *testing.T) {

@@ -126,6 +126,8 @@ type DynaliteOptions struct {
 	Path string
 	// Output receives dynalite's own output (discarded when nil).
 	Output io.Writer
+	// CPUs, when set, keeps dynalite on these CPUs (a list as taskset takes it, "1" or "2,3").
+	CPUs string
 }
 
 // Dynalite is a running dynalite server.
@@ -168,6 +170,15 @@ func StartDynalite(ctx context.Context, o DynaliteOptions) (*Dynalite, error) {
 	}
 	d := &Dynalite{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Port: port, done: make(chan struct{}), out: &tail{}}
 	d.cmd = exec.Command(bin, args...)
+	if o.CPUs != "" {
+		taskset, err := exec.LookPath("taskset")
+		if err != nil {
+			return nil, fmt.Errorf("dynalite on CPUs %s: %w", o.CPUs, err)
+		}
+		// taskset sets the affinity and becomes dynalite: the process, its group and its
+		// parent-death signal stay the same.
+		d.cmd = exec.Command(taskset, append([]string{"-c", o.CPUs, bin}, args...)...)
+	}
 	var w io.Writer = d.out
 	if o.Output != nil {
 		w = io.MultiWriter(o.Output, d.out)
