@@ -27,7 +27,7 @@ import (
 
 func main() {
 	out := flag.String("out", "reports", "folder for report.md, report.json and the plots (relative to the repository root)")
-	samples := flag.Int("samples", 200, "measured calls per operation")
+	samples := flag.Int("samples", 500, "measured calls per operation (the p50 of fewer moves from run to run by more than the margins judged)")
 	rounds := flag.Int("rounds", 10, "interleaved rounds the calls are spread over")
 	coldRuns := flag.Int("cold-runs", 5, "cold starts per function (the median is reported)")
 	stepFor := flag.Duration("load-step", 2*time.Second, "duration of each load step")
