@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -57,6 +58,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.EraseFunction == "" {
 		c.EraseFunction = "eraseUsers"
+	}
+	if e := c.ManagementEndpoint; e != "" {
+		// Checked here, so a mistyped endpoint fails the cold start, not the first kick.
+		if u, err := url.Parse(e); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return c, fmt.Errorf("IM_WS_MANAGEMENT_ENDPOINT must be an http(s) URL, got %q", e)
+		}
 	}
 	switch v := getenv("IM_NONCE_REPLAY_PROTECTION"); v {
 	case "on":
