@@ -4,7 +4,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"strconv"
-	"unicode/utf8"
+
+	"imusers/shared/rawjson"
 )
 
 // A request body is written by hand, straight into one byte slice: DynamoDB's JSON has few
@@ -364,51 +365,10 @@ func (in *BatchWriteItemInput) encode(e *encoder) {
 	e.close()
 }
 
-// appendString appends s as a JSON string. Bytes that are not UTF-8 become U+FFFD, as with
-// encoding/json: DynamoDB accepts only UTF-8 text.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		// Most bytes are printable ASCII other than '"' and '\\', and are copied as they are.
-		if c-0x20 < 0x60 && c != '"' && c != '\\' {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
+// appendString appends s as a JSON string, escaped as encoding/json escapes it (text that is
+// not UTF-8 becomes U+FFFD: DynamoDB accepts only UTF-8) but for '<', '>' and '&', which JSON
+// does not need escaped.
+func appendString(b []byte, s string) []byte { return rawjson.AppendString(b, s, false) }
 
 // appendBase64 appends p as a JSON string in standard, padded base64: the form of B and BS.
 func appendBase64(b, p []byte) []byte {
