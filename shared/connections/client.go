@@ -21,6 +21,7 @@ import (
 	"github.com/aws/smithy-go/encoding/httpbinding"
 
 	"imusers/shared/awserr"
+	"imusers/shared/awsretry"
 )
 
 // Error is a Management API call that failed; one that found the connection gone also matches
@@ -101,49 +102,16 @@ func (c *Client) call(ctx context.Context, method, operation, connID string, dat
 	case c.cfg.Credentials == nil:
 		return errors.New(op + ": the AWS configuration has no credentials")
 	}
-	if err := ctx.Err(); err != nil {
+	attempted := false
+	err := awsretry.Do(ctx, c.retryer, func(err error) bool { return !final(err) && (repeatable || unsent(err)) },
+		func() error {
+			attempted = true
+			return c.attempt(ctx, method, op, connID, data)
+		})
+	if err != nil && !attempted { // ctx ended first, or the retryer gave no leave
 		return &Error{Op: op, Cause: err}
 	}
-	releaseRetry := func(error) error { return nil }
-	for attempt := 1; ; attempt++ {
-		releaseAttempt, err := attemptToken(ctx, c.retryer)
-		if err != nil {
-			return fmt.Errorf("%s: %w", op, err)
-		}
-		err = c.attempt(ctx, method, op, connID, data)
-		_ = releaseRetry(err)
-		_ = releaseAttempt(err)
-		if err == nil || final(err) || ctx.Err() != nil || !repeatable && !unsent(err) {
-			return err
-		}
-		if attempt >= c.retryer.MaxAttempts() || !c.retryer.IsErrorRetryable(err) {
-			return err
-		}
-		wait, derr := c.retryer.RetryDelay(attempt, err)
-		if derr != nil {
-			return err
-		}
-		if releaseRetry, derr = c.retryer.GetRetryToken(ctx, err); derr != nil {
-			return err // the retry quota is spent
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			_ = releaseRetry(ctx.Err())
-			return fmt.Errorf("%w; stopped before retrying: %w", err, ctx.Err())
-		case <-t.C:
-		}
-	}
-}
-
-// attemptToken is what the SDK's retry middleware takes before each attempt: with an
-// adaptive retryer, the wait that client-side rate limiting asks for.
-func attemptToken(ctx context.Context, r aws.Retryer) (func(error) error, error) {
-	if r2, ok := r.(aws.RetryerV2); ok {
-		return r2.GetAttemptToken(ctx)
-	}
-	return r.GetInitialToken(), nil
+	return err
 }
 
 // final tells a refusal, which asking again would only repeat, from a failure that may pass:

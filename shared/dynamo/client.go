@@ -20,6 +20,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 
 	"imusers/shared/awserr"
+	"imusers/shared/awsretry"
 )
 
 // maxAnswer bounds how much of an answer is read. DynamoDB returns at most 1 MB of items per
@@ -180,60 +181,24 @@ func (c *Client) call(ctx context.Context, action string, in request, out answer
 	sum := sha256.Sum256(e.b)
 	payloadHash := hex.EncodeToString(sum[:])
 
-	releaseRetry := noRelease
-	for attempt := 1; ; attempt++ {
-		if ctx.Err() != nil {
-			return &Error{Op: op, Cause: &aws.RequestCanceledError{Err: ctx.Err()}}
+	var raw []byte
+	attempted := false
+	err := awsretry.Do(ctx, c.retryer, nil, func() (err error) {
+		attempted = true
+		raw, err = c.attempt(ctx, op, action, e.b, payloadHash)
+		return err
+	})
+	switch {
+	case err == nil:
+		if err := decode(raw, out); err != nil {
+			return &Error{Op: op, Status: http.StatusOK, Cause: err}
 		}
-		releaseAttempt, err := c.attemptToken(ctx)
-		if err != nil {
-			return &Error{Op: op, Cause: err}
-		}
-		raw, err := c.attempt(ctx, op, action, e.b, payloadHash)
-		_ = releaseRetry(err)
-		_ = releaseAttempt(err)
-		if err == nil {
-			if err := decode(raw, out); err != nil {
-				return &Error{Op: op, Status: http.StatusOK, Cause: err}
-			}
-			return nil
-		}
-		if !c.retryer.IsErrorRetryable(err) {
-			return err
-		}
-		if max := c.retryer.MaxAttempts(); max > 0 && attempt >= max {
-			return &retry.MaxAttemptsError{Attempt: attempt, Err: err}
-		}
-		// A retry spends from the client's quota; with none left, the error stands.
-		release, qerr := c.retryer.GetRetryToken(ctx, err)
-		if qerr != nil {
-			return fmt.Errorf("%w (not retried: %w)", err, qerr)
-		}
-		releaseRetry = release
-		wait, derr := c.retryer.RetryDelay(attempt, err)
-		if derr != nil {
-			return fmt.Errorf("%w (not retried: %w)", err, derr)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w (not retried: %w)", err, &aws.RequestCanceledError{Err: ctx.Err()})
-		case <-t.C:
-		}
+		return nil
+	case !attempted: // ctx ended first, or the retryer gave no leave
+		return &Error{Op: op, Cause: err}
+	default: // the attempts' errors name the call already
+		return err
 	}
-}
-
-func noRelease(error) error { return nil }
-
-// attemptToken asks the retryer for leave to make an attempt: the adaptive retryer may make it
-// wait; the standard one gives it at once and, for an attempt that succeeds, returns a token
-// to the retry quota.
-func (c *Client) attemptToken(ctx context.Context) (func(error) error, error) {
-	if r, ok := c.retryer.(aws.RetryerV2); ok {
-		return r.GetAttemptToken(ctx)
-	}
-	return c.retryer.GetInitialToken(), nil
 }
 
 // attempt sends the request once and returns the answer's body when DynamoDB accepted it.

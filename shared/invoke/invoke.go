@@ -23,6 +23,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 
 	"imusers/shared/awserr"
+	"imusers/shared/awsretry"
 )
 
 // Invoker runs a function: asynchronously (Lambda queues the event and answers at once) or
@@ -99,25 +100,17 @@ func (c *Client) Invoke(ctx context.Context, function string, async bool, payloa
 	if !async {
 		return c.attempt(ctx, c.once, function, "RequestResponse", payload)
 	}
-	r := c.retryer
-	for attempt := 1; ; attempt++ {
-		res, err := c.attempt(ctx, c.cfg.HTTPClient, function, "Event", payload)
-		if err == nil {
-			return res, nil
-		}
-		if attempt >= r.MaxAttempts() || !r.IsErrorRetryable(err) {
-			return Result{}, err
-		}
-		wait, derr := r.RetryDelay(attempt, err)
-		if derr != nil {
-			return Result{}, err
-		}
-		select {
-		case <-ctx.Done():
-			return Result{}, err
-		case <-time.After(wait):
-		}
+	var res Result
+	attempted := false
+	err := awsretry.Do(ctx, c.retryer, nil, func() (err error) {
+		attempted = true
+		res, err = c.attempt(ctx, c.cfg.HTTPClient, function, "Event", payload)
+		return err
+	})
+	if err != nil && !attempted { // ctx ended first, or the retryer gave no leave
+		return Result{}, &Error{Op: op(function), Cause: err}
 	}
+	return res, err
 }
 
 func (c *Client) attempt(ctx context.Context, client aws.HTTPClient, function, kind string, payload []byte) (Result, error) {

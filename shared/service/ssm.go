@@ -18,6 +18,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"imusers/shared/awserr"
+	"imusers/shared/awsretry"
 )
 
 // The apps parameter is read once per cold start with one GetParameter call. Linking the SSM
@@ -49,24 +50,17 @@ func getParameter(ctx context.Context, cfg aws.Config, name string) (string, err
 	if cfg.Retryer != nil {
 		r = cfg.Retryer()
 	}
-	for attempt := 1; ; attempt++ {
-		value, err := getParameterOnce(ctx, cfg, endpoint, name)
-		if err == nil {
-			return value, nil
-		}
-		if attempt >= r.MaxAttempts() || !r.IsErrorRetryable(err) {
-			return "", err
-		}
-		wait, derr := r.RetryDelay(attempt, err)
-		if derr != nil {
-			return "", err
-		}
-		select {
-		case <-ctx.Done():
-			return "", err
-		case <-time.After(wait):
-		}
+	var value string
+	attempted := false
+	err = awsretry.Do(ctx, r, nil, func() (err error) {
+		attempted = true
+		value, err = getParameterOnce(ctx, cfg, endpoint, name)
+		return err
+	})
+	if err != nil && !attempted { // ctx ended first, or the retryer gave no leave
+		return "", fmt.Errorf("ssm GetParameter %s: %w", name, err)
 	}
+	return value, err
 }
 
 func getParameterOnce(ctx context.Context, cfg aws.Config, endpoint, name string) (string, error) {
