@@ -1,10 +1,7 @@
 package connections_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -14,9 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"imusers/shared/sigv4test"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
@@ -81,7 +79,7 @@ func (s *managementStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			t.Errorf("%s is not signed: %q", h, auth)
 		}
 	}
-	if want := resign(t, r, body); auth != want {
+	if want := sigv4test.Resign(t, r, body, testCreds, "execute-api", testRegion); auth != want {
 		t.Errorf("signature does not verify:\n got %s\nwant %s", auth, want)
 	}
 	s.answers[min(n, len(s.answers))-1](w, r)
@@ -91,30 +89,6 @@ func (s *managementStub) calls() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.methods...)
-}
-
-// resign signs the request as received, as API Gateway checks it: from the path on the wire.
-func resign(t *testing.T, r *http.Request, body []byte) string {
-	t.Helper()
-	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
-	if err != nil {
-		t.Fatalf("X-Amz-Date: %v", err)
-	}
-	req, _ := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), bytes.NewReader(body))
-	if len(body) == 0 {
-		req.ContentLength = r.ContentLength
-	}
-	for _, h := range []string{"Content-Type", "X-Amz-Security-Token"} {
-		if v := r.Header.Get(h); v != "" {
-			req.Header.Set(h, v)
-		}
-	}
-	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret, SessionToken: testSession}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "execute-api", testRegion, at); err != nil {
-		t.Fatal(err)
-	}
-	return req.Header.Get("Authorization")
 }
 
 func answer(status int, header map[string]string, body string) func(http.ResponseWriter, *http.Request) {
@@ -466,3 +440,5 @@ func TestRefusesBadInput(t *testing.T) {
 		t.Errorf("%d requests sent", n)
 	}
 }
+
+var testCreds = aws.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret, SessionToken: testSession}

@@ -12,10 +12,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
+
+	"imusers/shared/sigv4test"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
@@ -65,28 +65,10 @@ func (s *ssmStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			t.Errorf("%s is not signed: %q", h, auth)
 		}
 	}
-	if want := resign(t, r, body, date); auth != want {
+	if want := sigv4test.Resign(t, r, body, testCreds, "ssm", "eu-west-1"); auth != want {
 		t.Errorf("signature does not verify:\n got %s\nwant %s", auth, want)
 	}
 	s.answers[min(n, len(s.answers))-1](w)
-}
-
-// resign signs the request as received with the expected credentials, as SSM would check it.
-func resign(t *testing.T, r *http.Request, body []byte, date string) string {
-	t.Helper()
-	at, err := time.Parse("20060102T150405Z", date)
-	if err != nil {
-		t.Fatalf("X-Amz-Date %q: %v", date, err)
-	}
-	req, _ := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), strings.NewReader(string(body)))
-	for _, h := range []string{"Content-Type", "X-Amz-Target", "X-Amz-Security-Token"} {
-		req.Header.Set(h, r.Header.Get(h))
-	}
-	creds := aws.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret, SessionToken: testSession}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hashHex(body), "ssm", "eu-west-1", at); err != nil {
-		t.Fatal(err)
-	}
-	return req.Header.Get("Authorization")
 }
 
 func hashHex(b []byte) string {
@@ -314,3 +296,5 @@ func TestDynamoEndpointAgreesWithTheSDK(t *testing.T) {
 		}
 	}
 }
+
+var testCreds = aws.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret, SessionToken: testSession}
