@@ -7,12 +7,10 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"strconv"
 
 	"imusers/shared/apierr"
 	"imusers/shared/form"
 	"imusers/shared/httpapi"
-	"imusers/shared/rawjson"
 	"imusers/shared/relations"
 	"imusers/shared/store"
 )
@@ -270,38 +268,6 @@ type friendPage struct {
 	PageToken  string   `json:"pageToken"` // "" on the last page
 	TotalCount int64    `json:"totalCount"`
 	FriendList []friend `json:"friendList"`
-}
-
-// AppendJSON writes the answer as json.Marshal would, without its reflection per friend.
-func (p friendPage) AppendJSON(b []byte) []byte {
-	b = append(b, `{"pageToken":`...)
-	b = rawjson.AppendString(b, p.PageToken, true)
-	b = append(b, `,"totalCount":`...)
-	b = strconv.AppendInt(b, p.TotalCount, 10)
-	b = append(b, `,"friendList":`...)
-	if p.FriendList == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, f := range p.FriendList {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"userId":`...)
-			b = rawjson.AppendString(b, f.UserID, true)
-			b = append(b, `,"name":`...)
-			b = rawjson.AppendString(b, f.Name, true)
-			b = append(b, `,"remarkName":`...)
-			b = rawjson.AppendString(b, f.RemarkName, true)
-			b = append(b, `,"friendExtProfile":`...)
-			b = rawjson.AppendString(b, f.ExtProfile, true)
-			b = append(b, `,"time":`...)
-			b = strconv.AppendInt(b, f.Time, 10)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	return append(b, '}')
 }
 
 // Results of a friendship check, as the platform numbers them.

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"imusers/shared/httpapi"
-	"imusers/shared/rawjson"
 	"imusers/shared/users"
 )
 
@@ -104,28 +103,6 @@ type userStatus struct {
 // statuses is CheckOnlineBatch's answer.
 type statuses struct {
 	Users []userStatus `json:"users"`
-}
-
-// AppendJSON writes the answer as json.Marshal would, without its reflection per user.
-func (s statuses) AppendJSON(b []byte) []byte {
-	b = append(b, `{"users":`...)
-	if s.Users == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, u := range s.Users {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"userId":`...)
-			b = rawjson.AppendString(b, u.UserID, true)
-			b = append(b, `,"status":`...)
-			b = rawjson.AppendString(b, u.Status, true)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	return append(b, '}')
 }
 
 // CheckOnlineBatch: /user/checkOnline/batch.json (this service's extension: up to 100 users in
