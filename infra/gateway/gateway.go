@@ -25,7 +25,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"imusers/shared/httpapi"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/routes"
 	"imusers/shared/service"
@@ -166,12 +165,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Gateway answers for it; a function must answer before its deadline.
 		err = fmt.Errorf("function timed out after %s", limit)
 	}
-	// Read as json.Unmarshal reads it, but without going over the body's escapes at
-	// encoding/json's pace: that grew with the answer, and API Gateway's reading of it is no
-	// part of the function's time.
 	var resp events.APIGatewayV2HTTPResponse
 	if err == nil {
-		resp, err = httpapi.DecodeResponse(out)
+		err = json.Unmarshal(out, &resp)
 	}
 	if err != nil {
 		g.log.Error("function failed", "function", f.route.Name, "error", err.Error())

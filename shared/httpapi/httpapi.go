@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -63,8 +62,9 @@ type (
 	Response = events.APIGatewayV2HTTPResponse
 )
 
-// Lambda returns the Lambda handler that serves op under the given route name.
-func (s *Server) Lambda(route string, op Handler) LambdaHandler {
+// Lambda returns the Lambda handler that serves op under the given route name: aws-lambda-go
+// decodes the event and encodes the response with encoding/json.
+func (s *Server) Lambda(route string, op Handler) func(context.Context, Event) (Response, error) {
 	return func(ctx context.Context, ev Event) (Response, error) {
 		return s.Serve(ctx, route, op, ev), nil
 	}
@@ -255,42 +255,19 @@ func errorResponse(e *apierr.Error) (Response, int) {
 	return jsonResponse(e.Status, body), e.Code
 }
 
-// JSONAppender is a result that writes its own JSON object, byte for byte as json.Marshal
-// would write it: the answers with many items do, sparing encoding/json's reflection per item.
-type JSONAppender interface {
-	AppendJSON(dst []byte) []byte
-}
-
-// bodies holds the buffers answers are built in; the response keeps a copy.
-var bodies = sync.Pool{New: func() any { return new([]byte) }}
-
+// success is the answer with the operation's fields after "code":200, which clients see first.
 func success(out any) (Response, int) {
-	if out == nil {
-		return jsonResponse(http.StatusOK, []byte(`{"code":200}`)), apierr.OK
+	body := []byte(`{"code":200}`)
+	if out != nil {
+		fields, err := json.Marshal(out)
+		if err != nil || len(fields) < 2 || fields[0] != '{' {
+			return errorResponse(apierr.New(apierr.Internal, "internal error"))
+		}
+		if len(fields) > 2 { // not {}
+			body = append([]byte(`{"code":200,`), fields[1:]...)
+		}
 	}
-	buf := bodies.Get().(*[]byte)
-	defer bodies.Put(buf)
-	b := append((*buf)[:0], `{"code":200`...)
-	start := len(b)
-	var err error
-	if a, ok := out.(JSONAppender); ok {
-		b = a.AppendJSON(b)
-	} else {
-		var fields []byte
-		fields, err = json.Marshal(out)
-		b = append(b, fields...)
-	}
-	*buf = b
-	fields := b[start:]
-	if err != nil || len(fields) < 2 || fields[0] != '{' {
-		return errorResponse(apierr.New(apierr.Internal, "internal error"))
-	}
-	if len(fields) == 2 { // {}
-		b = append(b[:start], '}')
-	} else {
-		b[start] = ','
-	}
-	return jsonResponse(http.StatusOK, b), apierr.OK
+	return jsonResponse(http.StatusOK, body), apierr.OK
 }
 
 func jsonResponse(status int, body []byte) Response {

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
 	"imusers/shared/apierr"
 	"imusers/shared/apps"
 	"imusers/shared/form"
@@ -480,6 +482,59 @@ func TestLambdaNeverFails(t *testing.T) {
 		t.Fatalf("Lambda returned error %v; API Gateway would answer 502", err)
 	}
 	wantError(t, resp, 500, apierr.Internal)
+}
+
+// FuzzLambda feeds any event bytes to the handler as the Lambda runtime does (aws-lambda-go's
+// encoding/json in and out): every event that decodes gets a response with a status and a JSON
+// body carrying a code, and only bytes that are no event fail the invocation.
+func FuzzLambda(f *testing.F) {
+	for _, ev := range []Event{signedEvent("userId=a"), signedEvent(""), {}} {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"headers":{"App-Key":"testapp"},"body":"%zz","isBase64Encoded":true}`))
+	f.Add([]byte(`{"headers":null,"requestContext":{"authorizer":{"lambda":{"k":1}}}}`))
+	f.Add([]byte(`[]`))
+	s := newServer(f, io.Discard)
+	h := lambda.NewHandler(s.Lambda(route, func(_ context.Context, r *Request) (any, error) {
+		return map[string]string{"userId": r.Params.UserID("userId")}, r.Params.Err()
+	}))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		out, err := h.Invoke(context.Background(), payload)
+		if err != nil {
+			var ev Event
+			if json.Unmarshal(payload, &ev) == nil {
+				t.Fatalf("Invoke(%q) failed on an event that decodes: %v", payload, err)
+			}
+			return
+		}
+		var resp Response
+		if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode == 0 {
+			t.Fatalf("Invoke(%q) = %s, not a response (%v)", payload, out, err)
+		}
+		decode(t, resp) // a JSON object with a numeric code
+	})
+}
+
+// headerLookup answers as header does, with its shortcut only where no name needs folding.
+func TestHeaderLookup(t *testing.T) {
+	maps := []map[string]string{
+		nil,
+		{"app-key": "a", "nonce": "n", "rc-nonce": "r"},
+		{"App-Key": "a", "nonce": "n"},
+		{"app-\u212aey": "kelvin", "nonce": "n"}, // KELVIN SIGN folds to k
+		{"RC-NONCE": "r"},
+	}
+	for _, h := range maps {
+		for _, name := range []string{"app-key", "nonce", "rc-nonce", "x-request-id"} {
+			if got, want := headerLookup(h)(name), header(h, name); got != want {
+				t.Errorf("headerLookup(%v)(%q) = %q, header gives %q", h, name, got, want)
+			}
+		}
+	}
 }
 
 func FuzzServe(f *testing.F) {
