@@ -98,7 +98,7 @@ func (s *Server) SendMessage(ctx context.Context, ev Event) (resp Response, _ er
 		if p := recover(); p != nil {
 			s.Log.Error("panic", "route", ev.RequestContext.RouteKey, "panic", fmt.Sprint(p))
 			ack.Code, ack.MsgID, ack.ErrorMessage = apierr.Internal, "", "internal error"
-			resp = ackResponse(ack)
+			resp = frameResponse(ack)
 		}
 		s.Log.Info("request", "route", ev.RequestContext.RouteKey, "app", app,
 			"awsRequestId", ev.RequestContext.RequestID, "status", resp.StatusCode, "code", ack.Code,
@@ -114,7 +114,7 @@ func (s *Server) SendMessage(ctx context.Context, ev Event) (resp Response, _ er
 		defer cancel()
 	}
 	ack = s.sendMessage(ctx, app, user, ev)
-	return ackResponse(ack), nil
+	return frameResponse(ack), nil
 }
 
 // answerMargin is kept back from the invocation's deadline so that a slow dependency still
@@ -152,9 +152,4 @@ func (s *Server) sendMessage(ctx context.Context, app, user string, ev Event) Ac
 func refusal(clientMsgID string, err error) Ack {
 	e := httpapi.ToAPIError(err)
 	return Ack{Type: "ack", ClientMsgID: clientMsgID, Code: e.Code, ErrorMessage: e.Message}
-}
-
-func ackResponse(a Ack) Response {
-	b, _ := json.Marshal(a)
-	return Response{StatusCode: http.StatusOK, Body: string(b)}
 }

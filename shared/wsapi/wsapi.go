@@ -7,6 +7,7 @@ package wsapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -131,8 +132,10 @@ func (s *Server) Disconnect(ctx context.Context, ev Event) (Response, error) {
 	})
 }
 
-// Pong is the answer to a ping frame.
-const Pong = `{"type":"pong"}`
+// Pong is the answer to a ping frame: {"type":"pong"}.
+type Pong struct {
+	Type string `json:"type"` // always "pong"
+}
 
 // Ping serves the ping route: it records that the client is still there, in one write, and
 // answers a pong frame. A connection the service no longer records (it was just kicked) still
@@ -143,8 +146,15 @@ func (s *Server) Ping(ctx context.Context, ev Event) (Response, error) {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return Response{}, err
 		}
-		return Response{StatusCode: http.StatusOK, Body: Pong}, nil
+		return frameResponse(Pong{Type: "pong"}), nil
 	})
+}
+
+// frameResponse answers a two-way route with one frame to the sender. The frames are structs
+// of strings and numbers, which json.Marshal always encodes.
+func frameResponse(frame any) Response {
+	b, _ := json.Marshal(frame)
+	return Response{StatusCode: http.StatusOK, Body: string(b)}
 }
 
 // serve runs one connection event with the connection's identity and logs one line for it. A
