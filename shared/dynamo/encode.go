@@ -1,11 +1,11 @@
 package dynamo
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"strconv"
-
-	"imusers/shared/rawjson"
 )
 
 // A request body is written by hand, straight into one byte slice: DynamoDB's JSON has few
@@ -365,10 +365,16 @@ func (in *BatchWriteItemInput) encode(e *encoder) {
 	e.close()
 }
 
-// appendString appends s as a JSON string, escaped as encoding/json escapes it (text that is
-// not UTF-8 becomes U+FFFD: DynamoDB accepts only UTF-8) but for '<', '>' and '&', which JSON
-// does not need escaped.
-func appendString(b []byte, s string) []byte { return rawjson.AppendString(b, s, false) }
+// appendString appends s as a JSON string, as encoding/json writes it (text that is not UTF-8
+// becomes U+FFFD: DynamoDB accepts only UTF-8) but for '<', '>' and '&', which JSON does not
+// need escaped.
+func appendString(b []byte, s string) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+}
 
 // appendBase64 appends p as a JSON string in standard, padded base64: the form of B and BS.
 func appendBase64(b, p []byte) []byte {
