@@ -245,11 +245,12 @@ func counterFrom(it item) (*counter, error) {
 		return nil, err
 	}
 	c := &counter{exists: true, total: ci.Total, marks: map[string]mark{}}
+	// Marks are named by their targets, so they are read off the item's attributes one by one;
+	// a busy counter holds hundreds.
 	for name, v := range it {
 		if t, ok := strings.CutPrefix(name, markPrefix); ok {
-			var raw string
-			if attributevalue.Unmarshal(v, &raw) == nil {
-				c.marks[t] = parseMark(raw)
+			if sv, ok := v.(*types.AttributeValueMemberS); ok {
+				c.marks[t] = parseMark(sv.Value)
 			}
 		}
 	}
