@@ -19,11 +19,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"imusers/infra/gateway"
 	"imusers/infra/local/localenv"
 	"imusers/shared/apps"
-	"imusers/shared/dynamo"
 	"imusers/shared/invoke"
 	"imusers/shared/routes"
 	"imusers/shared/service"
@@ -38,8 +38,8 @@ import (
 // the Management API and Lambda clients go through the meter's timers too.
 type env struct {
 	root     string
-	dynamo   string // dynalite URL
-	raw      *dynamo.Client
+	dynamo   string           // dynalite URL
+	raw      *dynamodb.Client // the service's SDK client, unmetered
 	table    string
 	meter    *meter
 	calls    *store.Counter
@@ -93,13 +93,9 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 		e.dynamo = d.URL
 		e.stop = append(e.stop, d.Stop)
 	}
-	raw, err := localenv.DB(e.dynamo)
-	if err != nil {
-		return nil, err
-	}
-	e.raw = raw
+	e.raw = localenv.Client(e.dynamo)
 	e.table = "bench-" + randomID()
-	if _, err := localenv.EnsureTable(ctx, localenv.Client(e.dynamo), e.table); err != nil {
+	if _, err := localenv.EnsureTable(ctx, e.raw, e.table); err != nil {
 		return nil, err
 	}
 	newApp := func(env apps.Environment) apps.App {

@@ -6,9 +6,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"imusers/shared/connections"
-	"imusers/shared/dynamo"
 	"imusers/shared/invoke"
 	"imusers/shared/store"
 )
@@ -109,7 +110,7 @@ func (m *meter) begin() time.Time {
 // add ends a DynamoDB call and books its time and what it consumed. isWrite says which kind
 // the call is, for answers that give only a total; answers that split read and write units
 // are taken as given.
-func (m *meter) add(action string, start time.Time, isWrite bool, ccs ...*dynamo.ConsumedCapacity) {
+func (m *meter) add(action string, start time.Time, isWrite bool, ccs ...*types.ConsumedCapacity) {
 	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -151,20 +152,20 @@ func (m *meter) otherCall(call func()) {
 	m.mu.Unlock()
 }
 
-func ptrs(list []dynamo.ConsumedCapacity) []*dynamo.ConsumedCapacity {
-	out := make([]*dynamo.ConsumedCapacity, len(list))
+func ptrs(list []types.ConsumedCapacity) []*types.ConsumedCapacity {
+	out := make([]*types.ConsumedCapacity, len(list))
 	for i := range list {
 		out[i] = &list[i]
 	}
 	return out
 }
 
-const total = dynamo.ReturnConsumedCapacityTotal
+const total = types.ReturnConsumedCapacityTotal
 
-func (m *meter) GetItem(ctx context.Context, in *dynamo.GetItemInput) (*dynamo.GetItemOutput, error) {
+func (m *meter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	in.ReturnConsumedCapacity = total
 	start := m.begin()
-	out, err := m.DB.GetItem(ctx, in)
+	out, err := m.DB.GetItem(ctx, in, optFns...)
 	if out != nil {
 		m.add("GetItem", start, false, out.ConsumedCapacity)
 	} else {
@@ -173,10 +174,10 @@ func (m *meter) GetItem(ctx context.Context, in *dynamo.GetItemInput) (*dynamo.G
 	return out, err
 }
 
-func (m *meter) PutItem(ctx context.Context, in *dynamo.PutItemInput) (*dynamo.PutItemOutput, error) {
+func (m *meter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	in.ReturnConsumedCapacity = total
 	start := m.begin()
-	out, err := m.DB.PutItem(ctx, in)
+	out, err := m.DB.PutItem(ctx, in, optFns...)
 	if out != nil {
 		m.add("PutItem", start, true, out.ConsumedCapacity)
 	} else {
@@ -185,10 +186,10 @@ func (m *meter) PutItem(ctx context.Context, in *dynamo.PutItemInput) (*dynamo.P
 	return out, err
 }
 
-func (m *meter) UpdateItem(ctx context.Context, in *dynamo.UpdateItemInput) (*dynamo.UpdateItemOutput, error) {
+func (m *meter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	in.ReturnConsumedCapacity = total
 	start := m.begin()
-	out, err := m.DB.UpdateItem(ctx, in)
+	out, err := m.DB.UpdateItem(ctx, in, optFns...)
 	if out != nil {
 		m.add("UpdateItem", start, true, out.ConsumedCapacity)
 	} else {
@@ -197,10 +198,10 @@ func (m *meter) UpdateItem(ctx context.Context, in *dynamo.UpdateItemInput) (*dy
 	return out, err
 }
 
-func (m *meter) DeleteItem(ctx context.Context, in *dynamo.DeleteItemInput) (*dynamo.DeleteItemOutput, error) {
+func (m *meter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
 	in.ReturnConsumedCapacity = total
 	start := m.begin()
-	out, err := m.DB.DeleteItem(ctx, in)
+	out, err := m.DB.DeleteItem(ctx, in, optFns...)
 	if out != nil {
 		m.add("DeleteItem", start, true, out.ConsumedCapacity)
 	} else {
@@ -209,10 +210,10 @@ func (m *meter) DeleteItem(ctx context.Context, in *dynamo.DeleteItemInput) (*dy
 	return out, err
 }
 
-func (m *meter) Query(ctx context.Context, in *dynamo.QueryInput) (*dynamo.QueryOutput, error) {
+func (m *meter) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	in.ReturnConsumedCapacity = total
 	start := m.begin()
-	out, err := m.DB.Query(ctx, in)
+	out, err := m.DB.Query(ctx, in, optFns...)
 	if out != nil {
 		m.add("Query", start, false, out.ConsumedCapacity)
 	} else {
@@ -221,10 +222,10 @@ func (m *meter) Query(ctx context.Context, in *dynamo.QueryInput) (*dynamo.Query
 	return out, err
 }
 
-func (m *meter) BatchGetItem(ctx context.Context, in *dynamo.BatchGetItemInput) (*dynamo.BatchGetItemOutput, error) {
+func (m *meter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	in.ReturnConsumedCapacity = total
 	start := m.begin()
-	out, err := m.DB.BatchGetItem(ctx, in)
+	out, err := m.DB.BatchGetItem(ctx, in, optFns...)
 	if out != nil {
 		m.add("BatchGetItem", start, false, ptrs(out.ConsumedCapacity)...)
 	} else {
@@ -233,10 +234,10 @@ func (m *meter) BatchGetItem(ctx context.Context, in *dynamo.BatchGetItemInput) 
 	return out, err
 }
 
-func (m *meter) BatchWriteItem(ctx context.Context, in *dynamo.BatchWriteItemInput) (*dynamo.BatchWriteItemOutput, error) {
+func (m *meter) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
 	in.ReturnConsumedCapacity = total
 	start := m.begin()
-	out, err := m.DB.BatchWriteItem(ctx, in)
+	out, err := m.DB.BatchWriteItem(ctx, in, optFns...)
 	if out != nil {
 		m.add("BatchWriteItem", start, true, ptrs(out.ConsumedCapacity)...)
 	} else {

@@ -7,8 +7,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"imusers/shared/dynamo"
 	"imusers/shared/store"
 )
 
@@ -22,24 +23,24 @@ type slowDB struct {
 	together *sync.WaitGroup
 }
 
-func (d slowDB) GetItem(_ context.Context, in *dynamo.GetItemInput) (*dynamo.GetItemOutput, error) {
+func (d slowDB) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	if d.together != nil {
 		d.together.Done()
 		d.together.Wait()
 	}
 	time.Sleep(d.delay)
-	if in.ReturnConsumedCapacity != dynamo.ReturnConsumedCapacityTotal {
+	if in.ReturnConsumedCapacity != types.ReturnConsumedCapacityTotal {
 		return nil, context.Canceled
 	}
-	return &dynamo.GetItemOutput{ConsumedCapacity: &dynamo.ConsumedCapacity{CapacityUnits: aws.Float64(1)}}, nil
+	return &dynamodb.GetItemOutput{ConsumedCapacity: &types.ConsumedCapacity{CapacityUnits: aws.Float64(1)}}, nil
 }
 
-func (d slowDB) UpdateItem(_ context.Context, in *dynamo.UpdateItemInput) (*dynamo.UpdateItemOutput, error) {
+func (d slowDB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	time.Sleep(d.delay)
-	if in.ReturnConsumedCapacity != dynamo.ReturnConsumedCapacityTotal {
+	if in.ReturnConsumedCapacity != types.ReturnConsumedCapacityTotal {
 		return nil, context.Canceled
 	}
-	return &dynamo.UpdateItemOutput{ConsumedCapacity: &dynamo.ConsumedCapacity{CapacityUnits: aws.Float64(2)}}, nil
+	return &dynamodb.UpdateItemOutput{ConsumedCapacity: &types.ConsumedCapacity{CapacityUnits: aws.Float64(2)}}, nil
 }
 
 func TestMeterCountsCapacityByKindAndWaitingOnce(t *testing.T) {
@@ -58,7 +59,7 @@ func TestMeterCountsCapacityByKindAndWaitingOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			start := time.Now()
-			if _, err := m.GetItem(ctx, &dynamo.GetItemInput{}); err != nil {
+			if _, err := m.GetItem(ctx, &dynamodb.GetItemInput{}); err != nil {
 				t.Error("the meter did not ask for ReturnConsumedCapacity TOTAL")
 			}
 			mu.Lock()
@@ -78,10 +79,10 @@ func TestMeterCountsCapacityByKindAndWaitingOnce(t *testing.T) {
 
 	// One after the other: each wait counts.
 	m = &meter{DB: slowDB{delay: d}}
-	if _, err := m.GetItem(ctx, &dynamo.GetItemInput{}); err != nil {
+	if _, err := m.GetItem(ctx, &dynamodb.GetItemInput{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.UpdateItem(ctx, &dynamo.UpdateItemInput{}); err != nil {
+	if _, err := m.UpdateItem(ctx, &dynamodb.UpdateItemInput{}); err != nil {
 		t.Fatal(err)
 	}
 	u = m.usage()
@@ -109,7 +110,7 @@ func TestMeterCountsOtherAWSCallsOnceWithDynamoDB(t *testing.T) {
 		defer wg.Done()
 		m.otherCall(func() { time.Sleep(d) })
 	}()
-	if _, err := m.GetItem(ctx, &dynamo.GetItemInput{}); err != nil {
+	if _, err := m.GetItem(ctx, &dynamodb.GetItemInput{}); err != nil {
 		t.Fatal(err)
 	}
 	wg.Wait()

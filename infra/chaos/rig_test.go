@@ -9,10 +9,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"imusers/infra/faultproxy"
 	"imusers/shared/apps"
-	"imusers/shared/dynamo"
 	"imusers/shared/service"
 	"imusers/shared/store"
 	"imusers/shared/testenv"
@@ -21,31 +21,31 @@ import (
 // switchDB lets a test give the running service a new DynamoDB client, as a new Lambda
 // container would get: each client has its own retry budget, so cases do not drain each other's.
 type switchDB struct {
-	cur atomic.Pointer[dynamo.Client]
+	cur atomic.Pointer[dynamodb.Client]
 }
 
-func (d *switchDB) c() *dynamo.Client { return d.cur.Load() }
+func (d *switchDB) c() *dynamodb.Client { return d.cur.Load() }
 
-func (d *switchDB) GetItem(ctx context.Context, in *dynamo.GetItemInput) (*dynamo.GetItemOutput, error) {
-	return d.c().GetItem(ctx, in)
+func (d *switchDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	return d.c().GetItem(ctx, in, optFns...)
 }
-func (d *switchDB) PutItem(ctx context.Context, in *dynamo.PutItemInput) (*dynamo.PutItemOutput, error) {
-	return d.c().PutItem(ctx, in)
+func (d *switchDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return d.c().PutItem(ctx, in, optFns...)
 }
-func (d *switchDB) UpdateItem(ctx context.Context, in *dynamo.UpdateItemInput) (*dynamo.UpdateItemOutput, error) {
-	return d.c().UpdateItem(ctx, in)
+func (d *switchDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return d.c().UpdateItem(ctx, in, optFns...)
 }
-func (d *switchDB) DeleteItem(ctx context.Context, in *dynamo.DeleteItemInput) (*dynamo.DeleteItemOutput, error) {
-	return d.c().DeleteItem(ctx, in)
+func (d *switchDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	return d.c().DeleteItem(ctx, in, optFns...)
 }
-func (d *switchDB) Query(ctx context.Context, in *dynamo.QueryInput) (*dynamo.QueryOutput, error) {
-	return d.c().Query(ctx, in)
+func (d *switchDB) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	return d.c().Query(ctx, in, optFns...)
 }
-func (d *switchDB) BatchGetItem(ctx context.Context, in *dynamo.BatchGetItemInput) (*dynamo.BatchGetItemOutput, error) {
-	return d.c().BatchGetItem(ctx, in)
+func (d *switchDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return d.c().BatchGetItem(ctx, in, optFns...)
 }
-func (d *switchDB) BatchWriteItem(ctx context.Context, in *dynamo.BatchWriteItemInput) (*dynamo.BatchWriteItemOutput, error) {
-	return d.c().BatchWriteItem(ctx, in)
+func (d *switchDB) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	return d.c().BatchWriteItem(ctx, in, optFns...)
 }
 
 var _ store.DB = (*switchDB)(nil)
@@ -72,7 +72,7 @@ func startWith(t *testing.T, configure func(*service.Config), list ...apps.App) 
 	r := &rig{t: t, proxy: faultproxy.Start(t, testenv.Endpoint(t), 7), db: &switchDB{}, log: &testenv.SyncBuffer{}}
 	r.freshClient()
 	r.Stack = testenv.StartStackWith(t, testenv.Options{Apps: list, DB: r.db, Log: r.log, Configure: configure})
-	r.direct = store.New(testenv.DB(t), r.Table)
+	r.direct = store.New(testenv.Client(t), r.Table)
 	// Registered after the stack, so it runs before the stack's own cleanup: wait for the
 	// asynchronous erasures first, then read the log.
 	t.Cleanup(func() {
@@ -85,7 +85,8 @@ func startWith(t *testing.T, configure func(*service.Config), list ...apps.App) 
 }
 
 // freshClient builds the service's DynamoDB client exactly as a cold start does
-// (service.AWSConfig: its HTTP timeout, its retryer), aimed at the proxy.
+// (service.AWSConfig and service.DynamoClient: its HTTP timeout, its retryer), aimed at the
+// proxy.
 func (r *rig) freshClient() {
 	r.t.Helper()
 	cfg, err := service.AWSConfig(context.Background(), func(c *aws.Config) {
@@ -95,11 +96,7 @@ func (r *rig) freshClient() {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	db, err := dynamo.New(cfg, r.proxy.URL)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.db.cur.Store(db)
+	r.db.cur.Store(service.DynamoClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(r.proxy.URL) }))
 }
 
 func form(kv ...string) url.Values {

@@ -33,11 +33,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"imusers/infra/gateway"
 	"imusers/infra/local/localenv"
 	"imusers/shared/apps"
-	"imusers/shared/dynamo"
 	"imusers/shared/invoke"
 	"imusers/shared/service"
 )
@@ -160,13 +160,9 @@ func run(getenv func(string) string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ddb, err := dynamo.New(awsCfg, db.URL)
-	if err != nil {
-		return err
-	}
 	svc := service.New(cfg, service.Deps{
 		Apps: reg,
-		DB:   ddb,
+		DB:   service.DynamoClient(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.URL) }),
 		// Erasure is started with the asynchronous Invoke call it makes in AWS; the gateway
 		// answers it and runs the worker in the background.
 		Lambda:      lam,

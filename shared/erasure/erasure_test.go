@@ -39,7 +39,7 @@ func (r *recorder) take() (users.Erasure, bool) {
 }
 
 func TestWorkerContinuesLargeErasuresInNewInvocations(t *testing.T) {
-	st := store.New(testenv.DB(t), testenv.NewTable(t, testenv.Client(t)))
+	st := store.New(testenv.Client(t), testenv.NewTable(t, testenv.Client(t)))
 	ctx := context.Background()
 	for _, u := range []string{"big", "small"} {
 		if _, err := st.Register(ctx, "app", u, "Name", "", 1, false); err != nil {
@@ -93,7 +93,7 @@ func TestWorkerContinuesLargeErasuresInNewInvocations(t *testing.T) {
 }
 
 func TestFinishedMarkKeepsANewerDeactivation(t *testing.T) {
-	st := store.New(testenv.DB(t), testenv.NewTable(t, testenv.Client(t)))
+	st := store.New(testenv.Client(t), testenv.NewTable(t, testenv.Client(t)))
 	ctx := context.Background()
 	if _, err := st.Register(ctx, "app", "u", "Name", "", 1, false); err != nil {
 		t.Fatal(err)
@@ -115,7 +115,7 @@ func TestFinishedMarkKeepsANewerDeactivation(t *testing.T) {
 // sweep; the final sweep, once the settle time has passed, erases it, and only then is the
 // erasure marked finished.
 func TestFinalSweepErasesStragglingWrites(t *testing.T) {
-	st := store.New(testenv.DB(t), testenv.NewTable(t, testenv.Client(t)))
+	st := store.New(testenv.Client(t), testenv.NewTable(t, testenv.Client(t)))
 	ctx := context.Background()
 	if _, err := st.Register(ctx, "app", "u", "Name", "", 1, false); err != nil {
 		t.Fatal(err)

@@ -17,9 +17,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"imusers/shared/apps"
-	"imusers/shared/dynamo"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/signature"
 	"imusers/shared/store"
@@ -135,7 +135,7 @@ type replay struct {
 func newReplay(b *testing.B) *replay {
 	b.Helper()
 	app := testenv.NewApp(apps.Production)
-	db := &replayDB{DB: testenv.DB(b)}
+	db := &replayDB{DB: testenv.Client(b)}
 	return &replay{stack: testenv.StartStackWith(b, testenv.Options{Apps: []apps.App{app}, DB: db}), app: app, db: db}
 }
 
@@ -297,49 +297,49 @@ func checkResponse(out []byte, check func(map[string]any) error) error {
 type replayDB struct {
 	store.DB
 	recording, replaying bool
-	getItem              *dynamo.GetItemOutput
-	batchGet             *dynamo.BatchGetItemOutput
-	query                *dynamo.QueryOutput
+	getItem              *dynamodb.GetItemOutput
+	batchGet             *dynamodb.BatchGetItemOutput
+	query                *dynamodb.QueryOutput
 }
 
 var errNotRecorded = errors.New("replaying a DynamoDB call that was not recorded")
 
-func (d *replayDB) BatchGetItem(ctx context.Context, in *dynamo.BatchGetItemInput) (*dynamo.BatchGetItemOutput, error) {
+func (d *replayDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	if d.replaying {
 		if d.batchGet == nil {
 			return nil, errNotRecorded
 		}
 		return d.batchGet, nil
 	}
-	out, err := d.DB.BatchGetItem(ctx, in)
+	out, err := d.DB.BatchGetItem(ctx, in, optFns...)
 	if d.recording {
 		d.batchGet = out
 	}
 	return out, err
 }
 
-func (d *replayDB) Query(ctx context.Context, in *dynamo.QueryInput) (*dynamo.QueryOutput, error) {
+func (d *replayDB) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	if d.replaying {
 		if d.query == nil {
 			return nil, errNotRecorded
 		}
 		return d.query, nil
 	}
-	out, err := d.DB.Query(ctx, in)
+	out, err := d.DB.Query(ctx, in, optFns...)
 	if d.recording {
 		d.query = out
 	}
 	return out, err
 }
 
-func (d *replayDB) GetItem(ctx context.Context, in *dynamo.GetItemInput) (*dynamo.GetItemOutput, error) {
+func (d *replayDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	if d.replaying {
 		if d.getItem == nil {
 			return nil, errNotRecorded
 		}
 		return d.getItem, nil
 	}
-	out, err := d.DB.GetItem(ctx, in)
+	out, err := d.DB.GetItem(ctx, in, optFns...)
 	if d.recording {
 		d.getItem = out
 	}

@@ -16,26 +16,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"imusers/shared/dynamo"
 	"imusers/shared/invoke"
 )
 
-var getItem = &dynamo.GetItemInput{TableName: aws.String("t"), Key: map[string]dynamo.AttributeValue{"PK": &dynamo.AttributeValueMemberS{Value: "k"}}}
-
-// dynamoClient is the DynamoDB client Load builds from cfg.
-func dynamoClient(t *testing.T, cfg aws.Config) *dynamo.Client {
-	t.Helper()
-	endpoint, err := DynamoEndpoint(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := dynamo.New(cfg, endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
+var getItem = &dynamodb.GetItemInput{TableName: aws.String("t"), Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "k"}}}
 
 func getenvOf(env map[string]string) func(string) string {
 	return func(k string) string { return env[k] }
@@ -90,7 +77,7 @@ func TestAWSConfigFromTheEnvironmentLambdaProvides(t *testing.T) {
 
 	// Each client goes to its own AWS_ENDPOINT_URL_<SERVICE>, signed for the region.
 	ctx := context.Background()
-	if _, err := dynamoClient(t, cfg).GetItem(ctx, getItem); err != nil {
+	if _, err := DynamoClient(cfg).GetItem(ctx, getItem); err != nil {
 		t.Fatal(err)
 	}
 	if got := <-ddb.target; got != "DynamoDB_20120810.GetItem /" {
@@ -132,7 +119,7 @@ func TestAWSConfigGlobalEndpointAndItsOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dynamoClient(t, cfg).GetItem(context.Background(), getItem); err != nil {
+	if _, err := DynamoClient(cfg).GetItem(context.Background(), getItem); err != nil {
 		t.Fatal(err)
 	}
 	<-all.target
@@ -221,8 +208,8 @@ func TestAWSConfigExtraOptionsRunLast(t *testing.T) {
 	}
 }
 
-// Every function links lambdaapp; the shared-config loader and the SDK's SSM, Lambda and
-// DynamoDB clients must stay out of it, or their package init is back in every cold start.
+// Every function links lambdaapp; the shared-config loader and the SDK's SSM and Lambda clients
+// must stay out of it, or their package init is back in every cold start.
 func TestFunctionsLinkNeitherTheSharedConfigLoaderNorTheSDKClientsTheServiceReplaced(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
@@ -235,8 +222,7 @@ func TestFunctionsLinkNeitherTheSharedConfigLoaderNorTheSDKClientsTheServiceRepl
 		p := strings.TrimPrefix(pkg, "github.com/aws/aws-sdk-go-v2/")
 		switch {
 		case p == "config", p == "service/ssm", p == "service/sts", p == "service/sso", p == "service/ssooidc", p == "service/signin",
-			p == "service/lambda", strings.HasPrefix(p, "service/lambda/"),
-			p == "service/dynamodb", strings.HasPrefix(p, "service/dynamodb/"), strings.HasPrefix(p, "feature/dynamodb/"):
+			p == "service/lambda", strings.HasPrefix(p, "service/lambda/"):
 			t.Errorf("every function links %s", pkg)
 		}
 	}

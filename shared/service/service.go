@@ -12,10 +12,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"imusers/shared/apps"
 	"imusers/shared/connections"
-	"imusers/shared/dynamo"
 	"imusers/shared/erasure"
 	"imusers/shared/httpapi"
 	"imusers/shared/invoke"
@@ -214,19 +215,26 @@ func Load(ctx context.Context) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	dbEndpoint, err := DynamoEndpoint(awsCfg)
-	if err != nil {
-		return nil, err
-	}
-	db, err := dynamo.New(awsCfg, dbEndpoint)
-	if err != nil {
-		return nil, err
-	}
-	deps := Deps{Apps: reg, DB: db, Lambda: lam}
+	deps := Deps{Apps: reg, DB: DynamoClient(awsCfg), Lambda: lam}
 	if cfg.ManagementEndpoint != "" {
 		deps.Connections = ManagementClient(awsCfg, cfg.ManagementEndpoint)
 	}
 	return New(cfg, deps), nil
+}
+
+// DynamoClient is the store's DynamoDB client, as a cold start builds it: the service's retry
+// policy (four quick attempts, see AWSConfig) with DynamoDB's shorter base delay, the SDK
+// DynamoDB client's own default. Its endpoint is the SDK's: the region's, or
+// AWS_ENDPOINT_URL_DYNAMODB; optFns run last (tests aim it elsewhere).
+func DynamoClient(awsCfg aws.Config, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+	retries := func(o *dynamodb.Options) {
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = 4
+			so.MaxBackoff = 300 * time.Millisecond
+			so.BaseDelay = 25 * time.Millisecond
+		})
+	}
+	return dynamodb.NewFromConfig(awsCfg, append([]func(*dynamodb.Options){retries}, optFns...)...)
 }
 
 // ManagementClient is the client of a connection API's management endpoint (the API's own URL

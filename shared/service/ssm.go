@@ -125,21 +125,6 @@ func LambdaEndpoint(cfg aws.Config) (string, error) {
 	return serviceEndpoint(cfg, "Lambda", "lambda", "lambda Invoke")
 }
 
-// DynamoEndpoint is where the store's calls go: AWS_ENDPOINT_URL_DYNAMODB, else
-// AWS_ENDPOINT_URL, else the region's DynamoDB endpoint (FIPS and dual-stack as configured).
-func DynamoEndpoint(cfg aws.Config) (string, error) {
-	endpoint, err := serviceEndpoint(cfg, "DynamoDB", "dynamodb", "dynamodb")
-	if err != nil {
-		return "", err
-	}
-	// GovCloud's DynamoDB endpoints are FIPS endpoints already, and only the dual-stack ones
-	// have a -fips name: the SDK sends FIPS calls to the plain regional host.
-	if r := cfg.Region; (r == "us-gov-west-1" || r == "us-gov-east-1") && endpoint == "https://dynamodb-fips."+r+".amazonaws.com/" {
-		endpoint = "https://dynamodb." + r + ".amazonaws.com/"
-	}
-	return endpoint, nil
-}
-
 // serviceEndpoint resolves the endpoint of the service with SDK ID sdkID and DNS name host the
 // way the SDK's clients do for the settings the environment can hold; op names the call in
 // errors.

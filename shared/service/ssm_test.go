@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +15,6 @@ import (
 	"imusers/shared/sigv4test"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 const (
@@ -232,67 +230,6 @@ func TestLambdaEndpoint(t *testing.T) {
 		}
 		if got, err := LambdaEndpoint(cfg); err != nil || got != tc.want {
 			t.Errorf("%v: %q, %v; want %q", tc.env, got, err, tc.want)
-		}
-	}
-}
-
-// DynamoDB's endpoint follows the same rules, with its own override; in GovCloud the FIPS
-// endpoint is the plain regional host.
-func TestDynamoEndpoint(t *testing.T) {
-	for _, tc := range []struct {
-		env  map[string]string
-		want string
-	}{
-		{map[string]string{"AWS_REGION": "eu-west-1"}, "https://dynamodb.eu-west-1.amazonaws.com/"},
-		{map[string]string{"AWS_REGION": "cn-north-1"}, "https://dynamodb.cn-north-1.amazonaws.com.cn/"},
-		{map[string]string{"AWS_REGION": "us-east-1", "AWS_USE_FIPS_ENDPOINT": "true"}, "https://dynamodb-fips.us-east-1.amazonaws.com/"},
-		{map[string]string{"AWS_REGION": "us-gov-west-1", "AWS_USE_FIPS_ENDPOINT": "true"}, "https://dynamodb.us-gov-west-1.amazonaws.com/"},
-		{map[string]string{"AWS_REGION": "us-gov-east-1", "AWS_USE_FIPS_ENDPOINT": "true", "AWS_USE_DUALSTACK_ENDPOINT": "true"}, "https://dynamodb-fips.us-gov-east-1.api.aws/"},
-		{map[string]string{"AWS_REGION": "eu-west-1", "AWS_USE_DUALSTACK_ENDPOINT": "true"}, "https://dynamodb.eu-west-1.api.aws/"},
-		{map[string]string{"AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "http://a:1"}, "http://a:1/"},
-		{map[string]string{"AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "http://a:1", "AWS_ENDPOINT_URL_DYNAMODB": "http://b:2"}, "http://b:2/"},
-		{map[string]string{"AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL_LAMBDA": "http://b:2"}, "https://dynamodb.eu-west-1.amazonaws.com/"},
-		{map[string]string{"AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL_DYNAMODB": "http://b:2", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, "https://dynamodb.eu-west-1.amazonaws.com/"},
-	} {
-		cfg, err := awsConfigFromEnv(getenvOf(tc.env))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, err := DynamoEndpoint(cfg); err != nil || got != tc.want {
-			t.Errorf("%v: %q, %v; want %q", tc.env, got, err, tc.want)
-		}
-	}
-	if _, err := DynamoEndpoint(aws.Config{}); err == nil {
-		t.Error("an endpoint without a region")
-	}
-}
-
-// The regional endpoints are the ones the SDK's DynamoDB client resolved, in every partition
-// where the service has them (dual-stack only where partitionSuffixes knows the partition's).
-func TestDynamoEndpointAgreesWithTheSDK(t *testing.T) {
-	resolver := dynamodb.NewDefaultEndpointResolverV2()
-	for _, region := range []string{"us-east-1", "eu-central-1", "ap-southeast-7", "cn-northwest-1", "us-gov-west-1", "us-gov-east-1", "us-iso-east-1", "us-isob-east-1", "eusc-de-east-1"} {
-		for _, fips := range []bool{false, true} {
-			for _, dual := range []bool{false, true} {
-				if _, dualSuffix := partitionSuffixes(region); dual && dualSuffix == "" {
-					continue
-				}
-				sdk, err := resolver.ResolveEndpoint(context.Background(), dynamodb.EndpointParameters{
-					Region: aws.String(region), UseFIPS: aws.Bool(fips), UseDualStack: aws.Bool(dual),
-					AccountIdEndpointMode: aws.String(string(aws.AccountIDEndpointModeDisabled)),
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				cfg, err := awsConfigFromEnv(getenvOf(map[string]string{"AWS_REGION": region,
-					"AWS_USE_FIPS_ENDPOINT": fmt.Sprint(fips), "AWS_USE_DUALSTACK_ENDPOINT": fmt.Sprint(dual)}))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got, err := DynamoEndpoint(cfg); err != nil || got != sdk.URI.String()+"/" {
-					t.Errorf("%s fips %v dual-stack %v: %q, %v; the SDK resolves %s", region, fips, dual, got, err, sdk.URI.String())
-				}
-			}
 		}
 	}
 }

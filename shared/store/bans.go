@@ -6,16 +6,24 @@ import (
 	"strconv"
 	"strings"
 
-	"imusers/shared/dynamo"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // A ban is its own item beside the profile, so that blocking is a blind batch put (blocking
 // again simply replaces the end time) and the sparse index of banned users holds nothing else.
 // Erasure keeps it (see skBan): a ban is the App Server's decision about the user, not the
 // user's data, and it outlives a deactivation until its own end.
-const attrBanUntil = "banUntil"
 
-func banKey(app, user string) item { return key(userPK(app, user), skBan) }
+func banKey(app, user string) itemKey { return key(userPK(app, user), skBan) }
+
+// banItem is a ban as stored, listed in the banned users' index by its end.
+type banItem struct {
+	itemKey
+	Until     int64  `dynamodbav:"banUntil"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"` // AttrTTL
+	IndexPK   string `dynamodbav:"GSI3PK"`
+	IndexSK   string `dynamodbav:"GSI3SK"`
+}
 
 // Ban is one user's ban.
 type Ban struct {
@@ -26,21 +34,26 @@ type Ban struct {
 // PutBans bans users until until (ms), replacing any earlier end, in one BatchWriteItem per 25
 // users. DynamoDB's TTL removes the items after the end; reads never rely on that.
 func (st *Store) PutBans(ctx context.Context, app string, users []string, until int64) error {
-	reqs := make([]dynamo.WriteRequest, len(users))
+	reqs := make([]types.WriteRequest, len(users))
 	for i, u := range users {
-		it := banKey(app, u)
-		it[attrBanUntil] = n(until)
-		it[AttrTTL] = n(until/1000 + 1)
-		it["GSI3PK"] = s(banIndexPK(app, shardOf(u)))
-		it["GSI3SK"] = s(timeKey(until, u))
-		reqs[i] = dynamo.WriteRequest{PutRequest: &dynamo.PutRequest{Item: it}}
+		req, err := putRequest(banItem{
+			itemKey:   banKey(app, u),
+			Until:     until,
+			ExpiresAt: until/1000 + 1,
+			IndexPK:   banIndexPK(app, shardOf(u)),
+			IndexSK:   timeKey(until, u),
+		})
+		if err != nil {
+			return err
+		}
+		reqs[i] = req
 	}
 	return st.batchWrite(ctx, reqs)
 }
 
 // DeleteBans lifts users' bans, in one BatchWriteItem per 25 users.
 func (st *Store) DeleteBans(ctx context.Context, app string, users []string) error {
-	reqs := make([]dynamo.WriteRequest, len(users))
+	reqs := make([]types.WriteRequest, len(users))
 	for i, u := range users {
 		reqs[i] = deleteRequest(banKey(app, u))
 	}
@@ -50,18 +63,26 @@ func (st *Store) DeleteBans(ctx context.Context, app string, users []string) err
 // GetUserState reads a user's profile and ban together in one BatchGetItem: everything a token
 // check asks (exists, deactivated, tokens expired, banned). User.BanUntil is 0 without a ban.
 func (st *Store) GetUserState(ctx context.Context, app, user string) (*User, error) {
-	items, err := st.batchGet(ctx, []item{userKey(app, user), banKey(app, user)})
+	items, err := st.batchGet(ctx, []itemKey{userKey(app, user), banKey(app, user)})
 	if err != nil {
 		return nil, err
 	}
 	var u *User
 	var until int64
 	for _, it := range items {
-		switch str(it, AttrSK) {
+		k, err := keyOf(it)
+		if err != nil {
+			return nil, err
+		}
+		switch k.SK {
 		case skProfile:
-			u = userFrom(it)
+			if u, err = userFrom(it); err != nil {
+				return nil, err
+			}
 		case skBan:
-			until = num(it, attrBanUntil)
+			if until, err = banEnd(it); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if u == nil {
@@ -69,6 +90,15 @@ func (st *Store) GetUserState(ctx context.Context, app, user string) (*User, err
 	}
 	u.BanUntil = until
 	return u, nil
+}
+
+// banEnd reads the end of a ban item.
+func banEnd(it item) (int64, error) {
+	b, err := unmarshal[banItem](it)
+	if err != nil {
+		return 0, err
+	}
+	return b.Until, nil
 }
 
 // ListBanned returns page pageNo (from 1) of the bans still in force at now (ms), soonest end

@@ -7,8 +7,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-
-	"imusers/shared/dynamo"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // API Gateway closes a WebSocket connection after this long in total, or after this long
@@ -49,15 +50,20 @@ func Live(conns []Conn, now int64) []Conn {
 // answers whether a user is online and one BatchGetItem answers it for 100 users. Its TTL is the
 // latest connect plus the maximum connection time: by then every connection in it has lapsed.
 const (
-	connAttrPrefix  = "c:"
-	connConnectedAt = "at"
-	connLastSeen    = "seen"
+	connAttrPrefix = "c:"
+	connLastSeen   = "seen" // connTimes.LastSeen
 	// attrLatestConnect names the connection of the latest connect's write, so that a refused
 	// connect can tell whether the item it would delete has gained a connection since.
 	attrLatestConnect = "latest"
 )
 
-func presenceKey(app, user string) item { return key(userPK(app, user), skPresence) }
+func presenceKey(app, user string) itemKey { return key(userPK(app, user), skPresence) }
+
+// connTimes is the value of one connection's attribute.
+type connTimes struct {
+	ConnectedAt int64 `dynamodbav:"at"`
+	LastSeen    int64 `dynamodbav:"seen"`
+}
 
 func connAttr(id string) string { return connAttrPrefix + id }
 
@@ -68,17 +74,21 @@ func checkConnID(id string) error {
 	return nil
 }
 
-func connsFrom(it item) []Conn {
+// connsFrom reads the connections of a presence item: one attribute each, named by its id.
+func connsFrom(it item) ([]Conn, error) {
 	var out []Conn
 	for name, v := range it {
 		id, ok := strings.CutPrefix(name, connAttrPrefix)
-		m, isMap := v.(*dynamo.AttributeValueMemberM)
-		if !ok || !isMap {
+		if _, isMap := v.(*types.AttributeValueMemberM); !ok || !isMap {
 			continue
 		}
-		out = append(out, Conn{ID: id, ConnectedAt: num(m.Value, connConnectedAt), LastSeen: num(m.Value, connLastSeen)})
+		var t connTimes
+		if err := attributevalue.Unmarshal(v, &t); err != nil {
+			return nil, fmt.Errorf("read connection %s: %w", id, err)
+		}
+		out = append(out, Conn{ID: id, ConnectedAt: t.ConnectedAt, LastSeen: t.LastSeen})
 	}
-	return out
+	return out, nil
 }
 
 // Recorded is a connection as Record stored it: what Withdraw needs to take it back.
@@ -103,22 +113,25 @@ func (st *Store) Record(ctx context.Context, app, user, connID string, now int64
 		return e, err
 	}
 	expires := (now+ConnectionMaxAge.Milliseconds())/1000 + 1
-	res, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
+	res, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(st.table),
-		Key:                      presenceKey(app, user),
+		Key:                      presenceKey(app, user).av(),
 		UpdateExpression:         aws.String("SET #c = :conn, #ttl = :exp, #latest = :id"),
 		ExpressionAttributeNames: map[string]string{"#c": connAttr(connID), "#ttl": AttrTTL, "#latest": attrLatestConnect},
-		ExpressionAttributeValues: item{
-			":conn": &dynamo.AttributeValueMemberM{Value: item{connConnectedAt: n(now), connLastSeen: n(now)}},
-			":exp":  n(expires),
-			":id":   s(connID),
-		},
-		ReturnValues: dynamo.ReturnValueAllNew,
+		ExpressionAttributeValues: values(map[string]any{
+			":conn": connTimes{ConnectedAt: now, LastSeen: now},
+			":exp":  expires,
+			":id":   connID,
+		}),
+		ReturnValues: types.ReturnValueAllNew,
 	})
 	if err != nil {
 		return e, fmt.Errorf("record connection: %w", err)
 	}
-	conns := connsFrom(res.Attributes)
+	conns, err := connsFrom(res.Attributes)
+	if err != nil {
+		return e, fmt.Errorf("record connection: %w", err)
+	}
 	e.alone = len(conns) == 1
 	var stale []string
 	for _, c := range conns {
@@ -136,9 +149,9 @@ func (st *Store) Record(ctx context.Context, app, user, connID string, now int64
 		names[ref] = connAttr(id)
 		removes = append(removes, ref)
 	}
-	_, err = st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
+	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(st.table),
-		Key:                      presenceKey(app, user),
+		Key:                      presenceKey(app, user).av(),
 		UpdateExpression:         aws.String("REMOVE " + strings.Join(removes, ", ")),
 		ConditionExpression:      aws.String("attribute_exists(PK)"),
 		ExpressionAttributeNames: names,
@@ -154,13 +167,13 @@ func (st *Store) Record(ctx context.Context, app, user, connID string, now int64
 // came since, else only the connection. One write, two when another connect came in between.
 func (st *Store) Withdraw(ctx context.Context, e Recorded) error {
 	if e.alone {
-		_, err := st.db.DeleteItem(ctx, &dynamo.DeleteItemInput{
+		_, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 			TableName: aws.String(st.table),
-			Key:       presenceKey(e.App, e.User),
+			Key:       presenceKey(e.App, e.User).av(),
 			// Another connect since then names itself here, and its connection must stay.
 			ConditionExpression:       aws.String("#latest = :id"),
 			ExpressionAttributeNames:  map[string]string{"#latest": attrLatestConnect},
-			ExpressionAttributeValues: item{":id": s(e.ConnID)},
+			ExpressionAttributeValues: values(map[string]any{":id": e.ConnID}),
 		})
 		if !isConditionFailed(err) {
 			if err != nil {
@@ -178,9 +191,9 @@ func (st *Store) Disconnect(ctx context.Context, app, user, connID string) error
 	if err := checkConnID(connID); err != nil {
 		return err
 	}
-	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(st.table),
-		Key:                      presenceKey(app, user),
+		Key:                      presenceKey(app, user).av(),
 		UpdateExpression:         aws.String("REMOVE #c"),
 		ConditionExpression:      aws.String("attribute_exists(#c)"),
 		ExpressionAttributeNames: map[string]string{"#c": connAttr(connID)},
@@ -197,13 +210,13 @@ func (st *Store) Touch(ctx context.Context, app, user, connID string, now int64)
 	if err := checkConnID(connID); err != nil {
 		return err
 	}
-	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.table),
-		Key:                       presenceKey(app, user),
+		Key:                       presenceKey(app, user).av(),
 		UpdateExpression:          aws.String("SET #c.#seen = :now"),
 		ConditionExpression:       aws.String("attribute_exists(#c)"),
 		ExpressionAttributeNames:  map[string]string{"#c": connAttr(connID), "#seen": connLastSeen},
-		ExpressionAttributeValues: item{":now": n(now)},
+		ExpressionAttributeValues: values(map[string]any{":now": now}),
 	})
 	if isConditionFailed(err) {
 		return ErrNotFound
@@ -216,35 +229,39 @@ func (st *Store) Touch(ctx context.Context, app, user, connID string, now int64)
 
 // Connections returns every recorded connection of a user, lapsed or not, in one GetItem.
 func (st *Store) Connections(ctx context.Context, app, user string) ([]Conn, error) {
-	res, err := st.db.GetItem(ctx, &dynamo.GetItemInput{
-		TableName: aws.String(st.table), Key: presenceKey(app, user), ConsistentRead: aws.Bool(true),
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(st.table), Key: presenceKey(app, user).av(), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("get presence: %w", err)
 	}
-	return connsFrom(res.Item), nil
+	return connsFrom(res.Item)
 }
 
 // ConnectionsOf returns the recorded connections of many users, lapsed or not, in one
 // BatchGetItem per 100 users; users without any are absent from the map.
 func (st *Store) ConnectionsOf(ctx context.Context, app string, users []string) (map[string][]Conn, error) {
-	keys := keysUnder(app, users, skPresence)
-	items, err := st.batchGet(ctx, keys.keys)
-	keys.release()
+	keys := make([]itemKey, len(users))
+	for i, u := range users {
+		keys[i] = presenceKey(app, u)
+	}
+	items, err := st.batchGet(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string][]Conn, len(items))
 	for _, it := range items {
-		if conns := connsFrom(it); len(conns) > 0 {
-			out[userOf(it)] = conns
+		k, err := keyOf(it)
+		if err != nil {
+			return nil, err
+		}
+		conns, err := connsFrom(it)
+		if err != nil {
+			return nil, err
+		}
+		if len(conns) > 0 {
+			out[ownerOf(k.PK)] = conns
 		}
 	}
 	return out, nil
-}
-
-// userOf is the user whose partition an item is in.
-func userOf(it item) string {
-	pk := str(it, AttrPK)
-	return pk[strings.LastIndex(pk, "#U#")+3:]
 }

@@ -14,19 +14,23 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"imusers/shared/dynamo"
 	"imusers/shared/parallel"
 )
 
-// Attributes of relation entries, list counters and the settings kept on profiles.
+// Attributes of relation entries, list counters and the settings kept on profiles, for
+// expressions; entryItem, counterItem and userItem's tags name the same.
 const (
 	attrAt         = "at" // ms the entry was made
 	attrRemark     = "remarkName"
 	attrExt        = "friendExtProfile"
 	attrTotal      = "total"
-	attrWhiteMode  = "whiteMode"  // profile: 1 while whitelist mode is on
-	attrFriendPerm = "friendPerm" // profile: who may add the user as a friend (1, 2, 3)
+	attrWhiteMode  = "whiteMode"
+	attrFriendPerm = "friendPerm"
 
 	// A friend counter item sits in both friend indexes at the end each scan starts from, so the
 	// first page of either order carries the count in the same Query.
@@ -61,21 +65,30 @@ type Member struct {
 	FriendPerm int // 0 when never set
 }
 
-func memberFrom(it item) *Member {
-	return &Member{User: userFrom(it), WhiteMode: num(it, attrWhiteMode) == 1, FriendPerm: int(num(it, attrFriendPerm))}
+func memberFrom(it item) (*Member, error) {
+	u, err := unmarshal[userItem](it)
+	if err != nil {
+		return nil, err
+	}
+	return &Member{User: u.user(), WhiteMode: u.WhiteMode == 1, FriendPerm: int(u.FriendPerm)}, nil
 }
 
 // GetMembers reads users' profiles, 100 to a BatchGetItem; unknown users are absent.
 func (st *Store) GetMembers(ctx context.Context, app string, users []string) (map[string]*Member, error) {
-	keys := keysUnder(app, users, skProfile)
-	items, err := st.batchGet(ctx, keys.keys)
-	keys.release()
+	keys := make([]itemKey, len(users))
+	for i, u := range users {
+		keys[i] = userKey(app, u)
+	}
+	items, err := st.batchGet(ctx, keys)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]*Member, len(items))
 	for _, it := range items {
-		m := memberFrom(it)
+		m, err := memberFrom(it)
+		if err != nil {
+			return nil, err
+		}
 		out[m.ID] = m
 	}
 	return out, nil
@@ -220,16 +233,28 @@ type counter struct {
 	marks  map[string]mark
 }
 
-func counterFrom(it item) *counter {
-	c := &counter{exists: true, total: num(it, attrTotal), marks: map[string]mark{}}
+// counterItem is a list's counter item; its marks are attributes named by their targets, and a
+// friend counter heads both friend indexes (see reserve). It is written only by updates.
+type counterItem struct {
+	Total int64 `dynamodbav:"total"`
+}
+
+func counterFrom(it item) (*counter, error) {
+	ci, err := unmarshal[counterItem](it)
+	if err != nil {
+		return nil, err
+	}
+	c := &counter{exists: true, total: ci.Total, marks: map[string]mark{}}
+	// Marks are named by their targets, so they are read off the item's attributes one by one;
+	// a busy counter holds hundreds.
 	for name, v := range it {
 		if t, ok := strings.CutPrefix(name, markPrefix); ok {
-			if sv, ok := v.(*dynamo.AttributeValueMemberS); ok {
+			if sv, ok := v.(*types.AttributeValueMemberS); ok {
 				c.marks[t] = parseMark(sv.Value)
 			}
 		}
 	}
-	return c
+	return c, nil
 }
 
 // request is one list change as its marks name it.
@@ -333,7 +358,7 @@ func sleep(ctx context.Context, attempt int) error {
 // applyOnce makes one attempt; undoOnly reads and undoes the marks the request still holds.
 func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req request, undoOnly bool) (stage, error) {
 	// 1. read
-	var keys []item
+	var keys []itemKey
 	for _, u := range m.users {
 		keys = append(keys, userKey(app, u))
 	}
@@ -354,9 +379,16 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 	counters := map[listRef]*counter{}
 	listed := map[entryRef]bool{}
 	for _, it := range items {
-		owner, sk := ownerOf(str(it, AttrPK)), str(it, AttrSK)
+		k, err := keyOf(it)
+		if err != nil {
+			return stageRead, err
+		}
+		owner, sk := ownerOf(k.PK), k.SK
 		if sk == skProfile {
-			u := memberFrom(it)
+			u, err := memberFrom(it)
+			if err != nil {
+				return stageRead, err
+			}
 			users[u.ID] = u
 			continue
 		}
@@ -364,7 +396,9 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 			listed[entryRef{owner, Kind(kind), target}] = true
 			continue
 		}
-		counters[listRef{owner, Kind(sk)}] = counterFrom(it)
+		if counters[listRef{owner, Kind(sk)}], err = counterFrom(it); err != nil {
+			return stageRead, err
+		}
 	}
 	for _, r := range refs {
 		if counters[r] == nil {
@@ -470,12 +504,16 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 	}
 
 	// 3. write
-	var writes []dynamo.WriteRequest
+	var writes []types.WriteRequest
 	confirm := map[listRef][]swap{}
 	for r, p := range plans {
 		for _, c := range p.writes {
 			if c.present {
-				writes = append(writes, dynamo.WriteRequest{PutRequest: &dynamo.PutRequest{Item: st.entryItem(app, c, m.now, users)}})
+				put, err := putRequest(newEntry(app, c, m.now, users))
+				if err != nil {
+					return stageReserve, err
+				}
+				writes = append(writes, put)
 			} else {
 				writes = append(writes, deleteRequest(key(userPK(app, c.owner), entrySK(c.kind, c.target))))
 			}
@@ -524,25 +562,41 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 // ownerOf is the user of a user partition key.
 func ownerOf(pk string) string { return pk[strings.LastIndex(pk, "#U#")+3:] }
 
-func (st *Store) entryItem(app string, c change, now int64, users map[string]*Member) item {
-	it := key(userPK(app, c.owner), entrySK(c.kind, c.target))
-	it[attrAt] = n(now)
-	it["GSI2PK"] = s(listPK(app, c.owner, c.kind))
-	it["GSI2SK"] = s(timeKey(now, c.target))
+// entryItem is one entry of a list, in the list's index by time added (and, for friends, in
+// the ascending one too).
+type entryItem struct {
+	itemKey
+	At      int64  `dynamodbav:"at"`
+	ListPK  string `dynamodbav:"GSI2PK"`
+	ListSK  string `dynamodbav:"GSI2SK"`
+	AscPK   string `dynamodbav:"GSI3PK,omitempty"`
+	AscSK   string `dynamodbav:"GSI3SK,omitempty"`
+	Name    string `dynamodbav:"name,omitempty"` // friends: the friend's name when made
+	Remark  string `dynamodbav:"remarkName,omitempty"`
+	Profile string `dynamodbav:"friendExtProfile,omitempty"`
+}
+
+func newEntry(app string, c change, now int64, users map[string]*Member) entryItem {
+	e := entryItem{
+		itemKey: key(userPK(app, c.owner), entrySK(c.kind, c.target)),
+		At:      now,
+		ListPK:  listPK(app, c.owner, c.kind),
+		ListSK:  timeKey(now, c.target),
+	}
 	if c.kind == Friends {
-		it["GSI3PK"], it["GSI3SK"] = it["GSI2PK"], it["GSI2SK"]
-		if u := users[c.target]; u != nil && u.Name != "" {
-			it[attrName] = s(u.Name)
+		e.AscPK, e.AscSK = e.ListPK, e.ListSK
+		if u := users[c.target]; u != nil {
+			e.Name = u.Name
 		}
 	}
-	return it
+	return e
 }
 
 // counterUpdate builds one UpdateItem on a counter, keeping each expression within DynamoDB's
 // limit.
 type counterUpdate struct {
 	names        map[string]string
-	values       item
+	values       map[string]any
 	sets, drops  []string
 	conds        []string
 	setLen, cLen int
@@ -550,7 +604,7 @@ type counterUpdate struct {
 }
 
 func newCounterUpdate() *counterUpdate {
-	return &counterUpdate{names: map[string]string{}, values: item{}, strs: map[string]string{}}
+	return &counterUpdate{names: map[string]string{}, values: map[string]any{}, strs: map[string]string{}}
 }
 
 func (u *counterUpdate) str(v string) string {
@@ -558,7 +612,7 @@ func (u *counterUpdate) str(v string) string {
 		return p
 	}
 	p := ":" + strconv.Itoa(len(u.strs))
-	u.strs[v], u.values[p] = p, s(v)
+	u.strs[v], u.values[p] = p, v
 	return p
 }
 
@@ -595,7 +649,7 @@ func (u *counterUpdate) room() bool {
 	return u.setLen+swapLen < maxExpression-margin && u.cLen+swapLen < maxExpression-margin
 }
 
-func (u *counterUpdate) input(table string, k item) (*dynamo.UpdateItemInput, error) {
+func (u *counterUpdate) input(table string, k itemKey) (*dynamodb.UpdateItemInput, error) {
 	expr := ""
 	if len(u.sets) > 0 {
 		expr = "SET " + strings.Join(u.sets, ", ")
@@ -607,12 +661,12 @@ func (u *counterUpdate) input(table string, k item) (*dynamo.UpdateItemInput, er
 	if len(expr) > maxExpression || len(cond) > maxExpression {
 		return nil, fmt.Errorf("counter update of %d marks exceeds DynamoDB's expression limit", len(u.names))
 	}
-	in := &dynamo.UpdateItemInput{
+	in := &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(table),
-		Key:                       k,
+		Key:                       k.av(),
 		UpdateExpression:          aws.String(strings.TrimSpace(expr)),
 		ExpressionAttributeNames:  u.names,
-		ExpressionAttributeValues: u.values,
+		ExpressionAttributeValues: values(u.values),
 	}
 	if cond != "" {
 		in.ConditionExpression = aws.String(cond)
@@ -626,16 +680,16 @@ func (u *counterUpdate) input(table string, k item) (*dynamo.UpdateItemInput, er
 func (st *Store) reserve(ctx context.Context, app string, r listRef, p *plan, cs *counter, now, limit int64) error {
 	u := newCounterUpdate()
 	u.names["#t"] = attrTotal
-	u.values[":d"], u.values[":zero"] = n(p.delta), n(0)
+	u.values[":d"], u.values[":zero"] = p.delta, 0
 	u.set("#t = if_not_exists(#t, :zero) + :d")
 	if r.kind == Friends {
 		u.set("GSI2PK = :ipk, GSI2SK = :tail, GSI3PK = :ipk, GSI3SK = :head")
-		u.values[":ipk"], u.values[":tail"], u.values[":head"] = s(listPK(app, r.owner, r.kind)), s(counterTail), s(counterHead)
+		u.values[":ipk"], u.values[":tail"], u.values[":head"] = listPK(app, r.owner, r.kind), counterTail, counterHead
 	}
 	switch {
 	case limit > 0 && p.delta > 0:
 		u.cond("(attribute_not_exists(#t) OR #t <= :room)")
-		u.values[":room"] = n(limit - p.delta)
+		u.values[":room"] = limit - p.delta
 	case p.delta < 0:
 		// Only an existing counter is lowered: one erased meanwhile is not brought back.
 		u.cond("attribute_exists(#t)")
@@ -678,7 +732,7 @@ func (st *Store) settle(ctx context.Context, app string, r listRef, delta int64,
 	u := newCounterUpdate()
 	if delta != 0 {
 		u.names["#t"] = attrTotal
-		u.values[":d"] = n(delta)
+		u.values[":d"] = delta
 		u.set("#t = #t + :d")
 	}
 	for _, sw := range swaps {
@@ -760,10 +814,10 @@ func (st *Store) RemoveFriendships(ctx context.Context, app, owner string, targe
 func (st *Store) ClearFriends(ctx context.Context, app, owner string, check Check) error {
 	var start item
 	for {
-		res, err := st.db.Query(ctx, &dynamo.QueryInput{
+		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 aws.String(st.table),
 			KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :fr)"),
-			ExpressionAttributeValues: item{":pk": s(userPK(app, owner)), ":fr": s(entrySK(Friends, ""))},
+			ExpressionAttributeValues: values(map[string]any{":pk": userPK(app, owner), ":fr": entrySK(Friends, "")}),
 			ProjectionExpression:      aws.String("SK"),
 			ConsistentRead:            aws.Bool(true),
 			ExclusiveStartKey:         start,
@@ -772,9 +826,13 @@ func (st *Store) ClearFriends(ctx context.Context, app, owner string, check Chec
 		if err != nil {
 			return fmt.Errorf("list friends: %w", err)
 		}
+		var entries []itemKey
+		if err := attributevalue.UnmarshalListOfMaps(res.Items, &entries); err != nil {
+			return fmt.Errorf("list friends: %w", err)
+		}
 		var targets []string
-		for _, it := range res.Items {
-			targets = append(targets, strings.TrimPrefix(str(it, AttrSK), entrySK(Friends, "")))
+		for _, e := range entries {
+			targets = append(targets, strings.TrimPrefix(e.SK, entrySK(Friends, "")))
 		}
 		// The owner is checked even with no friends, so an unknown user is told so.
 		if len(targets) > 0 || start == nil {
@@ -819,11 +877,11 @@ func (st *Store) ListEntries(ctx context.Context, app, owner string, kind Kind, 
 		index, pkAttr, skAttr = IndexFriendsAsc, "GSI3PK", "GSI3SK"
 	}
 	pk := listPK(app, owner, kind)
-	in := &dynamo.QueryInput{
+	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(st.table),
 		IndexName:                 aws.String(index),
 		KeyConditionExpression:    aws.String(pkAttr + " = :pk"),
-		ExpressionAttributeValues: item{":pk": s(pk)},
+		ExpressionAttributeValues: values(map[string]any{":pk": pk}),
 		ScanIndexForward:          aws.Bool(ascending),
 		// One more than asked shows whether another page follows; on a friend list's first
 		// page, one more again for the counter item that heads it.
@@ -838,10 +896,11 @@ func (st *Store) ListEntries(ctx context.Context, app, owner string, kind Kind, 
 		if !ok {
 			return EntryPage{}, ErrBadCursor
 		}
-		in.ExclusiveStartKey = item{
-			AttrPK: s(userPK(app, owner)), AttrSK: s(entrySK(kind, target)),
-			pkAttr: s(pk), skAttr: s(after),
-		}
+		// The entry's own key and its index key, as the page that ended there gave them.
+		in.ExclusiveStartKey = values(map[string]any{
+			AttrPK: userPK(app, owner), AttrSK: entrySK(kind, target),
+			pkAttr: pk, skAttr: after,
+		})
 	}
 	res, err := st.db.Query(ctx, in)
 	if err != nil {
@@ -851,21 +910,32 @@ func (st *Store) ListEntries(ctx context.Context, app, owner string, kind Kind, 
 	more := false
 	counter, entryPrefix := counterSK(kind), entrySK(kind, "")
 	for _, it := range res.Items {
-		sk := str(it, AttrSK)
-		if sk == counter {
-			page.Total, page.HasTotal = num(it, attrTotal), true
+		k, err := keyOf(it)
+		if err != nil {
+			return EntryPage{}, fmt.Errorf("list %s: %w", kind, err)
+		}
+		if k.SK == counter {
+			c, err := unmarshal[counterItem](it)
+			if err != nil {
+				return EntryPage{}, fmt.Errorf("list %s: %w", kind, err)
+			}
+			page.Total, page.HasTotal = c.Total, true
 			continue
 		}
 		if len(page.Entries) == limit {
 			more = true
 			break
 		}
+		e, err := unmarshal[entryItem](it)
+		if err != nil {
+			return EntryPage{}, fmt.Errorf("list %s: %w", kind, err)
+		}
 		page.Entries = append(page.Entries, Entry{
-			Target: strings.TrimPrefix(sk, entryPrefix),
-			At:     num(it, attrAt),
-			Name:   str(it, attrName),
-			Remark: str(it, attrRemark),
-			Ext:    str(it, attrExt),
+			Target: strings.TrimPrefix(k.SK, entryPrefix),
+			At:     e.At,
+			Name:   e.Name,
+			Remark: e.Remark,
+			Ext:    e.Profile,
 		})
 	}
 	// More follows when an entry beyond the page came back, or when DynamoDB stopped early
@@ -895,47 +965,36 @@ func cursorTarget(c string) (string, bool) {
 // SetFriendProfile sets the remark and/or extension profile owner keeps about a friend (nil
 // leaves a field unchanged, "" clears it). ErrNotFound when they are not friends.
 func (st *Store) SetFriendProfile(ctx context.Context, app, owner, target string, remark, ext *string) error {
-	var sets, removes []string
-	names := map[string]string{}
-	values := item{}
-	field := func(ref, attr string, v *string) {
-		if v == nil {
-			return
+	// Nothing to change still tells whether they are friends.
+	update := expression.Set(expression.Name(attrAt), expression.Name(attrAt))
+	if remark != nil || ext != nil {
+		update = expression.UpdateBuilder{}
+	}
+	for _, f := range []struct {
+		attr string
+		v    *string
+	}{{attrRemark, remark}, {attrExt, ext}} {
+		switch {
+		case f.v == nil:
+		case *f.v == "":
+			update = update.Remove(expression.Name(f.attr))
+		default:
+			update = update.Set(expression.Name(f.attr), expression.Value(*f.v))
 		}
-		names[ref] = attr
-		if *v == "" {
-			removes = append(removes, ref)
-			return
-		}
-		values[":"+ref[1:]] = s(*v)
-		sets = append(sets, ref+" = :"+ref[1:])
 	}
-	field("#remark", attrRemark, remark)
-	field("#ext", attrExt, ext)
-	expr := ""
-	if len(sets) > 0 {
-		expr = "SET " + strings.Join(sets, ", ")
+	expr, err := expression.NewBuilder().WithUpdate(update).
+		WithCondition(expression.AttributeExists(expression.Name(AttrPK))).Build()
+	if err != nil {
+		return fmt.Errorf("set friend profile: %w", err)
 	}
-	if len(removes) > 0 {
-		expr += " REMOVE " + strings.Join(removes, ", ")
-	}
-	in := &dynamo.UpdateItemInput{
-		TableName:                aws.String(st.table),
-		Key:                      key(userPK(app, owner), entrySK(Friends, target)),
-		ConditionExpression:      aws.String("attribute_exists(PK)"),
-		ExpressionAttributeNames: names,
-	}
-	if expr == "" {
-		// Nothing to change: still tell whether they are friends.
-		in.UpdateExpression = aws.String("SET #at = #at")
-		in.ExpressionAttributeNames = map[string]string{"#at": attrAt}
-	} else {
-		in.UpdateExpression = aws.String(strings.TrimSpace(expr))
-	}
-	if len(values) > 0 {
-		in.ExpressionAttributeValues = values
-	}
-	_, err := st.db.UpdateItem(ctx, in)
+	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       key(userPK(app, owner), entrySK(Friends, target)).av(),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
 	if isConditionFailed(err) {
 		return ErrNotFound
 	}
@@ -948,7 +1007,7 @@ func (st *Store) SetFriendProfile(ctx context.Context, app, owner, target string
 // FriendsOf reports which targets owner has as friends, 100 keys to a BatchGetItem, with the
 // owner's profile read in the same batch (nil when unknown).
 func (st *Store) FriendsOf(ctx context.Context, app, owner string, targets []string) (*Member, map[string]bool, error) {
-	keys := []item{userKey(app, owner)}
+	keys := []itemKey{userKey(app, owner)}
 	for _, t := range targets {
 		keys = append(keys, key(userPK(app, owner), entrySK(Friends, t)))
 	}
@@ -959,12 +1018,17 @@ func (st *Store) FriendsOf(ctx context.Context, app, owner string, targets []str
 	var m *Member
 	out := map[string]bool{}
 	for _, it := range items {
-		sk := str(it, AttrSK)
-		if sk == skProfile {
-			m = memberFrom(it)
+		k, err := keyOf(it)
+		if err != nil {
+			return nil, nil, err
+		}
+		if k.SK == skProfile {
+			if m, err = memberFrom(it); err != nil {
+				return nil, nil, err
+			}
 			continue
 		}
-		out[strings.TrimPrefix(sk, entrySK(Friends, ""))] = true
+		out[strings.TrimPrefix(k.SK, entrySK(Friends, ""))] = true
 	}
 	return m, out, nil
 }
@@ -986,13 +1050,13 @@ func (st *Store) SetFriendPermission(ctx context.Context, app string, users []st
 
 func (st *Store) setOnProfiles(ctx context.Context, app string, users []string, attr string, v int64) error {
 	return each(ctx, len(users), func(ctx context.Context, i int) error {
-		_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
+		_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                 aws.String(st.table),
-			Key:                       userKey(app, users[i]),
+			Key:                       userKey(app, users[i]).av(),
 			UpdateExpression:          aws.String("SET #v = :v"),
 			ConditionExpression:       aws.String("attribute_exists(PK) AND attribute_not_exists(#deact)"),
 			ExpressionAttributeNames:  map[string]string{"#v": attr, "#deact": attrDeactivated},
-			ExpressionAttributeValues: item{":v": n(v)},
+			ExpressionAttributeValues: values(map[string]any{":v": v}),
 		})
 		if isConditionFailed(err) {
 			// Deactivated or deleted since the caller checked: say which.
@@ -1019,21 +1083,30 @@ type AppSettings struct {
 
 const attrFriendsOnly = "friendsOnlyDirectMessages"
 
-func settingsKey(app string) item { return key(appPK(app), skSettings) }
+// settingsItem is an app's settings as stored (settingsItem.FriendsOnly is 1 when on).
+type settingsItem struct {
+	FriendsOnly int64 `dynamodbav:"friendsOnlyDirectMessages"`
+}
 
-func settingsFrom(it item) AppSettings {
-	return AppSettings{FriendsOnlyDirectMessages: num(it, attrFriendsOnly) == 1}
+func settingsKey(app string) itemKey { return key(appPK(app), skSettings) }
+
+func settingsFrom(it item) (AppSettings, error) {
+	si, err := unmarshal[settingsItem](it)
+	if err != nil {
+		return AppSettings{}, err
+	}
+	return AppSettings{FriendsOnlyDirectMessages: si.FriendsOnly == 1}, nil
 }
 
 // GetAppSettings reads an app's settings in one GetItem; an app never set has the defaults.
 func (st *Store) GetAppSettings(ctx context.Context, app string) (AppSettings, error) {
-	res, err := st.db.GetItem(ctx, &dynamo.GetItemInput{
-		TableName: aws.String(st.table), Key: settingsKey(app), ConsistentRead: aws.Bool(true),
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(st.table), Key: settingsKey(app).av(), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return AppSettings{}, fmt.Errorf("get app settings: %w", err)
 	}
-	return settingsFrom(res.Item), nil
+	return settingsFrom(res.Item)
 }
 
 // PutAppSettings stores an app's settings in one write.
@@ -1042,12 +1115,12 @@ func (st *Store) PutAppSettings(ctx context.Context, app string, a AppSettings) 
 	if a.FriendsOnlyDirectMessages {
 		v = 1
 	}
-	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.table),
-		Key:                       settingsKey(app),
+		Key:                       settingsKey(app).av(),
 		UpdateExpression:          aws.String("SET #f = :f"),
 		ExpressionAttributeNames:  map[string]string{"#f": attrFriendsOnly},
-		ExpressionAttributeValues: item{":f": n(v)},
+		ExpressionAttributeValues: values(map[string]any{":f": v}),
 	})
 	if err != nil {
 		return fmt.Errorf("put app settings: %w", err)
@@ -1057,11 +1130,15 @@ func (st *Store) PutAppSettings(ctx context.Context, app string, a AppSettings) 
 
 // ListCount reads the total a list's counter holds (tests and checks).
 func (st *Store) ListCount(ctx context.Context, app, owner string, kind Kind) (int64, error) {
-	res, err := st.db.GetItem(ctx, &dynamo.GetItemInput{
-		TableName: aws.String(st.table), Key: key(userPK(app, owner), counterSK(kind)), ConsistentRead: aws.Bool(true),
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(st.table), Key: key(userPK(app, owner), counterSK(kind)).av(), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return 0, err
 	}
-	return num(res.Item, attrTotal), nil
+	c, err := unmarshal[counterItem](res.Item)
+	if err != nil {
+		return 0, err
+	}
+	return c.Total, nil
 }

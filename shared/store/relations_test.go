@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-
-	"imusers/shared/dynamo"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"imusers/shared/store"
 	"imusers/shared/testenv"
 )
@@ -29,7 +30,7 @@ type crashing struct {
 	dead       atomic.Bool
 	// Run once, then forgotten: after the next BatchGetItem answers (it may change the answer),
 	// before the next BatchWriteItem is sent; to hold a request between its steps.
-	afterRead   atomic.Pointer[func(*dynamo.BatchGetItemOutput)]
+	afterRead   atomic.Pointer[func(*dynamodb.BatchGetItemOutput)]
 	beforeWrite atomic.Pointer[func()]
 }
 
@@ -46,35 +47,44 @@ func (c *crashing) crashes(n *atomic.Int32) bool {
 	return false
 }
 
-func (c *crashing) UpdateItem(ctx context.Context, in *dynamo.UpdateItemInput) (*dynamo.UpdateItemOutput, error) {
+func (c *crashing) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	if u, cond := aws.ToString(in.UpdateExpression), aws.ToString(in.ConditionExpression); len(u) > 4096 || len(cond) > 4096 {
 		return nil, fmt.Errorf("expression over DynamoDB's 4 KB limit: update %d, condition %d bytes", len(u), len(cond))
 	}
 	if c.crashes(&c.failUpdate) {
 		return nil, errCrash
 	}
-	return c.DB.UpdateItem(ctx, in)
+	return c.DB.UpdateItem(ctx, in, optFns...)
 }
 
-func (c *crashing) BatchWriteItem(ctx context.Context, in *dynamo.BatchWriteItemInput) (*dynamo.BatchWriteItemOutput, error) {
+func (c *crashing) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
 	if f := c.beforeWrite.Swap(nil); f != nil {
 		(*f)()
 	}
 	if c.crashes(&c.failWrite) {
 		return nil, errCrash
 	}
-	return c.DB.BatchWriteItem(ctx, in)
+	return c.DB.BatchWriteItem(ctx, in, optFns...)
 }
 
-func (c *crashing) BatchGetItem(ctx context.Context, in *dynamo.BatchGetItemInput) (*dynamo.BatchGetItemOutput, error) {
+func (c *crashing) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	if c.dead.Load() {
 		return nil, errCrash
 	}
-	out, err := c.DB.BatchGetItem(ctx, in)
+	out, err := c.DB.BatchGetItem(ctx, in, optFns...)
 	if f := c.afterRead.Swap(nil); f != nil && err == nil {
 		(*f)(out)
 	}
 	return out, err
+}
+
+// counterKey is the key of owner's counter item of a list in the test app.
+func counterKey(owner string, kind store.Kind) map[string]types.AttributeValue {
+	k, err := attributevalue.MarshalMap(struct{ PK, SK string }{"A#app#U#" + owner, string(kind)})
+	if err != nil {
+		panic(err)
+	}
+	return k
 }
 
 // clock is the time list changes date their marks by; tests move it.
@@ -88,13 +98,13 @@ type relEnv struct {
 	crash *crashing
 	calls *store.Counter
 	clock *clock
-	db    *dynamo.Client
+	db    *dynamodb.Client
 	table string
 }
 
 func newRelEnv(t *testing.T, users ...string) *relEnv {
 	t.Helper()
-	db := testenv.DB(t)
+	db := testenv.Client(t)
 	table := testenv.NewTable(t, testenv.Client(t))
 	crash := &crashing{DB: db}
 	calls := &store.Counter{DB: crash}
@@ -136,12 +146,9 @@ func (e *relEnv) state(t *testing.T, owner string, kind store.Kind) (int64, []st
 			entries = append(entries, sk[3:])
 		}
 	}
-	res, err := e.db.GetItem(ctx, &dynamo.GetItemInput{
-		TableName: aws.String(e.table),
-		Key: map[string]dynamo.AttributeValue{
-			"PK": &dynamo.AttributeValueMemberS{Value: "A#app#U#" + owner},
-			"SK": &dynamo.AttributeValueMemberS{Value: string(kind)},
-		},
+	res, err := e.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(e.table),
+		Key:            counterKey(owner, kind),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -152,9 +159,9 @@ func (e *relEnv) state(t *testing.T, owner string, kind store.Kind) (int64, []st
 	var marks []string
 	for name, v := range res.Item {
 		target, ok := strings.CutPrefix(name, "m#")
-		sv, isStr := v.(*dynamo.AttributeValueMemberS)
-		if ok && isStr && sv.Value != "" && (sv.Value[0] == 'a' || sv.Value[0] == 'r') {
-			marks = append(marks, sv.Value[:1]+":"+target)
+		var mark string
+		if ok && attributevalue.Unmarshal(v, &mark) == nil && mark != "" && (mark[0] == 'a' || mark[0] == 'r') {
+			marks = append(marks, mark[:1]+":"+target)
 		}
 	}
 	slices.Sort(entries)
@@ -370,12 +377,9 @@ func TestCheckRefusesBeforeAnyWrite(t *testing.T) {
 // rawMarks is every mark on a list's counter, settled ones included.
 func (e *relEnv) rawMarks(t *testing.T, owner string, kind store.Kind) map[string]string {
 	t.Helper()
-	res, err := e.db.GetItem(context.Background(), &dynamo.GetItemInput{
-		TableName: aws.String(e.table),
-		Key: map[string]dynamo.AttributeValue{
-			"PK": &dynamo.AttributeValueMemberS{Value: "A#app#U#" + owner},
-			"SK": &dynamo.AttributeValueMemberS{Value: string(kind)},
-		},
+	res, err := e.db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName:      aws.String(e.table),
+		Key:            counterKey(owner, kind),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -384,7 +388,11 @@ func (e *relEnv) rawMarks(t *testing.T, owner string, kind store.Kind) map[strin
 	out := map[string]string{}
 	for name, v := range res.Item {
 		if target, ok := strings.CutPrefix(name, "m#"); ok {
-			out[target] = v.(*dynamo.AttributeValueMemberS).Value
+			var mark string
+			if err := attributevalue.Unmarshal(v, &mark); err != nil {
+				t.Fatal(err)
+			}
+			out[target] = mark
 		}
 	}
 	return out
@@ -453,7 +461,7 @@ func TestReadAcrossAWholeChangeIsNotTakenForUnchanged(t *testing.T) {
 				}
 			}
 			other := e.other()
-			meanwhile := func(out *dynamo.BatchGetItemOutput) {
+			meanwhile := func(out *dynamodb.BatchGetItemOutput) {
 				for _, do := range c.between {
 					if err := do(other); err != nil {
 						t.Error(err)
@@ -462,12 +470,9 @@ func TestReadAcrossAWholeChangeIsNotTakenForUnchanged(t *testing.T) {
 				if !c.counterAfterward {
 					return
 				}
-				res, err := e.db.GetItem(ctx, &dynamo.GetItemInput{
+				res, err := e.db.GetItem(ctx, &dynamodb.GetItemInput{
 					TableName: aws.String(e.table), ConsistentRead: aws.Bool(true),
-					Key: map[string]dynamo.AttributeValue{
-						"PK": &dynamo.AttributeValueMemberS{Value: "A#app#U#alice"},
-						"SK": &dynamo.AttributeValueMemberS{Value: string(store.Blocklist)},
-					},
+					Key: counterKey("alice", store.Blocklist),
 				})
 				if err != nil {
 					t.Error(err)
@@ -475,7 +480,7 @@ func TestReadAcrossAWholeChangeIsNotTakenForUnchanged(t *testing.T) {
 				}
 				items := out.Responses[e.table]
 				for i, it := range items {
-					if it["SK"].(*dynamo.AttributeValueMemberS).Value == string(store.Blocklist) {
+					if sk, _ := it["SK"].(*types.AttributeValueMemberS); sk != nil && sk.Value == string(store.Blocklist) {
 						items[i] = res.Item
 						return
 					}

@@ -5,6 +5,8 @@ package store
 import (
 	"fmt"
 	"hash/fnv"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // Attribute and index names of the table. template.yaml repeats them; a test keeps both equal.
@@ -74,6 +76,10 @@ func deactIndexPK(app string, shard int) string {
 	return fmt.Sprintf("A#%s#DEACT#%d", app, shard)
 }
 func banIndexPK(app string, shard int) string { return fmt.Sprintf("A#%s#BAN#%d", app, shard) }
+
+// ProfileKey is the key of a user's profile item, for reading it past the store (the
+// benchmark's raw GetItem baseline).
+func ProfileKey(app, user string) map[string]types.AttributeValue { return userKey(app, user).av() }
 
 // userPrefix starts the partition key of every user of app.
 func userPrefix(app string) string { return "A#" + app + "#U#" }

@@ -4,17 +4,23 @@ import (
 	"context"
 	"fmt"
 
-	"imusers/shared/dynamo"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // SeedRelated writes n placeholder items under a user's partition, as many related items
 // (entries, connections) would be. Tests and benchmarks use it to give erasure real volume.
 func (st *Store) SeedRelated(ctx context.Context, app, user string, n int) error {
-	reqs := make([]dynamo.WriteRequest, n)
+	type seedItem struct {
+		itemKey
+		Payload string `dynamodbav:"payload"`
+	}
+	reqs := make([]types.WriteRequest, n)
 	for i := range reqs {
-		it := key(userPK(app, user), fmt.Sprintf("SEED#%06d", i))
-		it["payload"] = s("placeholder")
-		reqs[i] = dynamo.WriteRequest{PutRequest: &dynamo.PutRequest{Item: it}}
+		req, err := putRequest(seedItem{key(userPK(app, user), fmt.Sprintf("SEED#%06d", i)), "placeholder"})
+		if err != nil {
+			return err
+		}
+		reqs[i] = req
 	}
 	return st.batchWrite(ctx, reqs)
 }

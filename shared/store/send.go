@@ -52,7 +52,7 @@ func (st *Store) SendPermissions(ctx context.Context, app, from string, to []str
 // a BatchGetItem: the shared keys once, then each recipient's keys together.
 func (st *Store) ReadSendFacts(ctx context.Context, app, from string, to []string, what SendRead) (map[string]*SendFacts, error) {
 	seen := map[[2]string]bool{}
-	var keys []item
+	var keys []itemKey
 	add := func(pk, sk string) {
 		if k := [2]string{pk, sk}; !seen[k] { // BatchGetItem refuses a key given twice
 			seen[k] = true
@@ -89,18 +89,28 @@ func (st *Store) ReadSendFacts(ctx context.Context, app, from string, to []strin
 	var banUntil int64
 	var settings AppSettings
 	for _, it := range items {
-		pk, sk := str(it, AttrPK), str(it, AttrSK)
+		k, err := keyOf(it)
+		if err != nil {
+			return nil, err
+		}
+		pk, sk := k.PK, k.SK
 		if pk == appPK(app) {
-			settings = settingsFrom(it)
+			if settings, err = settingsFrom(it); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		owner := ownerOf(pk)
 		if owner == from {
 			switch sk {
 			case skProfile:
-				sender = memberFrom(it)
+				if sender, err = memberFrom(it); err != nil {
+					return nil, err
+				}
 			case skBan:
-				banUntil = num(it, attrBanUntil)
+				if banUntil, err = banEnd(it); err != nil {
+					return nil, err
+				}
 			}
 		}
 		f := out[owner]
@@ -109,9 +119,13 @@ func (st *Store) ReadSendFacts(ctx context.Context, app, from string, to []strin
 		}
 		switch kind, _, _ := strings.Cut(sk, "#"); {
 		case sk == skProfile:
-			f.Recipient = memberFrom(it)
+			if f.Recipient, err = memberFrom(it); err != nil {
+				return nil, err
+			}
 		case sk == skPresence:
-			f.Conns = connsFrom(it)
+			if f.Conns, err = connsFrom(it); err != nil {
+				return nil, err
+			}
 		case Kind(kind) == Blocklist:
 			f.Blocked = true
 		case Kind(kind) == Whitelist:

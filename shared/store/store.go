@@ -4,31 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-
-	"imusers/shared/dynamo"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// DB is the part of the DynamoDB API the store uses. *dynamo.Client satisfies it; tests wrap
-// it to count calls or inject faults. An implementation keeps nothing of a call's input once
-// the call returns: the store reuses the keys of batched reads.
+// DB is the part of the SDK's DynamoDB client the store uses. *dynamodb.Client satisfies it;
+// tests wrap it to count calls or inject faults.
 type DB interface {
-	GetItem(context.Context, *dynamo.GetItemInput) (*dynamo.GetItemOutput, error)
-	PutItem(context.Context, *dynamo.PutItemInput) (*dynamo.PutItemOutput, error)
-	UpdateItem(context.Context, *dynamo.UpdateItemInput) (*dynamo.UpdateItemOutput, error)
-	DeleteItem(context.Context, *dynamo.DeleteItemInput) (*dynamo.DeleteItemOutput, error)
-	Query(context.Context, *dynamo.QueryInput) (*dynamo.QueryOutput, error)
-	BatchGetItem(context.Context, *dynamo.BatchGetItemInput) (*dynamo.BatchGetItemOutput, error)
-	BatchWriteItem(context.Context, *dynamo.BatchWriteItemInput) (*dynamo.BatchWriteItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 }
 
-var _ DB = (*dynamo.Client)(nil)
+var _ DB = (*dynamodb.Client)(nil)
 
 // Errors the store reports; everything else is a dependency failure.
 var (
@@ -84,146 +81,104 @@ func (c *Counter) Reset() {
 	}
 }
 
-func (c *Counter) GetItem(ctx context.Context, in *dynamo.GetItemInput) (*dynamo.GetItemOutput, error) {
+func (c *Counter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	c.gets.Add(1)
-	return c.DB.GetItem(ctx, in)
+	return c.DB.GetItem(ctx, in, optFns...)
 }
-func (c *Counter) PutItem(ctx context.Context, in *dynamo.PutItemInput) (*dynamo.PutItemOutput, error) {
+func (c *Counter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	c.puts.Add(1)
-	return c.DB.PutItem(ctx, in)
+	return c.DB.PutItem(ctx, in, optFns...)
 }
-func (c *Counter) UpdateItem(ctx context.Context, in *dynamo.UpdateItemInput) (*dynamo.UpdateItemOutput, error) {
+func (c *Counter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	c.updates.Add(1)
-	return c.DB.UpdateItem(ctx, in)
+	return c.DB.UpdateItem(ctx, in, optFns...)
 }
-func (c *Counter) DeleteItem(ctx context.Context, in *dynamo.DeleteItemInput) (*dynamo.DeleteItemOutput, error) {
+func (c *Counter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
 	c.deletes.Add(1)
-	return c.DB.DeleteItem(ctx, in)
+	return c.DB.DeleteItem(ctx, in, optFns...)
 }
-func (c *Counter) Query(ctx context.Context, in *dynamo.QueryInput) (*dynamo.QueryOutput, error) {
+func (c *Counter) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	c.queries.Add(1)
-	return c.DB.Query(ctx, in)
+	return c.DB.Query(ctx, in, optFns...)
 }
-func (c *Counter) BatchGetItem(ctx context.Context, in *dynamo.BatchGetItemInput) (*dynamo.BatchGetItemOutput, error) {
+func (c *Counter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	c.batchGets.Add(1)
-	return c.DB.BatchGetItem(ctx, in)
+	return c.DB.BatchGetItem(ctx, in, optFns...)
 }
-func (c *Counter) BatchWriteItem(ctx context.Context, in *dynamo.BatchWriteItemInput) (*dynamo.BatchWriteItemOutput, error) {
+func (c *Counter) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
 	c.batchWrites.Add(1)
-	return c.DB.BatchWriteItem(ctx, in)
+	return c.DB.BatchWriteItem(ctx, in, optFns...)
 }
 
-// Attribute values, shortened.
-func s(v string) dynamo.AttributeValue { return &dynamo.AttributeValueMemberS{Value: v} }
-func n(v int64) dynamo.AttributeValue {
-	return &dynamo.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+// item is one item as DynamoDB stores it.
+type item = map[string]types.AttributeValue
+
+// itemKey is the primary key of every item; the builders in schema.go make its values.
+type itemKey struct {
+	PK string `dynamodbav:"PK"`
+	SK string `dynamodbav:"SK"`
 }
 
-type item = map[string]dynamo.AttributeValue
+func key(pk, sk string) itemKey { return itemKey{PK: pk, SK: sk} }
 
-func key(pk, sk string) item { return item{AttrPK: s(pk), AttrSK: s(sk)} }
-
-// keyBatch holds the keys of one batched read. A key is a map of two values, and building 100
-// of them for every read was most of what a checkOnline batch allocated (and half of its own
-// time), so batches are kept and refilled: their maps already point at the batch's values, and
-// only the values' strings change. Nothing keeps a call's input once the call has returned
-// (see DB), so a batch can be refilled as soon as its read is done.
-type keyBatch struct {
-	keys []item // the read's keys: the first of all
-	all  []item // every map built, each pointing at its value in pks
-	pks  []dynamo.AttributeValueMemberS
-	sk   dynamo.AttributeValueMemberS
+// av is the key as DynamoDB takes it.
+func (k itemKey) av() item {
+	it, err := attributevalue.MarshalMap(k)
+	if err != nil {
+		panic(err) // two strings always marshal
+	}
+	return it
 }
 
-// maxKeptBatch is the largest batch kept for reuse: a BatchGetItem reads at most 100 keys.
-const maxKeptBatch = 100
-
-var keyBatches = sync.Pool{New: func() any { return new(keyBatch) }}
-
-// keysUnder returns a batch of the keys of users' items with sort key sk, as
-// key(userPK(app, u), sk) builds each; release it once the read is done.
-func keysUnder(app string, users []string, sk string) *keyBatch {
-	kb := keyBatches.Get().(*keyBatch)
-	n := len(users)
-	if cap(kb.pks) < n {
-		// The maps point at the values they were built with: build them again.
-		kb.pks, kb.all = make([]dynamo.AttributeValueMemberS, n), nil
+// keyOf reads an item's primary key.
+func keyOf(it item) (itemKey, error) {
+	var k itemKey
+	if err := attributevalue.UnmarshalMap(it, &k); err != nil {
+		return k, fmt.Errorf("read item key: %w", err)
 	}
-	kb.pks = kb.pks[:n]
-	for i := len(kb.all); i < n; i++ {
-		kb.all = append(kb.all, item{AttrPK: &kb.pks[i], AttrSK: &kb.sk})
-	}
-	kb.keys = kb.all[:n]
-	kb.sk.Value = sk
-	// The partition keys, built in one string.
-	prefix := userPrefix(app)
-	var b strings.Builder
-	b.Grow(len(users)*len(prefix) + totalLen(users))
-	for _, u := range users {
-		b.WriteString(prefix)
-		b.WriteString(u)
-	}
-	pks := b.String()
-	for i, u := range users {
-		n := len(prefix) + len(u)
-		kb.pks[i].Value, pks = pks[:n], pks[n:]
-	}
-	return kb
+	return k, nil
 }
 
-// release keeps the batch for the next read.
-func (kb *keyBatch) release() {
-	if cap(kb.pks) > maxKeptBatch {
-		return
+// unmarshal reads an item into a struct of its attributes.
+func unmarshal[T any](it item) (*T, error) {
+	v := new(T)
+	if err := attributevalue.UnmarshalMap(it, v); err != nil {
+		return nil, fmt.Errorf("read item: %w", err)
 	}
-	clear(kb.pks[:cap(kb.pks)]) // keeps no partition key alive
-	keyBatches.Put(kb)
+	return v, nil
 }
 
-func totalLen(list []string) int {
-	n := 0
-	for _, s := range list {
-		n += len(s)
+// values marshals expression attribute values (":name": value).
+func values(v map[string]any) item {
+	out, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		panic(err) // the store passes only strings, numbers and structs of them
 	}
-	return n
-}
-
-func str(it item, name string) string {
-	if v, ok := it[name].(*dynamo.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
-func num(it item, name string) int64 {
-	// The store writes only whole numbers; anything else reads as 0, like a missing attribute.
-	if v, ok := it[name].(*dynamo.AttributeValueMemberN); ok {
-		x, _ := strconv.ParseInt(v.Value, 10, 64)
-		return x
-	}
-	return 0
+	return out
 }
 
 func isConditionFailed(err error) bool {
-	var cf *dynamo.ConditionalCheckFailedException
-	return errors.As(err, &cf)
+	return errors.As(err, new(*types.ConditionalCheckFailedException))
 }
 
 // batchGet reads keys 100 to a call (DynamoDB's limit), and again only for keys DynamoDB left
 // unprocessed.
-func (st *Store) batchGet(ctx context.Context, keys []item) ([]item, error) {
+func (st *Store) batchGet(ctx context.Context, keys []itemKey) ([]item, error) {
 	var out []item
 	for len(keys) > 0 {
-		chunk := keys[:min(100, len(keys))]
+		chunk := make([]item, min(100, len(keys)))
+		for i := range chunk {
+			chunk[i] = keys[i].av()
+		}
 		keys = keys[len(chunk):]
-		req := map[string]dynamo.KeysAndAttributes{st.table: {Keys: chunk, ConsistentRead: aws.Bool(true)}}
+		req := map[string]types.KeysAndAttributes{st.table: {Keys: chunk, ConsistentRead: aws.Bool(true)}}
 		for attempt := 0; len(req) > 0; attempt++ {
 			if attempt > 0 {
 				if err := backoff(ctx, attempt); err != nil {
 					return nil, err
 				}
 			}
-			res, err := st.db.BatchGetItem(ctx, &dynamo.BatchGetItemInput{RequestItems: req})
+			res, err := st.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 			if err != nil {
 				return nil, fmt.Errorf("batch get: %w", err)
 			}
@@ -236,18 +191,18 @@ func (st *Store) batchGet(ctx context.Context, keys []item) ([]item, error) {
 
 // batchWrite writes requests in groups of 25, retrying unprocessed items. Every request it is
 // given must be safe to repeat (puts of whole items, deletes).
-func (st *Store) batchWrite(ctx context.Context, reqs []dynamo.WriteRequest) error {
+func (st *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
 	for len(reqs) > 0 {
 		chunk := reqs[:min(25, len(reqs))]
 		reqs = reqs[len(chunk):]
-		pending := map[string][]dynamo.WriteRequest{st.table: chunk}
+		pending := map[string][]types.WriteRequest{st.table: chunk}
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt > 0 {
 				if err := backoff(ctx, attempt); err != nil {
 					return err
 				}
 			}
-			res, err := st.db.BatchWriteItem(ctx, &dynamo.BatchWriteItemInput{RequestItems: pending})
+			res, err := st.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
 			if err != nil {
 				return fmt.Errorf("batch write: %w", err)
 			}
@@ -272,6 +227,15 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-func deleteRequest(k item) dynamo.WriteRequest {
-	return dynamo.WriteRequest{DeleteRequest: &dynamo.DeleteRequest{Key: k}}
+func deleteRequest(k itemKey) types.WriteRequest {
+	return types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k.av()}}
+}
+
+// putRequest puts a whole item, a struct with dynamodbav tags.
+func putRequest(v any) (types.WriteRequest, error) {
+	it, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return types.WriteRequest{}, fmt.Errorf("marshal item: %w", err)
+	}
+	return types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}, nil
 }

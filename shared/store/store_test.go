@@ -11,7 +11,7 @@ import (
 )
 
 func newStore(t *testing.T) (*store.Store, *store.Counter) {
-	c := &store.Counter{DB: testenv.DB(t)}
+	c := &store.Counter{DB: testenv.Client(t)}
 	return store.New(c, testenv.NewTable(t, testenv.Client(t))), c
 }
 

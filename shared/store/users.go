@@ -7,8 +7,10 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-
-	"imusers/shared/dynamo"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // User is a user's profile-and-state item: one read answers every question a token check or a
@@ -29,7 +31,7 @@ type User struct {
 // Deactivated reports whether the user is deactivated.
 func (u *User) Deactivated() bool { return u.DeactivatedAt != 0 }
 
-// Attribute names of the user item.
+// Attribute names of the user item, for expressions; userItem's tags name the same.
 const (
 	attrName        = "name"
 	attrPortrait    = "portrait"
@@ -40,25 +42,46 @@ const (
 	attrIDs         = "ids"
 )
 
-func userKey(app, user string) item { return key(userPK(app, user), skProfile) }
+// userItem is the profile-and-state item, with the settings the relation rules keep on it. It
+// is written only by updates of single attributes (below and in relations.go).
+type userItem struct {
+	PK            string `dynamodbav:"PK"`
+	Name          string `dynamodbav:"name"`
+	Portrait      string `dynamodbav:"portrait"`
+	CreatedAt     int64  `dynamodbav:"createdAt"`
+	NotBefore     int64  `dynamodbav:"notBefore"`
+	DeactivatedAt int64  `dynamodbav:"deactivatedAt"`
+	ErasePending  string `dynamodbav:"erasePending"`
+	WhiteMode     int64  `dynamodbav:"whiteMode"`  // 1 while whitelist mode is on
+	FriendPerm    int64  `dynamodbav:"friendPerm"` // who may add the user as a friend (1, 2, 3)
+}
 
-func userFrom(it item) *User {
-	pk := str(it, AttrPK)
+func userKey(app, user string) itemKey { return key(userPK(app, user), skProfile) }
+
+func (u *userItem) user() *User {
 	return &User{
-		ID:            pk[strings.LastIndex(pk, "#U#")+3:],
-		Name:          str(it, attrName),
-		Portrait:      str(it, attrPortrait),
-		CreatedAt:     num(it, attrCreatedAt),
-		NotBefore:     num(it, attrNotBefore),
-		DeactivatedAt: num(it, attrDeactivated),
-		ErasePending:  str(it, attrErase),
+		ID:            ownerOf(u.PK),
+		Name:          u.Name,
+		Portrait:      u.Portrait,
+		CreatedAt:     u.CreatedAt,
+		NotBefore:     u.NotBefore,
+		DeactivatedAt: u.DeactivatedAt,
+		ErasePending:  u.ErasePending,
 	}
+}
+
+func userFrom(it item) (*User, error) {
+	u, err := unmarshal[userItem](it)
+	if err != nil {
+		return nil, err
+	}
+	return u.user(), nil
 }
 
 // GetUser reads one user in one strongly consistent GetItem.
 func (st *Store) GetUser(ctx context.Context, app, user string) (*User, error) {
-	res, err := st.db.GetItem(ctx, &dynamo.GetItemInput{
-		TableName: aws.String(st.table), Key: userKey(app, user), ConsistentRead: aws.Bool(true),
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(st.table), Key: userKey(app, user).av(), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("get user: %w", err)
@@ -66,7 +89,7 @@ func (st *Store) GetUser(ctx context.Context, app, user string) (*User, error) {
 	if res.Item == nil {
 		return nil, ErrNotFound
 	}
-	return userFrom(res.Item), nil
+	return userFrom(res.Item)
 }
 
 // GetUsers reads users' profiles, 100 to a BatchGetItem; missing users are absent from the map.
@@ -85,15 +108,15 @@ func (st *Store) GetUsers(ctx context.Context, app string, users []string) (map[
 // ReserveDevSlot records user in the development app's registry of at most limit users, in one
 // conditional write. A user already recorded passes even when the registry is full.
 func (st *Store) ReserveDevSlot(ctx context.Context, app, user string, limit int) error {
-	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
-		TableName:                aws.String(st.table),
-		Key:                      key(appPK(app), skDevUsers),
-		UpdateExpression:         aws.String("ADD #ids :one"),
-		ConditionExpression:      aws.String("attribute_not_exists(#ids) OR contains(#ids, :user) OR size(#ids) < :limit"),
-		ExpressionAttributeNames: map[string]string{"#ids": attrIDs},
-		ExpressionAttributeValues: item{
-			":one": &dynamo.AttributeValueMemberSS{Value: []string{user}}, ":user": s(user), ":limit": n(int64(limit)),
-		},
+	vals := values(map[string]any{":user": user, ":limit": limit})
+	vals[":one"] = &types.AttributeValueMemberSS{Value: []string{user}}
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       key(appPK(app), skDevUsers).av(),
+		UpdateExpression:          aws.String("ADD #ids :one"),
+		ConditionExpression:       aws.String("attribute_not_exists(#ids) OR contains(#ids, :user) OR size(#ids) < :limit"),
+		ExpressionAttributeNames:  map[string]string{"#ids": attrIDs},
+		ExpressionAttributeValues: vals,
 	})
 	if isConditionFailed(err) {
 		return ErrCapReached
@@ -106,26 +129,29 @@ func (st *Store) ReserveDevSlot(ctx context.Context, app, user string, limit int
 
 // DevSlots lists the users recorded in a development app's registry.
 func (st *Store) DevSlots(ctx context.Context, app string) ([]string, error) {
-	res, err := st.db.GetItem(ctx, &dynamo.GetItemInput{
-		TableName: aws.String(st.table), Key: key(appPK(app), skDevUsers), ConsistentRead: aws.Bool(true),
+	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(st.table), Key: key(appPK(app), skDevUsers).av(), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("get dev registry: %w", err)
 	}
-	if ss, ok := res.Item[attrIDs].(*dynamo.AttributeValueMemberSS); ok {
-		return ss.Value, nil
+	var registry struct {
+		IDs []string `dynamodbav:"ids,stringset"`
 	}
-	return nil, nil
+	if err := attributevalue.UnmarshalMap(res.Item, &registry); err != nil {
+		return nil, fmt.Errorf("read dev registry: %w", err)
+	}
+	return registry.IDs, nil
 }
 
 // ReleaseDevSlots removes users from the registry, freeing their places.
 func (st *Store) ReleaseDevSlots(ctx context.Context, app string, users []string) error {
-	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.table),
-		Key:                       key(appPK(app), skDevUsers),
+		Key:                       key(appPK(app), skDevUsers).av(),
 		UpdateExpression:          aws.String("DELETE #ids :users"),
 		ExpressionAttributeNames:  map[string]string{"#ids": attrIDs},
-		ExpressionAttributeValues: item{":users": &dynamo.AttributeValueMemberSS{Value: users}},
+		ExpressionAttributeValues: item{":users": &types.AttributeValueMemberSS{Value: users}},
 	})
 	if err != nil {
 		return fmt.Errorf("release dev slots: %w", err)
@@ -139,20 +165,20 @@ func (st *Store) ReleaseDevSlots(ctx context.Context, app string, users []string
 func (st *Store) Register(ctx context.Context, app, user, name, portrait string, now int64, dev bool) (createdAt int64, err error) {
 	set := "SET #name = :name, #portrait = :portrait, #created = if_not_exists(#created, :now)"
 	names := map[string]string{"#name": attrName, "#portrait": attrPortrait, "#created": attrCreatedAt, "#deact": attrDeactivated}
-	values := item{":name": s(name), ":portrait": s(portrait), ":now": n(now)}
+	vals := map[string]any{":name": name, ":portrait": portrait, ":now": now}
 	if dev {
 		set += ", GSI1PK = :devpk, GSI1SK = if_not_exists(GSI1SK, :devsk)"
-		values[":devpk"] = s(devIndexPK(app))
-		values[":devsk"] = s(timeKey(now, user))
+		vals[":devpk"] = devIndexPK(app)
+		vals[":devsk"] = timeKey(now, user)
 	}
-	res, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
+	res, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.table),
-		Key:                       userKey(app, user),
+		Key:                       userKey(app, user).av(),
 		UpdateExpression:          aws.String(set),
 		ConditionExpression:       aws.String("attribute_not_exists(#deact)"),
 		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
-		ReturnValues:              dynamo.ReturnValueUpdatedNew,
+		ExpressionAttributeValues: values(vals),
+		ReturnValues:              types.ReturnValueUpdatedNew,
 	})
 	if isConditionFailed(err) {
 		return 0, ErrDeactivated
@@ -160,31 +186,39 @@ func (st *Store) Register(ctx context.Context, app, user, name, portrait string,
 	if err != nil {
 		return 0, fmt.Errorf("register user: %w", err)
 	}
-	return num(res.Attributes, attrCreatedAt), nil
+	u, err := unmarshal[userItem](res.Attributes)
+	if err != nil {
+		return 0, fmt.Errorf("register user: %w", err)
+	}
+	return u.CreatedAt, nil
 }
 
 // UpdateProfile changes name and/or portrait ("" leaves a field unchanged) of an existing,
 // active user. It answers ErrNotFound or ErrDeactivated (the second read happens only then).
 func (st *Store) UpdateProfile(ctx context.Context, app, user, name, portrait string) error {
-	var sets []string
-	values := item{}
-	names := map[string]string{"#deact": attrDeactivated}
+	var update expression.UpdateBuilder
 	if name != "" {
-		sets, names["#name"], values[":name"] = append(sets, "#name = :name"), attrName, s(name)
+		update = update.Set(expression.Name(attrName), expression.Value(name))
 	}
 	if portrait != "" {
-		sets, names["#portrait"], values[":portrait"] = append(sets, "#portrait = :portrait"), attrPortrait, s(portrait)
+		update = update.Set(expression.Name(attrPortrait), expression.Value(portrait))
 	}
-	if len(sets) == 0 {
+	if name == "" && portrait == "" {
 		return st.checkActive(ctx, app, user)
 	}
-	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
+	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(
+		expression.AttributeExists(expression.Name(AttrPK)).And(expression.AttributeNotExists(expression.Name(attrDeactivated))),
+	).Build()
+	if err != nil {
+		return fmt.Errorf("update profile: %w", err)
+	}
+	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.table),
-		Key:                       userKey(app, user),
-		UpdateExpression:          aws.String("SET " + strings.Join(sets, ", ")),
-		ConditionExpression:       aws.String("attribute_exists(PK) AND attribute_not_exists(#deact)"),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: values,
+		Key:                       userKey(app, user).av(),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
 	})
 	if isConditionFailed(err) {
 		return st.checkActive(ctx, app, user)
@@ -210,13 +244,13 @@ func (st *Store) checkActive(ctx context.Context, app, user string) error {
 // SetNotBefore expires every token of user issued before t (ms). A later time already set is
 // kept, so concurrent expiries settle on the latest.
 func (st *Store) SetNotBefore(ctx context.Context, app, user string, t int64) error {
-	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.table),
-		Key:                       userKey(app, user),
+		Key:                       userKey(app, user).av(),
 		UpdateExpression:          aws.String("SET #nb = :t"),
 		ConditionExpression:       aws.String("attribute_exists(PK) AND (attribute_not_exists(#nb) OR #nb < :t)"),
 		ExpressionAttributeNames:  map[string]string{"#nb": attrNotBefore},
-		ExpressionAttributeValues: item{":t": n(t)},
+		ExpressionAttributeValues: values(map[string]any{":t": t}),
 	})
 	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("expire tokens: %w", err)
@@ -230,9 +264,9 @@ func (st *Store) SetNotBefore(ctx context.Context, app, user string, t int64) er
 // user: DynamoDB has no batch update.
 func (st *Store) Deactivate(ctx context.Context, app, user string, now int64, operateID string) error {
 	shard := shardOf(user)
-	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(st.table),
-		Key:       userKey(app, user),
+		Key:       userKey(app, user).av(),
 		UpdateExpression: aws.String("SET #deact = if_not_exists(#deact, :now), #erase = :op, " +
 			"GSI2PK = :ipk, GSI2SK = if_not_exists(GSI2SK, :isk) REMOVE #name, #portrait, #white, #perm"),
 		ConditionExpression: aws.String("attribute_exists(PK)"),
@@ -240,9 +274,9 @@ func (st *Store) Deactivate(ctx context.Context, app, user string, now int64, op
 			"#deact": attrDeactivated, "#erase": attrErase, "#name": attrName, "#portrait": attrPortrait,
 			"#white": attrWhiteMode, "#perm": attrFriendPerm,
 		},
-		ExpressionAttributeValues: item{
-			":now": n(now), ":op": s(operateID), ":ipk": s(deactIndexPK(app, shard)), ":isk": s(timeKey(now, user)),
-		},
+		ExpressionAttributeValues: values(map[string]any{
+			":now": now, ":op": operateID, ":ipk": deactIndexPK(app, shard), ":isk": timeKey(now, user),
+		}),
 	})
 	if isConditionFailed(err) {
 		return ErrNotFound
@@ -256,13 +290,13 @@ func (st *Store) Deactivate(ctx context.Context, app, user string, now int64, op
 // Reactivate lifts a deactivation. Tokens issued before now stay refused: a reactivated user
 // needs a new token. An active user is left unchanged.
 func (st *Store) Reactivate(ctx context.Context, app, user string, now int64) error {
-	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.table),
-		Key:                       userKey(app, user),
+		Key:                       userKey(app, user).av(),
 		UpdateExpression:          aws.String("SET #nb = :now REMOVE #deact, GSI2PK, GSI2SK"),
 		ConditionExpression:       aws.String("attribute_exists(#deact)"),
 		ExpressionAttributeNames:  map[string]string{"#nb": attrNotBefore, "#deact": attrDeactivated},
-		ExpressionAttributeValues: item{":now": n(now)},
+		ExpressionAttributeValues: values(map[string]any{":now": now}),
 	})
 	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("reactivate: %w", err)
@@ -272,13 +306,13 @@ func (st *Store) Reactivate(ctx context.Context, app, user string, now int64) er
 
 // FinishErasure clears the pending-erasure mark, unless a newer deactivation replaced it.
 func (st *Store) FinishErasure(ctx context.Context, app, user, operateID string) error {
-	_, err := st.db.UpdateItem(ctx, &dynamo.UpdateItemInput{
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.table),
-		Key:                       userKey(app, user),
+		Key:                       userKey(app, user).av(),
 		UpdateExpression:          aws.String("REMOVE #erase"),
 		ConditionExpression:       aws.String("#erase = :op"),
 		ExpressionAttributeNames:  map[string]string{"#erase": attrErase},
-		ExpressionAttributeValues: item{":op": s(operateID)},
+		ExpressionAttributeValues: values(map[string]any{":op": operateID}),
 	})
 	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("finish erasure: %w", err)
@@ -312,17 +346,17 @@ func (st *Store) shardedPage(ctx context.Context, index, pkAttr, skAttr string, 
 	}
 	var keys []string
 	for shard := range shards {
-		values := item{":pk": s(pk(shard))}
+		vals := map[string]any{":pk": pk(shard)}
 		if after != "" {
-			values[":after"] = s(after)
+			vals[":after"] = after
 		}
 		var start item
 		for got := 0; got < reach; {
-			res, err := st.db.Query(ctx, &dynamo.QueryInput{
+			res, err := st.db.Query(ctx, &dynamodb.QueryInput{
 				TableName:                 aws.String(st.table),
 				IndexName:                 aws.String(index),
 				KeyConditionExpression:    aws.String(cond),
-				ExpressionAttributeValues: values,
+				ExpressionAttributeValues: values(vals),
 				ProjectionExpression:      aws.String(skAttr),
 				Limit:                     aws.Int32(int32(min(reach-got, 1000))),
 				ExclusiveStartKey:         start,
@@ -330,8 +364,12 @@ func (st *Store) shardedPage(ctx context.Context, index, pkAttr, skAttr string, 
 			if err != nil {
 				return nil, err
 			}
-			for _, it := range res.Items {
-				keys = append(keys, str(it, skAttr))
+			var page []map[string]string // the index's sort key alone
+			if err := attributevalue.UnmarshalListOfMaps(res.Items, &page); err != nil {
+				return nil, fmt.Errorf("read index keys: %w", err)
+			}
+			for _, it := range page {
+				keys = append(keys, it[skAttr])
 			}
 			got += len(res.Items)
 			if start = res.LastEvaluatedKey; start == nil {
@@ -350,18 +388,22 @@ func (st *Store) ListDevUsers(ctx context.Context, app string) ([]*User, error) 
 	var out []*User
 	var start item
 	for {
-		res, err := st.db.Query(ctx, &dynamo.QueryInput{
+		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 aws.String(st.table),
 			IndexName:                 aws.String(IndexDevUsers),
 			KeyConditionExpression:    aws.String("GSI1PK = :pk"),
-			ExpressionAttributeValues: item{":pk": s(devIndexPK(app))},
+			ExpressionAttributeValues: values(map[string]any{":pk": devIndexPK(app)}),
 			ExclusiveStartKey:         start,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("list dev users: %w", err)
 		}
-		for _, it := range res.Items {
-			out = append(out, userFrom(it))
+		var page []userItem
+		if err := attributevalue.UnmarshalListOfMaps(res.Items, &page); err != nil {
+			return nil, fmt.Errorf("list dev users: %w", err)
+		}
+		for _, u := range page {
+			out = append(out, u.user())
 		}
 		if start = res.LastEvaluatedKey; start == nil {
 			return out, nil
@@ -372,7 +414,7 @@ func (st *Store) ListDevUsers(ctx context.Context, app string) ([]*User, error) 
 // DeleteUsers removes users' profile and ban items (their related items go through erasure):
 // a userId registered again starts without the old ban.
 func (st *Store) DeleteUsers(ctx context.Context, app string, users []string) error {
-	reqs := make([]dynamo.WriteRequest, 0, 2*len(users))
+	reqs := make([]types.WriteRequest, 0, 2*len(users))
 	for _, u := range users {
 		reqs = append(reqs, deleteRequest(userKey(app, u)), deleteRequest(banKey(app, u)))
 	}
@@ -400,10 +442,10 @@ func (st *Store) EraseRelated(ctx context.Context, app, user string, stop func()
 		if stop() {
 			return false, nil
 		}
-		res, err := st.db.Query(ctx, &dynamo.QueryInput{
+		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 aws.String(st.table),
 			KeyConditionExpression:    aws.String("PK = :pk AND SK > :profile"),
-			ExpressionAttributeValues: item{":pk": s(userPK(app, user)), ":profile": s(skProfile)},
+			ExpressionAttributeValues: values(map[string]any{":pk": userPK(app, user), ":profile": skProfile}),
 			ProjectionExpression:      aws.String("PK, SK"),
 			ExclusiveStartKey:         start,
 			Limit:                     aws.Int32(500),
@@ -411,14 +453,17 @@ func (st *Store) EraseRelated(ctx context.Context, app, user string, stop func()
 		if err != nil {
 			return false, fmt.Errorf("list user items: %w", err)
 		}
-		var reqs []dynamo.WriteRequest
+		var keys []itemKey
+		if err := attributevalue.UnmarshalListOfMaps(res.Items, &keys); err != nil {
+			return false, fmt.Errorf("list user items: %w", err)
+		}
+		var reqs []types.WriteRequest
 		var reverse []change
-		for _, it := range res.Items {
-			sk := str(it, AttrSK)
-			if rev, ok := reverseOf(user, sk); ok {
+		for _, k := range keys {
+			if rev, ok := reverseOf(user, k.SK); ok {
 				reverse = append(reverse, rev)
 			}
-			reqs = append(reqs, deleteRequest(key(userPK(app, user), sk)))
+			reqs = append(reqs, deleteRequest(key(userPK(app, user), k.SK)))
 		}
 		if len(reverse) > 0 {
 			if err := st.apply(ctx, app, mutation{changes: reverse}); err != nil {
@@ -439,17 +484,21 @@ func (st *Store) ItemsOf(ctx context.Context, app, user string) ([]string, error
 	var sks []string
 	var start item
 	for {
-		res, err := st.db.Query(ctx, &dynamo.QueryInput{
+		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 aws.String(st.table),
 			KeyConditionExpression:    aws.String("PK = :pk"),
-			ExpressionAttributeValues: item{":pk": s(userPK(app, user))},
+			ExpressionAttributeValues: values(map[string]any{":pk": userPK(app, user)}),
 			ExclusiveStartKey:         start,
 		})
 		if err != nil {
 			return nil, err
 		}
-		for _, it := range res.Items {
-			sks = append(sks, str(it, AttrSK))
+		var keys []itemKey
+		if err := attributevalue.UnmarshalListOfMaps(res.Items, &keys); err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			sks = append(sks, k.SK)
 		}
 		if start = res.LastEvaluatedKey; start == nil {
 			return sks, nil

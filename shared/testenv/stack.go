@@ -76,7 +76,7 @@ func StartStack(t testing.TB, list ...apps.App) *Stack {
 type Options struct {
 	Apps []apps.App
 	// DB is the DynamoDB client the service uses (one through a fault proxy, say); the table
-	// is created on dynalite directly either way. DB(t) when nil.
+	// is created on dynalite directly either way. Client(t) when nil.
 	DB store.DB
 	// Configure changes the service's configuration before the service is built.
 	Configure func(*service.Config)
@@ -103,7 +103,7 @@ func StartStackWith(t testing.TB, o Options) *Stack {
 	table := NewTable(t, Client(t))
 	db := o.DB
 	if db == nil {
-		db = DB(t)
+		db = Client(t)
 	}
 	logTo := o.Log
 	if logTo == nil {

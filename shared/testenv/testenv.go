@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"imusers/infra/local/localenv"
-	"imusers/shared/dynamo"
 )
 
 var (
@@ -55,18 +54,8 @@ func startDynalite() (string, error) {
 	return d.URL, nil
 }
 
-// DB is the service's own DynamoDB client for the test endpoint: what a store under test runs on.
-func DB(t testing.TB) *dynamo.Client {
-	t.Helper()
-	db, err := localenv.DB(Endpoint(t))
-	if err != nil {
-		t.Fatalf("DynamoDB client: %v", err)
-	}
-	return db
-}
-
-// Client is the SDK's DynamoDB client for the test endpoint, to create tables and to look at
-// them in ways the store does not (Scan).
+// Client is the SDK's DynamoDB client for the test endpoint: what a store under test runs on,
+// and what creates tables and looks at them in ways the store does not (Scan).
 func Client(t testing.TB) *dynamodb.Client {
 	t.Helper()
 	return localenv.Client(Endpoint(t))

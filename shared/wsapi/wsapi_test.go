@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/coder/websocket"
 
 	"imusers/shared/apps"
-	"imusers/shared/dynamo"
 	"imusers/shared/store"
 	"imusers/shared/testenv"
 	"imusers/shared/token"
@@ -472,12 +472,12 @@ func (h *heldRead) hold() {
 	h.mu.Unlock()
 }
 
-func (h *heldRead) BatchGetItem(ctx context.Context, in *dynamo.BatchGetItemInput) (*dynamo.BatchGetItemOutput, error) {
+func (h *heldRead) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	h.mu.Lock()
 	held, read, release := h.armed, h.read, h.release
 	h.armed = false
 	h.mu.Unlock()
-	out, err := h.DB.BatchGetItem(ctx, in)
+	out, err := h.DB.BatchGetItem(ctx, in, optFns...)
 	if held {
 		close(read)
 		<-release
@@ -500,7 +500,7 @@ func TestConnectCheckedJustBeforeABlockIsClosedOnceOpen(t *testing.T) {
 		{"/user/deactivate.json", form("userId", "alice"), "deactivated"},
 	} {
 		t.Run(tc.reason, func(t *testing.T) {
-			db := &heldRead{DB: testenv.DB(t)}
+			db := &heldRead{DB: testenv.Client(t)}
 			s := testenv.StartStackWith(t, testenv.Options{DB: db})
 			c := s.Client(0)
 			tok := register(t, c, "alice")

@@ -26,7 +26,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"imusers/shared/dynamo"
 	"imusers/shared/store"
 )
 
@@ -222,8 +221,8 @@ func (d *Dynalite) Stop() {
 	})
 }
 
-// Client is the SDK's DynamoDB client for a local endpoint, for what the service's own client
-// does not do: creating and describing tables. It is built without the SDK's shared
+// Client is the SDK's DynamoDB client for a local endpoint (with the client's default retries),
+// for stores and for creating and describing tables. It is built without the SDK's shared
 // configuration, so a developer's AWS profile never decides where local data goes.
 func Client(endpoint string) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
@@ -233,15 +232,10 @@ func Client(endpoint string) *dynamodb.Client {
 	})
 }
 
-// DB is the service's own DynamoDB client, the one the functions run, for a local endpoint.
-func DB(endpoint string) (*dynamo.Client, error) {
-	return dynamo.New(aws.Config{Region: Region, Credentials: Credentials()}, endpoint)
-}
-
 // CreateTableInput is the table's whole definition, built from the store's key and index
 // names: local runs and tests create their tables from it, and the template test compares
-// template.yaml with it. It lives here rather than in the store because it is written in the
-// SDK's DynamoDB types, which the functions do not link.
+// template.yaml with it. Only local runs and tests create tables, so it lives here rather than
+// in the store.
 func CreateTableInput(table string) *dynamodb.CreateTableInput {
 	in := &dynamodb.CreateTableInput{
 		TableName:   aws.String(table),
