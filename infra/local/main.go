@@ -33,12 +33,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"imusers/infra/gateway"
 	"imusers/infra/local/localenv"
 	"imusers/shared/apps"
 	"imusers/shared/dynamo"
-	"imusers/shared/invoke"
 	"imusers/shared/service"
 )
 
@@ -156,10 +156,7 @@ func run(getenv func(string) string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	lam, err := invoke.New(awsCfg, base)
-	if err != nil {
-		return err
-	}
+	lam := service.LambdaClient(awsCfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(base) })
 	ddb, err := dynamo.New(awsCfg, db.URL)
 	if err != nil {
 		return err
