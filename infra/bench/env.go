@@ -20,11 +20,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"imusers/infra/gateway"
 	"imusers/infra/local/localenv"
 	"imusers/shared/apps"
-	"imusers/shared/invoke"
+
 	"imusers/shared/routes"
 	"imusers/shared/service"
 	"imusers/shared/signature"
@@ -129,12 +130,9 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 	e.meter = &meter{DB: e.raw}
 	e.calls = &store.Counter{DB: e.meter}
 	e.fixtures = store.New(e.raw, e.table)
-	lam, err := invoke.New(aws.Config{
+	lam := service.LambdaClient(aws.Config{
 		Region: localenv.Region, Credentials: localenv.Credentials(),
-	}, qURL)
-	if err != nil {
-		return nil, err
-	}
+	}, func(o *lambda.Options) { o.BaseEndpoint = aws.String(qURL) })
 	// The gateway's address must be known before the service is built: kicks reach client
 	// connections through its @connections endpoint, with the Management API client used in AWS.
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -10,7 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"imusers/shared/connections"
-	"imusers/shared/invoke"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"imusers/shared/service"
 	"imusers/shared/store"
 )
 
@@ -265,11 +267,11 @@ func (c meteredConnections) Delete(ctx context.Context, connID string) (err erro
 
 // meteredInvoker times the asynchronous Lambda Invoke that starts an erasure.
 type meteredInvoker struct {
-	invoke.Invoker
+	service.Invoker
 	m *meter
 }
 
-func (i meteredInvoker) Invoke(ctx context.Context, function string, async bool, payload []byte) (out invoke.Result, err error) {
-	i.m.otherCall(func() { out, err = i.Invoker.Invoke(ctx, function, async, payload) })
+func (i meteredInvoker) Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (out *lambda.InvokeOutput, err error) {
+	i.m.otherCall(func() { out, err = i.Invoker.Invoke(ctx, in, optFns...) })
 	return out, err
 }

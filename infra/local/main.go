@@ -34,11 +34,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"imusers/infra/gateway"
 	"imusers/infra/local/localenv"
 	"imusers/shared/apps"
-	"imusers/shared/invoke"
+
 	"imusers/shared/service"
 )
 
@@ -156,10 +157,7 @@ func run(getenv func(string) string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	lam, err := invoke.New(awsCfg, base)
-	if err != nil {
-		return err
-	}
+	lam := service.LambdaClient(awsCfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(base) })
 	svc := service.New(cfg, service.Deps{
 		Apps: reg,
 		DB:   service.DynamoClient(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.URL) }),

@@ -1,6 +1,6 @@
 // Package connections reaches clients' open WebSocket connections from the server side, through
 // the API Gateway Management API: in AWS the WebSocket API's own endpoint, locally the local
-// gateway's @connections endpoint. The same client, the service's own signed calls (Client),
+// gateway's @connections endpoint. The same client, the SDK's Management API client (Client),
 // serves both; only the endpoint differs.
 package connections
 

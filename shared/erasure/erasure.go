@@ -11,15 +11,24 @@ import (
 	"log/slog"
 	"time"
 
-	"imusers/shared/invoke"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
 	"imusers/shared/store"
 	"imusers/shared/users"
 )
 
+// Invoker is the part of the SDK's Lambda client (*lambda.Client) a Starter uses.
+type Invoker interface {
+	Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+}
+
 // Starter starts erasures by invoking the erasure function asynchronously (InvocationType
-// Event): Lambda queues the job, retries it on failure, and the caller does not wait.
+// Event): Lambda queues the job, retries it on failure, and the caller does not wait. The
+// client's retryer may repeat the call: a job queued twice only finishes the same work.
 type Starter struct {
-	Lambda   invoke.Invoker
+	Lambda   Invoker
 	Function string
 }
 
@@ -31,7 +40,10 @@ func (s *Starter) Start(ctx context.Context, job users.Erasure) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.Lambda.Invoke(ctx, s.Function, true, payload); err != nil {
+	_, err = s.Lambda.Invoke(ctx, &lambda.InvokeInput{
+		FunctionName: aws.String(s.Function), InvocationType: types.InvocationTypeEvent, Payload: payload,
+	})
+	if err != nil {
 		return fmt.Errorf("invoke %s: %w", s.Function, err)
 	}
 	return nil

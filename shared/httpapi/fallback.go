@@ -11,9 +11,17 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
 	"imusers/shared/apierr"
-	"imusers/shared/invoke"
 )
+
+// Invoker is the part of the SDK's Lambda client (*lambda.Client) the fallback uses.
+type Invoker interface {
+	Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+}
 
 // Fallback serves the HTTP API's $default route, which API Gateway gives every request that no
 // route matched. API Gateway matches routes on the raw path, so a path an SDK sends uncleaned
@@ -28,7 +36,7 @@ type Fallback struct {
 	// Functions runs the operation's function (the service's Lambda client). A synchronous
 	// invocation is attempted once and bounded by the context alone: an attempt whose answer
 	// was lost may have run the operation, and an operation may take its whole timeout.
-	Functions invoke.Invoker
+	Functions Invoker
 	// Prefix turns a function's name in the route table into its deployed name.
 	Prefix string
 	Log    *slog.Logger
@@ -142,12 +150,14 @@ func (f *Fallback) forward(ctx context.Context, function string, ev Event) (Resp
 	if err != nil {
 		return Response{}, err
 	}
-	out, err := f.Functions.Invoke(ctx, f.Prefix+function, false, payload)
+	out, err := f.Functions.Invoke(ctx, &lambda.InvokeInput{
+		FunctionName: aws.String(f.Prefix + function), InvocationType: types.InvocationTypeRequestResponse, Payload: payload,
+	}, attemptOnce)
 	if err != nil {
 		return Response{}, fmt.Errorf("invoke %s: %w", function, err)
 	}
-	if out.FunctionError != "" {
-		return Response{}, fmt.Errorf("%s failed (%s): %.200s", function, out.FunctionError, out.Payload)
+	if out.FunctionError != nil {
+		return Response{}, fmt.Errorf("%s failed (%s): %.200s", function, *out.FunctionError, out.Payload)
 	}
 	var resp Response
 	if err := json.Unmarshal(out.Payload, &resp); err != nil || resp.StatusCode == 0 {
@@ -155,3 +165,7 @@ func (f *Fallback) forward(ctx context.Context, function string, ev Event) (Resp
 	}
 	return resp, nil
 }
+
+// attemptOnce keeps the client's retryer off a synchronous invocation: an attempt whose answer
+// was lost may have run the operation.
+func attemptOnce(o *lambda.Options) { o.Retryer = aws.NopRetryer{} }

@@ -10,8 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
 	"imusers/shared/httpapi"
-	"imusers/shared/invoke"
 	"imusers/shared/routes"
 )
 
@@ -22,9 +24,9 @@ type recorded struct {
 
 type recordingLambda struct{ calls []recorded }
 
-func (l *recordingLambda) Invoke(_ context.Context, function string, _ bool, payload []byte) (invoke.Result, error) {
-	l.calls = append(l.calls, recorded{function, payload})
-	return invoke.Result{Status: 200, Payload: []byte(`{"statusCode":200,"body":"{\"code\":200}"}`)}, nil
+func (l *recordingLambda) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
+	l.calls = append(l.calls, recorded{aws.ToString(in.FunctionName), in.Payload})
+	return &lambda.InvokeOutput{StatusCode: 200, Payload: []byte(`{"statusCode":200,"body":"{\"code\":200}"}`)}, nil
 }
 
 // Whatever path arrives, the $default route never panics, answers a JSON body, and invokes

@@ -14,7 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"imusers/shared/invoke"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
 
 // invocation is one call of the fake Lambda.
@@ -22,6 +25,8 @@ type invocation struct {
 	Function string
 	Async    bool
 	Payload  []byte
+	// Attempts is how many attempts the call's options leave the client's retryer.
+	Attempts int
 }
 
 // fakeLambda records invocations and answers them with answer.
@@ -29,11 +34,15 @@ type fakeLambda struct {
 	mu     sync.Mutex
 	calls  []invocation
 	ctxs   []context.Context
-	answer func(invocation) (invoke.Result, error)
+	answer func(invocation) (*lambda.InvokeOutput, error)
 }
 
-func (l *fakeLambda) Invoke(ctx context.Context, function string, async bool, payload []byte) (invoke.Result, error) {
-	in := invocation{function, async, payload}
+func (l *fakeLambda) Invoke(ctx context.Context, call *lambda.InvokeInput, optFns ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
+	o := lambda.Options{Retryer: retry.NewStandard()}
+	for _, f := range optFns {
+		f(&o)
+	}
+	in := invocation{aws.ToString(call.FunctionName), call.InvocationType == types.InvocationTypeEvent, call.Payload, o.Retryer.MaxAttempts()}
 	l.mu.Lock()
 	l.calls, l.ctxs = append(l.calls, in), append(l.ctxs, ctx)
 	l.mu.Unlock()
@@ -41,9 +50,9 @@ func (l *fakeLambda) Invoke(ctx context.Context, function string, async bool, pa
 }
 
 // answerWith answers every invocation with payload.
-func answerWith(payload string) func(invocation) (invoke.Result, error) {
-	return func(invocation) (invoke.Result, error) {
-		return invoke.Result{Status: 200, Payload: []byte(payload)}, nil
+func answerWith(payload string) func(invocation) (*lambda.InvokeOutput, error) {
+	return func(invocation) (*lambda.InvokeOutput, error) {
+		return &lambda.InvokeOutput{StatusCode: 200, Payload: []byte(payload)}, nil
 	}
 }
 
@@ -55,7 +64,7 @@ var testRoutes = map[string]string{
 	"/user/blocklist/add.json":    "userBlacklistAdd",
 }
 
-func newFallback(l invoke.Invoker, logTo io.Writer) *Fallback {
+func newFallback(l Invoker, logTo io.Writer) *Fallback {
 	return &Fallback{
 		Lookup:    func(p string) (string, bool) { name, ok := testRoutes[p]; return name, ok },
 		Functions: l,
@@ -169,25 +178,25 @@ func TestFallbackAnswers404(t *testing.T) {
 
 func TestFallbackErrorMapping(t *testing.T) {
 	const secret = "arn:aws:lambda:us-east-1:123456789012:function:stack-userInfo"
-	fails := func(err error) func(invocation) (invoke.Result, error) {
-		return func(invocation) (invoke.Result, error) { return invoke.Result{}, err }
+	fails := func(err error) func(invocation) (*lambda.InvokeOutput, error) {
+		return func(invocation) (*lambda.InvokeOutput, error) { return nil, err }
 	}
 	for _, tc := range []struct {
 		name         string
-		answer       func(invocation) (invoke.Result, error)
+		answer       func(invocation) (*lambda.InvokeOutput, error)
 		status, code int
 	}{
-		{"invoke refused", fails(&invoke.Error{Op: "lambda Invoke stack-userInfo", Status: 404, Code: "ResourceNotFoundException", Message: "Function not found: " + secret}), 500, 1000},
+		{"invoke refused", fails(&types.ResourceNotFoundException{Message: aws.String("Function not found: " + secret)}), 500, 1000},
 		{"invoke timed out", fails(fmt.Errorf("post %s: %w", secret, context.DeadlineExceeded)), 504, 1050},
 		{"invoke network timeout", fails(netTimeout{}), 504, 1050},
-		{"function error", func(invocation) (invoke.Result, error) {
-			return invoke.Result{Status: 200, FunctionError: "Unhandled",
+		{"function error", func(invocation) (*lambda.InvokeOutput, error) {
+			return &lambda.InvokeOutput{StatusCode: 200, FunctionError: aws.String("Unhandled"),
 				Payload: []byte(`{"errorMessage":"` + secret + `","errorType":"Runtime.ExitError"}`)}, nil
 		}, 500, 1000},
 		{"null answer", answerWith("null"), 500, 1000},
 		{"not JSON", answerWith(secret), 500, 1000},
 		{"not a response", answerWith(`{"errorMessage":"` + secret + `"}`), 500, 1000},
-		{"invoker panics", func(invocation) (invoke.Result, error) { panic(secret) }, 500, 1000},
+		{"invoker panics", func(invocation) (*lambda.InvokeOutput, error) { panic(secret) }, 500, 1000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
@@ -221,9 +230,9 @@ func TestFallbackRefusesOversizeBodiesItself(t *testing.T) {
 	}
 }
 
-// The operation runs once, synchronously (the invoker attempts such a call once, without a
-// per-attempt limit), and the invocation ends early enough to answer 1050 before this
-// function's own deadline.
+// The operation runs once, synchronously (the call's options leave the client's retryer a
+// single attempt), and the invocation ends early enough to answer 1050 before this function's
+// own deadline.
 func TestFallbackInvokesOnceWithinItsDeadline(t *testing.T) {
 	l := &fakeLambda{answer: answerWith(cannedResponse)}
 	deadline := time.Now().Add(15 * time.Second)
@@ -232,8 +241,8 @@ func TestFallbackInvokesOnceWithinItsDeadline(t *testing.T) {
 	if _, err := newFallback(l, io.Discard).Handle(ctx, defaultEvent(http.MethodPost, "//user/info.json")); err != nil {
 		t.Fatal(err)
 	}
-	if len(l.calls) != 1 || l.calls[0].Async {
-		t.Fatalf("invocations %+v, want one synchronous", l.calls)
+	if len(l.calls) != 1 || l.calls[0].Async || l.calls[0].Attempts != 1 {
+		t.Fatalf("invocations %+v, want one synchronous, with one attempt", l.calls)
 	}
 	if got, ok := l.ctxs[0].Deadline(); !ok || !got.Equal(deadline.Add(-answerMargin)) {
 		t.Errorf("invocation deadline %v, want %v", got, deadline.Add(-answerMargin))

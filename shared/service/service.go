@@ -14,12 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"imusers/shared/apps"
 	"imusers/shared/connections"
 	"imusers/shared/erasure"
 	"imusers/shared/httpapi"
-	"imusers/shared/invoke"
 	"imusers/shared/messageapi"
 	"imusers/shared/messages"
 	"imusers/shared/relationapi"
@@ -108,15 +108,22 @@ type Service struct {
 	Erasure    *erasure.Worker
 	WS         *wsapi.Server
 	// Lambda is the Lambda client: erasure jobs and the $default route's forwarding use it.
-	Lambda invoke.Invoker
+	Lambda Invoker
 	Log    *slog.Logger
+}
+
+// Invoker is the Lambda client's Invoke (*lambda.Client, from LambdaClient), as erasure and the
+// $default route's forwarding each define it.
+type Invoker interface {
+	erasure.Invoker
+	httpapi.Invoker
 }
 
 // Deps are the outside parts a Service is built on.
 type Deps struct {
 	Apps   *apps.Registry
 	DB     store.DB
-	Lambda invoke.Invoker
+	Lambda Invoker
 	// Connections is the management API of the connection API; without it, kicks fail.
 	Connections connections.API
 	Now         func() time.Time
@@ -172,23 +179,6 @@ func nonceStore(cfg Config, st *store.Store) httpapi.NonceStore {
 	return st
 }
 
-// AWSConfig builds the AWS SDK configuration from the process environment — what Lambda
-// provides: region, the execution role's credentials, and the SDK's AWS_ENDPOINT_URL_<SERVICE>
-// overrides the local twin uses — with the service's timeouts and retries: a few quick
-// attempts, so a call answers (1000 or 1050) well inside API Gateway's 30 seconds. extra
-// options run after, on the built configuration: the fault tests and the local twin set a
-// region and credentials there and so run the very timeouts and retries that are deployed.
-func AWSConfig(_ context.Context, extra ...func(*aws.Config)) (aws.Config, error) {
-	cfg, err := awsConfigFromEnv(os.Getenv)
-	if err != nil {
-		return aws.Config{}, err
-	}
-	for _, f := range extra {
-		f(&cfg)
-	}
-	return cfg, nil
-}
-
 // Load builds the Service from the process environment and the AWS configuration; it is what a
 // Lambda function runs once at cold start. Endpoints can be redirected with the SDK's own
 // AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_LAMBDA and AWS_ENDPOINT_URL_SSM (the local twin
@@ -202,20 +192,15 @@ func Load(ctx context.Context) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	fetch := func(ctx context.Context, name string) (string, error) { return getParameter(ctx, awsCfg, name) }
+	// The SSM client is built only when the apps are in SSM (IM_APPS_PARAMETER).
+	fetch := func(ctx context.Context, name string) (string, error) {
+		return getParameter(ctx, ssm.NewFromConfig(awsCfg), name)
+	}
 	reg, err := apps.Load(ctx, os.Getenv, fetch)
 	if err != nil {
 		return nil, err
 	}
-	endpoint, err := LambdaEndpoint(awsCfg)
-	if err != nil {
-		return nil, err
-	}
-	lam, err := invoke.New(awsCfg, endpoint)
-	if err != nil {
-		return nil, err
-	}
-	deps := Deps{Apps: reg, DB: DynamoClient(awsCfg), Lambda: lam}
+	deps := Deps{Apps: reg, DB: DynamoClient(awsCfg), Lambda: LambdaClient(awsCfg)}
 	if cfg.ManagementEndpoint != "" {
 		deps.Connections = ManagementClient(awsCfg, cfg.ManagementEndpoint)
 	}
@@ -235,10 +220,4 @@ func DynamoClient(awsCfg aws.Config, optFns ...func(*dynamodb.Options)) *dynamod
 		})
 	}
 	return dynamodb.NewFromConfig(awsCfg, append([]func(*dynamodb.Options){retries}, optFns...)...)
-}
-
-// ManagementClient is the client of a connection API's management endpoint (the API's own URL
-// with its stage in AWS, the local gateway's locally).
-func ManagementClient(awsCfg aws.Config, endpoint string) *connections.Client {
-	return connections.NewClient(awsCfg, endpoint)
 }

@@ -18,10 +18,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"imusers/infra/gateway"
 	"imusers/shared/apps"
-	"imusers/shared/invoke"
 	"imusers/shared/service"
 	"imusers/shared/signature"
 	"imusers/shared/store"
@@ -116,12 +116,9 @@ func StartStackWith(t testing.TB, o Options) *Stack {
 	base := "http://" + l.Addr().String()
 	// Erasure and the $default route reach the stack's functions through its own Invoke
 	// endpoint, with the Lambda client used in AWS.
-	lam, err := invoke.New(aws.Config{
+	lam := service.LambdaClient(aws.Config{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}, base)
-	if err != nil {
-		t.Fatal(err)
-	}
+	}, func(o *lambda.Options) { o.BaseEndpoint = aws.String(base) })
 	calls := &store.Counter{DB: db}
 	clock := &Clock{}
 	cfg := service.Config{Table: table, SignatureWindow: 5 * time.Minute, EraseFunction: "eraseUsers", ManagementEndpoint: base}
