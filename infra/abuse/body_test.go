@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	sharedform "imusers/shared/form"
 	"imusers/shared/routes"
 	"imusers/shared/testenv"
+	sharedform "imusers/shared/wire/form"
 )
 
 func signedBy(c *testenv.APIClient) []header {

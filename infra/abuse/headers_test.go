@@ -8,8 +8,8 @@ import (
 
 	"imusers/shared/apps"
 	"imusers/shared/service"
-	"imusers/shared/signature"
 	"imusers/shared/testenv"
+	"imusers/shared/wire/signature"
 )
 
 // Header tricks: names in any case, a header sent twice, the RC- and plain forms both present

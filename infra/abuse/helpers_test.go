@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"imusers/shared/signature"
 	"imusers/shared/testenv"
+	"imusers/shared/wire/signature"
 )
 
 var form = testenv.Form

@@ -27,8 +27,8 @@ import (
 	"imusers/infra/local/localenv"
 	"imusers/infra/rie"
 	"imusers/shared/apps"
+	"imusers/shared/domain/users"
 	"imusers/shared/routes"
-	"imusers/shared/users"
 )
 
 // buildFlags are design.md's flags for every function's bootstrap; the minimal handler gets

@@ -26,11 +26,11 @@ import (
 	"imusers/infra/local/localenv"
 	"imusers/shared/apps"
 
+	"imusers/shared/domain/users"
 	"imusers/shared/routes"
 	"imusers/shared/service"
-	"imusers/shared/signature"
 	"imusers/shared/store"
-	"imusers/shared/users"
+	"imusers/shared/wire/signature"
 )
 
 // env is the whole service on loopback, built the way the local twin builds it, with the

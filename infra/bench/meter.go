@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"imusers/shared/connections"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"imusers/shared/aws/connections"
 
 	"imusers/shared/service"
 	"imusers/shared/store"

@@ -13,8 +13,8 @@ import (
 	"github.com/coder/websocket"
 
 	"imusers/shared/apps"
+	"imusers/shared/domain/users"
 	"imusers/shared/routes"
-	"imusers/shared/users"
 )
 
 // scenario measures one operation: its round trips, capacity and latency. Adding an

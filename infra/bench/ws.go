@@ -15,9 +15,9 @@ import (
 	"github.com/coder/websocket"
 
 	"imusers/infra/gateway"
+	"imusers/shared/adapter/wsapi"
 	"imusers/shared/apps"
 	"imusers/shared/lambdaapp"
-	"imusers/shared/wsapi"
 )
 
 // wsURL is the connection API's address for a token, as a client SDK builds it.

@@ -13,9 +13,9 @@ import (
 	"imusers/infra/apicall"
 	"imusers/infra/faultproxy"
 	"imusers/shared/apps"
+	"imusers/shared/domain/users"
 	"imusers/shared/service"
 	"imusers/shared/testenv"
-	"imusers/shared/users"
 )
 
 var fixture = apicall.Users{A: "alice", B: "bob"}

@@ -6,9 +6,9 @@ import (
 	"sync"
 	"time"
 
-	"imusers/shared/apierr"
 	"imusers/shared/apps"
 	"imusers/shared/routes"
+	"imusers/shared/wire/apierr"
 )
 
 // Route throttling as template.yaml's RouteSettings give it to API Gateway: a token bucket per

@@ -10,7 +10,7 @@ import (
 	"imusers/infra/local/localenv"
 	"imusers/infra/rie"
 	"imusers/shared/routes"
-	"imusers/shared/signature"
+	"imusers/shared/wire/signature"
 )
 
 // The sample events are generated from this table (go test ./infra/rie -run TestSampleEvents

@@ -21,9 +21,9 @@ import (
 
 	"imusers/shared/apps"
 	"imusers/shared/lambdaapp"
-	"imusers/shared/signature"
 	"imusers/shared/store"
 	"imusers/shared/testenv"
+	"imusers/shared/wire/signature"
 )
 
 // The benchmarks below are the two Server API calls that answer with the most items: the

@@ -6,7 +6,7 @@ package routes
 import (
 	"slices"
 
-	"imusers/shared/httpapi"
+	"imusers/shared/adapter/httpapi"
 	"imusers/shared/service"
 )
 

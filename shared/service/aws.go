@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"imusers/shared/connections"
+	"imusers/shared/aws/connections"
 )
 
 // The service's retry policy for every AWS call: a few quick attempts, each with its own

@@ -16,18 +16,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"imusers/shared/adapter/httpapi"
+	"imusers/shared/adapter/wsapi"
+	"imusers/shared/api/messageapi"
+	"imusers/shared/api/relationapi"
+	"imusers/shared/api/userapi"
 	"imusers/shared/apps"
-	"imusers/shared/connections"
-	"imusers/shared/erasure"
-	"imusers/shared/httpapi"
-	"imusers/shared/messageapi"
-	"imusers/shared/messages"
-	"imusers/shared/relationapi"
-	"imusers/shared/relations"
+	"imusers/shared/aws/connections"
+	"imusers/shared/domain/erasure"
+	"imusers/shared/domain/messages"
+	"imusers/shared/domain/relations"
+	"imusers/shared/domain/users"
 	"imusers/shared/store"
-	"imusers/shared/userapi"
-	"imusers/shared/users"
-	"imusers/shared/wsapi"
 )
 
 // Config is every setting of the service, read from the environment in one place.

@@ -23,8 +23,8 @@ import (
 	"imusers/infra/gateway"
 	"imusers/shared/apps"
 	"imusers/shared/service"
-	"imusers/shared/signature"
 	"imusers/shared/store"
+	"imusers/shared/wire/signature"
 )
 
 // Clock is a clock tests can move forward, so time-based rules (bans, windows) are tested

@@ -1,0 +1,279 @@
+// Package httpapi adapts the Server API's operations to API Gateway HTTP API events (payload
+// format 2.0): it decodes the form body, checks the signature, runs the operation, and writes
+// the JSON body and status the contract gives, logging one JSON line per request. Fallback
+// serves the API's $default route, where paths that no route matched arrive.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"imusers/shared/apps"
+	"imusers/shared/domain/relations"
+	"imusers/shared/domain/users"
+	"imusers/shared/wire/apierr"
+	"imusers/shared/wire/form"
+	"imusers/shared/wire/signature"
+)
+
+// Request is what an operation sees: the authenticated app and its parameters.
+type Request struct {
+	App    apps.App
+	Params *form.Reader
+}
+
+// Handler runs one operation. Its result is a JSON object that goes out with "code":200 added;
+// nil means no other field.
+type Handler func(ctx context.Context, r *Request) (any, error)
+
+// Server holds what every operation shares.
+type Server struct {
+	Apps *apps.Registry
+	// Window is how far a request's Timestamp may be from now; 0 turns the check off.
+	Window time.Duration
+	Now    func() time.Time
+	Log    *slog.Logger
+	// Nonces, when set, refuses a second request with a nonce already used (replay protection).
+	Nonces NonceStore
+}
+
+// NonceStore remembers the nonces of served requests; UseNonce reports false for a nonce that
+// another request used before until. owner names the request.
+type NonceStore interface {
+	UseNonce(ctx context.Context, app, nonce, owner string, now, until time.Time) (bool, error)
+}
+
+// Event and Response are API Gateway's payload-2.0 types.
+type (
+	Event    = events.APIGatewayV2HTTPRequest
+	Response = events.APIGatewayV2HTTPResponse
+)
+
+// Lambda returns the Lambda handler that serves op under the given route name: aws-lambda-go
+// decodes the event and encodes the response with encoding/json.
+func (s *Server) Lambda(route string, op Handler) func(context.Context, Event) (Response, error) {
+	return func(ctx context.Context, ev Event) (Response, error) {
+		return s.Serve(ctx, route, op, ev), nil
+	}
+}
+
+// Serve runs one request; it never fails and never panics: every fault is an error body.
+func (s *Server) Serve(ctx context.Context, route string, op Handler, ev Event) (resp Response) {
+	start := time.Now()
+	headers := headerLookup(ev.Headers)
+	reqID := headers("x-request-id")
+	var app apps.App
+	code := apierr.Internal
+	defer func() {
+		if p := recover(); p != nil {
+			s.Log.Error("panic", "route", route, "panic", fmt.Sprint(p))
+			resp, code = errorResponse(apierr.New(apierr.Internal, "internal error"))
+		}
+		if reqID != "" {
+			resp.Headers["X-Request-ID"] = reqID
+		}
+		s.Log.Info("request", "route", route, "app", app.Key, "requestId", reqID,
+			"awsRequestId", ev.RequestContext.RequestID, "status", resp.StatusCode,
+			"code", code, "ms", time.Since(start).Milliseconds())
+	}()
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-answerMargin))
+		defer cancel()
+	}
+	resp, code = s.serve(ctx, route, op, ev, headers, &app)
+	return resp
+}
+
+// answerMargin is kept back from the invocation's deadline for answering: past the deadline
+// Lambda stops the function and API Gateway sends its own 500 instead of the contract's 1050.
+const answerMargin = 500 * time.Millisecond
+
+// serve decodes, authenticates and runs; app is set as soon as the signature holds.
+func (s *Server) serve(ctx context.Context, route string, op Handler, ev Event, headers signature.Header, app *apps.App) (Response, int) {
+	body, err := decodeBody(ev)
+	if err != nil {
+		return s.fail(route, err)
+	}
+	values, err := form.Parse(body)
+	if err != nil {
+		return s.fail(route, err)
+	}
+	now := s.Now()
+	*app, err = signature.Verify(headers, s.Apps, now, s.Window)
+	if err != nil {
+		return s.fail(route, err)
+	}
+	if err := s.checkNonce(ctx, app.Key, signature.NonceOf(headers), now); err != nil {
+		return s.fail(route, err)
+	}
+	out, err := op(ctx, &Request{App: *app, Params: form.NewReader(values)})
+	if err != nil {
+		return s.fail(route, err)
+	}
+	return success(out)
+}
+
+// checkNonce records the request's nonce and refuses it if another request used it. A nonce
+// is remembered for twice the window, because a request's Timestamp may run up to one window
+// ahead of the clock; with the window off, for what the default window would give.
+func (s *Server) checkNonce(ctx context.Context, app, nonce string, now time.Time) error {
+	if s.Nonces == nil {
+		return nil
+	}
+	keep := 2 * s.Window
+	if keep == 0 {
+		keep = 2 * DefaultNonceWindow
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	fresh, err := s.Nonces.UseNonce(ctx, app, nonce, hex.EncodeToString(b[:]), now, now.Add(keep))
+	if err != nil {
+		return err
+	}
+	if !fresh {
+		return apierr.New(apierr.BadSignature, "nonce already used")
+	}
+	return nil
+}
+
+// DefaultNonceWindow is the signature window that nonce memory assumes when the window is off.
+const DefaultNonceWindow = 5 * time.Minute
+
+var errBodyTooLarge = &apierr.Error{Code: apierr.BodyTooLarge, Status: http.StatusRequestEntityTooLarge, Message: "request body is larger than 512 KiB"}
+
+// tooLarge reports a body over the limit, as text or as base64, without decoding it.
+func tooLarge(ev Event) bool { return len(ev.Body) > form.MaxBody*4/3+4 }
+
+func decodeBody(ev Event) (string, error) {
+	if tooLarge(ev) {
+		return "", errBodyTooLarge
+	}
+	if !ev.IsBase64Encoded {
+		return ev.Body, nil
+	}
+	b, err := base64.StdEncoding.DecodeString(ev.Body)
+	if err != nil {
+		return "", apierr.New(apierr.BadParam, "request body is not valid base64")
+	}
+	return string(b), nil
+}
+
+// headerLookup returns header's lookup in h. API Gateway lowercases header names, and then a
+// name that is not there under its lowercase form is not there at all; only a map with other
+// names (or names that fold to ASCII from beyond it) needs header's search of every name.
+func headerLookup(h map[string]string) signature.Header {
+	for k := range h {
+		for i := 0; i < len(k); i++ {
+			if c := k[i]; c >= 'A' && c <= 'Z' || c >= utf8.RuneSelf {
+				return func(lower string) string { return header(h, lower) }
+			}
+		}
+	}
+	return func(lower string) string { return h[lower] }
+}
+
+// header finds a header by lowercase name whatever its case in the event.
+func header(h map[string]string, lower string) string {
+	if v, ok := h[lower]; ok {
+		return v
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, lower) {
+			return v
+		}
+	}
+	return ""
+}
+
+func (s *Server) fail(route string, err error) (Response, int) {
+	e := ToAPIError(err)
+	if e.Code == apierr.Internal || e.Code == apierr.Timeout {
+		s.Log.Error("operation failed", "route", route, "error", err.Error())
+	}
+	return errorResponse(e)
+}
+
+// ToAPIError gives every error its contract code. Only domain and API errors keep their
+// message; anything else (a DynamoDB fault, say) becomes a bare 1000 or 1050.
+func ToAPIError(err error) *apierr.Error {
+	if e, ok := apierr.As(err); ok {
+		return e
+	}
+	for _, m := range []struct {
+		err  error
+		code int
+	}{
+		{users.ErrUnknownUser, apierr.UnknownUser},
+		{users.ErrDeactivated, apierr.UserDeactivated},
+		{users.ErrBlocked, apierr.UserBlocked},
+		{users.ErrCapReached, apierr.DevUserCap},
+		{users.ErrDevOnly, apierr.NotAllowed},
+		{users.ErrBadToken, apierr.BadToken},
+		{relations.ErrListFull, apierr.ListFull},
+		{relations.ErrNoFriendAdds, apierr.FriendAddRefused},
+		{relations.ErrNeedsApproval, apierr.FriendNeedsApproval},
+		{relations.ErrNotFriends, apierr.NotFriends},
+		{relations.ErrBadPageToken, apierr.BadParam},
+	} {
+		if errors.Is(err, m.err) {
+			return apierr.New(m.code, "%s", err.Error())
+		}
+	}
+	if isTimeout(err) {
+		return apierr.New(apierr.Timeout, "a dependency did not answer in time")
+	}
+	return apierr.New(apierr.Internal, "internal error")
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+func errorResponse(e *apierr.Error) (Response, int) {
+	body, _ := json.Marshal(struct {
+		Code    int    `json:"code"`
+		Message string `json:"errorMessage"`
+	}{e.Code, e.Message})
+	return jsonResponse(e.Status, body), e.Code
+}
+
+// success is the answer with the operation's fields after "code":200, which clients see first.
+func success(out any) (Response, int) {
+	body := []byte(`{"code":200}`)
+	if out != nil {
+		fields, err := json.Marshal(out)
+		if err != nil || len(fields) < 2 || fields[0] != '{' {
+			return errorResponse(apierr.New(apierr.Internal, "internal error"))
+		}
+		if len(fields) > 2 { // not {}
+			body = append([]byte(`{"code":200,`), fields[1:]...)
+		}
+	}
+	return jsonResponse(http.StatusOK, body), apierr.OK
+}
+
+func jsonResponse(status int, body []byte) Response {
+	return Response{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json; charset=utf-8"},
+		Body:       string(body),
+	}
+}

@@ -1,0 +1,155 @@
+package wsapi
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"imusers/shared/adapter/httpapi"
+	"imusers/shared/domain/messages"
+	"imusers/shared/wire/apierr"
+	"imusers/shared/wire/form"
+)
+
+// MaxClientMsgID is the longest clientMsgId a frame may carry, in bytes.
+const MaxClientMsgID = 128
+
+// SendFrame is a client's sendMessage frame:
+// {"action":"sendMessage","toUserId":"…","objectName":"…","content":"…","clientMsgId":"…"}.
+type SendFrame struct {
+	ToUserID    string
+	ObjectName  string
+	Content     string
+	ClientMsgID string
+}
+
+// Ack is the sender's answer to a sendMessage frame: code 200 with the message's id, or the
+// code of why it was refused (README, "Direct messages").
+type Ack struct {
+	Type         string `json:"type"` // always "ack"
+	ClientMsgID  string `json:"clientMsgId"`
+	Code         int    `json:"code"`
+	MsgID        string `json:"msgId,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty"`
+}
+
+// DecodeSend reads a sendMessage frame. On a fault it still returns the clientMsgId when that
+// could be read, so the sender can match the refusal to what it sent.
+func DecodeSend(body string) (SendFrame, error) {
+	var f SendFrame
+	if len(body) > messages.MaxFrame {
+		return f, apierr.New(apierr.TooLong, "frame is larger than %d bytes", messages.MaxFrame)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(body), &raw); err != nil || raw == nil {
+		return f, apierr.New(apierr.BadParam, "frame is not a JSON object")
+	}
+	text := func(name string) (string, error) {
+		v, ok := raw[name]
+		if !ok {
+			return "", nil
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return "", apierr.Malformed(name, "must be a string")
+		}
+		return s, nil
+	}
+	id, err := text("clientMsgId")
+	switch {
+	case err != nil:
+		return f, err
+	case len(id) > MaxClientMsgID:
+		return f, apierr.TooLongParam("clientMsgId", MaxClientMsgID)
+	}
+	f.ClientMsgID = id
+	if f.ToUserID, err = text("toUserId"); err != nil {
+		return f, err
+	}
+	switch {
+	case f.ToUserID == "":
+		return f, apierr.Missing("toUserId")
+	case len(f.ToUserID) > form.MaxUserID:
+		return f, apierr.TooLongParam("toUserId", form.MaxUserID)
+	case !form.ValidUserID(f.ToUserID):
+		return f, apierr.Malformed("toUserId", "only letters, digits, '_', '=', '+' and '-' are allowed")
+	}
+	if f.ObjectName, err = text("objectName"); err != nil {
+		return f, err
+	}
+	if f.Content, err = text("content"); err != nil {
+		return f, err
+	}
+	return f, messages.Message{ObjectName: f.ObjectName, Content: f.Content}.Check()
+}
+
+// SendMessage serves the sendMessage route: it sends one direct message from the connection's
+// user and answers the sender with an ack frame (the route is two-way, so the answer needs no
+// Management API call). Every outcome, a malformed frame or a failed dependency included, is
+// an ack with a code; the function itself never fails.
+func (s *Server) SendMessage(ctx context.Context, ev Event) (resp Response, _ error) {
+	start := time.Now()
+	app, user, ok := identity(ev)
+	var ack Ack
+	defer func() {
+		if p := recover(); p != nil {
+			s.Log.Error("panic", "route", ev.RequestContext.RouteKey, "panic", fmt.Sprint(p))
+			ack.Code, ack.MsgID, ack.ErrorMessage = apierr.Internal, "", "internal error"
+			resp = frameResponse(ack)
+		}
+		s.Log.Info("request", "route", ev.RequestContext.RouteKey, "app", app,
+			"awsRequestId", ev.RequestContext.RequestID, "status", resp.StatusCode, "code", ack.Code,
+			"msgId", ack.MsgID, "ms", time.Since(start).Milliseconds())
+	}()
+	if !ok {
+		s.Log.Error("event carries no authorizer identity", "route", ev.RequestContext.RouteKey)
+		return Response{StatusCode: http.StatusUnauthorized}, nil
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-answerMargin))
+		defer cancel()
+	}
+	ack = s.sendMessage(ctx, app, user, ev)
+	return frameResponse(ack), nil
+}
+
+// answerMargin is kept back from the invocation's deadline so that a slow dependency still
+// gets the sender an ack (1050) rather than API Gateway's bare error.
+const answerMargin = 500 * time.Millisecond
+
+func (s *Server) sendMessage(ctx context.Context, app, user string, ev Event) Ack {
+	body := ev.Body
+	if ev.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(body)
+		if err != nil {
+			return refusal("", apierr.New(apierr.BadParam, "frame is not valid base64"))
+		}
+		body = string(b)
+	}
+	f, err := DecodeSend(body)
+	if err != nil {
+		return refusal(f.ClientMsgID, err)
+	}
+	res, err := s.Messages.Send(ctx, app, user, f.ToUserID, messages.Message{ObjectName: f.ObjectName, Content: f.Content})
+	if err != nil {
+		e := httpapi.ToAPIError(err)
+		if e.Code == apierr.Internal || e.Code == apierr.Timeout {
+			s.Log.Error("operation failed", "route", ev.RequestContext.RouteKey, "app", app, "error", err.Error())
+		}
+		return refusal(f.ClientMsgID, e)
+	}
+	if !res.Verdict.Allowed() {
+		return Ack{Type: "ack", ClientMsgID: f.ClientMsgID, Code: res.Verdict.Code, ErrorMessage: res.Verdict.Reason}
+	}
+	return Ack{Type: "ack", ClientMsgID: f.ClientMsgID, Code: apierr.OK, MsgID: res.MsgID}
+}
+
+// refusal is the ack of a frame that was not sent; only API errors show their text.
+func refusal(clientMsgID string, err error) Ack {
+	e := httpapi.ToAPIError(err)
+	return Ack{Type: "ack", ClientMsgID: clientMsgID, Code: e.Code, ErrorMessage: e.Message}
+}

@@ -1,0 +1,179 @@
+// Package wsapi adapts the client connection API (an API Gateway WebSocket API) to the user,
+// presence and message rules: the $connect authorizer records the connection and checks the
+// token, $disconnect and ping keep the user's presence, and sendMessage carries direct messages. The authorizer's
+// answer names the app and user; API Gateway hands that context to every later event of the
+// connection, which is how the later routes know whose connection they serve without a lookup.
+package wsapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"imusers/shared/domain/messages"
+	"imusers/shared/domain/users"
+	"imusers/shared/store"
+)
+
+// Event types of API Gateway's WebSocket APIs.
+type (
+	AuthorizerResponse = events.APIGatewayCustomAuthorizerResponse
+	Event              = events.APIGatewayWebsocketProxyRequest
+	Response           = events.APIGatewayProxyResponse
+)
+
+// AuthorizerEvent is the $connect authorizer's event. A WebSocket API puts the connection's id
+// in its request context, which aws-lambda-go's REQUEST authorizer type leaves out; the
+// authorizer records the connection under it.
+type AuthorizerEvent struct {
+	events.APIGatewayCustomAuthorizerRequestTypeRequest
+	RequestContext AuthorizerRequestContext `json:"requestContext"`
+}
+
+// AuthorizerRequestContext is the request context of a WebSocket API's authorizer event.
+type AuthorizerRequestContext struct {
+	events.APIGatewayCustomAuthorizerRequestTypeRequestContext
+	ConnectionID string `json:"connectionId"`
+}
+
+// TokenParam is the connect URL's query parameter that carries the user's token.
+const TokenParam = "token"
+
+// Keys of the authorizer context.
+const (
+	ContextApp  = "app"
+	ContextUser = "user"
+)
+
+// ErrUnauthorized is the authorizer's refusal that API Gateway answers with HTTP 401; its text is
+// what API Gateway looks for.
+var ErrUnauthorized = errors.New("Unauthorized")
+
+// Server serves the connection API's functions.
+type Server struct {
+	Users    *users.Service
+	Store    *store.Store
+	Messages *messages.Service // the sendMessage route
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
+// Authorize is the $connect authorizer. It records the connection, then reads the user's state
+// once to decide (see users.Admit): a bad, expired or unknown user's token is refused with 401,
+// a blocked or deactivated user with 403 (an explicit Deny), and a refusal takes the record back.
+func (s *Server) Authorize(ctx context.Context, ev AuthorizerEvent) (AuthorizerResponse, error) {
+	start := time.Now()
+	app, u, err := s.Users.Admit(ctx, ev.QueryStringParameters[TokenParam], ev.RequestContext.ConnectionID)
+	log := func(outcome string) {
+		s.Log.Info("request", "route", "$connect authorizer", "app", app.Key,
+			"awsRequestId", ev.RequestContext.RequestID, "outcome", outcome, "ms", time.Since(start).Milliseconds())
+	}
+	if errors.Is(err, users.ErrNotWithdrawn) {
+		s.Log.Error("refused connection not withdrawn", "route", "$connect authorizer", "error", err.Error())
+	}
+	switch {
+	case errors.Is(err, users.ErrBadToken):
+		log("unauthorized")
+		return AuthorizerResponse{}, ErrUnauthorized
+	case errors.Is(err, users.ErrBlocked), errors.Is(err, users.ErrDeactivated):
+		reason := "blocked"
+		if errors.Is(err, users.ErrDeactivated) {
+			reason = "deactivated"
+		}
+		log(reason)
+		return policy("refused", "Deny", ev.MethodArn, nil), nil
+	case err != nil:
+		s.Log.Error("token check failed", "route", "$connect authorizer", "error", err.Error())
+		return AuthorizerResponse{}, errors.New("token check failed")
+	}
+	log("allowed")
+	return policy(u.ID, "Allow", ev.MethodArn, map[string]any{ContextApp: app.Key, ContextUser: u.ID}), nil
+}
+
+func policy(principal, effect, resource string, context map[string]any) AuthorizerResponse {
+	return AuthorizerResponse{
+		PrincipalID: principal,
+		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{
+			Version: "2012-10-17",
+			Statement: []events.IAMPolicyStatement{
+				{Action: []string{"execute-api:Invoke"}, Effect: effect, Resource: []string{resource}},
+			},
+		},
+		Context: context,
+	}
+}
+
+// identity reads the app and user the authorizer attached to the connection.
+func identity(ev Event) (app, user string, ok bool) {
+	m, _ := ev.RequestContext.Authorizer.(map[string]any)
+	app, _ = m[ContextApp].(string)
+	user, _ = m[ContextUser].(string)
+	return app, user, app != "" && user != ""
+}
+
+// Connect serves $connect, with no I/O: the authorizer has recorded the connection already,
+// before it read the user's state, so that a block or deactivation racing the connect sees one
+// or the other.
+func (s *Server) Connect(ctx context.Context, ev Event) (Response, error) {
+	return s.serve(ctx, ev, func(context.Context, string, string) (Response, error) {
+		return Response{StatusCode: http.StatusOK}, nil
+	})
+}
+
+// Disconnect serves $disconnect: it forgets the connection, in one write.
+func (s *Server) Disconnect(ctx context.Context, ev Event) (Response, error) {
+	return s.serve(ctx, ev, func(ctx context.Context, app, user string) (Response, error) {
+		return Response{StatusCode: http.StatusOK}, s.Store.Disconnect(ctx, app, user, ev.RequestContext.ConnectionID)
+	})
+}
+
+// Pong is the answer to a ping frame: {"type":"pong"}.
+type Pong struct {
+	Type string `json:"type"` // always "pong"
+}
+
+// Ping serves the ping route: it records that the client is still there, in one write, and
+// answers a pong frame. A connection the service no longer records (it was just kicked) still
+// gets its pong; its close is on the way.
+func (s *Server) Ping(ctx context.Context, ev Event) (Response, error) {
+	return s.serve(ctx, ev, func(ctx context.Context, app, user string) (Response, error) {
+		err := s.Store.Touch(ctx, app, user, ev.RequestContext.ConnectionID, s.Now().UnixMilli())
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return Response{}, err
+		}
+		return frameResponse(Pong{Type: "pong"}), nil
+	})
+}
+
+// frameResponse answers a two-way route with one frame to the sender. The frames are structs
+// of strings and numbers, which json.Marshal always encodes.
+func frameResponse(frame any) Response {
+	b, _ := json.Marshal(frame)
+	return Response{StatusCode: http.StatusOK, Body: string(b)}
+}
+
+// serve runs one connection event with the connection's identity and logs one line for it. A
+// failure is a 500 for API Gateway (on $connect it refuses the connection).
+func (s *Server) serve(ctx context.Context, ev Event, op func(ctx context.Context, app, user string) (Response, error)) (Response, error) {
+	start := time.Now()
+	app, user, ok := identity(ev)
+	resp := Response{StatusCode: http.StatusUnauthorized}
+	var err error
+	if ok {
+		resp, err = op(ctx, app, user)
+		if err != nil {
+			s.Log.Error("operation failed", "route", ev.RequestContext.RouteKey, "app", app, "error", err.Error())
+			resp = Response{StatusCode: http.StatusInternalServerError}
+		}
+	} else {
+		s.Log.Error("event carries no authorizer identity", "route", ev.RequestContext.RouteKey)
+	}
+	s.Log.Info("request", "route", ev.RequestContext.RouteKey, "app", app,
+		"awsRequestId", ev.RequestContext.RequestID, "status", resp.StatusCode, "ms", time.Since(start).Milliseconds())
+	return resp, nil
+}

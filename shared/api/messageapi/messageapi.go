@@ -1,0 +1,66 @@
+// Package messageapi implements the Server API's direct-message operation: it reads and checks
+// the call's parameters, asks the messages service, and shapes the answer, reporting each
+// recipient that did not take the message.
+package messageapi
+
+import (
+	"context"
+
+	"imusers/shared/adapter/httpapi"
+	"imusers/shared/domain/messages"
+	"imusers/shared/wire/form"
+)
+
+// API serves the message operations.
+type API struct {
+	Messages *messages.Service
+}
+
+// Rejection names a recipient that did not take the message, with the code of why (README,
+// "Direct messages").
+type Rejection struct {
+	UserID string `json:"userId"`
+	Code   int    `json:"code"`
+}
+
+// MessageUID is the id an accepted message got for one recipient.
+type MessageUID struct {
+	UserID     string `json:"userId"`
+	MessageUID string `json:"messageUID"`
+}
+
+type publishAnswer struct {
+	MessageUIDs []MessageUID `json:"messageUIDs"`
+	Rejected    []Rejection  `json:"rejected,omitempty"` // only when some recipient refused
+}
+
+// PrivatePublish: /message/private/publish.json.
+func (a *API) PrivatePublish(ctx context.Context, r *httpapi.Request) (any, error) {
+	p := r.Params
+	from := p.UserID("fromUserId")
+	to := p.UserIDs("toUserId", messages.MaxRecipients)
+	m := messages.Message{
+		ObjectName: p.RequiredText("objectName", messages.MaxObjectName),
+		Content:    p.Bytes("content", form.MaxBody),
+	}
+	verify := p.Int("verifyBlacklist", 0, 1, 0)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	if err := m.Check(); err != nil {
+		return nil, err
+	}
+	results, err := a.Messages.Publish(ctx, r.App.Key, from, to, m, verify == 1)
+	if err != nil {
+		return nil, err
+	}
+	out := publishAnswer{MessageUIDs: []MessageUID{}}
+	for _, res := range results {
+		if res.Verdict.Allowed() {
+			out.MessageUIDs = append(out.MessageUIDs, MessageUID{res.To, res.MsgID})
+		} else {
+			out.Rejected = append(out.Rejected, Rejection{res.To, res.Verdict.Code})
+		}
+	}
+	return out, nil
+}
