@@ -26,6 +26,9 @@ type secretsCost struct {
 	// SSMClientMs is the SSM client's creation at init: the baseline with it less the one
 	// without (both create the function's other clients).
 	SSMClientMs float64 `json:"ssmClientInitMs"`
+	// SSMPackageInitMs is the same difference in Go package init alone (GODEBUG=inittrace=1),
+	// which moves less from run to run than the whole init on a busy machine.
+	SSMPackageInitMs float64 `json:"ssmClientPackageInitMs"`
 	// WithSSM is the function started with its apps from SSM, judged against its baseline,
 	// which creates the SSM client too.
 	WithSSM coldResult `json:"startedWithAppsFromSSM"`
@@ -49,7 +52,8 @@ func secretsOf(withSSM coldResult, results []coldResult, baseOf map[string]coldR
 	for _, n := range plain.Clients {
 		without = append(without, client(n))
 	}
-	c.SSMClientMs = baseOf[without.with(clientSSM).key()].InitMs - baseOf[without.key()].InitMs
+	with, wo := baseOf[without.with(clientSSM).key()], baseOf[without.key()]
+	c.SSMClientMs, c.SSMPackageInitMs = with.InitMs-wo.InitMs, with.PackageInitMs-wo.PackageInitMs
 	c.ReadAt = readAt(reads, c.SSMInitMs-c.EnvInitMs, c.SSMInvokeMs-c.EnvInvokeMs)
 	return c
 }
