@@ -96,7 +96,7 @@ func main() {
 	}
 	if !skipped["coldstart"] {
 		phase("cold start")
-		log.Printf("cold starts: every function and a minimal handler, %d runs each under aws-lambda-rie", *coldRuns)
+		log.Printf("cold starts: every function and its baseline (a minimal handler creating the same SDK clients), %d runs each under aws-lambda-rie", *coldRuns)
 		c, err := coldStarts(ctx, e, e.queueURL, *coldRuns)
 		if err != nil {
 			rep.Problems = append(rep.Problems, "cold start: "+err.Error())

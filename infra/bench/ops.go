@@ -90,8 +90,9 @@ func (r opResult) name() string {
 	return r.Route + " (" + r.Variant + ")"
 }
 
-// overheadTarget is design.md's bound on time spent beyond DynamoDB, per round trip.
-const overheadTarget = 0.30
+// overheadTarget is issue 9's bound on the service's own time per DynamoDB call, as a share of
+// a raw GetItem through the same SDK client: at most half of it, at p50.
+const overheadTarget = 0.50
 
 // transport is what a measured call pays before and after the function's own work, at p50 and
 // p99: the loopback hop (an HTTP request carrying bytes of request and answer bodies, a
@@ -133,8 +134,9 @@ func writes(c store.Calls) int64 { return c.PutItem + c.UpdateItem + c.DeleteIte
 // meet the same waves instead of one of them getting a quiet minute.
 // baselines are the round trips every operation is compared with, measured in the same rounds.
 type baselines struct {
-	// RawGetItem is one strongly consistent GetItem of a user item through the service's SDK
-	// client, straight to dynalite: the unit the design counts in.
+	// RawGetItem is one strongly consistent GetItem of a user item through the very SDK
+	// DynamoDB client the service's store uses, without the meter and counter, straight to
+	// dynalite: the unit the design counts in.
 	RawGetItem stats.Summary `json:"rawGetItem"`
 	// HTTPHop is one signed-form POST from the benchmark's HTTP client to an empty handler on
 	// loopback: the transport every call through the gateway pays before any function runs.
@@ -470,7 +472,7 @@ func summarize(sc scenario, ss []sample, bases baselines) opResult {
 		r.ServicePerCall = stats.Ratio((r.Own.P50-p50)/r.Calls.Mean, base.P50)
 		r.ServicePerCallP99 = stats.Ratio((r.Own.P99-p99)/r.Calls.Mean, base.P99)
 		r.OverheadVerdict = "pass"
-		if r.ServicePerCall >= overheadTarget {
+		if r.ServicePerCall > overheadTarget {
 			r.OverheadVerdict = "fail"
 		}
 	}

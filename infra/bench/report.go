@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -165,22 +166,26 @@ func (r *report) plots() []plot {
 				{Name: "service time / calls, p99", Values: svc},
 				{Name: "earlier measure: (op − calls×GetItem) / calls", Values: over},
 			},
-			Refs: []chart.Ref{{Value: overheadTarget, Label: "target 0.30"}},
+			Refs: []chart.Ref{{Value: overheadTarget, Label: fmt.Sprintf("target %.2f", overheadTarget)}},
 		}.SVG()})
 	}
 	if c := r.ColdStart; c != nil && len(c.Results) > 0 {
 		var names []string
-		var initR, sizeR []float64
+		var initR, bareR, sizeR []float64
 		for _, f := range c.Results {
 			names = append(names, f.Function)
-			initR, sizeR = append(initR, f.InitRatio), append(sizeR, f.SizeRatio)
+			initR, bareR, sizeR = append(initR, f.InitRatio), append(bareR, f.BareRatio), append(sizeR, f.SizeRatio)
 		}
 		out = append(out, plot{"coldstart.svg", chart.Bars{
-			Title:      "Cold start under aws-lambda-rie, as a multiple of a minimal aws-lambda-go handler (same flags, same run)",
-			Unit:       "× minimal handler",
+			Title:      "Cold start under aws-lambda-rie, as a multiple of a minimal aws-lambda-go handler creating the same SDK clients (same flags, same run)",
+			Unit:       "× the function's baseline",
 			Categories: names,
-			Series:     []chart.Series{{Name: "init duration", Values: initR}, {Name: "binary size", Values: sizeR}},
-			Refs:       []chart.Ref{{Value: initTarget, Label: "init target 1.5×"}},
+			Series: []chart.Series{
+				{Name: "init ÷ baseline (verdict)", Values: initR},
+				{Name: "init ÷ bare handler", Values: bareR},
+				{Name: "binary size ÷ baseline", Values: sizeR},
+			},
+			Refs: []chart.Ref{{Value: initTarget, Label: fmt.Sprintf("init target %.2f×", initTarget)}},
 		}.SVG()})
 	}
 	if len(r.Load) > 0 {
@@ -250,9 +255,9 @@ func (r *report) markdown(w io.Writer) {
 	v := r.Verdicts
 	p("## Verdict\n\n| check | target | result |\n|---|---|---|\n")
 	p("| DynamoDB round trips | every operation within its budget | %d pass, %d fail, %d without a stated budget |\n", v.BudgetPass, v.BudgetFail, v.BudgetNone)
-	p("| overhead per DynamoDB call (the service's own time, p50) | under %.0f%% of a raw GetItem | %d pass, %d fail |\n", overheadTarget*100, v.OverheadPass, v.OverheadFail)
+	p("| overhead per DynamoDB call (the service's own time, p50) | at most %.0f%% of a raw GetItem through the same SDK client | %d pass, %d fail |\n", overheadTarget*100, v.OverheadPass, v.OverheadFail)
 	if r.ColdStart != nil {
-		p("| cold start (init) | under %.1f× the minimal handler | %d pass, %d fail |\n", initTarget, v.ColdPass, v.ColdFail)
+		p("| cold start (init, median) | at most %.2f× a minimal handler creating the same SDK clients | %d pass, %d fail |\n", initTarget, v.ColdPass, v.ColdFail)
 	}
 	for _, l := range r.Load {
 		p("| load: %s | p99 under %.0f ms at the platform limit (%d/s) | highest passing rate %d/s = %s× the limit |\n", l.Route, p99Limit, l.Limit, l.MaxRate, f2(l.Ratio))
@@ -271,10 +276,10 @@ func (r *report) markdown(w io.Writer) {
 	}
 	p("- **Stack.** The service as the local twin runs it: the local gateway (`infra/gateway`, payload-2.0 events handed to each function's Lambda handler as JSON, handlers in-process) on a loopback port, in front of dynalite. A real HTTP client signs every request as the official SDKs do (fresh Nonce, Timestamp, SHA1 Signature). The service's DynamoDB client is wrapped twice: `store.Counter` counts round trips, and a meter sets `ReturnConsumedCapacity: TOTAL` on every request, adds up the capacity DynamoDB reports, and times every call; its Management API client (deliveries, kicks) and Lambda client (erasure start) are timed by the same meter. Each operation gets an app of its own, so state built for one never changes another's figures.%s Asynchronous erasure jobs are queued and run between measurements, not inside them.\n", throttle)
 	p("- **Round trips and capacity.** Every measured call is counted on its own (counter reset before it); the table shows the fewest and most round trips any call made, and the mean capacity per call. Budgets come from design.md and the issues; an operation without a stated budget shows its figures without a verdict.\n")
-	p("- **Latency.** %d calls per operation (fewer where marked), one at a time after a warm-up, in %d interleaved rounds with the baselines, so that noise on the shared machine falls on all of them alike. p50 and p99 interpolate between the nearest ranks. The unit is a raw strongly consistent GetItem of a user item through the service's DynamoDB client. An HTTP call's latency runs from sending the signed request to having read the whole answer (building and signing the request and decoding the answer are the client's work). *Overhead per DynamoDB call*, the design's measure (target under %.0f%%, judged on p50), is the service's own time per DynamoDB call as a share of that unit: each request's latency less the time it had a DynamoDB or other AWS call out (each call timed inside the request, calls running side by side counted once), less the transport every call pays before and after the function — the loopback hop (a signed POST to an empty handler, at the call's own size of request and answer bodies, read off the line through a small and a large probe; for WebSocket calls a handshake with, or a frame echoed by, a bare WebSocket server) and the local gateway's event translation (below) — divided by the request's DynamoDB calls and by the raw GetItem; p50 is set against the baselines' p50, p99 against their p99. The earlier measure, (p50 − calls × raw GetItem p50) / calls, is kept in its own column: it counts every write, query and batch as if it took a GetItem's time, and dynalite's take longer (table below), so it charges DynamoDB's time to the service.\n", r.Settings.Samples, r.Settings.Rounds, overheadTarget*100)
+	p("- **Latency.** %d calls per operation (fewer where marked), one at a time after a warm-up, in %d interleaved rounds with the baselines, so that noise on the shared machine falls on all of them alike. p50 and p99 interpolate between the nearest ranks. The unit is a raw strongly consistent GetItem of a user item through the very SDK DynamoDB client (`service/dynamodb`) the service's store is built on in this run, without the benchmark's meter and counter. An HTTP call's latency runs from sending the signed request to having read the whole answer (building and signing the request and decoding the answer are the client's work). *Overhead per DynamoDB call*, the design's measure (target at most %.0f%%, judged on p50), is the service's own time per DynamoDB call as a share of that unit: each request's latency less the time it had a DynamoDB or other AWS call out (each call timed inside the request, calls running side by side counted once), less the transport every call pays before and after the function — the loopback hop (a signed POST to an empty handler, at the call's own size of request and answer bodies, read off the line through a small and a large probe; for WebSocket calls a handshake with, or a frame echoed by, a bare WebSocket server) and the local gateway's event translation (below) — divided by the request's DynamoDB calls and by the raw GetItem; p50 is set against the baselines' p50, p99 against their p99. The earlier measure, (p50 − calls × raw GetItem p50) / calls, is kept in its own column: it counts every write, query and batch as if it took a GetItem's time, and dynalite's take longer (table below), so it charges DynamoDB's time to the service.\n", r.Settings.Samples, r.Settings.Rounds, overheadTarget*100)
 	p("- **Gateway translation.** The local gateway stands in for API Gateway, whose work is not the service's. Its part is measured with one signed userInfo call, and again with a 100-user online check, each made two ways, in-process and interleaved with the rest: through the gateway's `ServeHTTP` (request to payload-2.0 event, JSON, a Lambda handler built per invocation, the answer back to HTTP) and straight into the function's Lambda handler (built once, as Lambda does) with the same event; DynamoDB's time is taken out of both and the difference of their percentiles is the gateway's, and a call's is read at its own size of bodies off the line through the two. Calls through the HTTP API subtract it once, WebSocket calls once per function they run; the Lambda Invoke endpoint builds no event and subtracts none.\n")
 	if c := r.ColdStart; c != nil {
-		p("- **Cold start.** Every function's real `bootstrap` and a minimal aws-lambda-go handler (`infra/bench/minimal`) are built in this run for %s/%s with `CGO_ENABLED=0 -tags lambda.norpc -trimpath -ldflags \"-s -w\"`, each started %d times under its own aws-lambda-rie (own runtime API and emulator ports) and invoked once per start, in rotating order; the figure is the median. Init is read from: %s. The first event is a signed HTTP API request without parameters (the worker gets an empty job), so the first invocation does little DynamoDB work; its duration is shown without the init it waited for.\n", m.GOOS, m.GOARCH, c.Runs, c.Method)
+		p("- **Cold start.** Every function's real `bootstrap` and its baseline are built in this run for %s/%s with `CGO_ENABLED=0 -tags lambda.norpc -trimpath -ldflags \"-s -w\"`. A function's baseline is a minimal aws-lambda-go handler (`infra/bench/minimal`) that loads the SDK's configuration (`config.LoadDefaultConfig`) and creates at init the same SDK clients the function creates, linked in by build tags: the clients are read off the function's actions in the route table (`shared/routes`), one rule in `clientsOf` (`infra/bench/clients.go`): `dynamodb:*` the DynamoDB client, `lambda:InvokeFunction` the Lambda client, `execute-api:ManageConnections` the Management API client, and the SSM client when the apps are read from an SSM parameter (`IM_APPS_PARAMETER`). One baseline is built per distinct set of clients, and the bare handler (no client) is shown for reference. Each binary is started %d times under its own aws-lambda-rie (own runtime API and emulator ports) and invoked once per start, in rotating order; the figure is the median, and the verdict is the function's median init at most %.2f times its own baseline's. Apps in this run: from %s. Init is read from: %s. The first event is a signed HTTP API request without parameters (the worker gets an empty job), so the first invocation does little DynamoDB work; its duration is shown without the init it waited for.\n", m.GOOS, m.GOARCH, c.Runs, initTarget, c.AppsFrom, c.Method)
 	}
 	if len(r.Load) > 0 {
 		p("- **Load.** vegeta (as a library) offers a constant rate to 127.0.0.1 for %.0f s per step, doubling from %d/s until a step fails, then bisecting twice between the last passing and the first failing rate; a failing step is run a second time before it counts as failed. A step passes when p99 is under %.0f ms, at least %.0f%% of calls succeed, and the generator really offered %.0f%% of the rate. Generator, gateway and dynalite share this machine's CPUs, so the figure is a floor for the service, not a ceiling. The platform's published per-app limits (API Gateway throttling in template.yaml) are shown for comparison.\n", r.Settings.LoadStepSec, ladder[0], p99Limit, minSuccess*100, minAchieved*100)
@@ -339,35 +344,7 @@ func (r *report) markdown(w io.Writer) {
 	}
 
 	if c := r.ColdStart; c != nil {
-		p("\n\n## 3. Cold start\n\nBaseline, %s: init %s ms (runs %s), of which Go package init %s ms; binary %s.\n\n", minimalName, f2(c.Minimal.InitMs), runs(c.Minimal.InitRuns), f2(c.Minimal.PackageInitMs), size(c.Minimal.SizeBytes))
-		p("| function | init ms (median) | init ÷ minimal | of which Go package init ms | binary | size ÷ minimal | first invoke ms | verdict |\n|---|---|---|---|---|---|---|---|\n")
-		for _, f := range c.Results {
-			p("| %s | %s | %s× | %s | %s | %s× | %s | %s |\n", f.Function, f2(f.InitMs), f2(f.InitRatio), f2(f.PackageInitMs), size(f.SizeBytes), f2(f.SizeRatio), f2(f.InvokeMs), mark(f.Verdict))
-		}
-		if len(c.Results) > 0 && len(c.Results[0].SlowestInits) > 0 {
-			f := c.Results[0]
-			var top []string
-			for _, s := range f.SlowestInits {
-				top = append(top, fmt.Sprintf("`%s` %s ms", s.Package, f2(s.Ms)))
-			}
-			p("\nGo package initialisation (`GODEBUG=inittrace=1`, one run outside the emulator) takes %s ms in %s against %s ms in the minimal handler; the slowest packages: %s.\n",
-				f2(f.PackageInitMs), f.Function, f2(c.Minimal.PackageInitMs), strings.Join(top, ", "))
-			var origins []string
-			for _, o := range f.InitByOrigin {
-				origins = append(origins, fmt.Sprintf("%s %s ms", o.Package, f2(o.Ms)))
-			}
-			if len(origins) > 0 {
-				p("By origin: %s.\n", strings.Join(origins, ", "))
-			}
-		}
-		for _, f := range append([]coldResult{c.Minimal}, c.Results...) {
-			if f.Error != "" {
-				p("\n- %s: %s", f.Function, f.Error)
-			}
-		}
-		if len(c.Skipped) > 0 {
-			p("\nNo `functions/<name>/main.go` yet, not built: %s.\n", strings.Join(c.Skipped, ", "))
-		}
+		r.coldMarkdown(w, c)
 	}
 
 	if len(r.Load) > 0 {
@@ -425,4 +402,65 @@ func runs(v []float64) string {
 		s[i] = f2(x)
 	}
 	return strings.Join(s, ", ")
+}
+
+// coldMarkdown writes the cold start section: the baselines, every function against its own
+// baseline, where the package init goes, and what reading the apps' secrets costs.
+func (r *report) coldMarkdown(w io.Writer, c *coldReport) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	p("\n\n## 3. Cold start\n\n")
+	p("Baselines, minimal aws-lambda-go handlers creating a set of SDK clients at init (the first is the bare handler, for reference):\n\n")
+	p("| baseline | SDK clients created at init | init ms (median) | runs | ÷ bare | of which Go package init ms | binary |\n|---|---|---|---|---|---|---|\n")
+	for _, b := range c.Baselines {
+		p("| %s | %s | %s | %s | %s× | %s | %s |\n", b.Function, clientList(b.Clients), f2(b.InitMs), runs(b.InitRuns), f2(b.BareRatio), f2(b.PackageInitMs), size(b.SizeBytes))
+	}
+	p("\n| function | its SDK clients (baseline) | init ms (median) | baseline init ms | init ÷ baseline | init ÷ bare | of which Go package init ms | binary | baseline binary | bare binary | first invoke ms | verdict |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, f := range c.Results {
+		p("| %s | %s | %s | %s | %s× | %s× | %s | %s | %s | %s | %s | %s |\n", f.Function, clientList(f.Clients), f2(f.InitMs), f2(f.BaselineInitMs), f2(f.InitRatio), f2(f.BareRatio),
+			f2(f.PackageInitMs), size(f.SizeBytes), size(f.BaselineSizeBytes), size(c.Bare.SizeBytes), f2(f.InvokeMs), mark(f.Verdict))
+	}
+	if len(c.Results) > 0 && len(c.Results[0].SlowestInits) > 0 {
+		f := c.Results[0]
+		var top []string
+		for _, s := range f.SlowestInits {
+			top = append(top, fmt.Sprintf("`%s` %s ms", s.Package, f2(s.Ms)))
+		}
+		p("\nGo package initialisation (`GODEBUG=inittrace=1`, the median of three runs outside the emulator) takes %s ms in %s against %s ms in the bare handler; the slowest packages: %s.\n",
+			f2(f.PackageInitMs), f.Function, f2(c.Bare.PackageInitMs), strings.Join(top, ", "))
+		var origins []string
+		for _, o := range f.InitByOrigin {
+			origins = append(origins, fmt.Sprintf("%s %s ms", o.Package, f2(o.Ms)))
+		}
+		if len(origins) > 0 {
+			p("By origin: %s.\n", strings.Join(origins, ", "))
+		}
+	}
+	if s := c.Secrets; s != nil {
+		p("\n**The apps' secrets.** The functions read their apps (App Keys, App Secrets, token keys) once, in `service.Load` at cold start: from `IM_APPS` in the environment, or from the SSM parameter named by `IM_APPS_PARAMETER`, as in AWS. ")
+		p("%s was started a second time with its apps read from SSM, a stand-in of SSM's GetParameter on loopback answering (%.1f reads per start): init %s ms against %s ms with the apps in the environment (%+.2f ms), first invoke %s ms against %s ms (%+.2f ms), so the read falls in: **%s**. ",
+			s.Function, s.ReadsPerStart, f2(s.SSMInitMs), f2(s.EnvInitMs), s.SSMInitMs-s.EnvInitMs, f2(s.SSMInvokeMs), f2(s.EnvInvokeMs), s.SSMInvokeMs-s.EnvInvokeMs, s.ReadAt)
+		p("Linking and creating the SSM client alone costs %+.2f ms of init, %+.2f ms of it Go package init (the baseline with it less the one without; on a busy machine the init difference moves by more than that from run to run). Started so, %s's init is %s× its baseline (%s), %s. In AWS the read is an in-region GetParameter, a few milliseconds once per cold start, and a SecureString's decryption with KMS adds to it.\n",
+			s.SSMClientMs, s.SSMPackageInitMs, s.Function, f2(s.WithSSM.InitRatio), clientList(s.WithSSM.Clients), mark(s.WithSSM.Verdict))
+		if s.WithSSM.Error != "" {
+			p("\n- %s with apps from SSM: %s\n", s.Function, s.WithSSM.Error)
+		}
+	} else {
+		p("\nThe apps' secrets are read at init (`service.Load`); no function was started with its apps from SSM in this run, so the read's cost is not shown.\n")
+	}
+	for _, f := range append(slices.Clone(c.Baselines), c.Results...) {
+		if f.Error != "" {
+			p("\n- %s: %s", f.Function, f.Error)
+		}
+	}
+	if len(c.Skipped) > 0 {
+		p("\nNo `functions/<name>/main.go` yet, not built: %s.\n", strings.Join(c.Skipped, ", "))
+	}
+}
+
+// clientList names a set of SDK clients, or says there is none.
+func clientList(c []string) string {
+	if len(c) == 0 {
+		return "none"
+	}
+	return strings.Join(c, " + ")
 }
