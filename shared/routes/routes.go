@@ -178,7 +178,7 @@ var All = []Route{
 
 	// API Gateway matches routes on the raw path: a path an SDK sends uncleaned
 	// (//user/deactivate/query.json) matches none and comes here, to be forwarded to its
-	// operation's function (httpapi.Fallback).
+	// operation's function (httpdefault.Fallback).
 	{Name: "httpDefault", Kind: Default, RateLimit: defaultRate, Actions: []string{InvokeOperations}},
 
 	{Name: "wsAuthorize", Kind: Authorizer,

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"imusers/shared/adapter/httpapi"
+	"imusers/shared/adapter/httpdefault"
 	"imusers/shared/adapter/wsapi"
 	"imusers/shared/api/messageapi"
 	"imusers/shared/api/relationapi"
@@ -116,7 +117,7 @@ type Service struct {
 // $default route's forwarding each define it.
 type Invoker interface {
 	erasure.Invoker
-	httpapi.Invoker
+	httpdefault.Invoker
 }
 
 // Deps are the outside parts a Service is built on.
@@ -167,8 +168,8 @@ func New(cfg Config, d Deps) *Service {
 
 // Fallback is the handler of the HTTP API's $default route; lookup names the function serving
 // a Server API path (the route table's, which imports this package).
-func (s *Service) Fallback(lookup func(path string) (function string, ok bool)) *httpapi.Fallback {
-	return &httpapi.Fallback{Lookup: lookup, Functions: s.Lambda, Prefix: s.Config.FunctionPrefix, Log: s.Log}
+func (s *Service) Fallback(lookup func(path string) (function string, ok bool)) *httpdefault.Fallback {
+	return &httpdefault.Fallback{Lookup: lookup, Functions: s.Lambda, Prefix: s.Config.FunctionPrefix, Log: s.Log}
 }
 
 // nonceStore is where the HTTP adapter records nonces: the store when replay protection is on.
