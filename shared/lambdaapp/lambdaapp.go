@@ -1,27 +1,26 @@
 // Package lambdaapp is what every function's main runs: build the service once per cold start,
-// then serve the function's route from the route table.
+// then serve the function's handler from the assembly.
 package lambdaapp
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"imusers/shared/routes"
+	"imusers/shared/apps"
+	"imusers/shared/assembly"
+	"imusers/shared/aws/connections"
+	"imusers/shared/aws/lambdainvoke"
+	"imusers/shared/aws/ssmparam"
 	"imusers/shared/service"
+	"imusers/shared/store"
 )
 
 // Start serves the named function and never returns.
 func Start(name string) {
-	svc, err := service.Load(context.Background())
-	if err != nil {
-		slog.Error("cold start failed", "function", name, "error", err.Error())
-		os.Exit(1)
-	}
-	h, err := Handler(svc, name)
+	h, err := load(context.Background(), name)
 	if err != nil {
 		slog.Error("cold start failed", "function", name, "error", err.Error())
 		os.Exit(1)
@@ -29,26 +28,25 @@ func Start(name string) {
 	lambda.Start(h)
 }
 
-// Handler returns the Lambda handler of the named function.
-func Handler(svc *service.Service, name string) (any, error) {
-	r, ok := routes.ByName(name)
-	if !ok {
-		return nil, fmt.Errorf("no function %q in the route table", name)
+// load builds the whole service from the process environment and the AWS configuration and
+// returns the named function's handler. Endpoints can be redirected with the SDK's own
+// AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_LAMBDA and AWS_ENDPOINT_URL_SSM.
+func load(ctx context.Context, name string) (any, error) {
+	cfg, err := service.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
 	}
-	switch r.Kind {
-	case routes.HTTP:
-		return svc.HTTP.Lambda(r.Name, r.Handler(svc)), nil
-	case routes.Worker:
-		return svc.Erasure.Handle, nil
-	case routes.Default:
-		return svc.Fallback(serverAPIFunction).Handle, nil
-	case routes.WebSocket, routes.Authorizer:
-		return r.Lambda(svc), nil
+	awsCfg, err := service.AWSConfig(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("function %q has unknown kind %q", name, r.Kind)
-}
-
-func serverAPIFunction(path string) (string, bool) {
-	r, ok := routes.ByPath(path)
-	return r.Name, ok
+	reg, err := apps.Load(ctx, os.Getenv, ssmparam.Reader(awsCfg))
+	if err != nil {
+		return nil, err
+	}
+	deps := assembly.Deps{Apps: reg, DB: store.NewClient(awsCfg), Lambda: lambdainvoke.New(awsCfg)}
+	if cfg.ManagementEndpoint != "" {
+		deps.Connections = connections.NewClient(awsCfg, cfg.ManagementEndpoint)
+	}
+	return assembly.New(cfg, deps).Handler(name)
 }
