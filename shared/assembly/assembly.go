@@ -23,6 +23,7 @@ import (
 	"imusers/shared/domain/messages"
 	"imusers/shared/domain/relations"
 	"imusers/shared/domain/users"
+	"imusers/shared/lambdaapp/serverapi"
 	"imusers/shared/routes"
 	"imusers/shared/service"
 	"imusers/shared/store"
@@ -89,7 +90,7 @@ func New(cfg service.Config, d Deps) *Service {
 		Apps:        d.Apps,
 		Store:       st,
 		Users:       u,
-		HTTP:        &httpapi.Server{Apps: d.Apps, Window: cfg.SignatureWindow, Now: d.Now, Log: d.Log, Nonces: nonceStore(cfg, st)},
+		HTTP:        serverapi.Server(cfg, d.Apps, st, d.Now, d.Log),
 		UserAPI:     &userapi.API{Users: u},
 		Relations:   rel,
 		RelationAPI: &relationapi.API{Relations: rel},
@@ -100,14 +101,6 @@ func New(cfg service.Config, d Deps) *Service {
 		Lambda:      d.Lambda,
 		Log:         d.Log,
 	}
-}
-
-// nonceStore is where the HTTP adapter records nonces: the store when replay protection is on.
-func nonceStore(cfg service.Config, st *store.Store) httpapi.NonceStore {
-	if !cfg.NonceReplayProtection {
-		return nil
-	}
-	return st
 }
 
 // Fallback is the handler of the HTTP API's $default route.
