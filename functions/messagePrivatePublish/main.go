@@ -1,6 +1,25 @@
-// Command messagePrivatePublish is the Lambda function of that name in the route table (shared/routes).
+// Command messagePrivatePublish is the Lambda function of the Server API's /message/private/publish.json.
 package main
 
-import "imusers/shared/lambdaapp"
+import (
+	"time"
 
-func main() { lambdaapp.Start("messagePrivatePublish") }
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"imusers/shared/api/messageapi"
+	"imusers/shared/aws/connections"
+	"imusers/shared/aws/ssmparam"
+	"imusers/shared/domain/messages"
+	"imusers/shared/lambdaapp"
+	"imusers/shared/lambdaapp/serverapi"
+	"imusers/shared/store"
+)
+
+func main() {
+	b := lambdaapp.Init("messagePrivatePublish")
+	reg := b.Apps(ssmparam.Reader(b.AWS))
+	st := store.New(store.NewClient(b.AWS), b.Config.Table)
+	conns := &connections.Manager{API: connections.NewClient(b.AWS, b.ManagementEndpoint())}
+	api := &messageapi.API{Messages: &messages.Service{Store: st, Conns: conns, Now: time.Now, Log: b.Log}}
+	lambda.Start(serverapi.Handler(b, reg, st, api.PrivatePublish))
+}

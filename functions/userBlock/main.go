@@ -1,6 +1,25 @@
-// Command userBlock is the Lambda function of that name in the route table (shared/routes).
+// Command userBlock is the Lambda function of the Server API's /user/block.json.
 package main
 
-import "imusers/shared/lambdaapp"
+import (
+	"time"
 
-func main() { lambdaapp.Start("userBlock") }
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"imusers/shared/api/userapi"
+	"imusers/shared/aws/connections"
+	"imusers/shared/aws/ssmparam"
+	"imusers/shared/domain/users"
+	"imusers/shared/lambdaapp"
+	"imusers/shared/lambdaapp/serverapi"
+	"imusers/shared/store"
+)
+
+func main() {
+	b := lambdaapp.Init("userBlock")
+	reg := b.Apps(ssmparam.Reader(b.AWS))
+	st := store.New(store.NewClient(b.AWS), b.Config.Table)
+	kicker := &connections.Manager{API: connections.NewClient(b.AWS, b.ManagementEndpoint())}
+	api := &userapi.API{Users: &users.Service{Store: st, Kicker: kicker, Apps: reg, Now: time.Now}}
+	lambda.Start(serverapi.Handler(b, reg, st, api.Block))
+}

@@ -1,6 +1,23 @@
-// Command userDeactivateQuery is the Lambda function of that name in the route table (shared/routes).
+// Command userDeactivateQuery is the Lambda function of the Server API's /user/deactivate/query.json.
 package main
 
-import "imusers/shared/lambdaapp"
+import (
+	"time"
 
-func main() { lambdaapp.Start("userDeactivateQuery") }
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"imusers/shared/api/userapi"
+	"imusers/shared/aws/ssmparam"
+	"imusers/shared/domain/users"
+	"imusers/shared/lambdaapp"
+	"imusers/shared/lambdaapp/serverapi"
+	"imusers/shared/store"
+)
+
+func main() {
+	b := lambdaapp.Init("userDeactivateQuery")
+	reg := b.Apps(ssmparam.Reader(b.AWS))
+	st := store.New(store.NewClient(b.AWS), b.Config.Table)
+	api := &userapi.API{Users: &users.Service{Store: st, Apps: reg, Now: time.Now}}
+	lambda.Start(serverapi.Handler(b, reg, st, api.DeactivatedQuery))
+}

@@ -1,6 +1,22 @@
-// Command wsAuthorize is the Lambda function of that name in the route table (shared/routes).
+// Command wsAuthorize is the Lambda function of the connection API's $connect authorizer.
 package main
 
-import "imusers/shared/lambdaapp"
+import (
+	"time"
 
-func main() { lambdaapp.Start("wsAuthorize") }
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"imusers/shared/adapter/wsapi"
+	"imusers/shared/aws/ssmparam"
+	"imusers/shared/domain/users"
+	"imusers/shared/lambdaapp"
+	"imusers/shared/store"
+)
+
+func main() {
+	b := lambdaapp.Init("wsAuthorize")
+	reg := b.Apps(ssmparam.Reader(b.AWS))
+	st := store.New(store.NewClient(b.AWS), b.Config.Table)
+	ws := &wsapi.Server{Users: &users.Service{Store: st, Apps: reg, Now: time.Now}, Store: st, Now: time.Now, Log: b.Log}
+	lambda.Start(ws.Authorize)
+}

@@ -1,6 +1,18 @@
-// Command wsConnect is the Lambda function of that name in the route table (shared/routes).
+// Command wsConnect is the Lambda function of the connection API's $connect route.
 package main
 
-import "imusers/shared/lambdaapp"
+import (
+	"time"
 
-func main() { lambdaapp.Start("wsConnect") }
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"imusers/shared/adapter/wsapi"
+	"imusers/shared/lambdaapp"
+)
+
+func main() {
+	b := lambdaapp.Init("wsConnect")
+	// $connect does no I/O: the authorizer has recorded the connection.
+	ws := &wsapi.Server{Now: time.Now, Log: b.Log}
+	lambda.Start(ws.Connect)
+}

@@ -1,6 +1,19 @@
-// Command wsDisconnect is the Lambda function of that name in the route table (shared/routes).
+// Command wsDisconnect is the Lambda function of the connection API's $disconnect route.
 package main
 
-import "imusers/shared/lambdaapp"
+import (
+	"time"
 
-func main() { lambdaapp.Start("wsDisconnect") }
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"imusers/shared/adapter/wsapi"
+	"imusers/shared/lambdaapp"
+	"imusers/shared/store"
+)
+
+func main() {
+	b := lambdaapp.Init("wsDisconnect")
+	st := store.New(store.NewClient(b.AWS), b.Config.Table)
+	ws := &wsapi.Server{Store: st, Now: time.Now, Log: b.Log}
+	lambda.Start(ws.Disconnect)
+}

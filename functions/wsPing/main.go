@@ -1,6 +1,19 @@
-// Command wsPing is the Lambda function of that name in the route table (shared/routes).
+// Command wsPing is the Lambda function of the connection API's ping route.
 package main
 
-import "imusers/shared/lambdaapp"
+import (
+	"time"
 
-func main() { lambdaapp.Start("wsPing") }
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"imusers/shared/adapter/wsapi"
+	"imusers/shared/lambdaapp"
+	"imusers/shared/store"
+)
+
+func main() {
+	b := lambdaapp.Init("wsPing")
+	st := store.New(store.NewClient(b.AWS), b.Config.Table)
+	ws := &wsapi.Server{Store: st, Now: time.Now, Log: b.Log}
+	lambda.Start(ws.Ping)
+}

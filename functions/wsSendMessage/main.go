@@ -1,6 +1,23 @@
-// Command wsSendMessage is the Lambda function of that name in the route table (shared/routes).
+// Command wsSendMessage is the Lambda function of the connection API's sendMessage route.
 package main
 
-import "imusers/shared/lambdaapp"
+import (
+	"time"
 
-func main() { lambdaapp.Start("wsSendMessage") }
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"imusers/shared/adapter/wsapi"
+	"imusers/shared/aws/connections"
+	"imusers/shared/domain/messages"
+	"imusers/shared/lambdaapp"
+	"imusers/shared/store"
+)
+
+func main() {
+	b := lambdaapp.Init("wsSendMessage")
+	st := store.New(store.NewClient(b.AWS), b.Config.Table)
+	conns := &connections.Manager{API: connections.NewClient(b.AWS, b.ManagementEndpoint())}
+	msgs := &messages.Service{Store: st, Conns: conns, Now: time.Now, Log: b.Log}
+	ws := &wsapi.Server{Messages: msgs, Store: st, Now: time.Now, Log: b.Log}
+	lambda.Start(ws.SendMessage)
+}

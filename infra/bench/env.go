@@ -26,6 +26,9 @@ import (
 	"imusers/infra/local/localenv"
 	"imusers/shared/apps"
 
+	"imusers/shared/assembly"
+	"imusers/shared/aws/connections"
+	"imusers/shared/aws/lambdainvoke"
 	"imusers/shared/domain/users"
 	"imusers/shared/routes"
 	"imusers/shared/service"
@@ -45,7 +48,7 @@ type env struct {
 	meter    *meter
 	calls    *store.Counter
 	fixtures *store.Store // the raw client, for setting up state without counting it
-	svc      *service.Service
+	svc      *assembly.Service
 	url      string // the local gateway
 	gw       *gateway.Gateway
 	// throttleOff: the gateway's route throttling was switched off for the run.
@@ -118,7 +121,7 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 
 	// Asynchronous erasure goes to a queue of its own and runs between measurements: run at
 	// once, its DynamoDB traffic would land inside the timing of whatever is measured next.
-	worker := service.New(cfg, service.Deps{Apps: reg, DB: e.raw, Log: quiet})
+	worker := assembly.New(cfg, assembly.Deps{Apps: reg, DB: e.raw, Log: quiet})
 	e.erasures = &erasureQueue{worker: worker}
 	qURL, stop, err := serve(e.erasures)
 	if err != nil {
@@ -130,7 +133,7 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 	e.meter = &meter{DB: e.raw}
 	e.calls = &store.Counter{DB: e.meter}
 	e.fixtures = store.New(e.raw, e.table)
-	lam := service.LambdaClient(aws.Config{
+	lam := lambdainvoke.New(aws.Config{
 		Region: localenv.Region, Credentials: localenv.Credentials(),
 	}, func(o *lambda.Options) { o.BaseEndpoint = aws.String(qURL) })
 	// The gateway's address must be known before the service is built: kicks reach client
@@ -142,10 +145,10 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 	e.url = "http://" + l.Addr().String()
 	e.erasures.forwardTo(e.url)
 	cfg.ManagementEndpoint = e.url
-	mgmt := service.ManagementClient(aws.Config{
+	mgmt := connections.NewClient(aws.Config{
 		Region: localenv.Region, Credentials: localenv.Credentials(),
 	}, e.url)
-	e.svc = service.New(cfg, service.Deps{Apps: reg, DB: e.calls, Log: quiet,
+	e.svc = assembly.New(cfg, assembly.Deps{Apps: reg, DB: e.calls, Log: quiet,
 		Lambda: meteredInvoker{lam, e.meter}, Connections: meteredConnections{mgmt, e.meter}})
 	if e.gw, err = gateway.New(e.svc); err != nil {
 		l.Close()
@@ -211,7 +214,7 @@ func randomID() string {
 // Synchronous invocations (the $default route forwarding a request to an operation) go on to
 // the gateway's Invoke endpoint, which runs the function at once.
 type erasureQueue struct {
-	worker *service.Service
+	worker *assembly.Service
 	mu     sync.Mutex
 	jobs   []users.Erasure
 	sync   http.Handler

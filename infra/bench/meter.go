@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"imusers/shared/aws/connections"
 
-	"imusers/shared/service"
+	"imusers/shared/assembly"
 	"imusers/shared/store"
 )
 
@@ -267,7 +267,7 @@ func (c meteredConnections) Delete(ctx context.Context, connID string) (err erro
 
 // meteredInvoker times the asynchronous Lambda Invoke that starts an erasure.
 type meteredInvoker struct {
-	service.Invoker
+	assembly.Invoker
 	m *meter
 }
 

@@ -17,7 +17,6 @@ import (
 	"imusers/infra/gateway"
 	"imusers/shared/adapter/wsapi"
 	"imusers/shared/apps"
-	"imusers/shared/lambdaapp"
 )
 
 // wsURL is the connection API's address for a token, as a client SDK builds it.
@@ -94,7 +93,7 @@ func (e *env) closeAndWait(ctx context.Context, c *websocket.Conn, app apps.App,
 // handler is a function's Lambda handler behind aws-lambda-go's JSON boundary, built once as
 // Lambda builds it, for the events a client cannot trigger on its own schedule.
 func (e *env) handler(name string) (lambda.Handler, error) {
-	h, err := lambdaapp.Handler(e.svc, name)
+	h, err := e.svc.Handler(name)
 	if err != nil {
 		return nil, err
 	}

@@ -85,7 +85,7 @@ func startWith(t *testing.T, configure func(*service.Config), list ...apps.App) 
 }
 
 // freshClient builds the service's DynamoDB client exactly as a cold start does
-// (service.AWSConfig and service.DynamoClient: its HTTP timeout, its retryer), aimed at the
+// (service.AWSConfig and store.NewClient: its HTTP timeout, its retryer), aimed at the
 // proxy.
 func (r *rig) freshClient() {
 	r.t.Helper()
@@ -96,7 +96,7 @@ func (r *rig) freshClient() {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.db.cur.Store(service.DynamoClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(r.proxy.URL) }))
+	r.db.cur.Store(store.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(r.proxy.URL) }))
 }
 
 func form(kv ...string) url.Values {

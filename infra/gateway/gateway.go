@@ -25,9 +25,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"imusers/shared/lambdaapp"
+	"imusers/shared/assembly"
 	"imusers/shared/routes"
-	"imusers/shared/service"
 )
 
 // Limits API Gateway applies before any function runs.
@@ -84,12 +83,12 @@ func (f function) invoke(ctx context.Context, payload []byte) ([]byte, error) {
 }
 
 // New builds a gateway over a service, one handler per function of the route table.
-func New(svc *service.Service) (*Gateway, error) {
+func New(svc *assembly.Service) (*Gateway, error) {
 	g := &Gateway{IdleTimeout: DefaultIdleTimeout, MaxConnection: DefaultMaxConnection,
 		byPath: map[string]function{}, byName: map[string]function{}, wsRoutes: map[string]function{}, log: svc.Log}
 	g.throttle.apps = svc.Apps
 	for _, r := range routes.All {
-		h, err := lambdaapp.Handler(svc, r.Name)
+		h, err := svc.Handler(r.Name)
 		if err != nil {
 			return nil, err
 		}

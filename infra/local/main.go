@@ -40,7 +40,11 @@ import (
 	"imusers/infra/local/localenv"
 	"imusers/shared/apps"
 
+	"imusers/shared/assembly"
+	"imusers/shared/aws/connections"
+	"imusers/shared/aws/lambdainvoke"
 	"imusers/shared/service"
+	"imusers/shared/store"
 )
 
 func main() {
@@ -157,14 +161,14 @@ func run(getenv func(string) string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	lam := service.LambdaClient(awsCfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(base) })
-	svc := service.New(cfg, service.Deps{
+	lam := lambdainvoke.New(awsCfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(base) })
+	svc := assembly.New(cfg, assembly.Deps{
 		Apps: reg,
-		DB:   service.DynamoClient(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.URL) }),
+		DB:   store.NewClient(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.URL) }),
 		// Erasure is started with the asynchronous Invoke call it makes in AWS; the gateway
 		// answers it and runs the worker in the background.
 		Lambda:      lam,
-		Connections: service.ManagementClient(awsCfg, cfg.ManagementEndpoint),
+		Connections: connections.NewClient(awsCfg, cfg.ManagementEndpoint),
 		Log:         slog.New(slog.NewJSONHandler(stderr, nil)),
 	})
 	gw, err := gateway.New(svc)

@@ -20,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"imusers/shared/apps"
-	"imusers/shared/lambdaapp"
 	"imusers/shared/store"
 	"imusers/shared/testenv"
 	"imusers/shared/wire/signature"
@@ -145,7 +144,7 @@ func newReplay(b *testing.B) *replay {
 // is the gateway's translation that the bench report takes out (measured there with userInfo).
 func (r *replay) run(b *testing.B, route, path string, form url.Values, check func(map[string]any) error) {
 	b.Helper()
-	fn, err := lambdaapp.Handler(r.stack.Service, route)
+	fn, err := r.stack.Service.Handler(route)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,14 +1,12 @@
 // Package routes is the one table of the service's functions: each one's folder under
-// functions/, its route, its throttling and the handler it runs. template.yaml and the local
-// gateway are checked against it (template test) or built from it (gateway).
+// functions/, its kind, its route, its throttling and the AWS actions it calls. It is data only:
+// template.yaml is checked against it (infra/template), the local gateway is built from it
+// (infra/gateway, with each function's handler from shared/assembly), and a test checks that
+// each function's main links the AWS clients of its actions and no other. The mains do not
+// import it.
 package routes
 
-import (
-	"slices"
-
-	"imusers/shared/adapter/httpapi"
-	"imusers/shared/service"
-)
+import "slices"
 
 // Kind says what invokes a function.
 type Kind string
@@ -29,13 +27,9 @@ type Route struct {
 	Aliases []string // further paths served by the same function
 	// RateLimit is the route's steady requests per second (the platform's published limits).
 	RateLimit int
-	// Handler picks the operation from a built Service (Kind HTTP).
-	Handler func(*service.Service) httpapi.Handler
 	// RouteKey is the WebSocket API route (Kind WebSocket): $connect, $disconnect, or the value
 	// of a frame's "action" field.
 	RouteKey string
-	// Lambda picks the Lambda handler from a built Service (Kinds WebSocket and Authorizer).
-	Lambda func(*service.Service) any
 	// Actions are the AWS actions the function calls, besides reading the apps parameter:
 	// its least-privilege policy in template.yaml grants exactly these.
 	Actions []string
@@ -59,6 +53,10 @@ const (
 	PutItem = "dynamodb:PutItem"
 )
 
+// LoadsApps reports whether the function reads the apps' secrets (from SSM in AWS): the Server
+// API functions check each request's signature, and the authorizer checks each client's token.
+func (r Route) LoadsApps() bool { return r.Kind == HTTP || r.Kind == Authorizer }
+
 // Paths lists the route's path and its aliases.
 func (r Route) Paths() []string { return append([]string{r.Path}, r.Aliases...) }
 
@@ -69,132 +67,60 @@ const (
 
 // All is every function of the service.
 var All = []Route{
-	{Name: "userGetToken", Kind: HTTP, Path: "/user/getToken.json", RateLimit: getTokenRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.GetToken },
-		Actions: []string{UpdateItem}},
-	{Name: "userTokenExpire", Kind: HTTP, Path: "/user/token/expire.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.ExpireTokens },
-		Actions: []string{BatchGetItem, UpdateItem}},
-	{Name: "userInfo", Kind: HTTP, Path: "/user/info.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Info },
-		Actions: []string{GetItem}},
-	{Name: "userRefresh", Kind: HTTP, Path: "/user/refresh.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Refresh },
-		Actions: []string{UpdateItem, GetItem}},
-	{Name: "userDeactivate", Kind: HTTP, Path: "/user/deactivate.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Deactivate },
-		Actions: []string{BatchGetItem, UpdateItem, InvokeErasure, ManageConnections}},
-	{Name: "userDeactivateQuery", Kind: HTTP, Path: "/user/deactivate/query.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.DeactivatedQuery },
-		Actions: []string{Query}},
-	{Name: "userReactivate", Kind: HTTP, Path: "/user/reactivate.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Reactivate },
-		Actions: []string{BatchGetItem, UpdateItem}},
-	{Name: "userQuery", Kind: HTTP, Path: "/user/query.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Query },
-		Actions: []string{Query}},
-	{Name: "userDelusers", Kind: HTTP, Path: "/user/delusers.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.DeleteUsers },
-		Actions: []string{GetItem, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure, ManageConnections}},
+	{Name: "userGetToken", Kind: HTTP, Path: "/user/getToken.json", RateLimit: getTokenRate, Actions: []string{UpdateItem}},
+	{Name: "userTokenExpire", Kind: HTTP, Path: "/user/token/expire.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem}},
+	{Name: "userInfo", Kind: HTTP, Path: "/user/info.json", RateLimit: defaultRate, Actions: []string{GetItem}},
+	{Name: "userRefresh", Kind: HTTP, Path: "/user/refresh.json", RateLimit: defaultRate, Actions: []string{UpdateItem, GetItem}},
+	{Name: "userDeactivate", Kind: HTTP, Path: "/user/deactivate.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, InvokeErasure, ManageConnections}},
+	{Name: "userDeactivateQuery", Kind: HTTP, Path: "/user/deactivate/query.json", RateLimit: defaultRate, Actions: []string{Query}},
+	{Name: "userReactivate", Kind: HTTP, Path: "/user/reactivate.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem}},
+	{Name: "userQuery", Kind: HTTP, Path: "/user/query.json", RateLimit: defaultRate, Actions: []string{Query}},
+	{Name: "userDelusers", Kind: HTTP, Path: "/user/delusers.json", RateLimit: defaultRate, Actions: []string{GetItem, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure, ManageConnections}},
 	{Name: "eraseUsers", Kind: Worker, Actions: []string{Query, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure}},
 
-	{Name: "userBlock", Kind: HTTP, Path: "/user/block.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Block },
-		Actions: []string{BatchGetItem, BatchWriteItem, ManageConnections}},
-	{Name: "userUnblock", Kind: HTTP, Path: "/user/unblock.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.Unblock },
-		Actions: []string{BatchGetItem, BatchWriteItem}},
-	{Name: "userBlockQuery", Kind: HTTP, Path: "/user/block/query.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.BlockQuery },
-		Actions: []string{Query}},
-	{Name: "userCheckOnline", Kind: HTTP, Path: "/user/checkOnline.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.CheckOnline },
-		Actions: []string{GetItem}},
-	{Name: "userCheckOnlineBatch", Kind: HTTP, Path: "/user/checkOnline/batch.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.UserAPI.CheckOnlineBatch },
-		Actions: []string{BatchGetItem}},
+	{Name: "userBlock", Kind: HTTP, Path: "/user/block.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem, ManageConnections}},
+	{Name: "userUnblock", Kind: HTTP, Path: "/user/unblock.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem}},
+	{Name: "userBlockQuery", Kind: HTTP, Path: "/user/block/query.json", RateLimit: defaultRate, Actions: []string{Query}},
+	{Name: "userCheckOnline", Kind: HTTP, Path: "/user/checkOnline.json", RateLimit: defaultRate, Actions: []string{GetItem}},
+	{Name: "userCheckOnlineBatch", Kind: HTTP, Path: "/user/checkOnline/batch.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
 
 	// Relations: a list change reads, reserves its count, writes and confirms (see store).
 	{Name: "userBlacklistAdd", Kind: HTTP, Path: "/user/blacklist/add.json", Aliases: []string{"/user/blocklist/add.json"},
-		RateLimit: defaultRate, Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.BlacklistAdd },
-		Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
+		RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
 	{Name: "userBlacklistRemove", Kind: HTTP, Path: "/user/blacklist/remove.json", Aliases: []string{"/user/blocklist/remove.json"},
-		RateLimit: defaultRate, Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.BlacklistRemove },
-		Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
+		RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
 	{Name: "userBlacklistQuery", Kind: HTTP, Path: "/user/blacklist/query.json", Aliases: []string{"/user/blocklist/query.json"},
-		RateLimit: defaultRate, Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.BlacklistQuery },
-		Actions: []string{Query}},
-	{Name: "userWhitelistAdd", Kind: HTTP, Path: "/user/whitelist/add.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.WhitelistAdd },
-		Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
-	{Name: "userWhitelistRemove", Kind: HTTP, Path: "/user/whitelist/remove.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.WhitelistRemove },
-		Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
-	{Name: "userWhitelistQuery", Kind: HTTP, Path: "/user/whitelist/query.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.WhitelistQuery },
-		Actions: []string{Query}},
-	{Name: "userWhitesettingSet", Kind: HTTP, Path: "/user/whitesetting/set.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.WhitesettingSet },
-		Actions: []string{BatchGetItem, UpdateItem, GetItem}},
-	{Name: "userWhitesettingQuery", Kind: HTTP, Path: "/user/whitesetting/query.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.WhitesettingQuery },
-		Actions: []string{BatchGetItem}},
-	{Name: "friendAdd", Kind: HTTP, Path: "/friend/add.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.FriendAdd },
-		Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
-	{Name: "friendDelete", Kind: HTTP, Path: "/friend/delete.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.FriendDelete },
-		Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
-	{Name: "friendClean", Kind: HTTP, Path: "/friend/clean.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.FriendClean },
-		Actions: []string{Query, BatchGetItem, UpdateItem, BatchWriteItem}},
-	{Name: "friendProfileSet", Kind: HTTP, Path: "/friend/profile/set.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.FriendProfileSet },
-		Actions: []string{UpdateItem, BatchGetItem}},
-	{Name: "friendGet", Kind: HTTP, Path: "/friend/get.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.FriendGet },
-		Actions: []string{Query}},
-	{Name: "friendCheck", Kind: HTTP, Path: "/friend/check.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.FriendCheck },
-		Actions: []string{BatchGetItem}},
-	{Name: "friendPermissionSet", Kind: HTTP, Path: "/friend/permission/set.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.FriendPermissionSet },
-		Actions: []string{BatchGetItem, UpdateItem, GetItem}},
-	{Name: "friendPermissionGet", Kind: HTTP, Path: "/friend/permission/get.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.FriendPermissionGet },
-		Actions: []string{BatchGetItem}},
-	{Name: "appSettingSet", Kind: HTTP, Path: "/app/setting/set.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.AppSettingSet },
-		Actions: []string{UpdateItem}},
-	{Name: "appSettingQuery", Kind: HTTP, Path: "/app/setting/query.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.RelationAPI.AppSettingQuery },
-		Actions: []string{GetItem}},
+		RateLimit: defaultRate, Actions: []string{Query}},
+	{Name: "userWhitelistAdd", Kind: HTTP, Path: "/user/whitelist/add.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
+	{Name: "userWhitelistRemove", Kind: HTTP, Path: "/user/whitelist/remove.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
+	{Name: "userWhitelistQuery", Kind: HTTP, Path: "/user/whitelist/query.json", RateLimit: defaultRate, Actions: []string{Query}},
+	{Name: "userWhitesettingSet", Kind: HTTP, Path: "/user/whitesetting/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, GetItem}},
+	{Name: "userWhitesettingQuery", Kind: HTTP, Path: "/user/whitesetting/query.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
+	{Name: "friendAdd", Kind: HTTP, Path: "/friend/add.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
+	{Name: "friendDelete", Kind: HTTP, Path: "/friend/delete.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
+	{Name: "friendClean", Kind: HTTP, Path: "/friend/clean.json", RateLimit: defaultRate, Actions: []string{Query, BatchGetItem, UpdateItem, BatchWriteItem}},
+	{Name: "friendProfileSet", Kind: HTTP, Path: "/friend/profile/set.json", RateLimit: defaultRate, Actions: []string{UpdateItem, BatchGetItem}},
+	{Name: "friendGet", Kind: HTTP, Path: "/friend/get.json", RateLimit: defaultRate, Actions: []string{Query}},
+	{Name: "friendCheck", Kind: HTTP, Path: "/friend/check.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
+	{Name: "friendPermissionSet", Kind: HTTP, Path: "/friend/permission/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, GetItem}},
+	{Name: "friendPermissionGet", Kind: HTTP, Path: "/friend/permission/get.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
+	{Name: "appSettingSet", Kind: HTTP, Path: "/app/setting/set.json", RateLimit: defaultRate, Actions: []string{UpdateItem}},
+	{Name: "appSettingQuery", Kind: HTTP, Path: "/app/setting/query.json", RateLimit: defaultRate, Actions: []string{GetItem}},
 
 	// Direct messages: one batched read of the facts and the recipients' connections, frames
 	// to every open connection, and a write only to forget a connection found gone.
-	{Name: "messagePrivatePublish", Kind: HTTP, Path: "/message/private/publish.json", RateLimit: defaultRate,
-		Handler: func(s *service.Service) httpapi.Handler { return s.MessageAPI.PrivatePublish },
-		Actions: []string{BatchGetItem, UpdateItem, ManageConnections}},
+	{Name: "messagePrivatePublish", Kind: HTTP, Path: "/message/private/publish.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, ManageConnections}},
 
 	// API Gateway matches routes on the raw path: a path an SDK sends uncleaned
 	// (//user/deactivate/query.json) matches none and comes here, to be forwarded to its
-	// operation's function (httpapi.Fallback).
+	// operation's function (httpdefault.Fallback).
 	{Name: "httpDefault", Kind: Default, RateLimit: defaultRate, Actions: []string{InvokeOperations}},
 
-	{Name: "wsAuthorize", Kind: Authorizer,
-		Lambda:  func(s *service.Service) any { return s.WS.Authorize },
-		Actions: []string{UpdateItem, BatchGetItem, DeleteItem}},
-	{Name: "wsConnect", Kind: WebSocket, RouteKey: "$connect",
-		Lambda: func(s *service.Service) any { return s.WS.Connect }},
-	{Name: "wsDisconnect", Kind: WebSocket, RouteKey: "$disconnect",
-		Lambda:  func(s *service.Service) any { return s.WS.Disconnect },
-		Actions: []string{UpdateItem}},
-	{Name: "wsPing", Kind: WebSocket, RouteKey: "ping",
-		Lambda:  func(s *service.Service) any { return s.WS.Ping },
-		Actions: []string{UpdateItem}},
-	{Name: "wsSendMessage", Kind: WebSocket, RouteKey: "sendMessage",
-		Lambda:  func(s *service.Service) any { return s.WS.SendMessage },
-		Actions: []string{BatchGetItem, UpdateItem, ManageConnections}},
+	{Name: "wsAuthorize", Kind: Authorizer, Actions: []string{UpdateItem, BatchGetItem, DeleteItem}},
+	{Name: "wsConnect", Kind: WebSocket, RouteKey: "$connect"},
+	{Name: "wsDisconnect", Kind: WebSocket, RouteKey: "$disconnect", Actions: []string{UpdateItem}},
+	{Name: "wsPing", Kind: WebSocket, RouteKey: "ping", Actions: []string{UpdateItem}},
+	{Name: "wsSendMessage", Kind: WebSocket, RouteKey: "sendMessage", Actions: []string{BatchGetItem, UpdateItem, ManageConnections}},
 }
 
 // Every Server API function may record its request's nonce (see PutItem).
@@ -225,4 +151,10 @@ func ByPath(p string) (Route, bool) {
 		}
 	}
 	return Route{}, false
+}
+
+// FunctionFor names the Server API function serving a path, exactly as written (ByPath).
+func FunctionFor(p string) (function string, ok bool) {
+	r, ok := ByPath(p)
+	return r.Name, ok
 }

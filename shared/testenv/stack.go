@@ -22,6 +22,9 @@ import (
 
 	"imusers/infra/gateway"
 	"imusers/shared/apps"
+	"imusers/shared/assembly"
+	"imusers/shared/aws/connections"
+	"imusers/shared/aws/lambdainvoke"
 	"imusers/shared/service"
 	"imusers/shared/store"
 	"imusers/shared/wire/signature"
@@ -53,7 +56,7 @@ func (c *Clock) Advance(d time.Duration) {
 type Stack struct {
 	URL     string
 	Apps    []apps.App
-	Service *service.Service
+	Service *assembly.Service
 	Gateway *gateway.Gateway
 	Calls   *store.Counter
 	Clock   *Clock
@@ -116,7 +119,7 @@ func StartStackWith(t testing.TB, o Options) *Stack {
 	base := "http://" + l.Addr().String()
 	// Erasure and the $default route reach the stack's functions through its own Invoke
 	// endpoint, with the Lambda client used in AWS.
-	lam := service.LambdaClient(aws.Config{
+	lam := lambdainvoke.New(aws.Config{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	}, func(o *lambda.Options) { o.BaseEndpoint = aws.String(base) })
 	calls := &store.Counter{DB: db}
@@ -127,10 +130,10 @@ func StartStackWith(t testing.TB, o Options) *Stack {
 	}
 	// The service reaches client connections through the stack's own @connections endpoint,
 	// with the same Management API client it uses in AWS.
-	mgmt := service.ManagementClient(aws.Config{
+	mgmt := connections.NewClient(aws.Config{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	}, cfg.ManagementEndpoint)
-	svc := service.New(cfg, service.Deps{Apps: reg, DB: calls, Lambda: lam, Connections: mgmt, Now: clock.Now, Log: slog.New(slog.NewJSONHandler(logTo, nil))})
+	svc := assembly.New(cfg, assembly.Deps{Apps: reg, DB: calls, Lambda: lam, Connections: mgmt, Now: clock.Now, Log: slog.New(slog.NewJSONHandler(logTo, nil))})
 	gw, err := gateway.New(svc)
 	if err != nil {
 		t.Fatal(err)

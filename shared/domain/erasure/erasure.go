@@ -64,6 +64,9 @@ type Worker struct {
 	Now    func() time.Time
 }
 
+// DefaultReserve is the Reserve of the deployed worker: enough to queue the rest of a job.
+const DefaultReserve = 10 * time.Second
+
 // Handle is the Lambda handler: it erases the job's users one after another and, if its time
 // runs short, hands the unfinished rest to a new invocation. Every step is safe to repeat, so a
 // retried or duplicated job only finishes the same work.

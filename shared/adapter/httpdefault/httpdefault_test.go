@@ -1,4 +1,4 @@
-package httpapi
+package httpdefault
 
 import (
 	"bytes"
@@ -18,7 +18,59 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"imusers/shared/wire/signature"
 )
+
+const (
+	appKey    = "test-app"
+	appSecret = "test-secret-value"
+)
+
+// signedEvent is a signed Server API request with body.
+func signedEvent(body string) Event {
+	ts := fmt.Sprint(time.Now().UnixMilli())
+	return Event{
+		RawPath: "/user/getToken.json",
+		Headers: map[string]string{
+			"app-key":      appKey,
+			"nonce":        "14314",
+			"timestamp":    ts,
+			"signature":    signature.Sign(appSecret, "14314", ts),
+			"content-type": "application/x-www-form-urlencoded",
+		},
+		Body: body,
+	}
+}
+
+// wantError checks an error answer: its status and code, a message, and no other field.
+func wantError(t *testing.T, resp Response, status, code int) string {
+	t.Helper()
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+		t.Fatalf("body %q: %v", resp.Body, err)
+	}
+	if resp.StatusCode != status || string(body["code"]) != fmt.Sprint(code) {
+		t.Fatalf("got %d/%s (%s), want %d/%d", resp.StatusCode, body["code"], resp.Body, status, code)
+	}
+	var msg string
+	if json.Unmarshal(body["errorMessage"], &msg) != nil || msg == "" {
+		t.Fatalf("error body %q has no errorMessage", resp.Body)
+	}
+	if len(body) != 2 {
+		t.Errorf("error body %q has fields besides code and errorMessage", resp.Body)
+	}
+	if ct := resp.Headers["Content-Type"]; ct != "application/json; charset=utf-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	return msg
+}
+
+type netTimeout struct{}
+
+func (netTimeout) Error() string   { return "dial tcp 10.0.0.1:443: i/o timeout" }
+func (netTimeout) Timeout() bool   { return true }
+func (netTimeout) Temporary() bool { return true }
 
 // invocation is one call of the fake Lambda.
 type invocation struct {

@@ -1,4 +1,4 @@
-package httpapi_test
+package httpdefault_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"imusers/shared/adapter/httpapi"
+	"imusers/shared/adapter/httpdefault"
 	"imusers/shared/routes"
 )
 
@@ -46,13 +46,13 @@ func FuzzFallback(f *testing.F) {
 		r, ok := routes.ByPath(p)
 		return r.Name, ok
 	}
-	fb := &httpapi.Fallback{Lookup: lookup, Prefix: "stack-", Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	fb := &httpdefault.Fallback{Lookup: lookup, Prefix: "stack-", Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 
 	f.Fuzz(func(t *testing.T, method, raw string) {
 		l := &recordingLambda{}
 		fb := *fb
 		fb.Functions = l
-		ev := httpapi.Event{RawPath: raw, RouteKey: httpapi.Route}
+		ev := httpdefault.Event{RawPath: raw, RouteKey: httpdefault.Route}
 		ev.RequestContext.HTTP.Method, ev.RequestContext.HTTP.Path = method, raw
 		resp, err := fb.Handle(context.Background(), ev)
 		if err != nil {
@@ -62,7 +62,7 @@ func FuzzFallback(f *testing.F) {
 		if json.Unmarshal([]byte(resp.Body), &body) != nil || body["code"] == nil {
 			t.Fatalf("body %q is not a JSON object with a code", resp.Body)
 		}
-		clean := httpapi.CleanPath(raw)
+		clean := httpdefault.CleanPath(raw)
 		if len(l.calls) == 0 {
 			if resp.StatusCode != http.StatusNotFound {
 				t.Fatalf("nothing invoked, yet HTTP %d", resp.StatusCode)
@@ -80,7 +80,7 @@ func FuzzFallback(f *testing.F) {
 		if !ok || r.Kind != routes.HTTP {
 			t.Fatalf("%q invoked %q, which is not a Server API function", raw, name)
 		}
-		var sent httpapi.Event
+		var sent httpdefault.Event
 		if err := json.Unmarshal(l.calls[0].Payload, &sent); err != nil {
 			t.Fatal(err)
 		}

@@ -1,21 +1,34 @@
-package httpapi
+// Package httpdefault serves the HTTP API's $default route, where requests arrive whose path
+// no route matched: it cleans the path and hands the request to the operation's own function.
+// It knows no operation and no domain rule, so the function that runs it links neither.
+package httpdefault
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"imusers/shared/wire/apierr"
+	"imusers/shared/wire/form"
+)
+
+// Event and Response are API Gateway's payload-2.0 types.
+type (
+	Event    = events.APIGatewayV2HTTPRequest
+	Response = events.APIGatewayV2HTTPResponse
 )
 
 // Invoker is the part of the SDK's Lambda client (*lambda.Client) the fallback uses.
@@ -30,8 +43,8 @@ type Invoker interface {
 // function's response as it is: a redirect is no answer to a POST, because clients do not
 // repeat a POST body after one.
 type Fallback struct {
-	// Lookup names the function serving a Server API path (its path or an alias). It comes from
-	// the route table, which cannot be imported here without a cycle.
+	// Lookup names the function serving a Server API path (its path or an alias): the route
+	// table's (routes.ByPath).
 	Lookup func(path string) (function string, ok bool)
 	// Functions runs the operation's function (the service's Lambda client). A synchronous
 	// invocation is attempted once and bounded by the context alone: an attempt whose answer
@@ -93,7 +106,7 @@ func (f *Fallback) Handle(ctx context.Context, ev Event) (resp Response, _ error
 	resp, err := f.forward(ctx, target, Rewrite(ev, clean))
 	if err != nil {
 		f.Log.Error("forwarding failed", "route", Route, "target", target, "error", err.Error())
-		resp, code = errorResponse(ToAPIError(err))
+		resp, code = errorResponse(toAPIError(err))
 		return resp, nil
 	}
 	code = 0
@@ -169,3 +182,51 @@ func (f *Fallback) forward(ctx context.Context, function string, ev Event) (Resp
 // attemptOnce keeps the client's retryer off a synchronous invocation: an attempt whose answer
 // was lost may have run the operation.
 func attemptOnce(o *lambda.Options) { o.Retryer = aws.NopRetryer{} }
+
+// answerMargin is kept back from the invocation's deadline for answering, as the operations
+// keep it (httpapi): past the deadline API Gateway sends its own 500 instead of the contract's 1050.
+const answerMargin = 500 * time.Millisecond
+
+var errBodyTooLarge = &apierr.Error{Code: apierr.BodyTooLarge, Status: http.StatusRequestEntityTooLarge, Message: "request body is larger than 512 KiB"}
+
+// tooLarge reports a body over the operations' limit, as text or as base64, without decoding it.
+func tooLarge(ev Event) bool { return len(ev.Body) > form.MaxBody*4/3+4 }
+
+// toAPIError gives a forwarding failure its contract code: 1050 when the function did not
+// answer in time, 1000 otherwise. Its message never repeats the failure, which names functions.
+func toAPIError(err error) *apierr.Error {
+	if e, ok := apierr.As(err); ok {
+		return e
+	}
+	var t interface{ Timeout() bool }
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &t) && t.Timeout() {
+		return apierr.New(apierr.Timeout, "a dependency did not answer in time")
+	}
+	return apierr.New(apierr.Internal, "internal error")
+}
+
+// header finds a header by lowercase name whatever its case in the event.
+func header(h map[string]string, lower string) string {
+	if v, ok := h[lower]; ok {
+		return v
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, lower) {
+			return v
+		}
+	}
+	return ""
+}
+
+// errorResponse is the contract's error answer, as the operations give it.
+func errorResponse(e *apierr.Error) (Response, int) {
+	body, _ := json.Marshal(struct {
+		Code    int    `json:"code"`
+		Message string `json:"errorMessage"`
+	}{e.Code, e.Message})
+	return Response{
+		StatusCode: e.Status,
+		Headers:    map[string]string{"Content-Type": "application/json; charset=utf-8"},
+		Body:       string(body),
+	}, e.Code
+}

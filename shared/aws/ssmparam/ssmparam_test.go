@@ -1,4 +1,4 @@
-package service
+package ssmparam_test
 
 import (
 	"context"
@@ -11,6 +11,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"imusers/shared/aws/ssmparam"
+	"imusers/shared/service"
 )
 
 const testValue = `[{"appKey":"k","appSecret":"the-app-secret"}]`
@@ -39,7 +42,7 @@ func ssmStub(t *testing.T, answer func(w http.ResponseWriter)) (url string, call
 	return srv.URL, calls
 }
 
-// ssmClient is the SSM client Load builds, from an environment whose AWS_ENDPOINT_URL_SSM is url.
+// ssmClient is the SSM client Reader builds, from an environment whose AWS_ENDPOINT_URL_SSM is url.
 func ssmClient(t *testing.T, url string) *ssm.Client {
 	t.Helper()
 	t.Setenv("AWS_REGION", "eu-west-1")
@@ -48,7 +51,7 @@ func ssmClient(t *testing.T, url string) *ssm.Client {
 	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 	t.Setenv("AWS_ENDPOINT_URL_SSM", url)
-	cfg, err := AWSConfig(context.Background())
+	cfg, err := service.AWSConfig(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +63,7 @@ func TestGetParameterReadsTheDecryptedValue(t *testing.T) {
 		b, _ := json.Marshal(map[string]any{"Parameter": map[string]any{"Name": "/im/apps", "Type": "SecureString", "Value": testValue, "Version": 3}})
 		_, _ = w.Write(b)
 	})
-	got, err := getParameter(context.Background(), ssmClient(t, url), "/im/apps")
+	got, err := ssmparam.Get(context.Background(), ssmClient(t, url), "/im/apps")
 	if err != nil || got != testValue {
 		t.Fatalf("got %q, %v", got, err)
 	}
@@ -86,7 +89,7 @@ func TestGetParameterErrorsHoldNoSecret(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			url, calls := ssmStub(t, answer)
-			_, err := getParameter(context.Background(), ssmClient(t, url), "/im/apps")
+			_, err := ssmparam.Get(context.Background(), ssmClient(t, url), "/im/apps")
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -97,5 +100,23 @@ func TestGetParameterErrorsHoldNoSecret(t *testing.T) {
 				t.Errorf("the error shows a secret: %v", err)
 			}
 		})
+	}
+}
+
+// Reader, what the functions hand the apps' loading, reads through the SDK's chain: the
+// region, credentials and AWS_ENDPOINT_URL_SSM of the environment.
+func TestReaderReadsThroughTheSDKChain(t *testing.T) {
+	url, calls := ssmStub(t, func(w http.ResponseWriter) {
+		b, _ := json.Marshal(map[string]any{"Parameter": map[string]any{"Name": "/im/apps", "Type": "SecureString", "Value": testValue, "Version": 3}})
+		_, _ = w.Write(b)
+	})
+	ssmClient(t, url) // sets the environment
+	cfg, err := service.AWSConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ssmparam.Reader(cfg)(context.Background(), "/im/apps")
+	if err != nil || got != testValue || calls.Load() != 1 {
+		t.Fatalf("got %q, %v after %d calls", got, err, calls.Load())
 	}
 }

@@ -1,4 +1,4 @@
-package service_test
+package lambdainvoke_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"imusers/shared/aws/lambdainvoke"
 	"imusers/shared/service"
 	"imusers/shared/testenv"
 )
@@ -32,7 +33,7 @@ func TestLambdaClientInvokesThroughTheLocalGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lam := service.LambdaClient(cfg)
+	lam := lambdainvoke.New(cfg)
 	ctx := context.Background()
 
 	job, _ := json.Marshal(map[string]any{"app": s.Apps[0].Key, "users": []string{"nobody"}, "operateId": "op-through-the-gateway"})

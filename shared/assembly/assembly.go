@@ -1,0 +1,188 @@
+// Package assembly builds the whole service in one process: every AWS client's part, the store,
+// every domain service and every function's handler, by the same names as the route table. The
+// local twin (infra/local), its gateway (infra/gateway) and the tests run the service this way.
+// A deployed function never imports it: its main builds only what it uses (functions/<name>).
+package assembly
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"time"
+
+	"imusers/shared/adapter/httpapi"
+	"imusers/shared/adapter/httpdefault"
+	"imusers/shared/adapter/wsapi"
+	"imusers/shared/api/messageapi"
+	"imusers/shared/api/relationapi"
+	"imusers/shared/api/userapi"
+	"imusers/shared/apps"
+	"imusers/shared/aws/connections"
+	"imusers/shared/domain/erasure"
+	"imusers/shared/domain/messages"
+	"imusers/shared/domain/relations"
+	"imusers/shared/domain/users"
+	"imusers/shared/lambdaapp/serverapi"
+	"imusers/shared/routes"
+	"imusers/shared/service"
+	"imusers/shared/store"
+)
+
+// Service holds everything the functions need, built once.
+type Service struct {
+	Config  service.Config
+	Apps    *apps.Registry
+	Store   *store.Store
+	Users   *users.Service
+	HTTP    *httpapi.Server
+	UserAPI *userapi.API
+	// Relations and RelationAPI: blocklist, whitelist, friends, app settings, send permission.
+	Relations   *relations.Service
+	RelationAPI *relationapi.API
+	// Messages and MessageAPI: direct messages, from the App Server and from clients.
+	Messages   *messages.Service
+	MessageAPI *messageapi.API
+	Erasure    *erasure.Worker
+	WS         *wsapi.Server
+	// Lambda is the Lambda client: erasure jobs and the $default route's forwarding use it.
+	Lambda Invoker
+	Log    *slog.Logger
+}
+
+// Invoker is the Lambda client's Invoke (*lambda.Client, from lambdainvoke.New), as erasure and
+// the $default route's forwarding each define it.
+type Invoker interface {
+	erasure.Invoker
+	httpdefault.Invoker
+}
+
+// Deps are the outside parts a Service is built on.
+type Deps struct {
+	Apps   *apps.Registry
+	DB     store.DB
+	Lambda Invoker
+	// Connections is the management API of the connection API; without it, kicks fail.
+	Connections connections.API
+	Now         func() time.Time
+	Log         *slog.Logger
+}
+
+// New wires a Service: what each functions/<name>/main.go wires for its own function, all at once.
+func New(cfg service.Config, d Deps) *Service {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	}
+	st := store.New(d.DB, cfg.Table)
+	starter := &erasure.Starter{Lambda: d.Lambda, Function: cfg.EraseFunction}
+	u := &users.Service{Store: st, Eraser: starter, Apps: d.Apps, Now: d.Now}
+	rel := &relations.Service{Store: st, Now: d.Now}
+	msgs := &messages.Service{Store: st, Now: d.Now, Log: d.Log}
+	if d.Connections != nil {
+		conns := &connections.Manager{API: d.Connections}
+		u.Kicker, msgs.Conns = conns, conns
+	}
+	return &Service{
+		Config:      cfg,
+		Apps:        d.Apps,
+		Store:       st,
+		Users:       u,
+		HTTP:        serverapi.Server(cfg, d.Apps, st, d.Now, d.Log),
+		UserAPI:     &userapi.API{Users: u},
+		Relations:   rel,
+		RelationAPI: &relationapi.API{Relations: rel},
+		Messages:    msgs,
+		MessageAPI:  &messageapi.API{Messages: msgs},
+		Erasure:     &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: erasure.DefaultReserve, Settle: cfg.ErasureSettle, Now: d.Now},
+		WS:          &wsapi.Server{Users: u, Store: st, Messages: msgs, Now: d.Now, Log: d.Log},
+		Lambda:      d.Lambda,
+		Log:         d.Log,
+	}
+}
+
+// Fallback is the handler of the HTTP API's $default route.
+func (s *Service) Fallback() *httpdefault.Fallback {
+	return &httpdefault.Fallback{Lookup: routes.FunctionFor, Functions: s.Lambda, Prefix: s.Config.FunctionPrefix, Log: s.Log}
+}
+
+// operations are the Server API functions' operations, by function name.
+func (s *Service) operations() map[string]httpapi.Handler {
+	return map[string]httpapi.Handler{
+		"userGetToken":        s.UserAPI.GetToken,
+		"userTokenExpire":     s.UserAPI.ExpireTokens,
+		"userInfo":            s.UserAPI.Info,
+		"userRefresh":         s.UserAPI.Refresh,
+		"userDeactivate":      s.UserAPI.Deactivate,
+		"userDeactivateQuery": s.UserAPI.DeactivatedQuery,
+		"userReactivate":      s.UserAPI.Reactivate,
+		"userQuery":           s.UserAPI.Query,
+		"userDelusers":        s.UserAPI.DeleteUsers,
+
+		"userBlock":            s.UserAPI.Block,
+		"userUnblock":          s.UserAPI.Unblock,
+		"userBlockQuery":       s.UserAPI.BlockQuery,
+		"userCheckOnline":      s.UserAPI.CheckOnline,
+		"userCheckOnlineBatch": s.UserAPI.CheckOnlineBatch,
+
+		"userBlacklistAdd":      s.RelationAPI.BlacklistAdd,
+		"userBlacklistRemove":   s.RelationAPI.BlacklistRemove,
+		"userBlacklistQuery":    s.RelationAPI.BlacklistQuery,
+		"userWhitelistAdd":      s.RelationAPI.WhitelistAdd,
+		"userWhitelistRemove":   s.RelationAPI.WhitelistRemove,
+		"userWhitelistQuery":    s.RelationAPI.WhitelistQuery,
+		"userWhitesettingSet":   s.RelationAPI.WhitesettingSet,
+		"userWhitesettingQuery": s.RelationAPI.WhitesettingQuery,
+		"friendAdd":             s.RelationAPI.FriendAdd,
+		"friendDelete":          s.RelationAPI.FriendDelete,
+		"friendClean":           s.RelationAPI.FriendClean,
+		"friendProfileSet":      s.RelationAPI.FriendProfileSet,
+		"friendGet":             s.RelationAPI.FriendGet,
+		"friendCheck":           s.RelationAPI.FriendCheck,
+		"friendPermissionSet":   s.RelationAPI.FriendPermissionSet,
+		"friendPermissionGet":   s.RelationAPI.FriendPermissionGet,
+		"appSettingSet":         s.RelationAPI.AppSettingSet,
+		"appSettingQuery":       s.RelationAPI.AppSettingQuery,
+
+		"messagePrivatePublish": s.MessageAPI.PrivatePublish,
+	}
+}
+
+// others are the Lambda handlers of the functions that are not Server API operations.
+func (s *Service) others() map[string]any {
+	return map[string]any{
+		"eraseUsers":    s.Erasure.Handle,
+		"httpDefault":   s.Fallback().Handle,
+		"wsAuthorize":   s.WS.Authorize,
+		"wsConnect":     s.WS.Connect,
+		"wsDisconnect":  s.WS.Disconnect,
+		"wsPing":        s.WS.Ping,
+		"wsSendMessage": s.WS.SendMessage,
+	}
+}
+
+// Handler is the Lambda handler of the named function, as its main builds it.
+func (s *Service) Handler(name string) (any, error) {
+	if op, ok := s.operations()[name]; ok {
+		return s.HTTP.Lambda(name, op), nil
+	}
+	if h, ok := s.others()[name]; ok {
+		return h, nil
+	}
+	return nil, fmt.Errorf("no function %q in the assembly", name)
+}
+
+// Functions names every function Handler serves.
+func (s *Service) Functions() []string {
+	var names []string
+	for name := range s.operations() {
+		names = append(names, name)
+	}
+	for name := range s.others() {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,32 @@
+// Package serverapi makes a Server API operation its function's Lambda handler, with what every
+// operation shares: the signature check, replay protection and the log line (httpapi.Server).
+// Only the Server API functions import it; the others link no operation.
+package serverapi
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"imusers/shared/adapter/httpapi"
+	"imusers/shared/apps"
+	"imusers/shared/lambdaapp"
+	"imusers/shared/service"
+	"imusers/shared/store"
+)
+
+// Handler is the Lambda handler of b's function, serving op to requests that one of reg's apps
+// signed.
+func Handler(b *lambdaapp.Boot, reg *apps.Registry, st *store.Store, op httpapi.Handler) func(context.Context, httpapi.Event) (httpapi.Response, error) {
+	return Server(b.Config, reg, st, time.Now, b.Log).Lambda(b.Function, op)
+}
+
+// Server is what the Server API's operations share under cfg: the signature window, and st
+// recording nonces when replay protection is on.
+func Server(cfg service.Config, reg *apps.Registry, st *store.Store, now func() time.Time, log *slog.Logger) *httpapi.Server {
+	s := &httpapi.Server{Apps: reg, Window: cfg.SignatureWindow, Now: now, Log: log}
+	if cfg.NonceReplayProtection {
+		s.Nonces = st
+	}
+	return s
+}
