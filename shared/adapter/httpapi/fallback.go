@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"imusers/shared/api/call"
 	"imusers/shared/wire/apierr"
 )
 
@@ -93,7 +94,7 @@ func (f *Fallback) Handle(ctx context.Context, ev Event) (resp Response, _ error
 	resp, err := f.forward(ctx, target, Rewrite(ev, clean))
 	if err != nil {
 		f.Log.Error("forwarding failed", "route", Route, "target", target, "error", err.Error())
-		resp, code = errorResponse(ToAPIError(err))
+		resp, code = errorResponse(call.ToAPIError(err))
 		return resp, nil
 	}
 	code = 0

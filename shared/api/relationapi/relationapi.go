@@ -8,7 +8,7 @@ import (
 	"encoding/json"
 	"slices"
 
-	"imusers/shared/adapter/httpapi"
+	"imusers/shared/api/call"
 	"imusers/shared/domain/relations"
 	"imusers/shared/store"
 	"imusers/shared/wire/apierr"
@@ -50,7 +50,7 @@ func notSelf(param string, targets []string, owner string) error {
 	return nil
 }
 
-func (a *API) listChange(ctx context.Context, r *httpapi.Request, kind store.Kind, param string, add bool) (any, error) {
+func (a *API) listChange(ctx context.Context, r *call.Request, kind store.Kind, param string, add bool) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	targets := p.UserIDs(param, maxListChange)
@@ -71,7 +71,7 @@ type listPage struct {
 	Next  string   `json:"next,omitempty"` // only when another page follows
 }
 
-func (a *API) listQuery(ctx context.Context, r *httpapi.Request, kind store.Kind) (any, error) {
+func (a *API) listQuery(ctx context.Context, r *call.Request, kind store.Kind) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	tok := p.Bytes("pageToken", maxPageToken)
@@ -87,37 +87,37 @@ func (a *API) listQuery(ctx context.Context, r *httpapi.Request, kind store.Kind
 }
 
 // BlacklistAdd: /user/blacklist/add.json (and /user/blocklist/add.json).
-func (a *API) BlacklistAdd(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) BlacklistAdd(ctx context.Context, r *call.Request) (any, error) {
 	return a.listChange(ctx, r, store.Blocklist, "blackUserId", true)
 }
 
 // BlacklistRemove: /user/blacklist/remove.json (and /user/blocklist/remove.json).
-func (a *API) BlacklistRemove(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) BlacklistRemove(ctx context.Context, r *call.Request) (any, error) {
 	return a.listChange(ctx, r, store.Blocklist, "blackUserId", false)
 }
 
 // BlacklistQuery: /user/blacklist/query.json (and /user/blocklist/query.json).
-func (a *API) BlacklistQuery(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) BlacklistQuery(ctx context.Context, r *call.Request) (any, error) {
 	return a.listQuery(ctx, r, store.Blocklist)
 }
 
 // WhitelistAdd: /user/whitelist/add.json.
-func (a *API) WhitelistAdd(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) WhitelistAdd(ctx context.Context, r *call.Request) (any, error) {
 	return a.listChange(ctx, r, store.Whitelist, "whiteUserId", true)
 }
 
 // WhitelistRemove: /user/whitelist/remove.json.
-func (a *API) WhitelistRemove(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) WhitelistRemove(ctx context.Context, r *call.Request) (any, error) {
 	return a.listChange(ctx, r, store.Whitelist, "whiteUserId", false)
 }
 
 // WhitelistQuery: /user/whitelist/query.json.
-func (a *API) WhitelistQuery(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) WhitelistQuery(ctx context.Context, r *call.Request) (any, error) {
 	return a.listQuery(ctx, r, store.Whitelist)
 }
 
 // WhitesettingSet: /user/whitesetting/set.json.
-func (a *API) WhitesettingSet(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) WhitesettingSet(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	ids := p.UserIDs("userId", maxListChange)
 	on := p.RequiredInt("whiteSetting", 0, 1)
@@ -133,7 +133,7 @@ type whiteSetting struct {
 }
 
 // WhitesettingQuery: /user/whitesetting/query.json.
-func (a *API) WhitesettingQuery(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) WhitesettingQuery(ctx context.Context, r *call.Request) (any, error) {
 	ids := r.Params.UserIDs("userId", maxListChange)
 	if err := r.Params.Err(); err != nil {
 		return nil, err
@@ -155,7 +155,7 @@ func (a *API) WhitesettingQuery(ctx context.Context, r *httpapi.Request) (any, e
 }
 
 // FriendAdd: /friend/add.json.
-func (a *API) FriendAdd(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) FriendAdd(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	target := p.UserID("targetId")
@@ -171,7 +171,7 @@ func (a *API) FriendAdd(ctx context.Context, r *httpapi.Request) (any, error) {
 }
 
 // FriendDelete: /friend/delete.json.
-func (a *API) FriendDelete(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) FriendDelete(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	targets := p.UserIDs("targetIds", maxFriendBatch)
@@ -185,7 +185,7 @@ func (a *API) FriendDelete(ctx context.Context, r *httpapi.Request) (any, error)
 }
 
 // FriendClean: /friend/clean.json.
-func (a *API) FriendClean(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) FriendClean(ctx context.Context, r *call.Request) (any, error) {
 	owner := r.Params.UserID("userId")
 	if err := r.Params.Err(); err != nil {
 		return nil, err
@@ -195,7 +195,7 @@ func (a *API) FriendClean(ctx context.Context, r *httpapi.Request) (any, error) 
 
 // FriendProfileSet: /friend/profile/set.json. A parameter left out leaves its field as it is;
 // sent empty, it clears the field.
-func (a *API) FriendProfileSet(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) FriendProfileSet(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	target := p.UserID("targetId")
@@ -243,7 +243,7 @@ type friend struct {
 }
 
 // FriendGet: /friend/get.json.
-func (a *API) FriendGet(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) FriendGet(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	tok := p.Bytes("pageToken", maxPageToken)
@@ -282,7 +282,7 @@ type checkResult struct {
 }
 
 // FriendCheck: /friend/check.json.
-func (a *API) FriendCheck(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) FriendCheck(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	targets := p.UserIDs("targetIds", maxFriendBatch)
@@ -306,7 +306,7 @@ func (a *API) FriendCheck(ctx context.Context, r *httpapi.Request) (any, error) 
 }
 
 // FriendPermissionSet: /friend/permission/set.json.
-func (a *API) FriendPermissionSet(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) FriendPermissionSet(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	ids := p.UserIDs("userIds", maxFriendBatch)
 	perm := p.RequiredInt("permissionType", 1, 3)
@@ -322,7 +322,7 @@ type permissionSetting struct {
 }
 
 // FriendPermissionGet: /friend/permission/get.json.
-func (a *API) FriendPermissionGet(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) FriendPermissionGet(ctx context.Context, r *call.Request) (any, error) {
 	ids := r.Params.UserIDs("userIds", maxFriendBatch)
 	if err := r.Params.Err(); err != nil {
 		return nil, err
@@ -345,7 +345,7 @@ type appSettings struct {
 }
 
 // AppSettingSet: /app/setting/set.json (ours: the platform keeps this setting in its console).
-func (a *API) AppSettingSet(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) AppSettingSet(ctx context.Context, r *call.Request) (any, error) {
 	on := r.Params.RequiredInt("friendsOnlyDirectMessages", 0, 1)
 	if err := r.Params.Err(); err != nil {
 		return nil, err
@@ -354,7 +354,7 @@ func (a *API) AppSettingSet(ctx context.Context, r *httpapi.Request) (any, error
 }
 
 // AppSettingQuery: /app/setting/query.json.
-func (a *API) AppSettingQuery(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) AppSettingQuery(ctx context.Context, r *call.Request) (any, error) {
 	s, err := a.Relations.Settings(ctx, r.App)
 	if err != nil {
 		return nil, err
