@@ -10,7 +10,6 @@ import (
 
 	"imusers/shared/api/call"
 	"imusers/shared/domain/relations"
-	"imusers/shared/store"
 	"imusers/shared/wire/apierr"
 	"imusers/shared/wire/form"
 )
@@ -50,7 +49,7 @@ func notSelf(param string, targets []string, owner string) error {
 	return nil
 }
 
-func (a *API) listChange(ctx context.Context, r *call.Request, kind store.Kind, param string, add bool) (any, error) {
+func (a *API) listChange(ctx context.Context, r *call.Request, list relations.List, param string, add bool) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	targets := p.UserIDs(param, maxListChange)
@@ -61,9 +60,9 @@ func (a *API) listChange(ctx context.Context, r *call.Request, kind store.Kind, 
 		return nil, err
 	}
 	if add {
-		return nil, a.Relations.AddToList(ctx, r.App, kind, owner, targets)
+		return nil, a.Relations.AddToList(ctx, r.App, list, owner, targets)
 	}
-	return nil, a.Relations.RemoveFromList(ctx, r.App, kind, owner, targets)
+	return nil, a.Relations.RemoveFromList(ctx, r.App, list, owner, targets)
 }
 
 type listPage struct {
@@ -71,7 +70,7 @@ type listPage struct {
 	Next  string   `json:"next,omitempty"` // only when another page follows
 }
 
-func (a *API) listQuery(ctx context.Context, r *call.Request, kind store.Kind) (any, error) {
+func (a *API) listQuery(ctx context.Context, r *call.Request, list relations.List) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	tok := p.Bytes("pageToken", maxPageToken)
@@ -79,7 +78,7 @@ func (a *API) listQuery(ctx context.Context, r *call.Request, kind store.Kind) (
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	ids, next, err := a.Relations.ListPage(ctx, r.App, kind, owner, tok, int(size))
+	ids, next, err := a.Relations.ListPage(ctx, r.App, list, owner, tok, int(size))
 	if err != nil {
 		return nil, err
 	}
@@ -88,32 +87,32 @@ func (a *API) listQuery(ctx context.Context, r *call.Request, kind store.Kind) (
 
 // BlacklistAdd: /user/blacklist/add.json (and /user/blocklist/add.json).
 func (a *API) BlacklistAdd(ctx context.Context, r *call.Request) (any, error) {
-	return a.listChange(ctx, r, store.Blocklist, "blackUserId", true)
+	return a.listChange(ctx, r, relations.Blocklist, "blackUserId", true)
 }
 
 // BlacklistRemove: /user/blacklist/remove.json (and /user/blocklist/remove.json).
 func (a *API) BlacklistRemove(ctx context.Context, r *call.Request) (any, error) {
-	return a.listChange(ctx, r, store.Blocklist, "blackUserId", false)
+	return a.listChange(ctx, r, relations.Blocklist, "blackUserId", false)
 }
 
 // BlacklistQuery: /user/blacklist/query.json (and /user/blocklist/query.json).
 func (a *API) BlacklistQuery(ctx context.Context, r *call.Request) (any, error) {
-	return a.listQuery(ctx, r, store.Blocklist)
+	return a.listQuery(ctx, r, relations.Blocklist)
 }
 
 // WhitelistAdd: /user/whitelist/add.json.
 func (a *API) WhitelistAdd(ctx context.Context, r *call.Request) (any, error) {
-	return a.listChange(ctx, r, store.Whitelist, "whiteUserId", true)
+	return a.listChange(ctx, r, relations.Whitelist, "whiteUserId", true)
 }
 
 // WhitelistRemove: /user/whitelist/remove.json.
 func (a *API) WhitelistRemove(ctx context.Context, r *call.Request) (any, error) {
-	return a.listChange(ctx, r, store.Whitelist, "whiteUserId", false)
+	return a.listChange(ctx, r, relations.Whitelist, "whiteUserId", false)
 }
 
 // WhitelistQuery: /user/whitelist/query.json.
 func (a *API) WhitelistQuery(ctx context.Context, r *call.Request) (any, error) {
-	return a.listQuery(ctx, r, store.Whitelist)
+	return a.listQuery(ctx, r, relations.Whitelist)
 }
 
 // WhitesettingSet: /user/whitesetting/set.json.
