@@ -159,7 +159,7 @@ func New(cfg Config, d Deps) *Service {
 		Messages:    msgs,
 		MessageAPI:  &messageapi.API{Messages: msgs},
 		Erasure:     &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: 10 * time.Second, Settle: cfg.ErasureSettle, Now: d.Now},
-		WS:          &wsapi.Server{Users: u, Store: st, Messages: msgs, Now: d.Now, Log: d.Log},
+		WS:          &wsapi.Server{Users: u, Messages: msgs, Log: d.Log},
 		Lambda:      d.Lambda,
 		Log:         d.Log,
 	}
