@@ -144,8 +144,7 @@ func New(cfg Config, d Deps) *Service {
 	rel := &relations.Service{Store: st, Now: d.Now}
 	msgs := &messages.Service{Store: st, Now: d.Now, Log: d.Log}
 	if d.Connections != nil {
-		conns := &connections.Manager{API: d.Connections}
-		u.Kicker, msgs.Conns = conns, conns
+		u.Conns, msgs.Conns = d.Connections, d.Connections
 	}
 	return &Service{
 		Config:      cfg,
