@@ -11,7 +11,7 @@ import (
 
 // The README's error-code table is for App Server authors; it must say what the code does.
 func TestReadmeErrorTableMatches(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
