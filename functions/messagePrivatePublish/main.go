@@ -19,7 +19,7 @@ func main() {
 	b := lambdaapp.Init("messagePrivatePublish")
 	reg := b.Apps(ssmparam.Reader(b.AWS))
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
-	conns := &connections.Manager{API: connections.NewClient(b.AWS, b.ManagementEndpoint())}
+	conns := connections.NewClient(b.AWS, b.ManagementEndpoint())
 	api := &messageapi.API{Messages: &messages.Service{Store: st, Conns: conns, Now: time.Now, Log: b.Log}}
 	lambda.Start(serverapi.Handler(b, reg, st, api.PrivatePublish))
 }

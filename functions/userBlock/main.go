@@ -19,7 +19,7 @@ func main() {
 	b := lambdaapp.Init("userBlock")
 	reg := b.Apps(ssmparam.Reader(b.AWS))
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
-	kicker := &connections.Manager{API: connections.NewClient(b.AWS, b.ManagementEndpoint())}
-	api := &userapi.API{Users: &users.Service{Store: st, Kicker: kicker, Apps: reg, Now: time.Now}}
+	conns := connections.NewClient(b.AWS, b.ManagementEndpoint())
+	api := &userapi.API{Users: &users.Service{Store: st, Conns: conns, Apps: reg, Now: time.Now}}
 	lambda.Start(serverapi.Handler(b, reg, st, api.Block))
 }

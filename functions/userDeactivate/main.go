@@ -22,7 +22,7 @@ func main() {
 	reg := b.Apps(ssmparam.Reader(b.AWS))
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
 	eraser := &erasure.Starter{Lambda: lambdainvoke.New(b.AWS), Function: b.Config.EraseFunction}
-	kicker := &connections.Manager{API: connections.NewClient(b.AWS, b.ManagementEndpoint())}
-	api := &userapi.API{Users: &users.Service{Store: st, Eraser: eraser, Kicker: kicker, Apps: reg, Now: time.Now}}
+	conns := connections.NewClient(b.AWS, b.ManagementEndpoint())
+	api := &userapi.API{Users: &users.Service{Store: st, Eraser: eraser, Conns: conns, Apps: reg, Now: time.Now}}
 	lambda.Start(serverapi.Handler(b, reg, st, api.Deactivate))
 }

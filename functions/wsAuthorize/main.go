@@ -17,6 +17,6 @@ func main() {
 	b := lambdaapp.Init("wsAuthorize")
 	reg := b.Apps(ssmparam.Reader(b.AWS))
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
-	ws := &wsapi.Server{Users: &users.Service{Store: st, Apps: reg, Now: time.Now}, Store: st, Now: time.Now, Log: b.Log}
+	ws := &wsapi.Server{Users: &users.Service{Store: st, Apps: reg, Now: time.Now}, Log: b.Log}
 	lambda.Start(ws.Authorize)
 }

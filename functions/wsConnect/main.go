@@ -2,8 +2,6 @@
 package main
 
 import (
-	"time"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"imusers/shared/adapter/wsapi"
@@ -13,6 +11,6 @@ import (
 func main() {
 	b := lambdaapp.Init("wsConnect")
 	// $connect does no I/O: the authorizer has recorded the connection.
-	ws := &wsapi.Server{Now: time.Now, Log: b.Log}
+	ws := &wsapi.Server{Log: b.Log}
 	lambda.Start(ws.Connect)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"imusers/shared/adapter/wsapi"
+	"imusers/shared/domain/users"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/store"
 )
@@ -14,6 +15,6 @@ import (
 func main() {
 	b := lambdaapp.Init("wsDisconnect")
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
-	ws := &wsapi.Server{Store: st, Now: time.Now, Log: b.Log}
+	ws := &wsapi.Server{Users: &users.Service{Store: st, Now: time.Now}, Log: b.Log}
 	lambda.Start(ws.Disconnect)
 }

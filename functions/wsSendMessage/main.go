@@ -16,8 +16,8 @@ import (
 func main() {
 	b := lambdaapp.Init("wsSendMessage")
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
-	conns := &connections.Manager{API: connections.NewClient(b.AWS, b.ManagementEndpoint())}
+	conns := connections.NewClient(b.AWS, b.ManagementEndpoint())
 	msgs := &messages.Service{Store: st, Conns: conns, Now: time.Now, Log: b.Log}
-	ws := &wsapi.Server{Messages: msgs, Store: st, Now: time.Now, Log: b.Log}
+	ws := &wsapi.Server{Messages: msgs, Log: b.Log}
 	lambda.Start(ws.SendMessage)
 }

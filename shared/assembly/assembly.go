@@ -14,6 +14,7 @@ import (
 	"imusers/shared/adapter/httpapi"
 	"imusers/shared/adapter/httpdefault"
 	"imusers/shared/adapter/wsapi"
+	"imusers/shared/api/call"
 	"imusers/shared/api/messageapi"
 	"imusers/shared/api/relationapi"
 	"imusers/shared/api/userapi"
@@ -82,8 +83,7 @@ func New(cfg service.Config, d Deps) *Service {
 	rel := &relations.Service{Store: st, Now: d.Now}
 	msgs := &messages.Service{Store: st, Now: d.Now, Log: d.Log}
 	if d.Connections != nil {
-		conns := &connections.Manager{API: d.Connections}
-		u.Kicker, msgs.Conns = conns, conns
+		u.Conns, msgs.Conns = d.Connections, d.Connections
 	}
 	return &Service{
 		Config:      cfg,
@@ -97,7 +97,7 @@ func New(cfg service.Config, d Deps) *Service {
 		Messages:    msgs,
 		MessageAPI:  &messageapi.API{Messages: msgs},
 		Erasure:     &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: erasure.DefaultReserve, Settle: cfg.ErasureSettle, Now: d.Now},
-		WS:          &wsapi.Server{Users: u, Store: st, Messages: msgs, Now: d.Now, Log: d.Log},
+		WS:          &wsapi.Server{Users: u, Messages: msgs, Log: d.Log},
 		Lambda:      d.Lambda,
 		Log:         d.Log,
 	}
@@ -109,8 +109,8 @@ func (s *Service) Fallback() *httpdefault.Fallback {
 }
 
 // operations are the Server API functions' operations, by function name.
-func (s *Service) operations() map[string]httpapi.Handler {
-	return map[string]httpapi.Handler{
+func (s *Service) operations() map[string]call.Handler {
+	return map[string]call.Handler{
 		"userGetToken":        s.UserAPI.GetToken,
 		"userTokenExpire":     s.UserAPI.ExpireTokens,
 		"userInfo":            s.UserAPI.Info,

@@ -10,34 +10,21 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"imusers/shared/api/call"
 	"imusers/shared/apps"
-	"imusers/shared/domain/relations"
-	"imusers/shared/domain/users"
 	"imusers/shared/wire/apierr"
 	"imusers/shared/wire/form"
 	"imusers/shared/wire/signature"
 )
-
-// Request is what an operation sees: the authenticated app and its parameters.
-type Request struct {
-	App    apps.App
-	Params *form.Reader
-}
-
-// Handler runs one operation. Its result is a JSON object that goes out with "code":200 added;
-// nil means no other field.
-type Handler func(ctx context.Context, r *Request) (any, error)
 
 // Server holds what every operation shares.
 type Server struct {
@@ -64,14 +51,14 @@ type (
 
 // Lambda returns the Lambda handler that serves op under the given route name: aws-lambda-go
 // decodes the event and encodes the response with encoding/json.
-func (s *Server) Lambda(route string, op Handler) func(context.Context, Event) (Response, error) {
+func (s *Server) Lambda(route string, op call.Handler) func(context.Context, Event) (Response, error) {
 	return func(ctx context.Context, ev Event) (Response, error) {
 		return s.Serve(ctx, route, op, ev), nil
 	}
 }
 
 // Serve runs one request; it never fails and never panics: every fault is an error body.
-func (s *Server) Serve(ctx context.Context, route string, op Handler, ev Event) (resp Response) {
+func (s *Server) Serve(ctx context.Context, route string, op call.Handler, ev Event) (resp Response) {
 	start := time.Now()
 	headers := headerLookup(ev.Headers)
 	reqID := headers("x-request-id")
@@ -103,7 +90,7 @@ func (s *Server) Serve(ctx context.Context, route string, op Handler, ev Event) 
 const answerMargin = 500 * time.Millisecond
 
 // serve decodes, authenticates and runs; app is set as soon as the signature holds.
-func (s *Server) serve(ctx context.Context, route string, op Handler, ev Event, headers signature.Header, app *apps.App) (Response, int) {
+func (s *Server) serve(ctx context.Context, route string, op call.Handler, ev Event, headers signature.Header, app *apps.App) (Response, int) {
 	body, err := decodeBody(ev)
 	if err != nil {
 		return s.fail(route, err)
@@ -120,7 +107,7 @@ func (s *Server) serve(ctx context.Context, route string, op Handler, ev Event, 
 	if err := s.checkNonce(ctx, app.Key, signature.NonceOf(headers), now); err != nil {
 		return s.fail(route, err)
 	}
-	out, err := op(ctx, &Request{App: *app, Params: form.NewReader(values)})
+	out, err := op(ctx, &call.Request{App: *app, Params: form.NewReader(values)})
 	if err != nil {
 		return s.fail(route, err)
 	}
@@ -200,51 +187,11 @@ func header(h map[string]string, lower string) string {
 }
 
 func (s *Server) fail(route string, err error) (Response, int) {
-	e := ToAPIError(err)
+	e := call.ToAPIError(err)
 	if e.Code == apierr.Internal || e.Code == apierr.Timeout {
 		s.Log.Error("operation failed", "route", route, "error", err.Error())
 	}
 	return errorResponse(e)
-}
-
-// ToAPIError gives every error its contract code. Only domain and API errors keep their
-// message; anything else (a DynamoDB fault, say) becomes a bare 1000 or 1050.
-func ToAPIError(err error) *apierr.Error {
-	if e, ok := apierr.As(err); ok {
-		return e
-	}
-	for _, m := range []struct {
-		err  error
-		code int
-	}{
-		{users.ErrUnknownUser, apierr.UnknownUser},
-		{users.ErrDeactivated, apierr.UserDeactivated},
-		{users.ErrBlocked, apierr.UserBlocked},
-		{users.ErrCapReached, apierr.DevUserCap},
-		{users.ErrDevOnly, apierr.NotAllowed},
-		{users.ErrBadToken, apierr.BadToken},
-		{relations.ErrListFull, apierr.ListFull},
-		{relations.ErrNoFriendAdds, apierr.FriendAddRefused},
-		{relations.ErrNeedsApproval, apierr.FriendNeedsApproval},
-		{relations.ErrNotFriends, apierr.NotFriends},
-		{relations.ErrBadPageToken, apierr.BadParam},
-	} {
-		if errors.Is(err, m.err) {
-			return apierr.New(m.code, "%s", err.Error())
-		}
-	}
-	if isTimeout(err) {
-		return apierr.New(apierr.Timeout, "a dependency did not answer in time")
-	}
-	return apierr.New(apierr.Internal, "internal error")
-}
-
-func isTimeout(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
-		return true
-	}
-	var t interface{ Timeout() bool }
-	return errors.As(err, &t) && t.Timeout()
 }
 
 func errorResponse(e *apierr.Error) (Response, int) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"imusers/shared/adapter/httpapi"
+	"imusers/shared/api/call"
 	"imusers/shared/apps"
 	"imusers/shared/wire/signature"
 )
@@ -37,7 +38,7 @@ func BenchmarkServe(b *testing.B) {
 		Body:            base64.StdEncoding.EncodeToString([]byte(body)),
 		IsBase64Encoded: true,
 	}
-	op := func(_ context.Context, r *httpapi.Request) (any, error) {
+	op := func(_ context.Context, r *call.Request) (any, error) {
 		id := r.Params.UserID("userId")
 		if err := r.Params.Err(); err != nil {
 			return nil, err

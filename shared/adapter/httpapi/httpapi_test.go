@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"imusers/shared/api/call"
 	"imusers/shared/apps"
 	"imusers/shared/domain/users"
 	"imusers/shared/wire/apierr"
@@ -106,8 +107,8 @@ func wantError(t *testing.T, resp Response, status, code int) string {
 }
 
 // mustNotRun is a handler for requests that must be refused before any work.
-func mustNotRun(t *testing.T) Handler {
-	return func(context.Context, *Request) (any, error) {
+func mustNotRun(t *testing.T) call.Handler {
+	return func(context.Context, *call.Request) (any, error) {
 		t.Error("handler ran")
 		return nil, nil
 	}
@@ -115,8 +116,8 @@ func mustNotRun(t *testing.T) Handler {
 
 func TestSuccessBody(t *testing.T) {
 	s := newServer(t, io.Discard)
-	var seen *Request
-	op := func(ctx context.Context, r *Request) (any, error) {
+	var seen *call.Request
+	op := func(ctx context.Context, r *call.Request) (any, error) {
 		seen = r
 		id := r.Params.UserID("userId")
 		name := r.Params.RequiredText("name", 64)
@@ -156,7 +157,7 @@ func TestSuccessBody(t *testing.T) {
 func TestSuccessWithoutFields(t *testing.T) {
 	s := newServer(t, io.Discard)
 	for name, out := range map[string]any{"nil": nil, "empty struct": struct{}{}, "empty map": map[string]int{}} {
-		op := func(context.Context, *Request) (any, error) { return out, nil }
+		op := func(context.Context, *call.Request) (any, error) { return out, nil }
 		resp := s.Serve(context.Background(), route, op, signedEvent(""))
 		if resp.StatusCode != 200 || resp.Body != `{"code":200}` {
 			t.Errorf("%s: %d %s", name, resp.StatusCode, resp.Body)
@@ -174,7 +175,7 @@ func TestSuccessThatIsNotAnObject(t *testing.T) {
 		"unmarshalable": map[string]any{"f": func() {}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			op := func(context.Context, *Request) (any, error) { return out, nil }
+			op := func(context.Context, *call.Request) (any, error) { return out, nil }
 			resp := s.Serve(context.Background(), route, op, signedEvent(""))
 			if msg := wantError(t, resp, 500, apierr.Internal); msg != "internal error" {
 				t.Errorf("message %q", msg)
@@ -218,7 +219,7 @@ func TestHeadersInAnyCase(t *testing.T) {
 	}
 	ev.Headers = h
 	ran := false
-	op := func(context.Context, *Request) (any, error) { ran = true; return nil, nil }
+	op := func(context.Context, *call.Request) (any, error) { ran = true; return nil, nil }
 	resp := s.Serve(context.Background(), route, op, ev)
 	if resp.StatusCode != 200 || !ran {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
@@ -227,7 +228,7 @@ func TestHeadersInAnyCase(t *testing.T) {
 
 func TestBodyEncodings(t *testing.T) {
 	s := newServer(t, io.Discard)
-	echo := func(ctx context.Context, r *Request) (any, error) {
+	echo := func(ctx context.Context, r *call.Request) (any, error) {
 		ids := r.Params.UserIDs("userId", 20)
 		if err := r.Params.Err(); err != nil {
 			return nil, err
@@ -261,7 +262,7 @@ func TestBodyEncodings(t *testing.T) {
 	wantError(t, s.Serve(context.Background(), route, mustNotRun(t), ev), 400, apierr.BadParam)
 
 	ev = signedEvent("userId=a&userId=b")
-	single := func(ctx context.Context, r *Request) (any, error) {
+	single := func(ctx context.Context, r *call.Request) (any, error) {
 		r.Params.UserID("userId")
 		return nil, r.Params.Err()
 	}
@@ -300,7 +301,7 @@ func TestOversizeBody(t *testing.T) {
 		}
 		ev := signedEvent(body)
 		ev.IsBase64Encoded = b64
-		op := func(ctx context.Context, r *Request) (any, error) {
+		op := func(ctx context.Context, r *call.Request) (any, error) {
 			return map[string]int{"n": len(r.Params.Bytes("name", form.MaxBody))}, r.Params.Err()
 		}
 		resp := s.Serve(context.Background(), route, op, ev)
@@ -312,11 +313,11 @@ func TestOversizeBody(t *testing.T) {
 
 func TestRequestIDEchoed(t *testing.T) {
 	s := newServer(t, io.Discard)
-	ok := func(context.Context, *Request) (any, error) { return nil, nil }
-	boom := func(context.Context, *Request) (any, error) { panic("boom") }
+	ok := func(context.Context, *call.Request) (any, error) { return nil, nil }
+	boom := func(context.Context, *call.Request) (any, error) { panic("boom") }
 	for _, tc := range []struct {
 		name   string
-		op     Handler
+		op     call.Handler
 		header string
 		sign   bool
 	}{
@@ -349,7 +350,7 @@ func TestOpaqueErrorIsInternal(t *testing.T) {
 	var logs bytes.Buffer
 	s := newServer(t, &logs)
 	storeErr := fmt.Errorf("put user: %w", errors.New("operation error DynamoDB: UpdateItem, ValidationException: table im-users-prod key APP#testapp"))
-	op := func(context.Context, *Request) (any, error) { return nil, storeErr }
+	op := func(context.Context, *call.Request) (any, error) { return nil, storeErr }
 	resp := s.Serve(context.Background(), route, op, signedEvent("userId=a"))
 	if msg := wantError(t, resp, 500, apierr.Internal); msg != "internal error" {
 		t.Errorf("message %q, want %q", msg, "internal error")
@@ -368,10 +369,10 @@ func TestOpaqueErrorIsInternal(t *testing.T) {
 func TestPanicIsInternal(t *testing.T) {
 	var logs bytes.Buffer
 	s := newServer(t, &logs)
-	for name, op := range map[string]Handler{
-		"string panic": func(context.Context, *Request) (any, error) { panic("secret detail") },
-		"nil map":      func(context.Context, *Request) (any, error) { var m map[string]int; m["x"] = 1; return nil, nil },
-		"error panic":  func(context.Context, *Request) (any, error) { panic(errors.New("secret detail")) },
+	for name, op := range map[string]call.Handler{
+		"string panic": func(context.Context, *call.Request) (any, error) { panic("secret detail") },
+		"nil map":      func(context.Context, *call.Request) (any, error) { var m map[string]int; m["x"] = 1; return nil, nil },
+		"error panic":  func(context.Context, *call.Request) (any, error) { panic(errors.New("secret detail")) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			resp := s.Serve(context.Background(), route, op, signedEvent(""))
@@ -402,7 +403,7 @@ func TestTimeouts(t *testing.T) {
 		"net timeout":      fmt.Errorf("send: %w", netTimeout{}),
 	} {
 		t.Run(name, func(t *testing.T) {
-			op := func(context.Context, *Request) (any, error) { return nil, err }
+			op := func(context.Context, *call.Request) (any, error) { return nil, err }
 			resp := s.Serve(context.Background(), route, op, signedEvent(""))
 			msg := wantError(t, resp, http.StatusGatewayTimeout, apierr.Timeout)
 			if strings.Contains(msg, "10.0.0.1") {
@@ -432,12 +433,12 @@ func TestErrorMapping(t *testing.T) {
 		{context.Canceled, 500, 1000, "internal error"},
 	} {
 		t.Run(tc.err.Error(), func(t *testing.T) {
-			op := func(context.Context, *Request) (any, error) { return nil, tc.err }
+			op := func(context.Context, *call.Request) (any, error) { return nil, tc.err }
 			msg := wantError(t, s.Serve(context.Background(), route, op, signedEvent("")), tc.status, tc.code)
 			if !strings.Contains(msg, tc.msg) {
 				t.Errorf("message %q does not contain %q", msg, tc.msg)
 			}
-			if got := ToAPIError(tc.err); got.Code != tc.code || got.Status != apierr.StatusOf(tc.code) {
+			if got := call.ToAPIError(tc.err); got.Code != tc.code || got.Status != apierr.StatusOf(tc.code) {
 				t.Errorf("ToAPIError = %d/%d", got.Code, got.Status)
 			}
 		})
@@ -451,7 +452,7 @@ func TestRequestLogLine(t *testing.T) {
 	ev := signedEvent("userId=a")
 	ev.Headers["x-request-id"] = "req-9"
 	ev.RequestContext.RequestID = "aws-1"
-	s.Serve(context.Background(), route, func(context.Context, *Request) (any, error) {
+	s.Serve(context.Background(), route, func(context.Context, *call.Request) (any, error) {
 		return nil, apierr.Missing("name")
 	}, ev)
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
@@ -476,7 +477,7 @@ func TestRequestLogLine(t *testing.T) {
 
 func TestLambdaNeverFails(t *testing.T) {
 	s := newServer(t, io.Discard)
-	h := s.Lambda(route, func(context.Context, *Request) (any, error) { panic("x") })
+	h := s.Lambda(route, func(context.Context, *call.Request) (any, error) { panic("x") })
 	resp, err := h(context.Background(), signedEvent(""))
 	if err != nil {
 		t.Fatalf("Lambda returned error %v; API Gateway would answer 502", err)
@@ -499,7 +500,7 @@ func FuzzLambda(f *testing.F) {
 	f.Add([]byte(`{"headers":null,"requestContext":{"authorizer":{"lambda":{"k":1}}}}`))
 	f.Add([]byte(`[]`))
 	s := newServer(f, io.Discard)
-	h := lambda.NewHandler(s.Lambda(route, func(_ context.Context, r *Request) (any, error) {
+	h := lambda.NewHandler(s.Lambda(route, func(_ context.Context, r *call.Request) (any, error) {
 		return map[string]string{"userId": r.Params.UserID("userId")}, r.Params.Err()
 	}))
 	f.Fuzz(func(t *testing.T, payload []byte) {
@@ -556,7 +557,7 @@ func FuzzServe(f *testing.F) {
 	s := &Server{Apps: reg, Window: 5 * time.Minute, Now: func() time.Time { return now }, Log: log}
 
 	// op exercises every way a handler can end, chosen by the body.
-	op := func(ctx context.Context, r *Request) (any, error) {
+	op := func(ctx context.Context, r *call.Request) (any, error) {
 		mode := r.Params.Text("mode", 16)
 		switch mode {
 		case "panic":

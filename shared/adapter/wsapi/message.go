@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"imusers/shared/adapter/httpapi"
+	"imusers/shared/api/call"
 	"imusers/shared/domain/messages"
 	"imusers/shared/wire/apierr"
 	"imusers/shared/wire/form"
@@ -136,7 +136,7 @@ func (s *Server) sendMessage(ctx context.Context, app, user string, ev Event) Ac
 	}
 	res, err := s.Messages.Send(ctx, app, user, f.ToUserID, messages.Message{ObjectName: f.ObjectName, Content: f.Content})
 	if err != nil {
-		e := httpapi.ToAPIError(err)
+		e := call.ToAPIError(err)
 		if e.Code == apierr.Internal || e.Code == apierr.Timeout {
 			s.Log.Error("operation failed", "route", ev.RequestContext.RouteKey, "app", app, "error", err.Error())
 		}
@@ -150,6 +150,6 @@ func (s *Server) sendMessage(ctx context.Context, app, user string, ev Event) Ac
 
 // refusal is the ack of a frame that was not sent; only API errors show their text.
 func refusal(clientMsgID string, err error) Ack {
-	e := httpapi.ToAPIError(err)
+	e := call.ToAPIError(err)
 	return Ack{Type: "ack", ClientMsgID: clientMsgID, Code: e.Code, ErrorMessage: e.Message}
 }

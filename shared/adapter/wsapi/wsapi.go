@@ -17,7 +17,6 @@ import (
 
 	"imusers/shared/domain/messages"
 	"imusers/shared/domain/users"
-	"imusers/shared/store"
 )
 
 // Event types of API Gateway's WebSocket APIs.
@@ -57,9 +56,7 @@ var ErrUnauthorized = errors.New("Unauthorized")
 // Server serves the connection API's functions.
 type Server struct {
 	Users    *users.Service
-	Store    *store.Store
 	Messages *messages.Service // the sendMessage route
-	Now      func() time.Time
 	Log      *slog.Logger
 }
 
@@ -128,7 +125,7 @@ func (s *Server) Connect(ctx context.Context, ev Event) (Response, error) {
 // Disconnect serves $disconnect: it forgets the connection, in one write.
 func (s *Server) Disconnect(ctx context.Context, ev Event) (Response, error) {
 	return s.serve(ctx, ev, func(ctx context.Context, app, user string) (Response, error) {
-		return Response{StatusCode: http.StatusOK}, s.Store.Disconnect(ctx, app, user, ev.RequestContext.ConnectionID)
+		return Response{StatusCode: http.StatusOK}, s.Users.Disconnect(ctx, app, user, ev.RequestContext.ConnectionID)
 	})
 }
 
@@ -142,8 +139,7 @@ type Pong struct {
 // gets its pong; its close is on the way.
 func (s *Server) Ping(ctx context.Context, ev Event) (Response, error) {
 	return s.serve(ctx, ev, func(ctx context.Context, app, user string) (Response, error) {
-		err := s.Store.Touch(ctx, app, user, ev.RequestContext.ConnectionID, s.Now().UnixMilli())
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := s.Users.Seen(ctx, app, user, ev.RequestContext.ConnectionID); err != nil {
 			return Response{}, err
 		}
 		return frameResponse(Pong{Type: "pong"}), nil

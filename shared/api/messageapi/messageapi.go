@@ -6,7 +6,7 @@ package messageapi
 import (
 	"context"
 
-	"imusers/shared/adapter/httpapi"
+	"imusers/shared/api/call"
 	"imusers/shared/domain/messages"
 	"imusers/shared/wire/form"
 )
@@ -35,7 +35,7 @@ type publishAnswer struct {
 }
 
 // PrivatePublish: /message/private/publish.json.
-func (a *API) PrivatePublish(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) PrivatePublish(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	from := p.UserID("fromUserId")
 	to := p.UserIDs("toUserId", messages.MaxRecipients)

@@ -8,9 +8,8 @@ import (
 	"encoding/json"
 	"slices"
 
-	"imusers/shared/adapter/httpapi"
+	"imusers/shared/api/call"
 	"imusers/shared/domain/relations"
-	"imusers/shared/store"
 	"imusers/shared/wire/apierr"
 	"imusers/shared/wire/form"
 )
@@ -50,7 +49,7 @@ func notSelf(param string, targets []string, owner string) error {
 	return nil
 }
 
-func (a *API) listChange(ctx context.Context, r *httpapi.Request, kind store.Kind, param string, add bool) (any, error) {
+func (a *API) listChange(ctx context.Context, r *call.Request, list relations.List, param string, add bool) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	targets := p.UserIDs(param, maxListChange)
@@ -61,9 +60,9 @@ func (a *API) listChange(ctx context.Context, r *httpapi.Request, kind store.Kin
 		return nil, err
 	}
 	if add {
-		return nil, a.Relations.AddToList(ctx, r.App, kind, owner, targets)
+		return nil, a.Relations.AddToList(ctx, r.App, list, owner, targets)
 	}
-	return nil, a.Relations.RemoveFromList(ctx, r.App, kind, owner, targets)
+	return nil, a.Relations.RemoveFromList(ctx, r.App, list, owner, targets)
 }
 
 type listPage struct {
@@ -71,7 +70,7 @@ type listPage struct {
 	Next  string   `json:"next,omitempty"` // only when another page follows
 }
 
-func (a *API) listQuery(ctx context.Context, r *httpapi.Request, kind store.Kind) (any, error) {
+func (a *API) listQuery(ctx context.Context, r *call.Request, list relations.List) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	tok := p.Bytes("pageToken", maxPageToken)
@@ -79,7 +78,7 @@ func (a *API) listQuery(ctx context.Context, r *httpapi.Request, kind store.Kind
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	ids, next, err := a.Relations.ListPage(ctx, r.App, kind, owner, tok, int(size))
+	ids, next, err := a.Relations.ListPage(ctx, r.App, list, owner, tok, int(size))
 	if err != nil {
 		return nil, err
 	}
@@ -87,37 +86,37 @@ func (a *API) listQuery(ctx context.Context, r *httpapi.Request, kind store.Kind
 }
 
 // BlacklistAdd: /user/blacklist/add.json (and /user/blocklist/add.json).
-func (a *API) BlacklistAdd(ctx context.Context, r *httpapi.Request) (any, error) {
-	return a.listChange(ctx, r, store.Blocklist, "blackUserId", true)
+func (a *API) BlacklistAdd(ctx context.Context, r *call.Request) (any, error) {
+	return a.listChange(ctx, r, relations.Blocklist, "blackUserId", true)
 }
 
 // BlacklistRemove: /user/blacklist/remove.json (and /user/blocklist/remove.json).
-func (a *API) BlacklistRemove(ctx context.Context, r *httpapi.Request) (any, error) {
-	return a.listChange(ctx, r, store.Blocklist, "blackUserId", false)
+func (a *API) BlacklistRemove(ctx context.Context, r *call.Request) (any, error) {
+	return a.listChange(ctx, r, relations.Blocklist, "blackUserId", false)
 }
 
 // BlacklistQuery: /user/blacklist/query.json (and /user/blocklist/query.json).
-func (a *API) BlacklistQuery(ctx context.Context, r *httpapi.Request) (any, error) {
-	return a.listQuery(ctx, r, store.Blocklist)
+func (a *API) BlacklistQuery(ctx context.Context, r *call.Request) (any, error) {
+	return a.listQuery(ctx, r, relations.Blocklist)
 }
 
 // WhitelistAdd: /user/whitelist/add.json.
-func (a *API) WhitelistAdd(ctx context.Context, r *httpapi.Request) (any, error) {
-	return a.listChange(ctx, r, store.Whitelist, "whiteUserId", true)
+func (a *API) WhitelistAdd(ctx context.Context, r *call.Request) (any, error) {
+	return a.listChange(ctx, r, relations.Whitelist, "whiteUserId", true)
 }
 
 // WhitelistRemove: /user/whitelist/remove.json.
-func (a *API) WhitelistRemove(ctx context.Context, r *httpapi.Request) (any, error) {
-	return a.listChange(ctx, r, store.Whitelist, "whiteUserId", false)
+func (a *API) WhitelistRemove(ctx context.Context, r *call.Request) (any, error) {
+	return a.listChange(ctx, r, relations.Whitelist, "whiteUserId", false)
 }
 
 // WhitelistQuery: /user/whitelist/query.json.
-func (a *API) WhitelistQuery(ctx context.Context, r *httpapi.Request) (any, error) {
-	return a.listQuery(ctx, r, store.Whitelist)
+func (a *API) WhitelistQuery(ctx context.Context, r *call.Request) (any, error) {
+	return a.listQuery(ctx, r, relations.Whitelist)
 }
 
 // WhitesettingSet: /user/whitesetting/set.json.
-func (a *API) WhitesettingSet(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) WhitesettingSet(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	ids := p.UserIDs("userId", maxListChange)
 	on := p.RequiredInt("whiteSetting", 0, 1)
@@ -133,7 +132,7 @@ type whiteSetting struct {
 }
 
 // WhitesettingQuery: /user/whitesetting/query.json.
-func (a *API) WhitesettingQuery(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) WhitesettingQuery(ctx context.Context, r *call.Request) (any, error) {
 	ids := r.Params.UserIDs("userId", maxListChange)
 	if err := r.Params.Err(); err != nil {
 		return nil, err
@@ -155,7 +154,7 @@ func (a *API) WhitesettingQuery(ctx context.Context, r *httpapi.Request) (any, e
 }
 
 // FriendAdd: /friend/add.json.
-func (a *API) FriendAdd(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) FriendAdd(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	target := p.UserID("targetId")
@@ -171,7 +170,7 @@ func (a *API) FriendAdd(ctx context.Context, r *httpapi.Request) (any, error) {
 }
 
 // FriendDelete: /friend/delete.json.
-func (a *API) FriendDelete(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) FriendDelete(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	targets := p.UserIDs("targetIds", maxFriendBatch)
@@ -185,7 +184,7 @@ func (a *API) FriendDelete(ctx context.Context, r *httpapi.Request) (any, error)
 }
 
 // FriendClean: /friend/clean.json.
-func (a *API) FriendClean(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) FriendClean(ctx context.Context, r *call.Request) (any, error) {
 	owner := r.Params.UserID("userId")
 	if err := r.Params.Err(); err != nil {
 		return nil, err
@@ -195,7 +194,7 @@ func (a *API) FriendClean(ctx context.Context, r *httpapi.Request) (any, error) 
 
 // FriendProfileSet: /friend/profile/set.json. A parameter left out leaves its field as it is;
 // sent empty, it clears the field.
-func (a *API) FriendProfileSet(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) FriendProfileSet(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	target := p.UserID("targetId")
@@ -243,7 +242,7 @@ type friend struct {
 }
 
 // FriendGet: /friend/get.json.
-func (a *API) FriendGet(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) FriendGet(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	tok := p.Bytes("pageToken", maxPageToken)
@@ -282,7 +281,7 @@ type checkResult struct {
 }
 
 // FriendCheck: /friend/check.json.
-func (a *API) FriendCheck(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) FriendCheck(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	targets := p.UserIDs("targetIds", maxFriendBatch)
@@ -306,7 +305,7 @@ func (a *API) FriendCheck(ctx context.Context, r *httpapi.Request) (any, error) 
 }
 
 // FriendPermissionSet: /friend/permission/set.json.
-func (a *API) FriendPermissionSet(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) FriendPermissionSet(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	ids := p.UserIDs("userIds", maxFriendBatch)
 	perm := p.RequiredInt("permissionType", 1, 3)
@@ -322,7 +321,7 @@ type permissionSetting struct {
 }
 
 // FriendPermissionGet: /friend/permission/get.json.
-func (a *API) FriendPermissionGet(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) FriendPermissionGet(ctx context.Context, r *call.Request) (any, error) {
 	ids := r.Params.UserIDs("userIds", maxFriendBatch)
 	if err := r.Params.Err(); err != nil {
 		return nil, err
@@ -345,7 +344,7 @@ type appSettings struct {
 }
 
 // AppSettingSet: /app/setting/set.json (ours: the platform keeps this setting in its console).
-func (a *API) AppSettingSet(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) AppSettingSet(ctx context.Context, r *call.Request) (any, error) {
 	on := r.Params.RequiredInt("friendsOnlyDirectMessages", 0, 1)
 	if err := r.Params.Err(); err != nil {
 		return nil, err
@@ -354,7 +353,7 @@ func (a *API) AppSettingSet(ctx context.Context, r *httpapi.Request) (any, error
 }
 
 // AppSettingQuery: /app/setting/query.json.
-func (a *API) AppSettingQuery(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) AppSettingQuery(ctx context.Context, r *call.Request) (any, error) {
 	s, err := a.Relations.Settings(ctx, r.App)
 	if err != nil {
 		return nil, err

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"imusers/shared/adapter/httpapi"
+	"imusers/shared/api/call"
 	"imusers/shared/domain/users"
 )
 
@@ -20,7 +20,7 @@ const (
 )
 
 // Block: /user/block.json.
-func (a *API) Block(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) Block(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	ids := p.UserIDs("userId", maxBlock)
 	minutes := p.RequiredInt("minute", 1, maxBlockMinutes)
@@ -31,7 +31,7 @@ func (a *API) Block(ctx context.Context, r *httpapi.Request) (any, error) {
 }
 
 // Unblock: /user/unblock.json.
-func (a *API) Unblock(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) Unblock(ctx context.Context, r *call.Request) (any, error) {
 	ids := r.Params.UserIDs("userId", maxBlock)
 	if err := r.Params.Err(); err != nil {
 		return nil, err
@@ -45,7 +45,7 @@ type blockedUser struct {
 }
 
 // BlockQuery: /user/block/query.json.
-func (a *API) BlockQuery(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) BlockQuery(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	page := p.Int("page", 1, 1_000_000, 0)
 	size := p.Int("size", 1, maxBanPage, 0)
@@ -81,7 +81,7 @@ func status(online bool) string {
 }
 
 // CheckOnline: /user/checkOnline.json.
-func (a *API) CheckOnline(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) CheckOnline(ctx context.Context, r *call.Request) (any, error) {
 	id := r.Params.UserID("userId")
 	if err := r.Params.Err(); err != nil {
 		return nil, err
@@ -107,7 +107,7 @@ type statuses struct {
 
 // CheckOnlineBatch: /user/checkOnline/batch.json (this service's extension: up to 100 users in
 // one call, answered in the order asked).
-func (a *API) CheckOnlineBatch(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) CheckOnlineBatch(ctx context.Context, r *call.Request) (any, error) {
 	ids := r.Params.UserIDs("userId", maxOnline)
 	if err := r.Params.Err(); err != nil {
 		return nil, err

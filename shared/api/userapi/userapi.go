@@ -6,7 +6,7 @@ import (
 	"context"
 	"time"
 
-	"imusers/shared/adapter/httpapi"
+	"imusers/shared/api/call"
 	"imusers/shared/domain/users"
 )
 
@@ -31,7 +31,7 @@ func wireTime(ms int64) string {
 }
 
 // GetToken: /user/getToken.json.
-func (a *API) GetToken(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) GetToken(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	user := p.UserID("userId")
 	name := p.RequiredText("name", maxName)
@@ -50,7 +50,7 @@ func (a *API) GetToken(ctx context.Context, r *httpapi.Request) (any, error) {
 }
 
 // ExpireTokens: /user/token/expire.json.
-func (a *API) ExpireTokens(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) ExpireTokens(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	ids := p.UserIDs("userId", maxExpire)
 	t := p.RequiredInt("time", 0, 1<<53)
@@ -61,7 +61,7 @@ func (a *API) ExpireTokens(ctx context.Context, r *httpapi.Request) (any, error)
 }
 
 // Info: /user/info.json.
-func (a *API) Info(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) Info(ctx context.Context, r *call.Request) (any, error) {
 	id := r.Params.UserID("userId")
 	if err := r.Params.Err(); err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func (a *API) Info(ctx context.Context, r *httpapi.Request) (any, error) {
 }
 
 // Refresh: /user/refresh.json.
-func (a *API) Refresh(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) Refresh(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	id := p.UserID("userId")
 	name := p.Text("name", maxName)
@@ -94,7 +94,7 @@ type operation struct {
 }
 
 // Deactivate: /user/deactivate.json.
-func (a *API) Deactivate(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) Deactivate(ctx context.Context, r *call.Request) (any, error) {
 	ids := r.Params.UserIDs("userId", maxBatch)
 	if err := r.Params.Err(); err != nil {
 		return nil, err
@@ -107,7 +107,7 @@ func (a *API) Deactivate(ctx context.Context, r *httpapi.Request) (any, error) {
 }
 
 // Reactivate: /user/reactivate.json.
-func (a *API) Reactivate(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) Reactivate(ctx context.Context, r *call.Request) (any, error) {
 	ids := r.Params.UserIDs("userId", maxBatch)
 	if err := r.Params.Err(); err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func (a *API) Reactivate(ctx context.Context, r *httpapi.Request) (any, error) {
 }
 
 // DeactivatedQuery: /user/deactivate/query.json.
-func (a *API) DeactivatedQuery(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) DeactivatedQuery(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	pageNo := p.Int("pageNo", 1, 1_000_000, 1)
 	pageSize := p.Int("pageSize", 1, maxDeactPage, maxDeactPage)
@@ -144,7 +144,7 @@ type devUser struct {
 }
 
 // Query: /user/query.json (development apps only).
-func (a *API) Query(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) Query(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	page := p.Int("page", 1, 1_000_000, 1)
 	size := p.Int("pageSize", 1, maxDevPage, 20)
@@ -167,7 +167,7 @@ func (a *API) Query(ctx context.Context, r *httpapi.Request) (any, error) {
 }
 
 // DeleteUsers: /user/delusers.json (development apps only).
-func (a *API) DeleteUsers(ctx context.Context, r *httpapi.Request) (any, error) {
+func (a *API) DeleteUsers(ctx context.Context, r *call.Request) (any, error) {
 	ids := r.Params.UserIDs("userId", maxBatch)
 	if err := r.Params.Err(); err != nil {
 		return nil, err

@@ -18,8 +18,6 @@ type Client struct {
 	sdk *apigatewaymanagementapi.Client
 }
 
-var _ API = (*Client)(nil)
-
 // NewClient is a client of endpoint, the connection API's management URL with its stage
 // (https://{api}.execute-api.{region}.amazonaws.com/{stage}, or the local gateway's URL), with
 // cfg's credentials, region, HTTP client and retryer.

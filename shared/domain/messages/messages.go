@@ -23,7 +23,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"imusers/shared/aws/connections"
 	"imusers/shared/domain/relations"
 	"imusers/shared/domain/users"
 	"imusers/shared/parallel"
@@ -148,13 +147,12 @@ func NewMsgID() string {
 	return s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16]
 }
 
-// Poster sends a frame to one connection; connections.ErrGone when the connection is closed.
-// *connections.Manager satisfies it.
-type Poster interface {
-	Send(ctx context.Context, connID string, frame []byte) error
+// Deliverer hands a frame to one client connection, at most once (users.Connections, the
+// Management API, is one). A connection that is already closed answers an error matching
+// users.ErrGone.
+type Deliverer interface {
+	Post(ctx context.Context, connID string, frame []byte) error
 }
-
-var _ Poster = (*connections.Manager)(nil)
 
 // parallelism bounds the frames one request posts at once: enough that a publish to many
 // recipients finishes well inside the function's time, few enough not to flood the endpoint.
@@ -165,7 +163,7 @@ type Service struct {
 	Store *store.Store
 	// Conns reaches client connections; nil when no management endpoint is configured, and
 	// then a message to an online recipient fails rather than vanishing unnoticed.
-	Conns Poster
+	Conns Deliverer
 	Now   func() time.Time
 	Log   *slog.Logger
 }
@@ -270,13 +268,13 @@ func (s *Service) deliver(ctx context.Context, app string, work []delivery) {
 	var mu sync.Mutex
 	parallel.Do(ctx, len(work), parallelism, func(ctx context.Context, i int) error {
 		d := work[i]
-		err := s.Conns.Send(ctx, d.conn, d.frame)
+		err := s.Conns.Post(ctx, d.conn, d.frame)
 		switch {
 		case err == nil:
 			mu.Lock()
 			d.result.Reached++
 			mu.Unlock()
-		case errors.Is(err, connections.ErrGone):
+		case errors.Is(err, users.ErrGone):
 			if err := s.Store.Disconnect(ctx, app, d.user, d.conn); err != nil {
 				s.Log.Warn("forgetting a gone connection failed", "app", app, "error", err.Error())
 			}

@@ -39,6 +39,25 @@ const (
 	NobodyMayAdd  Permission = 3
 )
 
+// List is one of the two lists a user keeps of other users.
+type List int
+
+const (
+	Blocklist List = iota + 1 // users the owner takes no direct messages from
+	Whitelist                 // in whitelist mode, the only users the owner takes them from
+)
+
+// kind is the store's name for the list.
+func (l List) kind() store.Kind {
+	switch l {
+	case Blocklist:
+		return store.Blocklist
+	case Whitelist:
+		return store.Whitelist
+	}
+	panic(fmt.Sprintf("relations: unknown list %d", int(l)))
+}
+
 // Service applies the rules.
 type Service struct {
 	Store *store.Store
@@ -81,28 +100,28 @@ func domainErr(err error) error {
 // AddToList puts targets on owner's blocklist or whitelist. The owner must exist and be active;
 // targets are userIds the App Server names, registered or not yet (a list applies to whoever
 // sends under that id). Users already listed stay as they are (and keep their place).
-func (s *Service) AddToList(ctx context.Context, app apps.App, kind store.Kind, owner string, targets []string) error {
-	return domainErr(s.Store.AddEntries(ctx, app.Key, kind, owner, targets, MaxListEntries, s.nowMS(),
+func (s *Service) AddToList(ctx context.Context, app apps.App, list List, owner string, targets []string) error {
+	return domainErr(s.Store.AddEntries(ctx, app.Key, list.kind(), owner, targets, MaxListEntries, s.nowMS(),
 		func(known map[string]*store.Member) error { return active(known, owner) }))
 }
 
 // RemoveFromList takes targets off owner's list. Targets need not exist (a deleted user can be
 // taken off); targets not listed are ignored.
-func (s *Service) RemoveFromList(ctx context.Context, app apps.App, kind store.Kind, owner string, targets []string) error {
-	return domainErr(s.Store.RemoveEntries(ctx, app.Key, kind, owner, targets,
+func (s *Service) RemoveFromList(ctx context.Context, app apps.App, list List, owner string, targets []string) error {
+	return domainErr(s.Store.RemoveEntries(ctx, app.Key, list.kind(), owner, targets,
 		func(known map[string]*store.Member) error { return active(known, owner) }))
 }
 
 // ListPage returns one page of owner's blocklist or whitelist, newest first, in one Query, and
 // the token of the next page ("" at the end). An unknown user's list is empty: telling would
 // cost a second read.
-func (s *Service) ListPage(ctx context.Context, app apps.App, kind store.Kind, owner, pageToken string, size int) ([]string, string, error) {
-	scope := tokenScope(app, kind, owner, "")
+func (s *Service) ListPage(ctx context.Context, app apps.App, list List, owner, pageToken string, size int) ([]string, string, error) {
+	scope := tokenScope(app, list.kind(), owner, "")
 	after, err := openCursor(app, scope, pageToken)
 	if err != nil {
 		return nil, "", err
 	}
-	page, err := s.Store.ListEntries(ctx, app.Key, owner, kind, after, size, false)
+	page, err := s.Store.ListEntries(ctx, app.Key, owner, list.kind(), after, size, false)
 	if err != nil {
 		return nil, "", domainErr(err)
 	}

@@ -17,20 +17,6 @@ const (
 	ReasonDeleted     = "deleted"
 )
 
-// Kicker closes client connections after telling them why (the API Gateway Management API in
-// AWS, the local gateway's @connections endpoint locally).
-type Kicker interface {
-	Kick(ctx context.Context, conns []Target, reason string) error
-}
-
-// Target is one connection to close.
-type Target struct {
-	ID string
-	// Settling is how much longer the connection may still be on its way to open (see
-	// ConnectSettle): until then, finding it gone is no proof it will not open.
-	Settling time.Duration
-}
-
 // MaxBan is the longest ban the contract allows.
 const MaxBan = 43200 * time.Minute
 
@@ -54,10 +40,10 @@ func (s *Service) kickAll(ctx context.Context, app string, ids []string, reason 
 	if len(targets) == 0 {
 		return nil
 	}
-	if s.Kicker == nil {
+	if s.Conns == nil {
 		return errors.New("close connections: no connection management endpoint is configured")
 	}
-	if err := s.Kicker.Kick(ctx, targets, reason); err != nil {
+	if err := Kick(ctx, s.Conns, targets, reason); err != nil {
 		return fmt.Errorf("close connections: %w", err)
 	}
 	return nil

@@ -50,10 +50,11 @@ type Erasure struct {
 type Service struct {
 	Store  *store.Store
 	Eraser Eraser
-	// Kicker closes the open connections of blocked and deactivated users.
-	Kicker Kicker
-	Apps   *apps.Registry
-	Now    func() time.Time
+	// Conns reaches the open connections of blocked, deactivated and deleted users, to close
+	// them; nil when no management endpoint is configured, and then closing them fails.
+	Conns Connections
+	Apps  *apps.Registry
+	Now   func() time.Time
 }
 
 func (s *Service) nowMS() int64 { return s.Now().UnixMilli() }

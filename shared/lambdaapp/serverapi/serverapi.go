@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"imusers/shared/adapter/httpapi"
+	"imusers/shared/api/call"
 	"imusers/shared/apps"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/service"
@@ -17,7 +18,7 @@ import (
 
 // Handler is the Lambda handler of b's function, serving op to requests that one of reg's apps
 // signed.
-func Handler(b *lambdaapp.Boot, reg *apps.Registry, st *store.Store, op httpapi.Handler) func(context.Context, httpapi.Event) (httpapi.Response, error) {
+func Handler(b *lambdaapp.Boot, reg *apps.Registry, st *store.Store, op call.Handler) func(context.Context, httpapi.Event) (httpapi.Response, error) {
 	return Server(b.Config, reg, st, time.Now, b.Log).Lambda(b.Function, op)
 }
 

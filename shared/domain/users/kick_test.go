@@ -1,4 +1,4 @@
-package connections_test
+package users_test
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"imusers/shared/aws/connections"
 	"imusers/shared/domain/users"
 )
 
@@ -32,8 +31,9 @@ func (f *fakeAPI) open(id string) bool {
 	return ok && time.Since(f.start) >= at && !f.closed[id]
 }
 
-// gone is how the client answers for a gone connection: an error wrapping ErrGone.
-func gone(id string) error { return fmt.Errorf("call %s: %w", id, connections.ErrGone) }
+// gone is how the Management API client answers for a gone connection: an error wrapping
+// ErrGone.
+func gone(id string) error { return fmt.Errorf("call %s: %w", id, users.ErrGone) }
 
 func (f *fakeAPI) Post(_ context.Context, id string, _ []byte) error {
 	f.mu.Lock()
@@ -61,9 +61,8 @@ func TestKickWaitsForSettlingConnectionsOnly(t *testing.T) {
 		"open":    0,
 		"opening": 150 * time.Millisecond, // its connect is still on its way
 	})
-	m := &connections.Manager{API: api}
 	start := time.Now()
-	err := m.Kick(context.Background(), []users.Target{
+	err := users.Kick(context.Background(), api, []users.Target{
 		{ID: "open"},
 		{ID: "opening", Settling: 2 * time.Second},
 		{ID: "refused", Settling: 300 * time.Millisecond}, // recorded, but its connect was refused
@@ -91,11 +90,11 @@ func TestKickWaitsForSettlingConnectionsOnly(t *testing.T) {
 }
 
 func TestKickStopsWithItsContext(t *testing.T) {
-	m := &connections.Manager{API: newFake(nil)}
+	api := newFake(nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err := m.Kick(ctx, []users.Target{{ID: "never", Settling: time.Minute}}, "blocked")
+	err := users.Kick(ctx, api, []users.Target{{ID: "never", Settling: time.Minute}}, "blocked")
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
 		t.Fatalf("kick under a 100ms deadline answered %v after %s", err, time.Since(start))
 	}

@@ -1,0 +1,66 @@
+// Package call is what every Server API operation shares, whichever adapter runs it: the
+// request an operation sees, the shape of an operation, and the one mapping of the domain's
+// errors to the contract's codes.
+package call
+
+import (
+	"context"
+	"errors"
+	"os"
+
+	"imusers/shared/apps"
+	"imusers/shared/domain/relations"
+	"imusers/shared/domain/users"
+	"imusers/shared/wire/apierr"
+	"imusers/shared/wire/form"
+)
+
+// Request is what an operation sees: the authenticated app and its parameters.
+type Request struct {
+	App    apps.App
+	Params *form.Reader
+}
+
+// Handler runs one operation. Its result is a JSON object that goes out with "code":200 added;
+// nil means no other field.
+type Handler func(ctx context.Context, r *Request) (any, error)
+
+// ToAPIError gives every error its contract code. Only domain and API errors keep their
+// message; anything else (a DynamoDB fault, say) becomes a bare 1000 or 1050.
+func ToAPIError(err error) *apierr.Error {
+	if e, ok := apierr.As(err); ok {
+		return e
+	}
+	for _, m := range []struct {
+		err  error
+		code int
+	}{
+		{users.ErrUnknownUser, apierr.UnknownUser},
+		{users.ErrDeactivated, apierr.UserDeactivated},
+		{users.ErrBlocked, apierr.UserBlocked},
+		{users.ErrCapReached, apierr.DevUserCap},
+		{users.ErrDevOnly, apierr.NotAllowed},
+		{users.ErrBadToken, apierr.BadToken},
+		{relations.ErrListFull, apierr.ListFull},
+		{relations.ErrNoFriendAdds, apierr.FriendAddRefused},
+		{relations.ErrNeedsApproval, apierr.FriendNeedsApproval},
+		{relations.ErrNotFriends, apierr.NotFriends},
+		{relations.ErrBadPageToken, apierr.BadParam},
+	} {
+		if errors.Is(err, m.err) {
+			return apierr.New(m.code, "%s", err.Error())
+		}
+	}
+	if isTimeout(err) {
+		return apierr.New(apierr.Timeout, "a dependency did not answer in time")
+	}
+	return apierr.New(apierr.Internal, "internal error")
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
