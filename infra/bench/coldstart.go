@@ -152,10 +152,11 @@ func judgeInit(res *coldResult, base, bare coldResult) {
 
 // coldStarts measures each function's init under aws-lambda-rie, runs times each, beside the
 // bare handler and one baseline per distinct client set, in rotating order so that no binary
-// always starts right after the same one. One function is also started with its apps read
-// from SSM (a stand-in of SSM's GetParameter), to show what reading the secrets costs.
+// always starts right after the same one. Functions start as deployed: those that load the
+// apps read them from SSM (a stand-in of SSM's GetParameter on loopback). One function is also
+// started with its apps from the environment, to show what reading the secrets costs.
 func coldStarts(ctx context.Context, e *env, queueURL string, runs int) (coldReport, error) {
-	rep := coldReport{Runs: runs, Method: methodReport, AppsFrom: "the environment (IM_APPS), as the local twin runs; the SSM client is not created"}
+	rep := coldReport{Runs: runs, Method: methodReport, AppsFrom: "SSM (IM_APPS_PARAMETER, a GetParameter stand-in on loopback) for the functions that load the apps, as deployed"}
 	emulator, err := rie.Binary()
 	if err != nil {
 		return rep, err
@@ -178,17 +179,17 @@ func coldStarts(ctx context.Context, e *env, queueURL string, runs int) (coldRep
 	clientsByName := map[string]clientSet{}
 	for _, n := range names {
 		r, _ := routes.ByName(n)
-		s, unknown := clientsOf(r, false)
+		s, unknown := clientsOf(r, r.LoadsApps())
 		if len(unknown) > 0 {
 			return rep, fmt.Errorf("%s: no SDK client known for actions %v (add the service to serviceClients)", n, unknown)
 		}
 		clientsByName[n] = s
 		addSet(s)
 	}
-	withSSM := slices.Contains(names, secretsFunction)
-	if withSSM {
+	fromEnv := slices.Contains(names, secretsFunction)
+	if fromEnv {
 		r, _ := routes.ByName(secretsFunction)
-		s, _ := clientsOf(r, true)
+		s, _ := clientsOf(r, false)
 		addSet(s)
 	}
 	dir, err := os.MkdirTemp("", "imusers-bench-")
@@ -227,19 +228,19 @@ func coldStarts(ctx context.Context, e *env, queueURL string, runs int) (coldRep
 		}
 		fns = append(fns, fn{name: n, bin: filepath.Join(dir, n), clients: clientsByName[n], event: ev})
 	}
-	if withSSM {
+	if fromEnv {
 		ev, _ := coldEvent(secretsFunction, e.base)
 		r, _ := routes.ByName(secretsFunction)
-		s, _ := clientsOf(r, true)
-		fns = append(fns, fn{name: secretsFunction + " (apps from SSM)", bin: filepath.Join(dir, secretsFunction), clients: s, event: ev,
-			env: []string{"IM_APPS=", "IM_APPS_PARAMETER=" + appsParameter, "AWS_ENDPOINT_URL_SSM=" + stub.URL}})
+		s, _ := clientsOf(r, false)
+		fns = append(fns, fn{name: secretsFunction + " (apps from the environment)", bin: filepath.Join(dir, secretsFunction), clients: s, event: ev,
+			env: []string{"IM_APPS=" + string(appsJSON), "IM_APPS_PARAMETER="}})
 	}
 	common := []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + e.dynamo, "AWS_ENDPOINT_URL_LAMBDA=" + queueURL,
 		"IM_WS_MANAGEMENT_ENDPOINT=" + e.url,
-		"IM_TABLE=" + e.table, "IM_APPS=" + string(appsJSON),
+		"IM_TABLE=" + e.table, "IM_APPS_PARAMETER=" + appsParameter, "AWS_ENDPOINT_URL_SSM=" + stub.URL,
 	}
 	type run struct {
 		init, invoke float64
@@ -300,8 +301,14 @@ func coldStarts(ctx context.Context, e *env, queueURL string, runs int) (coldRep
 	rep.Bare = rep.Baselines[0]
 	for i, res := range results[nBase:] {
 		judgeInit(&res, baseOf[fns[nBase+i].clients.key()], rep.Bare)
-		if withSSM && i == len(results[nBase:])-1 {
-			rep.Secrets = secretsOf(res, results, baseOf, stub.reads.Load(), runs)
+		if fromEnv && i == len(results[nBase:])-1 {
+			loaders := 0
+			for _, n := range names {
+				if r, _ := routes.ByName(n); r.LoadsApps() {
+					loaders++
+				}
+			}
+			rep.Secrets = secretsOf(res, results, baseOf, stub.reads.Load(), runs*loaders)
 			continue
 		}
 		rep.Results = append(rep.Results, res)

@@ -436,8 +436,8 @@ func (r *report) coldMarkdown(w io.Writer, c *coldReport) {
 		}
 	}
 	if s := c.Secrets; s != nil {
-		p("\n**The apps' secrets.** The functions read their apps (App Keys, App Secrets, token keys) once, in `service.Load` at cold start: from `IM_APPS` in the environment, or from the SSM parameter named by `IM_APPS_PARAMETER`, as in AWS. ")
-		p("%s was started a second time with its apps read from SSM, a stand-in of SSM's GetParameter on loopback answering (%.1f reads per start): init %s ms against %s ms with the apps in the environment (%+.2f ms), first invoke %s ms against %s ms (%+.2f ms), so the read falls in: **%s**. ",
+		p("\n**The apps' secrets.** The functions that check signatures or tokens read their apps (App Keys, App Secrets, token keys) once, at cold start (`lambdaapp.Boot.Apps`): from the SSM parameter named by `IM_APPS_PARAMETER`, as deployed and as measured above, or from `IM_APPS` in the environment. ")
+		p("%s was started a second time with its apps from the environment. From SSM, a stand-in of SSM's GetParameter on loopback (%.1f reads per start): init %s ms against %s ms with the apps in the environment (%+.2f ms), first invoke %s ms against %s ms (%+.2f ms), so the read falls in: **%s**. ",
 			s.Function, s.ReadsPerStart, f2(s.SSMInitMs), f2(s.EnvInitMs), s.SSMInitMs-s.EnvInitMs, f2(s.SSMInvokeMs), f2(s.EnvInvokeMs), s.SSMInvokeMs-s.EnvInvokeMs, s.ReadAt)
 		p("Linking and creating the SSM client alone costs %+.2f ms of init, %+.2f ms of it Go package init (the baseline with it less the one without; on a busy machine the init difference moves by more than that from run to run). Started so, %s's init is %s× its baseline (%s), %s. In AWS the read is an in-region GetParameter, a few milliseconds once per cold start, and a SecureString's decryption with KMS adds to it.\n",
 			s.SSMClientMs, s.SSMPackageInitMs, s.Function, f2(s.WithSSM.InitRatio), clientList(s.WithSSM.Clients), mark(s.WithSSM.Verdict))
@@ -445,7 +445,7 @@ func (r *report) coldMarkdown(w io.Writer, c *coldReport) {
 			p("\n- %s with apps from SSM: %s\n", s.Function, s.WithSSM.Error)
 		}
 	} else {
-		p("\nThe apps' secrets are read at init (`service.Load`); no function was started with its apps from SSM in this run, so the read's cost is not shown.\n")
+		p("\nThe apps' secrets are read at init (`lambdaapp.Boot.Apps`); no function was started a second time with its apps from the environment in this run, so the read's cost is not shown.\n")
 	}
 	for _, f := range append(slices.Clone(c.Baselines), c.Results...) {
 		if f.Error != "" {

@@ -205,7 +205,7 @@ func TestReportWritesMarkdownJSONAndPlots(t *testing.T) {
 	r := &report{
 		Started: time.Unix(1_800_000_000, 0), Machine: machine{NumCPU: 2, GOOS: "linux", GOARCH: "amd64", GoVersion: "go1.x"},
 		Baselines: base, Ops: []opResult{op}, Uncovered: []string{"newRoute"},
-		ColdStart: &coldReport{Runs: 1, Method: methodReport, AppsFrom: "the environment (IM_APPS)",
+		ColdStart: &coldReport{Runs: 1, Method: methodReport, AppsFrom: "SSM (IM_APPS_PARAMETER)",
 			Bare: coldResult{Function: bareName, InitMs: 2, SizeBytes: 1 << 20},
 			Baselines: []coldResult{
 				{Function: bareName, InitMs: 2, SizeBytes: 1 << 20},

@@ -34,22 +34,23 @@ type secretsCost struct {
 	WithSSM coldResult `json:"startedWithAppsFromSSM"`
 }
 
-// secretsOf compares the function's start with its apps from SSM (withSSM) to its start with
-// them in the environment (among results).
-func secretsOf(withSSM coldResult, results []coldResult, baseOf map[string]coldResult, reads int64, runs int) *secretsCost {
-	c := &secretsCost{Function: secretsFunction, WithSSM: withSSM, SSMInitMs: withSSM.InitMs, SSMInvokeMs: withSSM.InvokeMs}
-	var plain coldResult
+// secretsOf compares the function's start with its apps from SSM, as deployed (among results),
+// to its start with them in the environment (fromEnv); reads were made over starts starts of
+// functions that load the apps.
+func secretsOf(fromEnv coldResult, results []coldResult, baseOf map[string]coldResult, reads int64, starts int) *secretsCost {
+	var withSSM coldResult
 	for _, r := range results {
 		if r.Function == secretsFunction {
-			plain = r
+			withSSM = r
 		}
 	}
-	c.EnvInitMs, c.EnvInvokeMs = plain.InitMs, plain.InvokeMs
-	if runs > 0 {
-		c.ReadsPerStart = float64(reads) / float64(runs)
+	c := &secretsCost{Function: secretsFunction, WithSSM: withSSM, SSMInitMs: withSSM.InitMs, SSMInvokeMs: withSSM.InvokeMs,
+		EnvInitMs: fromEnv.InitMs, EnvInvokeMs: fromEnv.InvokeMs}
+	if starts > 0 {
+		c.ReadsPerStart = float64(reads) / float64(starts)
 	}
 	without := clientSet(nil)
-	for _, n := range plain.Clients {
+	for _, n := range fromEnv.Clients {
 		without = append(without, client(n))
 	}
 	with, wo := baseOf[without.with(clientSSM).key()], baseOf[without.key()]
@@ -70,8 +71,8 @@ func readAt(reads int64, initDelta, invokeDelta float64) string {
 	return "first call"
 }
 
-// ssmStandIn answers SSM's GetParameter (JSON 1.1 protocol) with value, for the one start whose
-// apps are read from SSM: no local stand-in of SSM runs in the twin.
+// ssmStandIn answers SSM's GetParameter (JSON 1.1 protocol) with value, for the functions' starts
+// as deployed: no local stand-in of SSM runs in the twin.
 type ssmStandIn struct {
 	*httptest.Server
 	value string
