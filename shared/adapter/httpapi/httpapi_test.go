@@ -395,14 +395,7 @@ func TestRequestLogLine(t *testing.T) {
 	s.Serve(context.Background(), route, func(context.Context, *call.Request) (any, error) {
 		return nil, apierr.Missing("name")
 	}, ev)
-	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	if len(lines) != 1 {
-		t.Fatalf("%d log lines:\n%s", len(lines), logs.String())
-	}
-	var line map[string]any
-	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
-		t.Fatal(err)
-	}
+	line := httpeventtest.LogLine(t, logs.String())
 	for k, want := range map[string]any{"route": route, "app": appKey, "requestId": "req-9", "awsRequestId": "aws-1", "status": float64(400), "code": float64(1002)} {
 		if line[k] != want {
 			t.Errorf("log %s = %v, want %v", k, line[k], want)

@@ -268,14 +268,7 @@ func TestFallbackLogLine(t *testing.T) {
 	var logs bytes.Buffer
 	l := &fakeLambda{answer: answerWith(cannedResponse)}
 	_, _ = newFallback(l, &logs).Handle(context.Background(), defaultEvent(http.MethodPost, "//user/info.json"))
-	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	if len(lines) != 1 {
-		t.Fatalf("%d log lines:\n%s", len(lines), logs.String())
-	}
-	var line map[string]any
-	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
-		t.Fatal(err)
-	}
+	line := httpeventtest.LogLine(t, logs.String())
 	for k, want := range map[string]any{"route": Route, "path": "//user/info.json", "target": "userInfo",
 		"requestId": "req-7", "awsRequestId": "aws-7", "status": float64(403)} {
 		if line[k] != want {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -147,12 +148,6 @@ func TestBodyIsTheContractsErrorBody(t *testing.T) {
 	}
 }
 
-type netTimeout struct{}
-
-func (netTimeout) Error() string   { return "dial tcp 10.0.0.1:443: i/o timeout" }
-func (netTimeout) Timeout() bool   { return true }
-func (netTimeout) Temporary() bool { return true }
-
 // An API error keeps its code and message; anything else says nothing of itself: 1050 when a
 // dependency ran out of time, 1000 otherwise.
 func TestFrom(t *testing.T) {
@@ -163,7 +158,7 @@ func TestFrom(t *testing.T) {
 	}{
 		{fmt.Errorf("parse: %w", Missing("userId")), BadParam, "userId is required"},
 		{fmt.Errorf("get arn:aws:dynamodb:table/t: %w", context.DeadlineExceeded), Timeout, "a dependency did not answer in time"},
-		{fmt.Errorf("invoke: %w", netTimeout{}), Timeout, "a dependency did not answer in time"},
+		{fmt.Errorf("invoke: %w", &net.DNSError{Err: "i/o timeout", Name: "lambda.internal", IsTimeout: true}), Timeout, "a dependency did not answer in time"},
 		{errors.New("dial tcp 10.0.0.1:443: refused"), Internal, "internal error"},
 		{context.Canceled, Internal, "internal error"},
 	} {

@@ -1,10 +1,11 @@
 // Package httpeventtest is what the HTTP adapters' tests share: a signed request as an official
-// SDK sends it, and checks of the contract's answers.
+// SDK sends it, checks of the contract's answers, and the one log line each request writes.
 package httpeventtest
 
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,4 +77,18 @@ func WantError(t testing.TB, resp httpevent.Response, status, code int) string {
 		t.Errorf("error body %q has fields besides code and errorMessage", resp.Body)
 	}
 	return *r.Message
+}
+
+// LogLine checks that logs holds one JSON line, as a request writes, and decodes it.
+func LogLine(t testing.TB, logs string) map[string]any {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(logs), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("%d log lines:\n%s", len(lines), logs)
+	}
+	var line map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
+		t.Fatal(err)
+	}
+	return line
 }
