@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"encoding/json"
 	"net/http"
 	"sync"
 	"time"
@@ -33,10 +32,7 @@ type bucket struct {
 // burstFactor is the template's ThrottlingBurstLimit over ThrottlingRateLimit.
 const burstFactor = 2
 
-var rateLimitedBody, _ = json.Marshal(struct {
-	Code    int    `json:"code"`
-	Message string `json:"errorMessage"`
-}{apierr.RateLimited, "too many requests for this operation; slow down and retry"})
+var rateLimitedBody = apierr.New(apierr.RateLimited, "too many requests for this operation; slow down and retry").Body()
 
 // SetRateLimits switches route throttling on (the default, as deployed) or off, for load tests
 // that measure the service beyond the platform's limits.

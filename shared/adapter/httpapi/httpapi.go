@@ -1,7 +1,6 @@
 // Package httpapi adapts the Server API's operations to API Gateway HTTP API events (payload
 // format 2.0): it decodes the form body, checks the signature, runs the operation, and writes
-// the JSON body and status the contract gives, logging one JSON line per request. Fallback
-// serves the API's $default route, where paths that no route matched arrive.
+// the JSON body and status the contract gives, logging one JSON line per request.
 package httpapi
 
 import (
@@ -13,12 +12,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/aws/aws-lambda-go/events"
-
+	"imusers/shared/adapter/httpevent"
 	"imusers/shared/api/call"
 	"imusers/shared/apps"
 	"imusers/shared/wire/apierr"
@@ -45,8 +41,8 @@ type NonceStore interface {
 
 // Event and Response are API Gateway's payload-2.0 types.
 type (
-	Event    = events.APIGatewayV2HTTPRequest
-	Response = events.APIGatewayV2HTTPResponse
+	Event    = httpevent.Event
+	Response = httpevent.Response
 )
 
 // Lambda returns the Lambda handler that serves op under the given route name: aws-lambda-go
@@ -60,14 +56,14 @@ func (s *Server) Lambda(route string, op call.Handler) func(context.Context, Eve
 // Serve runs one request; it never fails and never panics: every fault is an error body.
 func (s *Server) Serve(ctx context.Context, route string, op call.Handler, ev Event) (resp Response) {
 	start := time.Now()
-	headers := headerLookup(ev.Headers)
+	headers := httpevent.Headers(ev.Headers)
 	reqID := headers("x-request-id")
 	var app apps.App
 	code := apierr.Internal
 	defer func() {
 		if p := recover(); p != nil {
 			s.Log.Error("panic", "route", route, "panic", fmt.Sprint(p))
-			resp, code = errorResponse(apierr.New(apierr.Internal, "internal error"))
+			resp, code = httpevent.ErrorResponse(apierr.New(apierr.Internal, "internal error"))
 		}
 		if reqID != "" {
 			resp.Headers["X-Request-ID"] = reqID
@@ -76,18 +72,11 @@ func (s *Server) Serve(ctx context.Context, route string, op call.Handler, ev Ev
 			"awsRequestId", ev.RequestContext.RequestID, "status", resp.StatusCode,
 			"code", code, "ms", time.Since(start).Milliseconds())
 	}()
-	if deadline, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-answerMargin))
-		defer cancel()
-	}
+	ctx, cancel := httpevent.WithAnswerMargin(ctx)
+	defer cancel()
 	resp, code = s.serve(ctx, route, op, ev, headers, &app)
 	return resp
 }
-
-// answerMargin is kept back from the invocation's deadline for answering: past the deadline
-// Lambda stops the function and API Gateway sends its own 500 instead of the contract's 1050.
-const answerMargin = 500 * time.Millisecond
 
 // serve decodes, authenticates and runs; app is set as soon as the signature holds.
 func (s *Server) serve(ctx context.Context, route string, op call.Handler, ev Event, headers signature.Header, app *apps.App) (Response, int) {
@@ -140,14 +129,9 @@ func (s *Server) checkNonce(ctx context.Context, app, nonce string, now time.Tim
 // DefaultNonceWindow is the signature window that nonce memory assumes when the window is off.
 const DefaultNonceWindow = 5 * time.Minute
 
-var errBodyTooLarge = &apierr.Error{Code: apierr.BodyTooLarge, Status: http.StatusRequestEntityTooLarge, Message: "request body is larger than 512 KiB"}
-
-// tooLarge reports a body over the limit, as text or as base64, without decoding it.
-func tooLarge(ev Event) bool { return len(ev.Body) > form.MaxBody*4/3+4 }
-
 func decodeBody(ev Event) (string, error) {
-	if tooLarge(ev) {
-		return "", errBodyTooLarge
+	if httpevent.TooLarge(ev) {
+		return "", httpevent.ErrBodyTooLarge
 	}
 	if !ev.IsBase64Encoded {
 		return ev.Body, nil
@@ -159,47 +143,12 @@ func decodeBody(ev Event) (string, error) {
 	return string(b), nil
 }
 
-// headerLookup returns header's lookup in h. API Gateway lowercases header names, and then a
-// name that is not there under its lowercase form is not there at all; only a map with other
-// names (or names that fold to ASCII from beyond it) needs header's search of every name.
-func headerLookup(h map[string]string) signature.Header {
-	for k := range h {
-		for i := 0; i < len(k); i++ {
-			if c := k[i]; c >= 'A' && c <= 'Z' || c >= utf8.RuneSelf {
-				return func(lower string) string { return header(h, lower) }
-			}
-		}
-	}
-	return func(lower string) string { return h[lower] }
-}
-
-// header finds a header by lowercase name whatever its case in the event.
-func header(h map[string]string, lower string) string {
-	if v, ok := h[lower]; ok {
-		return v
-	}
-	for k, v := range h {
-		if strings.EqualFold(k, lower) {
-			return v
-		}
-	}
-	return ""
-}
-
 func (s *Server) fail(route string, err error) (Response, int) {
 	e := call.ToAPIError(err)
 	if e.Code == apierr.Internal || e.Code == apierr.Timeout {
 		s.Log.Error("operation failed", "route", route, "error", err.Error())
 	}
-	return errorResponse(e)
-}
-
-func errorResponse(e *apierr.Error) (Response, int) {
-	body, _ := json.Marshal(struct {
-		Code    int    `json:"code"`
-		Message string `json:"errorMessage"`
-	}{e.Code, e.Message})
-	return jsonResponse(e.Status, body), e.Code
+	return httpevent.ErrorResponse(e)
 }
 
 // success is the answer with the operation's fields after "code":200, which clients see first.
@@ -208,19 +157,11 @@ func success(out any) (Response, int) {
 	if out != nil {
 		fields, err := json.Marshal(out)
 		if err != nil || len(fields) < 2 || fields[0] != '{' {
-			return errorResponse(apierr.New(apierr.Internal, "internal error"))
+			return httpevent.ErrorResponse(apierr.New(apierr.Internal, "internal error"))
 		}
 		if len(fields) > 2 { // not {}
 			body = append([]byte(`{"code":200,`), fields[1:]...)
 		}
 	}
-	return jsonResponse(http.StatusOK, body), apierr.OK
-}
-
-func jsonResponse(status int, body []byte) Response {
-	return Response{
-		StatusCode: status,
-		Headers:    map[string]string{"Content-Type": "application/json; charset=utf-8"},
-		Body:       string(body),
-	}
+	return httpevent.JSONResponse(http.StatusOK, body), apierr.OK
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"imusers/shared/adapter/httpevent/httpeventtest"
 	"imusers/shared/api/call"
 	"imusers/shared/apps"
 	"imusers/shared/domain/users"
@@ -42,69 +43,8 @@ func newServer(t testing.TB, logTo io.Writer) *Server {
 		Log: slog.New(slog.NewJSONHandler(logTo, nil))}
 }
 
-// signedEvent is a request an official SDK would send: signed headers in the case API Gateway
-// hands them over, and a form body.
-func signedEvent(body string) Event {
-	ts := fmt.Sprint(now.UnixMilli())
-	return Event{
-		RawPath: "/user/getToken.json",
-		Headers: map[string]string{
-			"app-key":      appKey,
-			"nonce":        "14314",
-			"timestamp":    ts,
-			"signature":    signature.Sign(appSecret, "14314", ts),
-			"content-type": "application/x-www-form-urlencoded",
-		},
-		Body: body,
-	}
-}
-
-// reply is a decoded response body; Code stays a json.Number so that a quoted code fails.
-type reply struct {
-	Code    json.Number `json:"code"`
-	Message *string     `json:"errorMessage"`
-	Fields  map[string]json.RawMessage
-}
-
-func decode(t testing.TB, resp Response) reply {
-	t.Helper()
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(resp.Body), &raw); err != nil {
-		t.Fatalf("body %q is not a JSON object: %v", resp.Body, err)
-	}
-	code, ok := raw["code"]
-	if !ok || len(code) == 0 || code[0] < '0' || code[0] > '9' {
-		t.Fatalf("body %q has no numeric code", resp.Body)
-	}
-	r := reply{Code: json.Number(code), Fields: raw}
-	if m, ok := raw["errorMessage"]; ok {
-		var s string
-		if err := json.Unmarshal(m, &s); err != nil {
-			t.Fatalf("errorMessage in %q is not a string", resp.Body)
-		}
-		r.Message = &s
-	}
-	if ct := resp.Headers["Content-Type"]; !strings.HasPrefix(ct, "application/json") {
-		t.Errorf("Content-Type %q", ct)
-	}
-	return r
-}
-
-// wantError checks an error response: its status, its numeric code and a message.
-func wantError(t *testing.T, resp Response, status, code int) string {
-	t.Helper()
-	r := decode(t, resp)
-	if resp.StatusCode != status || r.Code.String() != fmt.Sprint(code) {
-		t.Fatalf("got %d/%s (%s), want %d/%d", resp.StatusCode, r.Code, resp.Body, status, code)
-	}
-	if r.Message == nil || *r.Message == "" {
-		t.Fatalf("error body %q has no errorMessage", resp.Body)
-	}
-	if len(r.Fields) != 2 {
-		t.Errorf("error body %q has fields besides code and errorMessage", resp.Body)
-	}
-	return *r.Message
-}
+// signedEvent is the test app's request, signed at now.
+func signedEvent(body string) Event { return httpeventtest.Signed(appKey, appSecret, now, body) }
 
 // mustNotRun is a handler for requests that must be refused before any work.
 func mustNotRun(t *testing.T) call.Handler {
@@ -177,7 +117,7 @@ func TestSuccessThatIsNotAnObject(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			op := func(context.Context, *call.Request) (any, error) { return out, nil }
 			resp := s.Serve(context.Background(), route, op, signedEvent(""))
-			if msg := wantError(t, resp, 500, apierr.Internal); msg != "internal error" {
+			if msg := httpeventtest.WantError(t, resp, 500, apierr.Internal); msg != "internal error" {
 				t.Errorf("message %q", msg)
 			}
 		})
@@ -204,7 +144,7 @@ func TestSignatureFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ev := signedEvent("userId=a")
 			tc.edit(ev.Headers)
-			wantError(t, s.Serve(context.Background(), route, mustNotRun(t), ev), tc.status, tc.code)
+			httpeventtest.WantError(t, s.Serve(context.Background(), route, mustNotRun(t), ev), tc.status, tc.code)
 		})
 	}
 }
@@ -256,17 +196,17 @@ func TestBodyEncodings(t *testing.T) {
 
 	ev := signedEvent("userId=a")
 	ev.IsBase64Encoded = true
-	wantError(t, s.Serve(context.Background(), route, mustNotRun(t), ev), 400, apierr.BadParam)
+	httpeventtest.WantError(t, s.Serve(context.Background(), route, mustNotRun(t), ev), 400, apierr.BadParam)
 
 	ev = signedEvent("name=%zz")
-	wantError(t, s.Serve(context.Background(), route, mustNotRun(t), ev), 400, apierr.BadParam)
+	httpeventtest.WantError(t, s.Serve(context.Background(), route, mustNotRun(t), ev), 400, apierr.BadParam)
 
 	ev = signedEvent("userId=a&userId=b")
 	single := func(ctx context.Context, r *call.Request) (any, error) {
 		r.Params.UserID("userId")
 		return nil, r.Params.Err()
 	}
-	if msg := wantError(t, s.Serve(context.Background(), route, single, ev), 400, apierr.BadParam); !strings.Contains(msg, "userId") {
+	if msg := httpeventtest.WantError(t, s.Serve(context.Background(), route, single, ev), 400, apierr.BadParam); !strings.Contains(msg, "userId") {
 		t.Errorf("message %q does not name userId", msg)
 	}
 }
@@ -290,7 +230,7 @@ func TestOversizeBody(t *testing.T) {
 			ev := signedEvent(tc.body)
 			ev.IsBase64Encoded = tc.b64
 			delete(ev.Headers, "signature")
-			wantError(t, s.Serve(context.Background(), route, mustNotRun(t), ev), http.StatusRequestEntityTooLarge, 1005)
+			httpeventtest.WantError(t, s.Serve(context.Background(), route, mustNotRun(t), ev), http.StatusRequestEntityTooLarge, 1005)
 		})
 	}
 	// Exactly 512 KiB is still served, plain or base64.
@@ -352,7 +292,7 @@ func TestOpaqueErrorIsInternal(t *testing.T) {
 	storeErr := fmt.Errorf("put user: %w", errors.New("operation error DynamoDB: UpdateItem, ValidationException: table im-users-prod key APP#testapp"))
 	op := func(context.Context, *call.Request) (any, error) { return nil, storeErr }
 	resp := s.Serve(context.Background(), route, op, signedEvent("userId=a"))
-	if msg := wantError(t, resp, 500, apierr.Internal); msg != "internal error" {
+	if msg := httpeventtest.WantError(t, resp, 500, apierr.Internal); msg != "internal error" {
 		t.Errorf("message %q, want %q", msg, "internal error")
 	}
 	for _, leak := range []string{"DynamoDB", "ValidationException", "im-users-prod", "APP#"} {
@@ -376,7 +316,7 @@ func TestPanicIsInternal(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			resp := s.Serve(context.Background(), route, op, signedEvent(""))
-			if msg := wantError(t, resp, 500, apierr.Internal); msg != "internal error" {
+			if msg := httpeventtest.WantError(t, resp, 500, apierr.Internal); msg != "internal error" {
 				t.Errorf("message %q", msg)
 			}
 			if strings.Contains(resp.Body, "secret detail") || strings.Contains(resp.Body, "goroutine") {
@@ -405,7 +345,7 @@ func TestTimeouts(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			op := func(context.Context, *call.Request) (any, error) { return nil, err }
 			resp := s.Serve(context.Background(), route, op, signedEvent(""))
-			msg := wantError(t, resp, http.StatusGatewayTimeout, apierr.Timeout)
+			msg := httpeventtest.WantError(t, resp, http.StatusGatewayTimeout, apierr.Timeout)
 			if strings.Contains(msg, "10.0.0.1") {
 				t.Errorf("message %q shows the cause", msg)
 			}
@@ -434,7 +374,7 @@ func TestErrorMapping(t *testing.T) {
 	} {
 		t.Run(tc.err.Error(), func(t *testing.T) {
 			op := func(context.Context, *call.Request) (any, error) { return nil, tc.err }
-			msg := wantError(t, s.Serve(context.Background(), route, op, signedEvent("")), tc.status, tc.code)
+			msg := httpeventtest.WantError(t, s.Serve(context.Background(), route, op, signedEvent("")), tc.status, tc.code)
 			if !strings.Contains(msg, tc.msg) {
 				t.Errorf("message %q does not contain %q", msg, tc.msg)
 			}
@@ -455,14 +395,7 @@ func TestRequestLogLine(t *testing.T) {
 	s.Serve(context.Background(), route, func(context.Context, *call.Request) (any, error) {
 		return nil, apierr.Missing("name")
 	}, ev)
-	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	if len(lines) != 1 {
-		t.Fatalf("%d log lines:\n%s", len(lines), logs.String())
-	}
-	var line map[string]any
-	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
-		t.Fatal(err)
-	}
+	line := httpeventtest.LogLine(t, logs.String())
 	for k, want := range map[string]any{"route": route, "app": appKey, "requestId": "req-9", "awsRequestId": "aws-1", "status": float64(400), "code": float64(1002)} {
 		if line[k] != want {
 			t.Errorf("log %s = %v, want %v", k, line[k], want)
@@ -482,7 +415,7 @@ func TestLambdaNeverFails(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Lambda returned error %v; API Gateway would answer 502", err)
 	}
-	wantError(t, resp, 500, apierr.Internal)
+	httpeventtest.WantError(t, resp, 500, apierr.Internal)
 }
 
 // FuzzLambda feeds any event bytes to the handler as the Lambda runtime does (aws-lambda-go's
@@ -516,26 +449,8 @@ func FuzzLambda(f *testing.F) {
 		if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode == 0 {
 			t.Fatalf("Invoke(%q) = %s, not a response (%v)", payload, out, err)
 		}
-		decode(t, resp) // a JSON object with a numeric code
+		httpeventtest.Decode(t, resp) // a JSON object with a numeric code
 	})
-}
-
-// headerLookup answers as header does, with its shortcut only where no name needs folding.
-func TestHeaderLookup(t *testing.T) {
-	maps := []map[string]string{
-		nil,
-		{"app-key": "a", "nonce": "n", "rc-nonce": "r"},
-		{"App-Key": "a", "nonce": "n"},
-		{"app-\u212aey": "kelvin", "nonce": "n"}, // KELVIN SIGN folds to k
-		{"RC-NONCE": "r"},
-	}
-	for _, h := range maps {
-		for _, name := range []string{"app-key", "nonce", "rc-nonce", "x-request-id"} {
-			if got, want := headerLookup(h)(name), header(h, name); got != want {
-				t.Errorf("headerLookup(%v)(%q) = %q, header gives %q", h, name, got, want)
-			}
-		}
-	}
 }
 
 func FuzzServe(f *testing.F) {

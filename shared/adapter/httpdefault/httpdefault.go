@@ -6,29 +6,26 @@ package httpdefault
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"path"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"imusers/shared/adapter/httpevent"
 	"imusers/shared/wire/apierr"
-	"imusers/shared/wire/form"
 )
 
 // Event and Response are API Gateway's payload-2.0 types.
 type (
-	Event    = events.APIGatewayV2HTTPRequest
-	Response = events.APIGatewayV2HTTPResponse
+	Event    = httpevent.Event
+	Response = httpevent.Response
 )
 
 // Invoker is the part of the SDK's Lambda client (*lambda.Client) the fallback uses.
@@ -65,7 +62,7 @@ const maxShownPath = 256
 // error body.
 func (f *Fallback) Handle(ctx context.Context, ev Event) (resp Response, _ error) {
 	start := time.Now()
-	reqID := header(ev.Headers, "x-request-id")
+	reqID := httpevent.Header(ev.Headers, "x-request-id")
 	raw := ev.RawPath
 	if raw == "" {
 		raw = ev.RequestContext.HTTP.Path
@@ -75,7 +72,7 @@ func (f *Fallback) Handle(ctx context.Context, ev Event) (resp Response, _ error
 	defer func() {
 		if p := recover(); p != nil {
 			f.Log.Error("panic", "route", Route, "panic", fmt.Sprint(p))
-			resp, code = errorResponse(apierr.New(apierr.Internal, "internal error"))
+			resp, code = httpevent.ErrorResponse(apierr.New(apierr.Internal, "internal error"))
 		}
 		attrs := []any{"route", Route, "path", shown(raw), "target", target, "requestId", reqID,
 			"awsRequestId", ev.RequestContext.RequestID, "status", resp.StatusCode, "ms", time.Since(start).Milliseconds()}
@@ -90,23 +87,21 @@ func (f *Fallback) Handle(ctx context.Context, ev Event) (resp Response, _ error
 	}()
 	clean, target, ok := f.resolve(ev.RequestContext.HTTP.Method, raw)
 	if !ok {
-		resp, code = errorResponse(NoOperation(clean))
+		resp, code = httpevent.ErrorResponse(NoOperation(clean))
 		return resp, nil
 	}
-	if tooLarge(ev) {
+	if httpevent.TooLarge(ev) {
 		// The operation would refuse it the same way; Lambda would refuse the larger ones first.
-		resp, code = errorResponse(errBodyTooLarge)
+		resp, code = httpevent.ErrorResponse(httpevent.ErrBodyTooLarge)
 		return resp, nil
 	}
-	if deadline, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-answerMargin))
-		defer cancel()
-	}
+	// As the operations do: an invocation that runs too long still gets the contract's 1050.
+	ctx, cancel := httpevent.WithAnswerMargin(ctx)
+	defer cancel()
 	resp, err := f.forward(ctx, target, Rewrite(ev, clean))
 	if err != nil {
 		f.Log.Error("forwarding failed", "route", Route, "target", target, "error", err.Error())
-		resp, code = errorResponse(toAPIError(err))
+		resp, code = httpevent.ErrorResponse(apierr.From(err))
 		return resp, nil
 	}
 	code = 0
@@ -182,51 +177,3 @@ func (f *Fallback) forward(ctx context.Context, function string, ev Event) (Resp
 // attemptOnce keeps the client's retryer off a synchronous invocation: an attempt whose answer
 // was lost may have run the operation.
 func attemptOnce(o *lambda.Options) { o.Retryer = aws.NopRetryer{} }
-
-// answerMargin is kept back from the invocation's deadline for answering, as the operations
-// keep it (httpapi): past the deadline API Gateway sends its own 500 instead of the contract's 1050.
-const answerMargin = 500 * time.Millisecond
-
-var errBodyTooLarge = &apierr.Error{Code: apierr.BodyTooLarge, Status: http.StatusRequestEntityTooLarge, Message: "request body is larger than 512 KiB"}
-
-// tooLarge reports a body over the operations' limit, as text or as base64, without decoding it.
-func tooLarge(ev Event) bool { return len(ev.Body) > form.MaxBody*4/3+4 }
-
-// toAPIError gives a forwarding failure its contract code: 1050 when the function did not
-// answer in time, 1000 otherwise. Its message never repeats the failure, which names functions.
-func toAPIError(err error) *apierr.Error {
-	if e, ok := apierr.As(err); ok {
-		return e
-	}
-	var t interface{ Timeout() bool }
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &t) && t.Timeout() {
-		return apierr.New(apierr.Timeout, "a dependency did not answer in time")
-	}
-	return apierr.New(apierr.Internal, "internal error")
-}
-
-// header finds a header by lowercase name whatever its case in the event.
-func header(h map[string]string, lower string) string {
-	if v, ok := h[lower]; ok {
-		return v
-	}
-	for k, v := range h {
-		if strings.EqualFold(k, lower) {
-			return v
-		}
-	}
-	return ""
-}
-
-// errorResponse is the contract's error answer, as the operations give it.
-func errorResponse(e *apierr.Error) (Response, int) {
-	body, _ := json.Marshal(struct {
-		Code    int    `json:"code"`
-		Message string `json:"errorMessage"`
-	}{e.Code, e.Message})
-	return Response{
-		StatusCode: e.Status,
-		Headers:    map[string]string{"Content-Type": "application/json; charset=utf-8"},
-		Body:       string(body),
-	}, e.Code
-}

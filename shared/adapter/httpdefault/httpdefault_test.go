@@ -19,52 +19,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"imusers/shared/wire/signature"
+	"imusers/shared/adapter/httpevent"
+	"imusers/shared/adapter/httpevent/httpeventtest"
 )
 
 const (
 	appKey    = "test-app"
 	appSecret = "test-secret-value"
 )
-
-// signedEvent is a signed Server API request with body.
-func signedEvent(body string) Event {
-	ts := fmt.Sprint(time.Now().UnixMilli())
-	return Event{
-		RawPath: "/user/getToken.json",
-		Headers: map[string]string{
-			"app-key":      appKey,
-			"nonce":        "14314",
-			"timestamp":    ts,
-			"signature":    signature.Sign(appSecret, "14314", ts),
-			"content-type": "application/x-www-form-urlencoded",
-		},
-		Body: body,
-	}
-}
-
-// wantError checks an error answer: its status and code, a message, and no other field.
-func wantError(t *testing.T, resp Response, status, code int) string {
-	t.Helper()
-	var body map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
-		t.Fatalf("body %q: %v", resp.Body, err)
-	}
-	if resp.StatusCode != status || string(body["code"]) != fmt.Sprint(code) {
-		t.Fatalf("got %d/%s (%s), want %d/%d", resp.StatusCode, body["code"], resp.Body, status, code)
-	}
-	var msg string
-	if json.Unmarshal(body["errorMessage"], &msg) != nil || msg == "" {
-		t.Fatalf("error body %q has no errorMessage", resp.Body)
-	}
-	if len(body) != 2 {
-		t.Errorf("error body %q has fields besides code and errorMessage", resp.Body)
-	}
-	if ct := resp.Headers["Content-Type"]; ct != "application/json; charset=utf-8" {
-		t.Errorf("Content-Type %q", ct)
-	}
-	return msg
-}
 
 type netTimeout struct{}
 
@@ -127,7 +89,7 @@ func newFallback(l Invoker, logTo io.Writer) *Fallback {
 
 // defaultEvent is what API Gateway sends the $default route for a signed POST to raw.
 func defaultEvent(method, raw string) Event {
-	ev := signedEvent("userId=alice")
+	ev := httpeventtest.Signed(appKey, appSecret, time.Now(), "userId=alice")
 	ev.Version = "2.0"
 	ev.RouteKey = Route
 	ev.RawPath = raw
@@ -215,7 +177,7 @@ func TestFallbackAnswers404(t *testing.T) {
 			if len(l.calls) != 0 {
 				t.Fatalf("invoked %s", l.calls[0].Function)
 			}
-			if msg := wantError(t, resp, http.StatusNotFound, 1002); msg != tc.message {
+			if msg := httpeventtest.WantError(t, resp, http.StatusNotFound, 1002); msg != tc.message {
 				t.Errorf("errorMessage = %q, want %q", msg, tc.message)
 			}
 			if resp.Headers["X-Request-ID"] != "req-7" {
@@ -257,7 +219,7 @@ func TestFallbackErrorMapping(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Handle returned %v; API Gateway would answer 500 without the contract's body", err)
 			}
-			wantError(t, resp, tc.status, tc.code)
+			httpeventtest.WantError(t, resp, tc.status, tc.code)
 			if strings.Contains(resp.Body, "arn:") || strings.Contains(resp.Body, "stack-") {
 				t.Errorf("body shows internals: %s", resp.Body)
 			}
@@ -276,7 +238,7 @@ func TestFallbackRefusesOversizeBodiesItself(t *testing.T) {
 	ev := defaultEvent(http.MethodPost, "//user/info.json")
 	ev.Body = strings.Repeat("a", 700<<10)
 	resp, _ := newFallback(l, io.Discard).Handle(context.Background(), ev)
-	wantError(t, resp, http.StatusRequestEntityTooLarge, 1005)
+	httpeventtest.WantError(t, resp, http.StatusRequestEntityTooLarge, 1005)
 	if len(l.calls) != 0 {
 		t.Error("an oversize body was forwarded")
 	}
@@ -296,8 +258,8 @@ func TestFallbackInvokesOnceWithinItsDeadline(t *testing.T) {
 	if len(l.calls) != 1 || l.calls[0].Async || l.calls[0].Attempts != 1 {
 		t.Fatalf("invocations %+v, want one synchronous, with one attempt", l.calls)
 	}
-	if got, ok := l.ctxs[0].Deadline(); !ok || !got.Equal(deadline.Add(-answerMargin)) {
-		t.Errorf("invocation deadline %v, want %v", got, deadline.Add(-answerMargin))
+	if got, ok := l.ctxs[0].Deadline(); !ok || !got.Equal(deadline.Add(-httpevent.AnswerMargin)) {
+		t.Errorf("invocation deadline %v, want %v", got, deadline.Add(-httpevent.AnswerMargin))
 	}
 }
 
@@ -306,14 +268,7 @@ func TestFallbackLogLine(t *testing.T) {
 	var logs bytes.Buffer
 	l := &fakeLambda{answer: answerWith(cannedResponse)}
 	_, _ = newFallback(l, &logs).Handle(context.Background(), defaultEvent(http.MethodPost, "//user/info.json"))
-	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	if len(lines) != 1 {
-		t.Fatalf("%d log lines:\n%s", len(lines), logs.String())
-	}
-	var line map[string]any
-	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
-		t.Fatal(err)
-	}
+	line := httpeventtest.LogLine(t, logs.String())
 	for k, want := range map[string]any{"route": Route, "path": "//user/info.json", "target": "userInfo",
 		"requestId": "req-7", "awsRequestId": "aws-7", "status": float64(403)} {
 		if line[k] != want {

@@ -6,7 +6,6 @@ package call
 import (
 	"context"
 	"errors"
-	"os"
 
 	"imusers/shared/apps"
 	"imusers/shared/domain/relations"
@@ -51,16 +50,5 @@ func ToAPIError(err error) *apierr.Error {
 			return apierr.New(m.code, "%s", err.Error())
 		}
 	}
-	if isTimeout(err) {
-		return apierr.New(apierr.Timeout, "a dependency did not answer in time")
-	}
-	return apierr.New(apierr.Internal, "internal error")
-}
-
-func isTimeout(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
-		return true
-	}
-	var t interface{ Timeout() bool }
-	return errors.As(err, &t) && t.Timeout()
+	return apierr.From(err)
 }

@@ -3,9 +3,12 @@
 package apierr
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 )
 
 // Codes of the wire contract, plus the ones this service defines (3xxx).
@@ -70,6 +73,15 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("%d: %s", e.Code, e.Message) }
 
+// Body is the error's JSON body as the contract gives it: {"code":…,"errorMessage":"…"}.
+func (e *Error) Body() []byte {
+	body, _ := json.Marshal(struct {
+		Code    int    `json:"code"`
+		Message string `json:"errorMessage"`
+	}{e.Code, e.Message})
+	return body
+}
+
 // New builds an error with the HTTP status that Table gives its code.
 func New(code int, format string, args ...any) *Error {
 	return &Error{Code: code, Status: StatusOf(code), Message: fmt.Sprintf(format, args...)}
@@ -103,4 +115,25 @@ func As(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// From gives err its contract code when nothing else is known of it: an API error keeps its
+// own; a dependency that did not answer in time is 1050; anything else is a bare 1000, whose
+// message repeats nothing of err (which may name tables, functions or hosts).
+func From(err error) *Error {
+	if e, ok := As(err); ok {
+		return e
+	}
+	if isTimeout(err) {
+		return New(Timeout, "a dependency did not answer in time")
+	}
+	return New(Internal, "internal error")
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
 }

@@ -1,8 +1,10 @@
 package apierr
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -136,5 +138,34 @@ func TestAsFindsWrappedError(t *testing.T) {
 func TestBodyTooLargeSharesTooLongCode(t *testing.T) {
 	if BodyTooLarge != 1005 || TooLong != 1005 {
 		t.Fatalf("BodyTooLarge = %d, TooLong = %d; the contract says 1005 for both", BodyTooLarge, TooLong)
+	}
+}
+
+func TestBodyIsTheContractsErrorBody(t *testing.T) {
+	got := string(New(UnknownUser, `user "a<b" does not exist`).Body())
+	if want := `{"code":3001,"errorMessage":"user \"a\u003cb\" does not exist"}`; got != want {
+		t.Errorf("Body() = %s, want %s", got, want)
+	}
+}
+
+// An API error keeps its code and message; anything else says nothing of itself: 1050 when a
+// dependency ran out of time, 1000 otherwise.
+func TestFrom(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		code int
+		msg  string
+	}{
+		{fmt.Errorf("parse: %w", Missing("userId")), BadParam, "userId is required"},
+		{fmt.Errorf("get arn:aws:dynamodb:table/t: %w", context.DeadlineExceeded), Timeout, "a dependency did not answer in time"},
+		{fmt.Errorf("invoke: %w", &net.DNSError{Err: "i/o timeout", Name: "lambda.internal", IsTimeout: true}), Timeout, "a dependency did not answer in time"},
+		{errors.New("dial tcp 10.0.0.1:443: refused"), Internal, "internal error"},
+		{context.Canceled, Internal, "internal error"},
+	} {
+		got := From(tc.err)
+		if got.Code != tc.code || got.Status != StatusOf(tc.code) || got.Message != tc.msg {
+			t.Errorf("From(%q) = %d/%d %q; want %d/%d %q", tc.err, got.Code, got.Status, got.Message,
+				tc.code, StatusOf(tc.code), tc.msg)
+		}
 	}
 }
