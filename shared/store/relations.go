@@ -79,7 +79,7 @@ func (st *Store) GetMembers(ctx context.Context, app string, users []string) (ma
 	for i, u := range users {
 		keys[i] = userKey(app, u)
 	}
-	items, err := st.batchGet(ctx, keys)
+	items, err := st.batchGet(ctx, keys, Strong)
 	if err != nil {
 		return nil, err
 	}
@@ -370,7 +370,7 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 		}
 		keys = append(keys, key(userPK(app, c.owner), entrySK(c.kind, c.target)))
 	}
-	items, err := st.batchGet(ctx, keys)
+	items, err := st.batchGet(ctx, keys, Strong)
 	if err != nil {
 		return stageRead, err
 	}
@@ -1031,7 +1031,7 @@ func (st *Store) FriendsOf(ctx context.Context, app, owner string, targets []str
 	for _, t := range targets {
 		keys = append(keys, key(userPK(app, owner), entrySK(Friends, t)))
 	}
-	items, err := st.batchGet(ctx, keys)
+	items, err := st.batchGet(ctx, keys, Strong)
 	if err != nil {
 		return nil, nil, err
 	}

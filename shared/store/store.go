@@ -162,9 +162,21 @@ func isConditionFailed(err error) bool {
 	return errors.As(err, new(*types.ConditionalCheckFailedException))
 }
 
+// Consistency says whether a read must see every write DynamoDB acknowledged before it.
+type Consistency bool
+
+const (
+	// Strong: the read sees every write acknowledged before it. Reads whose answer a rule
+	// depends on (a ban against a connect, a kick after a ban) are strong.
+	Strong Consistency = true
+	// Eventual: the read may miss writes of about the last second, and costs half the read
+	// units. Only for answers that are a snapshot anyway, such as whether a user is online.
+	Eventual Consistency = false
+)
+
 // batchGet reads keys 100 to a call (DynamoDB's limit), and again only for keys DynamoDB left
 // unprocessed.
-func (st *Store) batchGet(ctx context.Context, keys []itemKey) ([]item, error) {
+func (st *Store) batchGet(ctx context.Context, keys []itemKey, c Consistency) ([]item, error) {
 	var out []item
 	for len(keys) > 0 {
 		chunk := make([]item, min(100, len(keys)))
@@ -172,7 +184,7 @@ func (st *Store) batchGet(ctx context.Context, keys []itemKey) ([]item, error) {
 			chunk[i] = keys[i].av()
 		}
 		keys = keys[len(chunk):]
-		req := map[string]types.KeysAndAttributes{st.table: {Keys: chunk, ConsistentRead: aws.Bool(true)}}
+		req := map[string]types.KeysAndAttributes{st.table: {Keys: chunk, ConsistentRead: aws.Bool(bool(c))}}
 		for attempt := 0; len(req) > 0; attempt++ {
 			if attempt > 0 {
 				if err := backoff(ctx, attempt); err != nil {
