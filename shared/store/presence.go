@@ -251,16 +251,18 @@ func (st *Store) ConnectionsOf(ctx context.Context, app string, users []string, 
 	}
 	out := make(map[string][]Conn, len(items))
 	for _, it := range items {
-		k, err := keyOf(it)
-		if err != nil {
-			return nil, err
+		// Only the partition key names the user: the item's other attributes are connections,
+		// read once by connsFrom.
+		var pk string
+		if err := attributevalue.Unmarshal(it[AttrPK], &pk); err != nil {
+			return nil, fmt.Errorf("read presence key: %w", err)
 		}
 		conns, err := connsFrom(it)
 		if err != nil {
 			return nil, err
 		}
 		if len(conns) > 0 {
-			out[ownerOf(k.PK)] = conns
+			out[ownerOf(pk)] = conns
 		}
 	}
 	return out, nil
