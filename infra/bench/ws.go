@@ -17,6 +17,7 @@ import (
 	"imusers/infra/gateway"
 	"imusers/shared/adapter/wsapi"
 	"imusers/shared/apps"
+	"imusers/shared/store"
 )
 
 // wsURL is the connection API's address for a token, as a client SDK builds it.
@@ -67,7 +68,7 @@ func exchange(ctx context.Context, c *websocket.Conn, frame any, want string) (m
 func (e *env) waitOffline(ctx context.Context, app apps.App, user string) error {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		conns, err := e.fixtures.Connections(ctx, app.Key, user)
+		conns, err := e.fixtures.Connections(ctx, app.Key, user, store.Strong)
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"imusers/shared/apps"
 	"imusers/shared/domain/users"
 	"imusers/shared/service"
+	"imusers/shared/store"
 	"imusers/shared/testenv"
 )
 
@@ -384,14 +385,14 @@ func TestConnectionsUnderFaults(t *testing.T) {
 			t.Errorf("the ack shows %q: %s", w, raw)
 		}
 	}
-	before, err := r.direct.Connections(ctx, app, fixture.A)
+	before, err := r.direct.Connections(ctx, app, fixture.A, store.Strong)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, status := r.Dial(t, tokA); status != http.StatusInternalServerError {
 		t.Fatalf("connect under lasting faults answered HTTP %d, want 500", status)
 	}
-	if after, _ := r.direct.Connections(ctx, app, fixture.A); len(after) != len(before) {
+	if after, _ := r.direct.Connections(ctx, app, fixture.A, store.Strong); len(after) != len(before) {
 		t.Fatalf("a refused connect was recorded: %d connections, then %d", len(before), len(after))
 	}
 	r.proxy.Clear()

@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"imusers/infra/gateway"
+	"imusers/shared/store"
 	"imusers/shared/testenv"
 )
 
@@ -108,7 +109,7 @@ func TestManagementEndpoint(t *testing.T) {
 	ctx := context.Background()
 	c := s.MustDial(t, token(t, s, "alice"))
 	ids := s.Service.Store
-	conns, err := ids.Connections(ctx, s.Apps[0].Key, "alice")
+	conns, err := ids.Connections(ctx, s.Apps[0].Key, "alice", store.Strong)
 	if err != nil || len(conns) != 1 {
 		t.Fatalf("connections = %v, %v", conns, err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"imusers/shared/store"
 	"imusers/shared/testenv"
 )
 
@@ -154,7 +155,7 @@ func register(t *testing.T, c *testenv.APIClient, user string) string {
 // liveConns is how many connections the service records as live for user.
 func liveConns(t *testing.T, s *testenv.Stack, user string) int {
 	t.Helper()
-	conns, err := s.Service.Store.Connections(context.Background(), s.Apps[0].Key, user)
+	conns, err := s.Service.Store.Connections(context.Background(), s.Apps[0].Key, user, store.Strong)
 	if err != nil {
 		t.Fatal(err)
 	}

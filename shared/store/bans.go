@@ -63,7 +63,7 @@ func (st *Store) DeleteBans(ctx context.Context, app string, users []string) err
 // GetUserState reads a user's profile and ban together in one BatchGetItem: everything a token
 // check asks (exists, deactivated, tokens expired, banned). User.BanUntil is 0 without a ban.
 func (st *Store) GetUserState(ctx context.Context, app, user string) (*User, error) {
-	items, err := st.batchGet(ctx, []itemKey{userKey(app, user), banKey(app, user)})
+	items, err := st.batchGet(ctx, []itemKey{userKey(app, user), banKey(app, user)}, Strong)
 	if err != nil {
 		return nil, err
 	}

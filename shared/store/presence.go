@@ -228,9 +228,9 @@ func (st *Store) Touch(ctx context.Context, app, user, connID string, now int64)
 }
 
 // Connections returns every recorded connection of a user, lapsed or not, in one GetItem.
-func (st *Store) Connections(ctx context.Context, app, user string) ([]Conn, error) {
+func (st *Store) Connections(ctx context.Context, app, user string, c Consistency) ([]Conn, error) {
 	res, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(st.table), Key: presenceKey(app, user).av(), ConsistentRead: aws.Bool(true),
+		TableName: aws.String(st.table), Key: presenceKey(app, user).av(), ConsistentRead: aws.Bool(bool(c)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("get presence: %w", err)
@@ -240,27 +240,29 @@ func (st *Store) Connections(ctx context.Context, app, user string) ([]Conn, err
 
 // ConnectionsOf returns the recorded connections of many users, lapsed or not, in one
 // BatchGetItem per 100 users; users without any are absent from the map.
-func (st *Store) ConnectionsOf(ctx context.Context, app string, users []string) (map[string][]Conn, error) {
+func (st *Store) ConnectionsOf(ctx context.Context, app string, users []string, c Consistency) (map[string][]Conn, error) {
 	keys := make([]itemKey, len(users))
 	for i, u := range users {
 		keys[i] = presenceKey(app, u)
 	}
-	items, err := st.batchGet(ctx, keys)
+	items, err := st.batchGet(ctx, keys, c)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string][]Conn, len(items))
 	for _, it := range items {
-		k, err := keyOf(it)
-		if err != nil {
-			return nil, err
+		// Only the partition key names the user: the item's other attributes are connections,
+		// read once by connsFrom.
+		var pk string
+		if err := attributevalue.Unmarshal(it[AttrPK], &pk); err != nil {
+			return nil, fmt.Errorf("read presence key: %w", err)
 		}
 		conns, err := connsFrom(it)
 		if err != nil {
 			return nil, err
 		}
 		if len(conns) > 0 {
-			out[ownerOf(k.PK)] = conns
+			out[ownerOf(pk)] = conns
 		}
 	}
 	return out, nil

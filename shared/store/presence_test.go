@@ -15,7 +15,7 @@ func TestWithdrawLeavesOnlyOtherConnections(t *testing.T) {
 	ctx := context.Background()
 	ids := func(user string) []string {
 		t.Helper()
-		conns, err := st.Connections(ctx, "app", user)
+		conns, err := st.Connections(ctx, "app", user, store.Strong)
 		if err != nil {
 			t.Fatal(err)
 		}

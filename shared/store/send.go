@@ -81,7 +81,7 @@ func (st *Store) ReadSendFacts(ctx context.Context, app, from string, to []strin
 			add(userPK(app, r), skPresence)
 		}
 	}
-	items, err := st.batchGet(ctx, keys)
+	items, err := st.batchGet(ctx, keys, Strong)
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,7 @@ func expectKicked(t *testing.T, c *websocket.Conn, reason string) {
 
 func connections(t *testing.T, s *testenv.Stack, user string) []store.Conn {
 	t.Helper()
-	conns, err := s.Service.Store.Connections(context.Background(), s.Apps[0].Key, user)
+	conns, err := s.Service.Store.Connections(context.Background(), s.Apps[0].Key, user, store.Strong)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"imusers/shared/aws/connections"
 	"imusers/shared/service"
+	"imusers/shared/store"
 	"imusers/shared/testenv"
 )
 
@@ -51,7 +52,7 @@ func TestPostAndDeleteThroughTheLocalGateway(t *testing.T) {
 	c := s.Client(0)
 	tok := c.Register(t, "alice")
 	in := testenv.NewInbox(s.MustDial(t, tok))
-	conns, err := s.Service.Store.Connections(context.Background(), s.Apps[0].Key, "alice")
+	conns, err := s.Service.Store.Connections(context.Background(), s.Apps[0].Key, "alice", store.Strong)
 	if err != nil || len(conns) != 1 {
 		t.Fatalf("connections %v, %v", conns, err)
 	}

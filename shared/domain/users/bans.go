@@ -22,10 +22,10 @@ const MaxBan = 43200 * time.Minute
 
 // kickAll closes every connection of the users that can still be open. It must run after the
 // state write that refuses their connects: a connect that read the state before that write had
-// recorded its connection before its read, so this lookup finds it. One batched read per 100
-// users.
+// recorded its connection before its read, so this lookup finds it (a strong read: an
+// eventually consistent one could miss that record). One batched read per 100 users.
 func (s *Service) kickAll(ctx context.Context, app string, ids []string, reason string) error {
-	conns, err := s.Store.ConnectionsOf(ctx, app, ids)
+	conns, err := s.Store.ConnectionsOf(ctx, app, ids, store.Strong)
 	if err != nil {
 		return err
 	}

@@ -59,8 +59,13 @@ func (s *Service) Admit(ctx context.Context, tok, connID string) (apps.App, *sto
 
 // Online reports whether the user has a connection that can still be open, in one read. A user
 // who never connected, or does not exist, is offline.
+//
+// The online checks read eventually consistent, for half the read units: their answer is a
+// snapshot that can be out of date the moment it arrives (a connection may open or close right
+// after), so missing a connect or disconnect of the last second changes nothing for the App
+// Server. Nothing is decided on it; kicks read strongly (kickAll).
 func (s *Service) Online(ctx context.Context, app apps.App, id string) (bool, error) {
-	conns, err := s.Store.Connections(ctx, app.Key, id)
+	conns, err := s.Store.Connections(ctx, app.Key, id, store.Eventual)
 	if err != nil {
 		return false, err
 	}
@@ -68,8 +73,9 @@ func (s *Service) Online(ctx context.Context, app apps.App, id string) (bool, er
 }
 
 // OnlineMany answers Online for up to 100 users in one batched read: online[i] is ids[i]'s.
+// It reads eventually consistent, as Online does.
 func (s *Service) OnlineMany(ctx context.Context, app apps.App, ids []string) ([]bool, error) {
-	conns, err := s.Store.ConnectionsOf(ctx, app.Key, ids)
+	conns, err := s.Store.ConnectionsOf(ctx, app.Key, ids, store.Eventual)
 	if err != nil {
 		return nil, err
 	}
