@@ -1,16 +1,16 @@
-// Command wsConnect is the Lambda function of the connection API's $connect route.
+// Command wsConnect is the Lambda function of the connection API's $connect route. It reads no
+// configuration and calls no AWS service: the authorizer has recorded the connection.
 package main
 
 import (
+	"log/slog"
+	"os"
+
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"imusers/shared/adapter/wsapi"
-	"imusers/shared/lambdaapp"
+	"imusers/shared/adapter/wsconn"
 )
 
 func main() {
-	b := lambdaapp.Init("wsConnect")
-	// $connect does no I/O: the authorizer has recorded the connection.
-	ws := &wsapi.Server{Log: b.Log}
-	lambda.Start(ws.Connect)
+	lambda.Start(wsconn.Connect(slog.New(slog.NewJSONHandler(os.Stdout, nil))))
 }

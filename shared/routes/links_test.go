@@ -32,9 +32,7 @@ func uses(r routes.Route) map[string]bool {
 
 // pending are links a function has today that it does not use, each with the reason; they
 // are allowed until the reason goes, and then this test fails until the entry is taken off.
-var pending = map[string]map[string]string{
-	"wsConnect": {dynamoDB: "wsapi serves the other connection routes too, through the users rules, which stand on the store"},
-}
+var pending = map[string]map[string]string{}
 
 // Each function's main links the SDK clients its route table entry says it uses, and no other:
 // Go initialises every package a binary imports, so a client linked is a client paid for at

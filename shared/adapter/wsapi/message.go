@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"imusers/shared/adapter/wsconn"
 	"imusers/shared/api/call"
 	"imusers/shared/domain/messages"
 	"imusers/shared/wire/apierr"
@@ -92,13 +93,13 @@ func DecodeSend(body string) (SendFrame, error) {
 // an ack with a code; the function itself never fails.
 func (s *Server) SendMessage(ctx context.Context, ev Event) (resp Response, _ error) {
 	start := time.Now()
-	app, user, ok := identity(ev)
+	app, user, ok := wsconn.Identity(ev)
 	var ack Ack
 	defer func() {
 		if p := recover(); p != nil {
 			s.Log.Error("panic", "route", ev.RequestContext.RouteKey, "panic", fmt.Sprint(p))
 			ack.Code, ack.MsgID, ack.ErrorMessage = apierr.Internal, "", "internal error"
-			resp = frameResponse(ack)
+			resp = wsconn.FrameResponse(ack)
 		}
 		s.Log.Info("request", "route", ev.RequestContext.RouteKey, "app", app,
 			"awsRequestId", ev.RequestContext.RequestID, "status", resp.StatusCode, "code", ack.Code,
@@ -114,7 +115,7 @@ func (s *Server) SendMessage(ctx context.Context, ev Event) (resp Response, _ er
 		defer cancel()
 	}
 	ack = s.sendMessage(ctx, app, user, ev)
-	return frameResponse(ack), nil
+	return wsconn.FrameResponse(ack), nil
 }
 
 // answerMargin is kept back from the invocation's deadline so that a slow dependency still

@@ -7,7 +7,6 @@ package wsapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"imusers/shared/adapter/wsconn"
 	"imusers/shared/domain/messages"
 	"imusers/shared/domain/users"
 )
@@ -22,8 +22,8 @@ import (
 // Event types of API Gateway's WebSocket APIs.
 type (
 	AuthorizerResponse = events.APIGatewayCustomAuthorizerResponse
-	Event              = events.APIGatewayWebsocketProxyRequest
-	Response           = events.APIGatewayProxyResponse
+	Event              = wsconn.Event
+	Response           = wsconn.Response
 )
 
 // AuthorizerEvent is the $connect authorizer's event. A WebSocket API puts the connection's id
@@ -45,8 +45,8 @@ const TokenParam = "token"
 
 // Keys of the authorizer context.
 const (
-	ContextApp  = "app"
-	ContextUser = "user"
+	ContextApp  = wsconn.ContextApp
+	ContextUser = wsconn.ContextUser
 )
 
 // ErrUnauthorized is the authorizer's refusal that API Gateway answers with HTTP 401; its text is
@@ -105,21 +105,9 @@ func policy(principal, effect, resource string, context map[string]any) Authoriz
 	}
 }
 
-// identity reads the app and user the authorizer attached to the connection.
-func identity(ev Event) (app, user string, ok bool) {
-	m, _ := ev.RequestContext.Authorizer.(map[string]any)
-	app, _ = m[ContextApp].(string)
-	user, _ = m[ContextUser].(string)
-	return app, user, app != "" && user != ""
-}
-
-// Connect serves $connect, with no I/O: the authorizer has recorded the connection already,
-// before it read the user's state, so that a block or deactivation racing the connect sees one
-// or the other.
+// Connect serves $connect (see wsconn.Connect, which the $connect function runs alone).
 func (s *Server) Connect(ctx context.Context, ev Event) (Response, error) {
-	return s.serve(ctx, ev, func(context.Context, string, string) (Response, error) {
-		return Response{StatusCode: http.StatusOK}, nil
-	})
+	return wsconn.Connect(s.Log)(ctx, ev)
 }
 
 // Disconnect serves $disconnect: it forgets the connection, in one write.
@@ -142,34 +130,10 @@ func (s *Server) Ping(ctx context.Context, ev Event) (Response, error) {
 		if err := s.Users.Seen(ctx, app, user, ev.RequestContext.ConnectionID); err != nil {
 			return Response{}, err
 		}
-		return frameResponse(Pong{Type: "pong"}), nil
+		return wsconn.FrameResponse(Pong{Type: "pong"}), nil
 	})
 }
 
-// frameResponse answers a two-way route with one frame to the sender. The frames are structs
-// of strings and numbers, which json.Marshal always encodes.
-func frameResponse(frame any) Response {
-	b, _ := json.Marshal(frame)
-	return Response{StatusCode: http.StatusOK, Body: string(b)}
-}
-
-// serve runs one connection event with the connection's identity and logs one line for it. A
-// failure is a 500 for API Gateway (on $connect it refuses the connection).
-func (s *Server) serve(ctx context.Context, ev Event, op func(ctx context.Context, app, user string) (Response, error)) (Response, error) {
-	start := time.Now()
-	app, user, ok := identity(ev)
-	resp := Response{StatusCode: http.StatusUnauthorized}
-	var err error
-	if ok {
-		resp, err = op(ctx, app, user)
-		if err != nil {
-			s.Log.Error("operation failed", "route", ev.RequestContext.RouteKey, "app", app, "error", err.Error())
-			resp = Response{StatusCode: http.StatusInternalServerError}
-		}
-	} else {
-		s.Log.Error("event carries no authorizer identity", "route", ev.RequestContext.RouteKey)
-	}
-	s.Log.Info("request", "route", ev.RequestContext.RouteKey, "app", app,
-		"awsRequestId", ev.RequestContext.RequestID, "status", resp.StatusCode, "ms", time.Since(start).Milliseconds())
-	return resp, nil
+func (s *Server) serve(ctx context.Context, ev Event, op wsconn.Op) (Response, error) {
+	return wsconn.Serve(ctx, s.Log, ev, op)
 }
