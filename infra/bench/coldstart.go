@@ -302,9 +302,16 @@ func coldStarts(ctx context.Context, e *env, queueURL string, runs int) (coldRep
 	for i, res := range results[nBase:] {
 		judgeInit(&res, baseOf[fns[nBase+i].clients.key()], rep.Bare)
 		if fromEnv && i == len(results[nBase:])-1 {
+			// Every start that reads the parameter: the functions that load the apps, and the
+			// baselines that create the SSM client.
 			loaders := 0
 			for _, n := range names {
 				if r, _ := routes.ByName(n); r.LoadsApps() {
+					loaders++
+				}
+			}
+			for _, set := range sets {
+				if slices.Contains(set, clientSSM) {
 					loaders++
 				}
 			}

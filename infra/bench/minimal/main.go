@@ -2,8 +2,9 @@
 // function there is, built with the same flags as the service's functions. Built with no
 // client tag it is the bare handler; with the tags bench_dynamodb, bench_lambda,
 // bench_management and bench_ssm it also loads the SDK's configuration and creates those SDK
-// clients at init, as a function that uses them does, so the report can say how much of a
-// function's init is the service's own and how much the SDK's.
+// clients at init, as a function that uses them does (with SSM, it also reads the apps'
+// parameter once, as those functions do), so the report can say how much of a function's init
+// is the service's own and how much the SDK's.
 package main
 
 import (
