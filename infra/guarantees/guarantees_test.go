@@ -11,7 +11,7 @@ import (
 const root = "../.."
 
 // reference is `folder.TestName` (or Fuzz…) inside backquotes.
-var reference = regexp.MustCompile("`((?:shared|infra|functions)/[a-z0-9_/]+)\\.((?:Test|Fuzz)[A-Za-z0-9_]+)`")
+var reference = regexp.MustCompile("`((?:shared|infra|functions)(?:/[a-z0-9_/]+)?)\\.((?:Test|Fuzz)[A-Za-z0-9_]+)`")
 
 // testFunc finds func name( in the folder's test files and returns its body.
 func testFunc(t *testing.T, dir, name string) (string, bool) {
