@@ -76,14 +76,14 @@ func WithAnswerMargin(ctx context.Context) (context.Context, context.CancelFunc)
 // ErrorResponse is the contract's answer to e, and e's code, which the request's log line
 // carries.
 func ErrorResponse(e *apierr.Error) (Response, int) {
-	return JSONResponse(e.Status, e.Body()), e.Code
+	return JSONResponse(e.Status, string(e.Body())), e.Code
 }
 
 // JSONResponse is an answer with a JSON body.
-func JSONResponse(status int, body []byte) Response {
+func JSONResponse(status int, body string) Response {
 	return Response{
 		StatusCode: status,
 		Headers:    map[string]string{"Content-Type": "application/json; charset=utf-8"},
-		Body:       string(body),
+		Body:       body,
 	}
 }
