@@ -252,17 +252,17 @@ func (st *Store) ConnectionsOf(ctx context.Context, app string, users []string, 
 	out := make(map[string][]Conn, len(items))
 	for _, it := range items {
 		// Only the partition key names the user: the item's other attributes are connections,
-		// read once by connsFrom.
-		var pk string
-		if err := attributevalue.Unmarshal(it[AttrPK], &pk); err != nil {
-			return nil, fmt.Errorf("read presence key: %w", err)
+		// read once by connsFrom. The key is the SDK's string value, as av built it.
+		pk, ok := it[AttrPK].(*types.AttributeValueMemberS)
+		if !ok {
+			return nil, fmt.Errorf("read presence key: %T is not a string", it[AttrPK])
 		}
 		conns, err := connsFrom(it)
 		if err != nil {
 			return nil, err
 		}
 		if len(conns) > 0 {
-			out[ownerOf(pk)] = conns
+			out[ownerOf(pk.Value)] = conns
 		}
 	}
 	return out, nil
