@@ -14,6 +14,7 @@ import (
 	"imusers/shared/adapter/httpapi"
 	"imusers/shared/adapter/httpdefault"
 	"imusers/shared/adapter/wsapi"
+	"imusers/shared/adapter/wsconn"
 	"imusers/shared/api/call"
 	"imusers/shared/api/messageapi"
 	"imusers/shared/api/relationapi"
@@ -156,7 +157,7 @@ func (s *Service) others() map[string]any {
 		"eraseUsers":    s.Erasure.Handle,
 		"httpDefault":   s.Fallback().Handle,
 		"wsAuthorize":   s.WS.Authorize,
-		"wsConnect":     s.WS.Connect,
+		"wsConnect":     wsconn.Connect(s.Log),
 		"wsDisconnect":  s.WS.Disconnect,
 		"wsPing":        s.WS.Ping,
 		"wsSendMessage": s.WS.SendMessage,

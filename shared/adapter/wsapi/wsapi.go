@@ -105,11 +105,6 @@ func policy(principal, effect, resource string, context map[string]any) Authoriz
 	}
 }
 
-// Connect serves $connect (see wsconn.Connect, which the $connect function runs alone).
-func (s *Server) Connect(ctx context.Context, ev Event) (Response, error) {
-	return wsconn.Connect(s.Log)(ctx, ev)
-}
-
 // Disconnect serves $disconnect: it forgets the connection, in one write.
 func (s *Server) Disconnect(ctx context.Context, ev Event) (Response, error) {
 	return s.serve(ctx, ev, func(ctx context.Context, app, user string) (Response, error) {
