@@ -6,10 +6,7 @@
 // import it.
 package routes
 
-import (
-	"slices"
-	"strings"
-)
+import "slices"
 
 // Kind says what invokes a function.
 type Kind string
@@ -67,12 +64,6 @@ func (r Route) LoadsApps() bool { return r.Kind == HTTP || r.Kind == Authorizer 
 func (r Route) Paths() []string {
 	return append(append([]string{r.Path}, r.Aliases...), r.V4...)
 }
-
-// V4Prefix starts every path of the v4 Server API, and no other.
-const V4Prefix = "/v4/"
-
-// IsV4 reports whether a path belongs to the v4 Server API (JSON bodies).
-func IsV4(path string) bool { return strings.HasPrefix(path, V4Prefix) }
 
 const (
 	defaultRate  = 100

@@ -410,7 +410,7 @@ func TestRequestLogLine(t *testing.T) {
 
 func TestLambdaNeverFails(t *testing.T) {
 	s := newServer(t, io.Discard)
-	h := s.Lambda(route, func(context.Context, *call.Request) (any, error) { panic("x") })
+	h := s.Lambda(route, func(context.Context, *call.Request) (any, error) { panic("x") }, nil)
 	resp, err := h(context.Background(), signedEvent(""))
 	if err != nil {
 		t.Fatalf("Lambda returned error %v; API Gateway would answer 502", err)
@@ -435,7 +435,7 @@ func FuzzLambda(f *testing.F) {
 	s := newServer(f, io.Discard)
 	h := lambda.NewHandler(s.Lambda(route, func(_ context.Context, r *call.Request) (any, error) {
 		return map[string]string{"userId": r.Params.UserID("userId")}, r.Params.Err()
-	}))
+	}, nil))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		out, err := h.Invoke(context.Background(), payload)
 		if err != nil {
