@@ -31,8 +31,8 @@ var (
 	}
 	V4Refresh = &call.V4Form{Fields: []jsonbody.Field{userID, jsonbody.Text("name", "name", maxName), avatarURL}}
 	// Soft delete is deactivation; restore is reactivation, refused within RestoreWait.
-	V4Deactivate = &call.V4Form{Fields: []jsonbody.Field{batch}, Answer: call.Answer(v4Operation)}
-	V4Reactivate = &call.V4Form{Fields: []jsonbody.Field{batch}, Answer: call.Answer(v4Operation)}
+	V4Deactivate       = &call.V4Form{Fields: []jsonbody.Field{batch}, Answer: call.Answer(v4Operation)}
+	V4Reactivate       = &call.V4Form{Fields: []jsonbody.Field{batch}, Answer: call.Answer(v4Operation)}
 	V4DeactivatedQuery = &call.V4Form{
 		Fields: []jsonbody.Field{jsonbody.Int("page", "pageNo", 1, maxPageNo), jsonbody.Int("pageSize", "pageSize", 1, maxDeactPage)},
 		Answer: call.Answer(func(l UserIDs) any {
