@@ -42,31 +42,51 @@ func (e *Error) Error() string {
 }
 
 // Post sends body (any value encoding/json encodes, or raw bytes) to path, signed, with the
-// content type given, and decodes the success's result into result (when not nil).
+// content type given, and decodes the success's result into result; nil result: the answer
+// must carry none.
 func (c *Client) Post(ctx context.Context, path, contentType string, body, result any) error {
+	raw, err := c.Call(ctx, path, contentType, body)
+	switch {
+	case err != nil:
+		return err
+	case result == nil && raw != nil:
+		return fmt.Errorf("answer carries a result where the document gives none: %s", raw)
+	case result == nil:
+		return nil
+	case raw == nil:
+		return fmt.Errorf("answer has no result")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields() // the result is exactly the document's
+	return dec.Decode(result)
+}
+
+// Call sends body to path as Post does, and returns the success's result as sent (nil when
+// none).
+func (c *Client) Call(ctx context.Context, path, contentType string, body any) (json.RawMessage, error) {
 	raw, ok := body.([]byte)
 	if !ok {
 		var err error
 		if raw, err = json.Marshal(body); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.BaseURL+path, bytes.NewReader(raw))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Content-Type", contentType)
 	c.sign(req.Header)
 	res, err := c.HTTP.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer res.Body.Close()
 	answer, err := io.ReadAll(res.Body)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return decode(res.StatusCode, answer, result)
+	return decode(res.StatusCode, answer)
 }
 
 // sign adds the signature headers as the official v4 SDKs send them: a decimal nonce below
@@ -88,30 +108,19 @@ func (c *Client) sign(h http.Header) {
 }
 
 // decode reads an answer: {"code":0[,"result":…]} with HTTP 200, or an Error.
-func decode(status int, answer []byte, result any) error {
+func decode(status int, answer []byte) (json.RawMessage, error) {
 	var env struct {
 		Code    *int            `json:"code"`
 		Message string          `json:"errorMessage"`
 		Result  json.RawMessage `json:"result"`
 	}
 	if err := json.Unmarshal(answer, &env); err != nil || env.Code == nil {
-		return fmt.Errorf("HTTP %d: answer is not the contract's JSON: %q", status, answer)
+		return nil, fmt.Errorf("HTTP %d: answer is not the contract's JSON: %q", status, answer)
 	}
 	if status != http.StatusOK || *env.Code != 0 {
-		return &Error{Status: status, Code: *env.Code, Message: env.Message}
+		return nil, &Error{Status: status, Code: *env.Code, Message: env.Message}
 	}
-	if result == nil {
-		if env.Result != nil {
-			return fmt.Errorf("answer carries a result where the document gives none: %s", answer)
-		}
-		return nil
-	}
-	if env.Result == nil {
-		return fmt.Errorf("answer has no result: %s", answer)
-	}
-	dec := json.NewDecoder(bytes.NewReader(env.Result))
-	dec.DisallowUnknownFields() // the result is exactly the document's
-	return dec.Decode(result)
+	return env.Result, nil
 }
 
 // call posts a JSON request to path and decodes its result.
