@@ -193,18 +193,23 @@ func (s *Server) checkNonce(ctx context.Context, app, nonce string, now time.Tim
 // DefaultNonceWindow is the signature window that nonce memory assumes when the window is off.
 const DefaultNonceWindow = 5 * time.Minute
 
+// decodeBody is the request's body, refused when over the limit (as sent, or once decoded).
 func decodeBody(ev Event) (string, error) {
 	if httpevent.TooLarge(ev) {
 		return "", httpevent.ErrBodyTooLarge
 	}
-	if !ev.IsBase64Encoded {
-		return ev.Body, nil
+	body := ev.Body
+	if ev.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(ev.Body)
+		if err != nil {
+			return "", apierr.New(apierr.BadParam, "request body is not valid base64")
+		}
+		body = string(b)
 	}
-	b, err := base64.StdEncoding.DecodeString(ev.Body)
-	if err != nil {
-		return "", apierr.New(apierr.BadParam, "request body is not valid base64")
+	if len(body) > form.MaxBody {
+		return "", httpevent.ErrBodyTooLarge
 	}
-	return string(b), nil
+	return body, nil
 }
 
 func (s *Server) fail(route string, err error) (Response, int) {
