@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -178,5 +179,30 @@ func checkResponses(t *testing.T, doc node, responses any, f *call.V4Form) {
 	result := at(ok, "content", "application/json", "schema", "properties", "result")
 	if (result != nil) != (f.Answer != nil) {
 		t.Errorf("200 answer has a result: %v; the v4 form answers one: %v", result != nil, f.Answer != nil)
+	}
+}
+
+// Each function's main hands serverapi its operation's own v4 form (the operation's method
+// name after V4), and nil when its route has no v4 paths, so the deployed function serves
+// exactly the v4 paths the route table gives it.
+func TestEachMainServesItsOperationsV4Form(t *testing.T) {
+	handler := regexp.MustCompile(`serverapi\.Handler\(b, reg, st, api\.(\w+), (nil|\w+\.V4(\w+))\)`)
+	for _, r := range routes.All {
+		if r.Kind != routes.HTTP {
+			continue
+		}
+		src, err := os.ReadFile("../../functions/" + r.Name + "/main.go")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := handler.FindStringSubmatch(string(src))
+		switch {
+		case m == nil:
+			t.Errorf("%s: main does not start serverapi.Handler(b, reg, st, api.<Op>, <v4 form or nil>)", r.Name)
+		case len(r.V4) == 0 && m[2] != "nil":
+			t.Errorf("%s: no v4 paths, but main hands in %s", r.Name, m[2])
+		case len(r.V4) > 0 && m[3] != m[1]:
+			t.Errorf("%s: serves api.%s with the v4 form %s", r.Name, m[1], m[2])
+		}
 	}
 }
