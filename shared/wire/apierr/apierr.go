@@ -48,7 +48,7 @@ var Table = []struct {
 	{OK, http.StatusOK, "success"},
 	{Internal, http.StatusInternalServerError, "internal error"},
 	{AppKeyMismatch, http.StatusUnauthorized, "unknown App-Key"},
-	{BadParam, http.StatusBadRequest, "parameter missing or malformed (the message names it; HTTP 404 for a path of no operation)"},
+	{BadParam, http.StatusBadRequest, "parameter missing or malformed (the message names it; HTTP 404 for a path of no operation, 415 for a v4 body that is not JSON)"},
 	{BadSignature, http.StatusUnauthorized, "signature check failed, or timestamp outside the window"},
 	{TooLong, http.StatusBadRequest, "parameter too long or too many items (HTTP 413 for a body over 512 KiB)"},
 	{NotAllowed, http.StatusUnauthorized, "call not allowed for this app's environment"},
