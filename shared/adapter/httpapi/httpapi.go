@@ -48,8 +48,8 @@ type (
 )
 
 // Lambda returns the Lambda handler that serves op under the given route name, on its v1 paths
-// and, through its v4 form when it has one (v4 not nil), on its v4 paths: aws-lambda-go decodes the event and
-// encodes the response with encoding/json.
+// and, through its v4 form when it has one (v4 not nil), on its v4 paths: aws-lambda-go
+// decodes the event and encodes the response with encoding/json.
 func (s *Server) Lambda(route string, op call.Handler, v4 *call.V4Form) func(context.Context, Event) (Response, error) {
 	return func(ctx context.Context, ev Event) (Response, error) {
 		if v4 != nil && call.IsV4(requestPath(ev)) {
@@ -138,7 +138,11 @@ func (s *Server) serveV4(ctx context.Context, route string, f *call.V4Form, op c
 	if err != nil {
 		return httpevent.ErrorResponse(f.Error(s.toAPIError(route, err)))
 	}
-	return successV4(f, out)
+	result, err := v4Result(f, out)
+	if err != nil {
+		return s.fail(route, err)
+	}
+	return httpevent.JSONResponse(http.StatusOK, result), apierr.OKv4
 }
 
 // v4Params checks a v4 request in the contract's order (body size, signature, content type,
@@ -241,22 +245,19 @@ func success(out any) (Response, int) {
 	return httpevent.JSONResponse(http.StatusOK, body), apierr.OK
 }
 
-// successV4 is the v4 answer: {"code":0}, with the operation's answer as f reads it under
-// "result" when f has a result.
-func successV4(f *call.V4Form, out any) (Response, int) {
+// v4Result is the v4 success body: {"code":0}, with the operation's answer as f reads it
+// under "result" when f has a result.
+func v4Result(f *call.V4Form, out any) (string, error) {
 	if f.Answer == nil {
-		return httpevent.JSONResponse(http.StatusOK, `{"code":0}`), apierr.OK
+		return `{"code":0}`, nil
 	}
 	result, err := f.Answer(out)
 	if err != nil {
-		return httpevent.ErrorResponse(apierr.New(apierr.Internal, "internal error"))
+		return "", err
 	}
 	body, err := json.Marshal(struct {
 		Code   int `json:"code"`
 		Result any `json:"result"`
-	}{0, result})
-	if err != nil {
-		return httpevent.ErrorResponse(apierr.New(apierr.Internal, "internal error"))
-	}
-	return httpevent.JSONResponse(http.StatusOK, string(body)), apierr.OK
+	}{apierr.OKv4, result})
+	return string(body), err
 }

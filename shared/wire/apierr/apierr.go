@@ -15,6 +15,7 @@ import (
 // Codes of the wire contract, plus the ones this service defines (3xxx).
 const (
 	OK              = 200
+	OKv4            = 0 // success in the v4 API
 	Internal        = 1000
 	AppKeyMismatch  = 1001
 	BadParam        = 1002
