@@ -125,3 +125,28 @@ func TestV4UnsignedRequest(t *testing.T) {
 		t.Fatalf("got HTTP %d %s", r.Status, r.Raw)
 	}
 }
+
+// Another method, or a path of no operation, answers as v1 does (404, 1002, naming the path);
+// an uncleaned v4 path reaches its operation through the $default route.
+func TestV4PathsAndMethods(t *testing.T) {
+	s := testenv.StartStack(t)
+	v4 := s.V4(0)
+	s.Client(0).Register(t, "alice")
+	_, err := v4.Call(ctx, "/v4/user/nothing", jsonType, map[string]any{"userId": "alice"})
+	wantError(t, err, http.StatusNotFound, apierr.BadParam, "/v4/user/nothing")
+	var got v4client.GetUserResult
+	ok(t, v4.Post(ctx, "//v4/user/./get", jsonType, v4client.UserRequest{UserID: "alice"}, &got))
+	if got.Name != "Name of alice" {
+		t.Fatalf("the uncleaned path answered %+v", got)
+	}
+	req, err := http.NewRequest(http.MethodGet, s.URL+"/v4/user/get", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range s.Client(0).SignedHeaders() {
+		req.Header.Set(k, v)
+	}
+	if r := testenv.Do(t, nil, req); r.Status != http.StatusNotFound || r.Code() != apierr.BadParam || !strings.Contains(r.Raw, "/v4/user/get") {
+		t.Fatalf("GET answered HTTP %d %s", r.Status, r.Raw)
+	}
+}
