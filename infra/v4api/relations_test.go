@@ -92,7 +92,7 @@ func TestV4Friends(t *testing.T) {
 	ok(t, v4.SetFriendPermission(ctx, c.SetFriendPermissionRequest{UserIDs: []string{"bob"}, PermissionType: 2}))
 	ok(t, v4.SetFriendPermission(ctx, c.SetFriendPermissionRequest{UserIDs: []string{"carol"}, PermissionType: 3}))
 	perms := must(v4.GetFriendPermission(ctx, c.UsersRequest{UserIDs: []string{"bob", "carol", "dave"}}))(t)
-	if want := []c.Permission{{"bob", 2}, {"carol", 3}, {"dave", 1}}; !slices.Equal(perms.Permissions, want) {
+	if want := []c.Permission{{UserID: "bob", PermissionType: 2}, {UserID: "carol", PermissionType: 3}, {UserID: "dave", PermissionType: 1}}; !slices.Equal(perms.Permissions, want) {
 		t.Fatalf("permissions %+v, want %+v", perms.Permissions, want)
 	}
 	if r := v1.MustOK(t, "/friend/permission/get.json", testenv.Form("userIds", "bob")); !strings.Contains(r.Raw, `"type":2`) {
@@ -113,13 +113,13 @@ func TestV4Friends(t *testing.T) {
 	checks := func(targets ...string) []c.Friendship {
 		return must(v4.GetFriendRelationships(ctx, c.TargetsRequest{UserID: "alice", TargetIDs: targets}))(t).Friendships
 	}
-	if got := checks("bob", "carol"); !slices.Equal(got, []c.Friendship{{"bob", 1}, {"carol", 1}}) {
+	if got := checks("bob", "carol"); !slices.Equal(got, []c.Friendship{{UserID: "bob", Result: 1}, {UserID: "carol", Result: 1}}) {
 		t.Fatalf("refused adds made friends: %+v", got)
 	}
 
 	ok(t, v4.AddFriend(ctx, c.AddFriendRequest{UserID: "alice", TargetID: "bob", Action: 2, Extra: "hi"}))
 	ok(t, v4.AddFriend(ctx, c.AddFriendRequest{UserID: "alice", TargetID: "dave"}))
-	if got := checks("bob", "carol", "dave"); !slices.Equal(got, []c.Friendship{{"bob", 4}, {"carol", 1}, {"dave", 4}}) {
+	if got := checks("bob", "carol", "dave"); !slices.Equal(got, []c.Friendship{{UserID: "bob", Result: 4}, {UserID: "carol", Result: 1}, {UserID: "dave", Result: 4}}) {
 		t.Fatalf("relationships %+v", got)
 	}
 	if r := v1.MustOK(t, "/friend/check.json", testenv.Form("userId", "bob", "targetIds", "alice")); !strings.Contains(r.Raw, `"result":4`) {
@@ -200,7 +200,7 @@ func TestV4Friends(t *testing.T) {
 	wantError(t, v4.RemoveFriends(ctx, c.TargetsRequest{UserID: "nobody", TargetIDs: []string{"bob"}}), http.StatusNotFound, apierr.UnknownUser, "nobody")
 	wantError(t, v4.DeleteFriends(ctx, c.TargetsRequest{UserID: "gone", TargetIDs: []string{"bob"}}), http.StatusForbidden, apierr.UserDeactivated, "gone")
 	ok(t, v4.DeleteFriends(ctx, c.TargetsRequest{UserID: "alice", TargetIDs: []string{"bob", "carol"}}))
-	if got := checks("bob", "dave"); !slices.Equal(got, []c.Friendship{{"bob", 1}, {"dave", 4}}) {
+	if got := checks("bob", "dave"); !slices.Equal(got, []c.Friendship{{UserID: "bob", Result: 1}, {UserID: "dave", Result: 4}}) {
 		t.Fatalf("after delete: %+v", got)
 	}
 	ok(t, v4.AddFriend(ctx, c.AddFriendRequest{UserID: "alice", TargetID: "bob", Action: 2}))
