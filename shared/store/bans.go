@@ -108,7 +108,7 @@ func (st *Store) ListBanned(ctx context.Context, app string, now int64, pageNo, 
 	// Index keys are zero-padded end times, so every key after this one ends after now.
 	after := fmt.Sprintf("%013d#~", now)
 	keys, err := st.shardedPage(ctx, IndexBanned, "GSI3PK", "GSI3SK",
-		func(shard int) string { return banIndexPK(app, shard) }, after, pageNo, pageSize)
+		func(shard int) string { return banIndexPK(app, shard) }, after, false, pageNo, pageSize)
 	if err != nil {
 		return nil, fmt.Errorf("list banned: %w", err)
 	}

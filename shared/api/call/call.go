@@ -18,6 +18,9 @@ import (
 type Request struct {
 	App    apps.App
 	Params *form.Reader
+	// JSON is the body of a request sent as application/json (Params then holds nothing), for
+	// the operations that take JSON bodies; nil for a form body.
+	JSON []byte
 }
 
 // Handler runs one operation. Its result is a JSON object that goes out with "code":200 added;
