@@ -132,8 +132,12 @@ func (s *Server) checkNonce(ctx context.Context, app, nonce string, now time.Tim
 const DefaultNonceWindow = 5 * time.Minute
 
 // request reads the body as a form, or leaves it whole for the operation when the Content-Type
-// is application/json (the signature covers headers only, so it holds either way).
+// is application/json (the signature covers headers only, so it holds either way). Either
+// body may be at most form.MaxBody.
 func request(body, contentType string) (*call.Request, error) {
+	if len(body) > form.MaxBody {
+		return nil, httpevent.ErrBodyTooLarge
+	}
 	if media, _, _ := mime.ParseMediaType(contentType); media == "application/json" {
 		return &call.Request{Params: form.NewReader(form.Values{}), JSON: []byte(body)}, nil
 	}

@@ -73,7 +73,8 @@ type tagBody struct {
 // DecodeTagBody reads a set call's JSON body into the form values the form body would carry:
 // the users under param ("userId", a string, or "userIds", an array of strings) and "tags" (an
 // array of strings; [] is an empty value, no tags). A body that is not such an object, a field
-// missing or of another type, or a comma inside a value (the form's list separator) is a 1002.
+// missing or of another type, an empty value or a comma inside one (the form's list separator)
+// is a 1002.
 func DecodeTagBody(body []byte, param string) (form.Values, error) {
 	var b tagBody
 	if err := json.Unmarshal(body, &b); err != nil {
@@ -97,8 +98,8 @@ func DecodeTagBody(body []byte, param string) (form.Values, error) {
 		values []string
 	}{{param, *ids}, {"tags", *b.Tags}} {
 		for _, v := range list.values {
-			if strings.Contains(v, ",") {
-				return nil, apierr.Malformed(list.name, "a value contains ','")
+			if v == "" || strings.Contains(v, ",") {
+				return nil, apierr.Malformed(list.name, "a value is empty or contains ','")
 			}
 		}
 	}
