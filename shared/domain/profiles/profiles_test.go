@@ -2,7 +2,9 @@ package profiles_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,7 +64,7 @@ func TestListOrdersByRegistrationThenUserID(t *testing.T) {
 	ctx := t.Context()
 	var want []string
 	for i := range 40 {
-		at := now.UnixMilli() + int64(i/4) // four users per millisecond
+		at := now.UnixMilli() + int64(i/4)               // four users per millisecond
 		user := fmt.Sprintf("u%c%02d", 'z'-rune(i%4), i) // within a millisecond, names run backwards
 		if _, err := st.Register(ctx, app.Key, user, "", "", at, false); err != nil {
 			t.Fatal(err)
@@ -92,6 +94,40 @@ func TestListOrdersByRegistrationThenUserID(t *testing.T) {
 		}
 		if !slices.Equal(got, expect) {
 			t.Fatalf("newest first %v:\n got %v\nwant %v", newestFirst, got, expect)
+		}
+	}
+}
+
+// TestRacingSetsAllLand runs three sets of different keys on one profile at once, several
+// rounds: each merges into what the others stored, so every key lands.
+func TestRacingSetsAllLand(t *testing.T) {
+	svc, st, app := service(t, time.Now())
+	svc.Now = time.Now
+	ctx := t.Context()
+	if _, err := st.Register(ctx, app.Key, "alice", "", "", time.Now().UnixMilli(), false); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 5 {
+		var wg sync.WaitGroup
+		for i := range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				v := fmt.Sprint(round)
+				key := fmt.Sprintf("ext_k%d", i)
+				if err := svc.Set(ctx, app, "alice", profiles.Change{Ext: map[string]*string{key: &v}}); err != nil {
+					t.Errorf("round %d, set of %s: %v", round, key, err)
+				}
+			}()
+		}
+		wg.Wait()
+		_, got, err := st.ProfileState(ctx, app.Key, []string{"alice"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"ext_k0": fmt.Sprint(round), "ext_k1": fmt.Sprint(round), "ext_k2": fmt.Sprint(round)}
+		if !maps.Equal(got["alice"].Ext, want) {
+			t.Fatalf("round %d: %v, want %v", round, got["alice"].Ext, want)
 		}
 	}
 }
