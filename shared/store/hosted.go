@@ -92,12 +92,12 @@ func (st *Store) ProfileState(ctx context.Context, app string, users []string) (
 
 // HostedProfiles reads the users' hosted profiles, 100 to a BatchGetItem; users without one
 // are absent from the map.
-func (st *Store) HostedProfiles(ctx context.Context, app string, users []string) (map[string]*HostedProfile, error) {
+func (st *Store) HostedProfiles(ctx context.Context, app string, users []string, c Consistency) (map[string]*HostedProfile, error) {
 	keys := make([]itemKey, len(users))
 	for i, u := range users {
 		keys[i] = hostedKey(app, u)
 	}
-	items, err := st.batchGet(ctx, keys, Strong)
+	items, err := st.batchGet(ctx, keys, c)
 	if err != nil {
 		return nil, fmt.Errorf("read hosted profiles: %w", err)
 	}

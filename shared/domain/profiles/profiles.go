@@ -152,9 +152,14 @@ func merge[V any](m map[string]V, change map[string]*V) map[string]V {
 }
 
 // Get returns, in the order asked, the hosted profiles of the users that have one; unknown
-// users and users without a profile are left out. One batched read.
+// users and users without a profile are left out. One batched read, strongly consistent: a get
+// sees every change answered before it.
 func (s *Service) Get(ctx context.Context, app apps.App, ids []string) ([]*store.HostedProfile, error) {
-	found, err := s.Store.HostedProfiles(ctx, app.Key, ids)
+	return s.read(ctx, app, ids, store.Strong)
+}
+
+func (s *Service) read(ctx context.Context, app apps.App, ids []string, c store.Consistency) ([]*store.HostedProfile, error) {
+	found, err := s.Store.HostedProfiles(ctx, app.Key, ids, c)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +178,8 @@ const MaxListReach = 10_000
 
 // List returns page pageNo of the users that have a hosted profile, by registration time and
 // then userId, or exactly the reverse. The index's shards are read as far as the page reaches,
-// then the page's profiles in one batched read.
+// then the page's profiles in one batched read, eventually consistent like the index itself
+// (for half the read units).
 func (s *Service) List(ctx context.Context, app apps.App, pageNo, size int, newestFirst bool) ([]*store.HostedProfile, error) {
 	if pageNo*size > MaxListReach {
 		return nil, apierr.New(apierr.TooLong, "page × size may be at most %d", MaxListReach)
@@ -182,5 +188,5 @@ func (s *Service) List(ctx context.Context, app apps.App, pageNo, size int, newe
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	return s.Get(ctx, app, ids)
+	return s.read(ctx, app, ids, store.Eventual)
 }
