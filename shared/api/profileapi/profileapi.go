@@ -20,11 +20,11 @@ type API struct {
 
 // Limits of the contract.
 const (
-	maxClean   = 20
-	maxBatch   = 100
-	maxPage    = 100
-	defPage    = 20
-	maxFieldIn = form.MaxBody // a profile parameter is bounded by the body; its keys by the rules
+	maxClean  = 20
+	maxBatch  = 100
+	maxPage   = 100
+	defPage   = 20
+	maxObject = form.MaxBody // a profile object is bounded by the body, its values by the rules of its keys
 )
 
 // ProfileSet: /user/profile/set.json. An empty parameter counts as absent (one official SDK
@@ -32,8 +32,8 @@ const (
 func (a *API) ProfileSet(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	user := p.UserID("userId")
-	basic := p.Bytes("userProfile", maxFieldIn)
-	ext := p.Bytes("userExtProfile", maxFieldIn)
+	basic := p.Bytes("userProfile", maxObject)
+	ext := p.Bytes("userExtProfile", maxObject)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
