@@ -43,22 +43,25 @@ type verdicts struct {
 	OverheadFail int `json:"overheadFail"`
 	ColdPass     int `json:"coldStartPass"`
 	ColdFail     int `json:"coldStartFail"`
+	CapacityPass int `json:"capacityPass"`
+	CapacityFail int `json:"capacityFail"`
 	Uncovered    int `json:"functionsNotMeasured"`
 }
 
 type report struct {
-	Started     time.Time    `json:"started"`
-	DurationSec float64      `json:"durationSeconds"`
-	Machine     machine      `json:"machine"`
-	Settings    settings     `json:"settings"`
-	Baselines   baselines    `json:"baselines"`
-	Ops         []opResult   `json:"operations"`
-	Uncovered   []string     `json:"functionsNotMeasured"`
-	ColdStart   *coldReport  `json:"coldStart,omitempty"`
-	Load        []loadResult `json:"load"`
-	Verdicts    verdicts     `json:"verdicts"`
-	Problems    []string     `json:"problems,omitempty"` // phases that could not run
-	Plots       []string     `json:"plots"`
+	Started     time.Time      `json:"started"`
+	DurationSec float64        `json:"durationSeconds"`
+	Machine     machine        `json:"machine"`
+	Settings    settings       `json:"settings"`
+	Baselines   baselines      `json:"baselines"`
+	Ops         []opResult     `json:"operations"`
+	Uncovered   []string       `json:"functionsNotMeasured"`
+	ColdStart   *coldReport    `json:"coldStart,omitempty"`
+	Load        []loadResult   `json:"load"`
+	Capacity    *capacityModel `json:"capacityAtScale,omitempty"`
+	Verdicts    verdicts       `json:"verdicts"`
+	Problems    []string       `json:"problems,omitempty"` // phases that could not run
+	Plots       []string       `json:"plots"`
 }
 
 type settings struct {
@@ -97,6 +100,15 @@ func (r *report) tally() {
 				v.ColdPass++
 			} else {
 				v.ColdFail++
+			}
+		}
+	}
+	if r.Capacity != nil {
+		for _, c := range r.Capacity.Rows {
+			if c.Verdict == "pass" {
+				v.CapacityPass++
+			} else {
+				v.CapacityFail++
 			}
 		}
 	}
@@ -377,6 +389,10 @@ func (r *report) markdown(w io.Writer) {
 				}
 			}
 		}
+	}
+
+	if c := r.Capacity; c != nil {
+		c.markdown(w)
 	}
 
 	p("\n\n## Plots\n\n")

@@ -15,7 +15,11 @@ import (
 	"imusers/shared/apps"
 	"imusers/shared/domain/users"
 	"imusers/shared/routes"
+	"imusers/shared/store"
 )
+
+// nonceVariant is the scenario that records request nonces, as replay protection does.
+const nonceVariant = "nonce record (replay protection on)"
 
 // scenario measures one operation: its round trips, capacity and latency. Adding an
 // operation to the benchmark is adding one entry to scenarios (and, for load, to loadTargets).
@@ -499,6 +503,19 @@ var scenarios = append(append([]scenario{
 			}
 			return step{run: func(ctx context.Context, _ int) error {
 				_, _, err := e.svc.Users.VerifyToken(ctx, tok)
+				return err
+			}}, nil
+		}},
+	{route: "", variant: nonceVariant, via: viaInProcess,
+		budget: readsWrites(0, 1, "README: replay protection costs one more DynamoDB write per call"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			st := store.New(e.calls, e.table)
+			return step{run: func(ctx context.Context, i int) error {
+				now := time.Now()
+				fresh, err := st.UseNonce(ctx, app.Key, fmt.Sprint("bench-", now.UnixNano(), "-", i), "bench", now, now.Add(10*time.Minute))
+				if err == nil && !fresh {
+					err = fmt.Errorf("a fresh nonce was taken for a replay")
+				}
 				return err
 			}}, nil
 		}},

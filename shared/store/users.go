@@ -345,7 +345,7 @@ func (st *Store) shardedPage(ctx context.Context, index, pkAttr, skAttr string, 
 		cond += " AND " + skAttr + " > :after"
 	}
 	var keys []string
-	for shard := range shards {
+	for shard := range IndexShards {
 		vals := map[string]any{":pk": pk(shard)}
 		if after != "" {
 			vals[":after"] = after
