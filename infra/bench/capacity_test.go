@@ -187,6 +187,9 @@ Parameters:
   MessageRate:
     Type: Number
     Default: 25000
+  TokenRate:
+    Type: Number
+    Default: 200
 Resources:
   ServerApi:
     Type: AWS::Serverless::HttpApi
@@ -195,7 +198,7 @@ Resources:
         ThrottlingRateLimit: 100
       RouteSettings:
         "POST /user/getToken.json":
-          ThrottlingRateLimit: 200
+          ThrottlingRateLimit: !Ref TokenRate
   ConnectionApiStage:
     Type: AWS::ApiGatewayV2::Stage
     Properties:
@@ -225,8 +228,15 @@ func TestThrottlesOfTheTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range routes.All {
-		if r.Kind == routes.HTTP && tr.forPath(r.Path) != float64(r.RateLimit) {
-			t.Errorf("%s: template throttle %v, route table %d", r.Path, tr.forPath(r.Path), r.RateLimit)
+		want := r.RateLimit
+		if r.RateParameter != "" {
+			want = r.DeployedRate
 		}
+		if r.Kind == routes.HTTP && tr.forPath(r.Path) != float64(want) {
+			t.Errorf("%s: template throttle %v, route table %d", r.Path, tr.forPath(r.Path), want)
+		}
+	}
+	if tr.WebSocket != routes.ConnectionDeployedRate {
+		t.Errorf("connection API throttle %v, want %d", tr.WebSocket, routes.ConnectionDeployedRate)
 	}
 }

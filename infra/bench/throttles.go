@@ -41,7 +41,7 @@ type cfnTemplate struct {
 }
 
 type routeSettings struct {
-	Rate any `yaml:"ThrottlingRateLimit"`
+	Rate yaml.Node `yaml:"ThrottlingRateLimit"`
 }
 
 // readThrottles reads the throttles of the template at root.
@@ -58,24 +58,22 @@ func parseThrottles(b []byte) (throttles, error) {
 	if err := yaml.Unmarshal(b, &t); err != nil {
 		return throttles{}, fmt.Errorf("template.yaml: %w", err)
 	}
-	// A rate is a number or a reference to a parameter, read at its default.
-	rate := func(v any) float64 {
-		if m, ok := v.(map[string]any); ok {
-			if name, ok := m["Ref"].(string); ok {
-				v = t.Parameters[name].Default
+	// A rate is a number or a reference to a parameter (!Ref, or Ref: in the long form), read
+	// at its default.
+	rate := func(n yaml.Node) float64 {
+		v := any(n.Value)
+		if n.Tag == "!Ref" {
+			v = t.Parameters[n.Value].Default
+		} else if n.Kind == yaml.MappingNode {
+			var ref struct {
+				Ref string `yaml:"Ref"`
 			}
+			_ = n.Decode(&ref)
+			v = t.Parameters[ref.Ref].Default
 		}
-		switch n := v.(type) {
-		case int:
-			return float64(n)
-		case float64:
-			return n
-		case string:
-			var f float64
-			_, _ = fmt.Sscan(n, &f)
-			return f
-		}
-		return 0
+		var f float64
+		_, _ = fmt.Sscan(fmt.Sprint(v), &f)
+		return f
 	}
 	out := throttles{HTTP: map[string]float64{}}
 	for _, r := range t.Resources {

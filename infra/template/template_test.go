@@ -233,6 +233,14 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
+// paramNumber is a number, or a reference to a parameter read at its default.
+func paramNumber(t *testing.T, v any) (float64, bool) {
+	if name, ok := at(v, "Ref").(string); ok {
+		v = at(tmpl(t), "Parameters", name, "Default")
+	}
+	return number(v)
+}
+
 // diff reports what one set has that the other lacks, both ways.
 func diff[K comparable](t *testing.T, what string, got, want map[K]bool) {
 	t.Helper()
@@ -534,6 +542,7 @@ func TestThrottling(t *testing.T) {
 	api := resource(t, apiID, "AWS::Serverless::HttpApi")
 	settings, _ := at(api, "Properties", "RouteSettings").(map[string]any)
 	want := map[string]int{}
+	param := map[string]string{} // route key -> the parameter its rate is
 	for _, r := range routes.All {
 		if r.Kind != routes.HTTP && r.Kind != routes.Default {
 			continue
@@ -541,12 +550,17 @@ func TestThrottling(t *testing.T) {
 		if r.RateLimit <= 0 {
 			t.Errorf("route table: %s has no RateLimit", r.Name)
 		}
+		rate := r.RateLimit
+		if r.RateParameter != "" {
+			rate = r.DeployedRate
+		}
 		if r.Kind == routes.Default {
-			want[defaultRoute] = r.RateLimit
+			want[defaultRoute] = rate
 		}
 		for _, p := range r.Paths() {
 			if p != "" {
-				want["POST "+p] = r.RateLimit
+				want["POST "+p] = rate
+				param["POST "+p] = r.RateParameter
 			}
 		}
 	}
@@ -556,10 +570,13 @@ func TestThrottling(t *testing.T) {
 		if !ok {
 			continue
 		}
-		if got, ok := number(at(s, "ThrottlingRateLimit")); !ok || got != float64(rate) {
-			t.Errorf("%s: ThrottlingRateLimit = %v, want the route's RateLimit %d", key, at(s, "ThrottlingRateLimit"), rate)
+		if p := param[key]; p != "" && !same(at(s, "ThrottlingRateLimit"), ref(p)) {
+			t.Errorf("%s: ThrottlingRateLimit = %v, want the route's RateParameter %s", key, at(s, "ThrottlingRateLimit"), p)
 		}
-		if burst, ok := number(at(s, "ThrottlingBurstLimit")); !ok || burst < float64(rate) {
+		if got, ok := paramNumber(t, at(s, "ThrottlingRateLimit")); !ok || got != float64(rate) {
+			t.Errorf("%s: ThrottlingRateLimit = %v, want the route's rate %d", key, at(s, "ThrottlingRateLimit"), rate)
+		}
+		if burst, ok := paramNumber(t, at(s, "ThrottlingBurstLimit")); !ok || burst < float64(rate) {
 			t.Errorf("%s: ThrottlingBurstLimit = %v, want at least the rate %d", key, at(s, "ThrottlingBurstLimit"), rate)
 		}
 	}
