@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"imusers/shared/adapter/wsapi"
+	"imusers/shared/service"
 	"imusers/shared/testenv"
 )
 
@@ -355,4 +356,28 @@ func TestSendMessageHandlerNeverFails(t *testing.T) {
 	if resp, err := s.Service.WS.SendMessage(context.Background(), anon); err != nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("an event without the authorizer's identity: %d, %v; want 401", resp.StatusCode, err)
 	}
+}
+
+// The friends-only setting a client message read serves the instance's next messages for
+// IM_SETTINGS_MAX_AGE_SECONDS, so a change reaches client sends within that time, and no later.
+func TestFriendsOnlyReachesSendsWithinTheSettingsMaxAge(t *testing.T) {
+	const maxAge = time.Second
+	s := testenv.StartStackWith(t, testenv.Options{Configure: func(c *service.Config) { c.SettingsMaxAge = maxAge }})
+	c := s.Client(0)
+	u := connect(t, s, "amy", "ben")
+	expectMessage(t, u["ben"], expectAck(t, u["amy"], "ben", "setting read", 200), "amy", "setting read")
+
+	set := time.Now()
+	c.MustOK(t, "/app/setting/set.json", form("friendsOnlyDirectMessages", "1"))
+	ack := send(t, u["amy"], "ben", "within the max age")
+	if code(ack) != 200 && time.Since(set) < maxAge {
+		t.Fatalf("a send right after the change got %v; the settings read less than %v before should serve", ack, maxAge)
+	}
+	if code(ack) == 200 {
+		u["ben"].Next(t, 5*time.Second)
+	}
+
+	time.Sleep(maxAge - time.Since(set) + 50*time.Millisecond)
+	expectAck(t, u["amy"], "ben", "after the max age", 3008)
+	u["ben"].Quiet(t, quiet)
 }

@@ -166,6 +166,10 @@ type Service struct {
 	Conns Deliverer
 	Now   func() time.Time
 	Log   *slog.Logger
+	// SettingsMaxAge is how long the app's settings a send read serve the next sends of this
+	// instance (IM_SETTINGS_MAX_AGE_SECONDS); 0 reads them with every message.
+	SettingsMaxAge time.Duration
+	settings       settingsCache
 }
 
 // Result is what became of a message to one recipient.
@@ -214,10 +218,14 @@ func (s *Service) send(ctx context.Context, app, from string, to []string, m Mes
 	if via != relations.FromClient {
 		read.Sender = true // the server's sender must exist and be active
 	}
+	now := s.Now()
+	cached, fresh := s.settings.get(app, now, s.SettingsMaxAge)
+	read.Settings = read.Settings && !fresh
 	facts, err := s.Store.ReadSendFacts(ctx, app, from, to, read)
 	if err != nil {
 		return nil, err
 	}
+	s.settings.apply(app, facts, read.Settings, fresh, cached, now)
 	if via != relations.FromClient && len(to) > 0 {
 		switch sender := facts[to[0]].Sender; {
 		case sender == nil:
@@ -226,7 +234,6 @@ func (s *Service) send(ctx context.Context, app, from string, to []string, m Mes
 			return nil, fmt.Errorf("%w: %s", users.ErrDeactivated, from)
 		}
 	}
-	now := s.Now()
 	results := make([]Result, len(to))
 	var work []delivery
 	for i, r := range to {
