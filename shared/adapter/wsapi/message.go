@@ -67,6 +67,9 @@ func DecodeSend(body string) (SendFrame, error) {
 		return f, apierr.TooLongParam("clientMsgId", MaxClientMsgID)
 	}
 	f.ClientMsgID = id
+	if len(body) > messages.MaxClientFrame {
+		return f, apierr.New(apierr.TooLong, "frame of %d bytes is over %d, API Gateway's limit for a WebSocket frame", len(body), messages.MaxClientFrame)
+	}
 	if f.ToUserID, err = text("toUserId"); err != nil {
 		return f, err
 	}

@@ -281,6 +281,7 @@ func TestSendMessageBadFrames(t *testing.T) {
 		{"content not JSON", map[string]any{"toUserId": "bob", "objectName": "RC:TxtMsg", "content": "hello", "clientMsgId": "b8"}, 1002, "b8"},
 		{"content too deep", map[string]any{"toUserId": "bob", "objectName": "RC:TxtMsg", "content": strings.Repeat("[", 33) + strings.Repeat("]", 33), "clientMsgId": "b9"}, 1002, "b9"},
 		{"content over 61,440 bytes", map[string]any{"toUserId": "bob", "objectName": "RC:TxtMsg", "content": big, "clientMsgId": "b10"}, 1005, "b10"},
+		{"frame over 32 KiB", map[string]any{"toUserId": "bob", "objectName": "RC:TxtMsg", "content": `{"a":"` + strings.Repeat("x", 32<<10) + `"}`, "clientMsgId": "b12"}, 1005, "b12"},
 		{"clientMsgId a number", map[string]any{"toUserId": "bob", "objectName": "RC:TxtMsg", "content": "{}", "clientMsgId": 11}, 1002, ""},
 	} {
 		tc.frame["action"] = "sendMessage"

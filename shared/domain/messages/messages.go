@@ -41,8 +41,12 @@ const (
 	MaxContent = 60 << 10
 	// MaxContentDepth is how deeply content's objects and arrays may nest.
 	MaxContentDepth = 32
-	// MaxFrame is API Gateway's limit for a WebSocket frame and a PostToConnection payload.
+	// MaxFrame is API Gateway's limit for a WebSocket message and a PostToConnection payload,
+	// which API Gateway hands to the client in frames of at most 32 KiB.
 	MaxFrame = 128 << 10
+	// MaxClientFrame is API Gateway's limit for one WebSocket frame a client sends: a client's
+	// message must fit one, or API Gateway closes the connection.
+	MaxClientFrame = 32 << 10
 	// MaxRecipients is how many users one publish may address.
 	MaxRecipients = 1000
 )
