@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"imusers/shared/routes"
@@ -120,10 +122,10 @@ type capacityRow struct {
 }
 
 type capacityModel struct {
-	Profile   profile       `json:"profile"`
-	Limits    awsLimits     `json:"limits"`
-	Throttles throttles     `json:"throttles"`
-	Rows      []capacityRow `json:"rows"`
+	Profile    profile       `json:"profile"`
+	Limits     awsLimits     `json:"limits"`
+	Deployment deployment    `json:"deployment"`
+	Rows       []capacityRow `json:"rows"`
 	// Missing names the operations of the profile the run did not measure.
 	Missing []string `json:"notMeasured,omitempty"`
 }
@@ -135,8 +137,8 @@ type measured struct {
 }
 
 // capacity computes the model from the operations measured.
-func capacity(p profile, l awsLimits, t throttles, ops []opResult) capacityModel {
-	m := capacityModel{Profile: p, Limits: l, Throttles: t}
+func capacity(p profile, l awsLimits, t deployment, ops []opResult) capacityModel {
+	m := capacityModel{Profile: p, Limits: l, Deployment: t}
 	var ms []measured
 	for _, d := range demands {
 		op, ok := find(ops, d.route, d.variant)
@@ -181,7 +183,7 @@ func capacity(p profile, l awsLimits, t throttles, ops []opResult) capacityModel
 		return r, w
 	}
 	r, w := perApp(store.KindSettings)
-	m.hot("settings item (one per app, read by every direct message)", r, w, l)
+	m.hot("settings item (one per app, read by client messages)", r, w, l)
 	r, w = busiest(store.KindPresence)
 	m.hot("presence item of the busiest user", r, w, l)
 	r, w = busiest(store.KindFriendCounter, store.KindListCounter)
@@ -204,8 +206,7 @@ func capacity(p profile, l awsLimits, t throttles, ops []opResult) capacityModel
 	reqs := sum(func(x measured) float64 { return x.rate(p) * (x.requests + x.op.Posts + x.op.Closes) })
 	m.add(adjustable("API Gateway requests (HTTP, WebSocket messages, @connections)", reqs, "requests/s", l.APIGatewayRPS, "account quota per Region, adjustable"))
 	m.add(adjustable("new WebSocket connections", p.ConnectsPerSec, "connects/s", l.NewConnections, "account quota per Region, adjustable"))
-	conc := sum(func(x measured) float64 { return x.rate(p) * busySeconds(p, x.route, x.op) })
-	m.add(adjustable("Lambda concurrent executions", conc, "instances", l.LambdaConcurrency, "account quota per Region, adjustable"))
+	m.lambda(p, l, t, ms)
 
 	// The template's throttles against the rate the profile sends through them.
 	ws := sum(func(x measured) float64 {
@@ -248,6 +249,41 @@ func busySeconds(p profile, route string, o opResult) float64 {
 	}
 	return ms / 1000
 }
+
+// lambda adds the rows of Lambda concurrency: each reserved function's need against its
+// reservation, and the account's: every reservation, the need of the functions without one, and
+// the 100 instances Lambda keeps unreserved.
+func (m *capacityModel) lambda(p profile, l awsLimits, t deployment, ms []measured) {
+	need := map[string]float64{}
+	for _, x := range ms {
+		// A call through several functions (the authorizer and $connect) is booked on the first
+		// with a reservation, else on its own route.
+		fn := x.route
+		for _, f := range append([]string{x.route}, x.op.Also...) {
+			if t.Reserved[f] > 0 {
+				fn = f
+				break
+			}
+		}
+		need[fn] += x.rate(p) * busySeconds(p, x.route, x.op)
+	}
+	account := float64(unreservedFloor)
+	for _, fn := range slices.Sorted(maps.Keys(need)) {
+		r, ok := t.Reserved[fn]
+		if !ok {
+			account += need[fn]
+			continue
+		}
+		m.add(fixed(fmt.Sprintf("Lambda concurrency of %s", fn), need[fn], "instances", r, "its reserved concurrency, "+profileEnvironment+" in samconfig.toml"))
+	}
+	for _, r := range t.Reserved {
+		account += r
+	}
+	m.add(adjustable("Lambda concurrent executions (reservations, the rest's need and 100 unreserved)", account, "instances", l.LambdaConcurrency, "account quota per Region, adjustable"))
+}
+
+// unreservedFloor is the concurrency Lambda keeps out of reservations.
+const unreservedFloor = 100
 
 func (m *capacityModel) add(r capacityRow) { m.Rows = append(m.Rows, r) }
 
@@ -298,7 +334,7 @@ func (c *capacityModel) markdown(w io.Writer) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	pr := c.Profile
 	p("\n\n## 5. Capacity at scale\n\n")
-	p("What one deployment needs from AWS at design.md's load profile, computed from what this run measured per operation (round trips, the capacity units DynamoDB reported, by item kind and index partition, frames posted and connections closed through the Management API, Lambda invocations) and set against AWS's documented limits and the throttles in template.yaml. An adjustable quota above its default is a pass that names the increase to ask for (docs/deploy.md lists them); a fixed limit or a throttle of ours that the profile exceeds is a fail.\n\n")
+	p("What one deployment needs from AWS at design.md's load profile, computed from what this run measured per operation (round trips, the capacity units DynamoDB reported, by item kind and index partition, frames posted and connections closed through the Management API, Lambda invocations) and set against AWS's documented limits and what template.yaml sets (throttles, reserved concurrency), with the parameters of samconfig.toml's `%s` environment. An adjustable quota above its default is a pass that names the increase to ask for (docs/deploy.md lists them); a fixed limit or a setting of ours that the profile exceeds is a fail.\n\n", profileEnvironment)
 	p("Profile: %s registered users, %s concurrent connections, %s direct messages/s, %s getToken/s, blocks of %s users at %s calls/s, a reconnect storm of %s connects/s (design.md). The model's own assumptions: %s deactivations/s (issue 10), each erasure holding its instance %s s; clients ping every %s s; the busiest user has %s connections that all reconnect in the storm's same second, receives %s messages/s and has %s list changes/s; a development app registers at %s/s; in-region round trips of %s ms per DynamoDB call and %s ms per Management API or Lambda call. Every app's load falls on one deployment (one stack per app environment, docs/deploy.md).\n\n",
 		n0(pr.RegisteredUsers), n0(pr.Connections), n0(pr.MessagesPerSec), n0(pr.GetTokenPerSec), n0(pr.UsersPerBlock), n0(pr.BlockCallsPerSec), n0(pr.ConnectsPerSec),
 		n0(pr.DeactivationsPerSec), n0(pr.ErasureHoldSec), n0(pr.PingEverySec), n0(pr.Busiest.Connections), n0(pr.Busiest.MessagesInPerSec), n0(pr.Busiest.ListChangesPerSec),

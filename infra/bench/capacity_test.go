@@ -38,25 +38,30 @@ func op(route, variant string, read, write float64, items itemUse) opResult {
 
 func testOps() []opResult {
 	send := op("wsSendMessage", "", 4, 0, itemUse{
-		Kinds: map[string]units{store.KindSettings: {Read: 1}, store.KindPresence: {Read: 1}, store.KindProfile: {Read: 2}},
-		Items: map[string]float64{store.KindSettings: 1, store.KindPresence: 1, store.KindProfile: 2},
+		Kinds:    map[string]units{store.KindSettings: {Read: 1}, store.KindPresence: {Read: 1}, store.KindProfile: {Read: 2}},
+		Items:    map[string]float64{store.KindSettings: 1, store.KindPresence: 1, store.KindProfile: 2},
+		Touching: map[string]float64{store.KindSettings: 1, store.KindPresence: 1, store.KindProfile: 1},
 	})
 	send.Posts, send.Calls.Mean = 1, 1
-	ping := op("wsPing", "", 0, 1, itemUse{Kinds: map[string]units{store.KindPresence: {Write: 1}}, Items: map[string]float64{store.KindPresence: 1}})
-	connect := op("wsConnect", "", 1, 1, itemUse{Kinds: map[string]units{store.KindPresence: {Write: 1}}, Items: map[string]float64{store.KindPresence: 1}})
+	presence := itemUse{Kinds: map[string]units{store.KindPresence: {Write: 1}}, Items: map[string]float64{store.KindPresence: 1}, Touching: map[string]float64{store.KindPresence: 1}}
+	ping := op("wsPing", "", 0, 1, presence)
+	connect := op("wsConnect", "", 1, 1, presence)
 	block := op("userBlock", "", 1, 2, itemUse{
-		Kinds:   map[string]units{store.KindBan: {Write: 1}},
-		Items:   map[string]float64{store.KindBan: 1},
-		Indexes: map[string]float64{partBanShard: 2},
+		Kinds:    map[string]units{store.KindBan: {Write: 1}},
+		Items:    map[string]float64{store.KindBan: 1},
+		Touching: map[string]float64{store.KindBan: 1},
+		Indexes:  map[string]float64{partBanShard: 2},
 	})
 	friend := op("friendAdd", "", 0, 8, itemUse{
-		Kinds:   map[string]units{store.KindFriendCounter: {Write: 4}},
-		Items:   map[string]float64{store.KindFriendCounter: 2},
-		Indexes: map[string]float64{partLists: 6},
+		Kinds:    map[string]units{store.KindFriendCounter: {Write: 4}},
+		Items:    map[string]float64{store.KindFriendCounter: 2},
+		Touching: map[string]float64{store.KindFriendCounter: 1},
+		Indexes:  map[string]float64{partLists: 6},
 	})
 	erase := op("eraseUsers", "", 10, 10, itemUse{})
 	erase.Calls.Mean, erase.Own = 2, stats.Summary{P50: 5}
-	dev := op("userGetToken", "development app", 0, 2, itemUse{Kinds: map[string]units{store.KindDevRegistry: {Write: 1}}, Items: map[string]float64{store.KindDevRegistry: 1}})
+	dev := op("userGetToken", "development app", 0, 2, itemUse{Kinds: map[string]units{store.KindDevRegistry: {Write: 1}},
+		Items: map[string]float64{store.KindDevRegistry: 1}, Touching: map[string]float64{store.KindDevRegistry: 1}})
 	return []opResult{send, ping, connect, block, friend, erase, dev}
 }
 
@@ -75,7 +80,8 @@ func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
 // The model's arithmetic, worked by hand for the small profile.
 func TestCapacityArithmetic(t *testing.T) {
-	tr := throttles{HTTP: map[string]float64{"POST /user/block.json": 5}, HTTPDefault: 100, WebSocket: 50}
+	tr := deployment{HTTP: map[string]float64{"POST /user/block.json": 5}, HTTPDefault: 100, WebSocket: 50,
+		Reserved: map[string]float64{"eraseUsers": 20, "wsSendMessage": 5}}
 	m := capacity(testProfile, testLimits, tr, testOps())
 
 	// Reads: 100 messages × 4 + 20 connects × 1 + 10 blocks × 4 users × 1 + 2 erasures × 10.
@@ -116,9 +122,17 @@ func TestCapacityArithmetic(t *testing.T) {
 	if r := row(t, m, "new WebSocket"); !near(r.Need, 20) || r.Note != "raise to 20" {
 		t.Errorf("connects: %+v", r)
 	}
-	// Concurrency: erasures hold 2/s × (2 × 10 ms + 5 ms + 15 s); messages 100/s × (10 + 20 ms).
-	if r := row(t, m, "Lambda"); !near(r.Need, 2*15.025+100*0.03) {
-		t.Errorf("Lambda: %+v", r)
+	// Concurrency: erasures hold 2/s × (2 × 10 ms + 5 ms + 15 s), over their 20 reserved;
+	// messages 100/s × (10 + 20 ms) within their 5; the account holds both reservations, 100
+	// unreserved, and the others' need (none in these figures).
+	if r := row(t, m, "Lambda concurrency of eraseUsers"); !near(r.Need, 2*15.025) || r.Limit != 20 || r.Verdict != "fail" {
+		t.Errorf("erasure's concurrency: %+v", r)
+	}
+	if r := row(t, m, "Lambda concurrency of wsSendMessage"); !near(r.Need, 100*0.03) || r.Verdict != "pass" {
+		t.Errorf("messages' concurrency: %+v", r)
+	}
+	if r := row(t, m, "Lambda concurrent executions"); !near(r.Need, 20+5+100) || r.Note != "raise to 130" {
+		t.Errorf("account concurrency: %+v", r)
 	}
 	// Through the WebSocket stage: messages, pings and connects, not disconnects.
 	if r := row(t, m, "WebSocket stage"); !near(r.Need, 130) || r.Limit != 50 || r.Verdict != "fail" {
@@ -132,7 +146,7 @@ func TestCapacityArithmetic(t *testing.T) {
 	}
 	var b bytes.Buffer
 	m.markdown(&b)
-	if !strings.Contains(b.String(), "## 5. Capacity at scale") || !strings.Contains(b.String(), "| settings item (one per app, read by every direct message) | 3.33 × partition limit | 1.00 |") {
+	if !strings.Contains(b.String(), "## 5. Capacity at scale") || !strings.Contains(b.String(), "| settings item (one per app, read by client messages) | 3.33 × partition limit | 1.00 |") {
 		t.Errorf("markdown:\n%s", b.String())
 	}
 }
@@ -166,6 +180,9 @@ func TestItemUseBooksKindsAndIndexes(t *testing.T) {
 		t.Errorf("indexes: %v", u.Indexes)
 	}
 	// The same item read again counts once; an update names its attributes through aliases.
+	if u.Touching[store.KindBan] != 1 || u.Touching[store.KindFriendEntry] != 1 {
+		t.Errorf("calls touching: %v", u.Touching)
+	}
 	u.book([]touch{{key: ban}}, false, 1)
 	if u.Items[store.KindBan] != 1 || u.perItem(store.KindBan) != (units{Read: 1, Write: 2}) {
 		t.Errorf("ban per item: %+v", u.perItem(store.KindBan))
@@ -181,8 +198,8 @@ func TestItemUseBooksKindsAndIndexes(t *testing.T) {
 	}
 }
 
-func TestParseThrottles(t *testing.T) {
-	tr, err := parseThrottles([]byte(`
+func TestParseDeployment(t *testing.T) {
+	tmpl := []byte(`
 Parameters:
   MessageRate:
     Type: Number
@@ -190,6 +207,9 @@ Parameters:
   TokenRate:
     Type: Number
     Default: 200
+  Reserved:
+    Type: Number
+    Default: 0
 Resources:
   ServerApi:
     Type: AWS::Serverless::HttpApi
@@ -205,25 +225,49 @@ Resources:
       DefaultRouteSettings:
         ThrottlingRateLimit:
           Ref: MessageRate
-`))
+  WsSendMessageFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      ReservedConcurrentExecutions: !If [IsReserved, !Ref Reserved, !Ref AWS::NoValue]
+  UserInfoFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Timeout: 3
+`)
+	d, err := parseDeployment(tmpl, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr.forPath("/user/getToken.json") != 200 || tr.forPath("/user/info.json") != 100 || tr.WebSocket != 25000 {
-		t.Errorf("throttles: %+v", tr)
+	if d.forPath("/user/getToken.json") != 200 || d.forPath("/user/info.json") != 100 || d.WebSocket != 25000 || len(d.Reserved) != 0 {
+		t.Errorf("at the defaults: %+v", d)
 	}
-	if _, err := parseThrottles([]byte("Resources: {}\n")); err == nil {
+	cfg := []byte(`
+[default.deploy.parameters]
+parameter_overrides = "TokenRate=1"
+[scale.deploy.parameters]
+stack_name = "x"
+parameter_overrides = "TokenRate=5000 Reserved=70"
+`)
+	d, err = parseDeployment(tmpl, overrides(cfg, "scale"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.forPath("/user/getToken.json") != 5000 || d.Reserved["wsSendMessage"] != 70 || len(d.Reserved) != 1 {
+		t.Errorf("with the overrides: %+v", d)
+	}
+	if _, err := parseDeployment([]byte("Resources: {}\n"), nil); err == nil {
 		t.Error("a template without throttles was read without an error")
 	}
 }
 
-// The throttles the model reads off template.yaml are the route table's.
+// The throttles the model reads off template.yaml are the route table's, and the profile's
+// environment reserves concurrency for the authorizer, messages and erasure.
 func TestThrottlesOfTheTemplate(t *testing.T) {
 	root, err := localenv.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := readThrottles(root)
+	tr, err := readDeployment(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,5 +282,29 @@ func TestThrottlesOfTheTemplate(t *testing.T) {
 	}
 	if tr.WebSocket != routes.ConnectionDeployedRate {
 		t.Errorf("connection API throttle %v, want %d", tr.WebSocket, routes.ConnectionDeployedRate)
+	}
+	if len(tr.Reserved) != 3 || tr.Reserved["wsAuthorize"] <= 0 || tr.Reserved["wsSendMessage"] <= 0 || tr.Reserved["eraseUsers"] <= 0 {
+		t.Errorf("reserved concurrency in %s: %v", profileEnvironment, tr.Reserved)
+	}
+}
+
+// An item read by one call in ten (settings a message's instance keeps) takes a tenth of a
+// read per call; two counters written by every call take half the call's units each.
+func TestPerItemOverCalls(t *testing.T) {
+	var sum itemUse
+	for i := range 10 {
+		var one itemUse
+		if i == 0 {
+			one.book([]touch{{key: keyAV("A#a", "#SETTINGS")}}, false, 1)
+		}
+		one.book([]touch{{key: keyAV("A#a#U#x", "FR")}, {key: keyAV("A#a#U#y", "FR")}}, true, 4)
+		sum.add(one, 1)
+	}
+	per := perCall(sum, 10)
+	if got := per.perItem(store.KindSettings); !near(got.Read, 0.1) {
+		t.Errorf("settings per call: %+v", got)
+	}
+	if got := per.perItem(store.KindFriendCounter); !near(got.Write, 2) {
+		t.Errorf("a counter per call: %+v", got)
 	}
 }

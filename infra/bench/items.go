@@ -86,17 +86,19 @@ func (t touch) indexWrites() map[string]float64 {
 }
 
 // itemUse adds up units by item kind and by index partition, and counts the distinct items of
-// each kind, so that the units one item takes can be told from the units of its kind.
+// each kind and the calls that touched one, so that the units one item takes can be told from
+// the units of its kind.
 type itemUse struct {
-	Kinds   map[string]units   `json:"byItemKind,omitempty"`
-	Items   map[string]float64 `json:"distinctItems,omitempty"`
-	Indexes map[string]float64 `json:"indexWriteUnits,omitempty"`
-	seen    map[string]bool
+	Kinds    map[string]units   `json:"byItemKind,omitempty"`
+	Items    map[string]float64 `json:"distinctItems,omitempty"`
+	Touching map[string]float64 `json:"callsTouching,omitempty"`
+	Indexes  map[string]float64 `json:"indexWriteUnits,omitempty"`
+	seen     map[string]bool
 }
 
 func (u *itemUse) init() {
 	if u.Kinds == nil {
-		u.Kinds, u.Items, u.Indexes, u.seen = map[string]units{}, map[string]float64{}, map[string]float64{}, map[string]bool{}
+		u.Kinds, u.Items, u.Touching, u.Indexes, u.seen = map[string]units{}, map[string]float64{}, map[string]float64{}, map[string]float64{}, map[string]bool{}
 	}
 }
 
@@ -113,18 +115,23 @@ func (u *itemUse) count(kind string, t touch) {
 	}
 	if !u.seen[id] {
 		u.seen[id] = true
+		if u.Items[kind] == 0 {
+			u.Touching[kind]++
+		}
 		u.Items[kind]++
 	}
 }
 
-// perItem is the units one item of kind took, on average.
+// perItem is the units per call that one item of kind took: a call that touches the kind
+// touches Items/Touching items of it, and the call's units of the kind are spread over them.
 func (u itemUse) perItem(kind string) units {
 	n := u.Items[kind]
 	if n == 0 {
 		return units{}
 	}
+	share := u.Touching[kind] / n
 	k := u.Kinds[kind]
-	return units{k.Read / n, k.Write / n}
+	return units{k.Read * share, k.Write * share}
 }
 
 // book spreads a call's units evenly over the items it touched (DynamoDB reports a batch's
@@ -157,6 +164,9 @@ func (u *itemUse) add(v itemUse, f float64) {
 	u.init()
 	for k, x := range v.Items {
 		u.Items[k] += x * f
+	}
+	for k, x := range v.Touching {
+		u.Touching[k] += x * f
 	}
 	for k, x := range v.Kinds {
 		y := u.Kinds[k]

@@ -95,7 +95,7 @@ func main() {
 		}
 	}
 	if len(rep.Ops) > 0 {
-		t, err := readThrottles(root)
+		t, err := readDeployment(root)
 		if err != nil {
 			rep.Problems = append(rep.Problems, "capacity: "+err.Error())
 		}

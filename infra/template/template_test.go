@@ -918,3 +918,28 @@ f: 3
 		t.Errorf("plain = %s\nwant %s", canon(got), canon(want))
 	}
 }
+
+// The functions the load profile must never starve (the authorizer, clients' messages) and the
+// one that must not starve them (erasure) reserve concurrency through a parameter each, which
+// reserves none at its default so the stack deploys into an account at default quotas.
+func TestReservedConcurrency(t *testing.T) {
+	for name, param := range map[string]string{
+		"wsAuthorize":   "AuthorizerReservedConcurrency",
+		"wsSendMessage": "SendMessageReservedConcurrency",
+		"eraseUsers":    "ErasureReservedConcurrency",
+	} {
+		fn := resource(t, logicalID(name), "AWS::Serverless::Function")
+		cond := strings.TrimSuffix(param, "Concurrency")
+		want := map[string]any{"Fn::If": []any{cond, ref(param), ref("AWS::NoValue")}}
+		if got := at(fn, "Properties", "ReservedConcurrentExecutions"); !same(got, want) {
+			t.Errorf("%s: ReservedConcurrentExecutions = %s, want %s", name, canon(got), canon(want))
+		}
+		if def, ok := number(at(tmpl(t), "Parameters", param, "Default")); !ok || def != 0 {
+			t.Errorf("%s: default %v, want 0 (no reservation)", param, at(tmpl(t), "Parameters", param, "Default"))
+		}
+		wantCond := map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{ref(param), 0}}}}
+		if got := at(tmpl(t), "Conditions", cond); !same(got, wantCond) {
+			t.Errorf("condition %s = %s, want %s", cond, canon(got), canon(wantCond))
+		}
+	}
+}
