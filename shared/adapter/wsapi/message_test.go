@@ -4,8 +4,15 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -381,4 +388,85 @@ func TestFriendsOnlyReachesSendsWithinTheSettingsMaxAge(t *testing.T) {
 	time.Sleep(maxAge - time.Since(set) + 50*time.Millisecond)
 	expectAck(t, u["amy"], "ben", "after the max age", 3008)
 	u["ben"].Quiet(t, quiet)
+}
+
+// refusingEndpoint stands between the service and the stack's @connections endpoint: while on,
+// it answers 429 to every post to one connection (the first posted to), as an API Gateway over
+// its account's quota would, past the Management API client's retries.
+type refusingEndpoint struct {
+	on      atomic.Bool
+	mu      sync.Mutex
+	refused string
+}
+
+func (e *refusingEndpoint) configure(t *testing.T) func(*service.Config) {
+	return func(c *service.Config) {
+		target, err := url.Parse(c.ManagementEndpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy := httputil.NewSingleHostReverseProxy(target)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && e.on.Load() && e.refuses(path.Base(r.URL.Path)) {
+				w.Header().Set("X-Amzn-ErrorType", "LimitExceededException")
+				w.WriteHeader(http.StatusTooManyRequests)
+				_, _ = io.WriteString(w, `{"message":"Too Many Requests"}`)
+				return
+			}
+			proxy.ServeHTTP(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		c.ManagementEndpoint = srv.URL
+	}
+}
+
+func (e *refusingEndpoint) refuses(conn string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.refused == "" {
+		e.refused = conn
+	}
+	return e.refused == conn
+}
+
+// A message one of the recipient's open connections refused is not acked 200: the ack (206)
+// and the publish answer say how many connections took it; with nothing refused it is 200 again.
+func TestDeliveryRefusedByAConnectionIsReported(t *testing.T) {
+	var ep refusingEndpoint
+	s := testenv.StartStackWith(t, testenv.Options{Configure: ep.configure(t)})
+	c := s.Client(0)
+	u := connect(t, s, "alice")
+	tok := c.Register(t, "bob")
+	phone, laptop := testenv.NewInbox(s.MustDial(t, tok)), testenv.NewInbox(s.MustDial(t, tok))
+
+	ep.on.Store(true)
+	ack := send(t, u["alice"], "bob", "one of two")
+	if code(ack) != 206 || ack["delivered"] != 1.0 || ack["connections"] != 2.0 || ack["msgId"] == nil || ack["errorMessage"] == nil {
+		t.Fatalf("ack %v, want 206 with 1 of 2 connections and the message's id", ack)
+	}
+	got := 0
+	for _, in := range []*testenv.Inbox{phone, laptop} {
+		if f, ok := in.Poll(quiet); ok {
+			if f["msgId"] != ack["msgId"] {
+				t.Fatalf("bob got %v, want message %v", f, ack["msgId"])
+			}
+			got++
+		}
+	}
+	if got != 1 {
+		t.Fatalf("the message reached %d of bob's connections, want 1", got)
+	}
+
+	res := c.MustOK(t, "/message/private/publish.json", form("fromUserId", "alice", "toUserId", "bob", "objectName", "RC:TxtMsg", "content", `{"content":"server"}`))
+	und, _ := res.Body["undelivered"].([]any)
+	if len(und) != 1 || und[0].(map[string]any)["userId"] != "bob" || und[0].(map[string]any)["delivered"] != 1.0 || und[0].(map[string]any)["connections"] != 2.0 {
+		t.Fatalf("publish answer %v, want bob undelivered on 1 of 2 connections", res.Body)
+	}
+	phone.Poll(quiet)
+	laptop.Poll(quiet)
+
+	ep.on.Store(false)
+	ack = expectAck(t, u["alice"], "bob", "both", 200)
+	expectMessage(t, phone, ack, "alice", "both")
+	expectMessage(t, laptop, ack, "alice", "both")
 }

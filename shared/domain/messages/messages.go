@@ -181,9 +181,18 @@ type Result struct {
 	To      string
 	Verdict relations.Verdict
 	MsgID   string // set when accepted
-	// Reached counts the recipient's connections the message was handed to.
-	Reached int
+	// Live counts the recipient's open connections the message was posted to, Reached those
+	// that took it and Gone those found closed meanwhile; the rest refused it (throttled after
+	// the client's retries, unreachable).
+	Live, Reached, Gone int
 }
+
+// PartlyDelivered is the code of an accepted message that some open connection of the
+// recipient refused: the message has its id and reached Reached of them.
+const PartlyDelivered = 206
+
+// Undelivered counts the open connections that did not take the message.
+func (r Result) Undelivered() int { return r.Live - r.Reached - r.Gone }
 
 // Send sends a message from a user's own connection: every rule applies. The facts, the
 // recipient's connections included, are one BatchGetItem.
@@ -260,6 +269,7 @@ func (s *Service) send(ctx context.Context, app, from string, to []string, m Mes
 			// Check keeps content well under the limit; this guards the arithmetic.
 			return nil, fmt.Errorf("delivery frame of %d bytes exceeds %d", len(frame), MaxFrame)
 		}
+		results[i].Live = len(live)
 		for _, c := range live {
 			work = append(work, delivery{result: &results[i], user: r, conn: c.ID, frame: frame})
 		}
@@ -273,8 +283,8 @@ func (s *Service) send(ctx context.Context, app, from string, to []string, m Mes
 
 // deliver posts every frame at once (up to parallelism at a time). A connection that is gone
 // (closed without its $disconnect having run yet, or lost) is skipped and forgotten, one write
-// each; other failures are logged: the message was accepted, and the service keeps no copy to
-// send again.
+// each; other failures are logged and counted in the result, which the sender is told: the
+// message was accepted, and the service keeps no copy to send again.
 func (s *Service) deliver(ctx context.Context, app string, work []delivery) {
 	var mu sync.Mutex
 	parallel.Do(ctx, len(work), parallelism, func(ctx context.Context, i int) error {
@@ -286,6 +296,9 @@ func (s *Service) deliver(ctx context.Context, app string, work []delivery) {
 			d.result.Reached++
 			mu.Unlock()
 		case errors.Is(err, users.ErrGone):
+			mu.Lock()
+			d.result.Gone++
+			mu.Unlock()
 			if err := s.Store.Disconnect(ctx, app, d.user, d.conn); err != nil {
 				s.Log.Warn("forgetting a gone connection failed", "app", app, "error", err.Error())
 			}
