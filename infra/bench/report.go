@@ -274,6 +274,9 @@ func (r *report) markdown(w io.Writer) {
 	for _, l := range r.Load {
 		p("| load: %s | p99 under %.0f ms at the platform limit (%d/s) | highest passing rate %d/s = %s× the limit |\n", l.Route, p99Limit, l.Limit, l.MaxRate, f2(l.Ratio))
 	}
+	if r.Capacity != nil {
+		p("| capacity at scale (section 5) | every need at design.md's load profile within its AWS limit, or a quota to raise | %d pass, %d fail |\n", v.CapacityPass, v.CapacityFail)
+	}
 	if len(r.Uncovered) > 0 {
 		p("| coverage | every function of the route table measured | not measured: %s |\n", strings.Join(r.Uncovered, ", "))
 	}
