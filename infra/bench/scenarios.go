@@ -128,7 +128,7 @@ var scenarios = append(append([]scenario{
 			}, nil
 		}},
 	{route: "userDeactivateQuery", variant: "page 1 of 50, 30 deactivated", via: viaGateway,
-		budget: noBudget("none stated (design.md's one call per page names the blocklist, whitelist and friend lists; this index is sharded in 4)"),
+		budget: noBudget("none stated (design.md's one call per page names the blocklist, whitelist and friend lists; this index is sharded in 8)"),
 		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
 			ids := make([]string, 30)
 			for i := range ids {
@@ -220,7 +220,7 @@ var scenarios = append(append([]scenario{
 			}, nil
 		}},
 	{route: "userBlockQuery", variant: "page 1 of 50, 30 bans", via: viaGateway,
-		budget: calls(4, "README: one query per index shard (4) per page"),
+		budget: calls(store.IndexShards, "README: one query per index shard (8) per page"),
 		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
 			var ids []string
 			for i := range 30 {

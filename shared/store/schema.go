@@ -31,8 +31,10 @@ const (
 	IndexFriendsAsc = IndexBanned
 
 	// IndexShards spreads an app's deactivated and banned users over several index partitions,
-	// so no single partition takes every write of a busy app.
-	IndexShards = 4
+	// so no single partition takes every write of a busy app: at the design's 2,000 bans a
+	// second, each a re-block that moves the ban in the index (a delete and a put), 4 shards
+	// would take 1,000 write units a second each, a partition's whole limit.
+	IndexShards = 8
 )
 
 // Indexes lists each global secondary index with its key attributes. The table's definition
