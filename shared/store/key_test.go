@@ -40,6 +40,8 @@ func TestKindOf(t *testing.T) {
 		{key(userPK("app", "alice"), counterSK(Blocklist)), KindListCounter},
 		{key(userPK("app", "alice"), entrySK(Friends, "bob")), KindFriendEntry},
 		{key(userPK("app", "alice"), entrySK(Whitelist, "bob")), KindListEntry},
+		{key(userPK("app", "alice"), skHosted), KindHostedProfile},
+		{key(userPK("app", "alice"), skTags), KindTags},
 		{key(userPK("app", "alice"), "OTHER"), ""},
 	} {
 		if got := KindOf(c.key.av()); got != c.want {

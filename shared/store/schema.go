@@ -124,6 +124,8 @@ const (
 	KindFriendCounter = "friend counter" // a list counter that both list indexes copy
 	KindListEntry     = "list entry"
 	KindFriendEntry   = "friend entry" // a list entry that the ascending friend index copies too
+	KindHostedProfile = "hosted profile"
+	KindTags          = "tags"
 )
 
 // KindOf names the kind of item key k belongs to, or "" for a key of no known kind.
@@ -145,6 +147,10 @@ func KindOf(k map[string]types.AttributeValue) string {
 		return KindDevRegistry
 	case skNonce:
 		return KindNonce
+	case skHosted:
+		return KindHostedProfile
+	case skTags:
+		return KindTags
 	case counterSK(Blocklist), counterSK(Whitelist):
 		return KindListCounter
 	case counterSK(Friends):
