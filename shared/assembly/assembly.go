@@ -25,6 +25,7 @@ import (
 	"imusers/shared/domain/messages"
 	"imusers/shared/domain/relations"
 	"imusers/shared/domain/users"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/lambdaapp/serverapi"
 	"imusers/shared/routes"
 	"imusers/shared/service"
@@ -94,7 +95,7 @@ func New(cfg service.Config, d Deps) *Service {
 		HTTP:        serverapi.Server(cfg, d.Apps, st, d.Now, d.Log),
 		UserAPI:     &userapi.API{Users: u},
 		Relations:   rel,
-		RelationAPI: &relationapi.API{Relations: rel},
+		RelationAPI: &relationapi.API{Relations: rel, Webhooks: webhooks.Policy{AllowLoopback: cfg.WebhookAllowLoopback}},
 		Messages:    msgs,
 		MessageAPI:  &messageapi.API{Messages: msgs},
 		Erasure:     &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: erasure.DefaultReserve, Settle: cfg.ErasureSettle, Now: d.Now},

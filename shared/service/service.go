@@ -29,6 +29,10 @@ type Config struct {
 	// final time, for writes that read the user as active just before (default 15: the API
 	// functions' 10-second timeout plus a margin).
 	ErasureSettle time.Duration
+	// IM_WEBHOOK_ALLOW_LOOPBACK: "on" (the local stack sets it) lets every app point webhooks at
+	// an http URL on a loopback address; "off" (the default, and AWS) refuses private, loopback
+	// and link-local addresses, as URL literals and after DNS resolution.
+	WebhookAllowLoopback bool
 }
 
 // ConfigFromEnv reads Config from getenv.
@@ -47,12 +51,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("IM_WS_MANAGEMENT_ENDPOINT must be an http(s) URL, got %q", e)
 		}
 	}
-	switch v := getenv("IM_NONCE_REPLAY_PROTECTION"); v {
-	case "on":
-		c.NonceReplayProtection = true
-	case "", "off":
-	default:
-		return c, fmt.Errorf("IM_NONCE_REPLAY_PROTECTION must be on or off, got %q", v)
+	var err error
+	if c.NonceReplayProtection, err = onOff(getenv, "IM_NONCE_REPLAY_PROTECTION"); err != nil {
+		return c, err
+	}
+	if c.WebhookAllowLoopback, err = onOff(getenv, "IM_WEBHOOK_ALLOW_LOOPBACK"); err != nil {
+		return c, err
 	}
 	c.ErasureSettle = 15 * time.Second
 	if v := getenv("IM_ERASURE_SETTLE_SECONDS"); v != "" {
@@ -70,4 +74,16 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.SignatureWindow = time.Duration(secs) * time.Second
 	}
 	return c, nil
+}
+
+// onOff reads a switch that is off unless set to "on".
+func onOff(getenv func(string) string, name string) (bool, error) {
+	switch v := getenv(name); v {
+	case "on":
+		return true, nil
+	case "", "off":
+		return false, nil
+	default:
+		return false, fmt.Errorf("%s must be on or off, got %q", name, v)
+	}
 }
