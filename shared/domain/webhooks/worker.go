@@ -1,0 +1,177 @@
+package webhooks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"imusers/shared/apps"
+	"imusers/shared/store"
+)
+
+// Batch is what the delivery function is invoked with: the events one call raised, of one app.
+type Batch struct {
+	App    string  `json:"app"`
+	Events []Event `json:"events"`
+}
+
+// Invoker is the part of the SDK's Lambda client (*lambda.Client) a Raiser uses.
+type Invoker interface {
+	Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+}
+
+// Raiser hands the events a call raised to the delivery function, all in one asynchronous
+// invocation (InvocationType Event): Lambda queues them, so the call does not wait for any
+// receiver, and a failing invocation is retried by Lambda and then kept by its on-failure
+// destination.
+type Raiser struct {
+	Lambda   Invoker
+	Function string
+	Log      *slog.Logger
+}
+
+// Raise queues events of app. A failure to queue is logged, not returned: the change that
+// raised them has committed and the call answers for it.
+func (r *Raiser) Raise(ctx context.Context, app string, events ...Event) {
+	if r == nil || len(events) == 0 {
+		return
+	}
+	payload, err := json.Marshal(Batch{App: app, Events: events})
+	if err == nil {
+		_, err = r.Lambda.Invoke(ctx, &lambda.InvokeInput{
+			FunctionName: aws.String(r.Function), InvocationType: types.InvocationTypeEvent, Payload: payload,
+		})
+	}
+	if err != nil {
+		r.Log.Error("webhook events not queued", "appKey", app, "events", len(events), "error", err.Error())
+	}
+}
+
+// Worker delivers events: the first attempt when they are raised, later ones when they are due
+// (the per-minute schedule), and the dead-letter store's on replay.
+type Worker struct {
+	Apps   *apps.Registry
+	Store  *store.Store
+	Sender *Sender
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+// Handle makes the first attempt of each event of a batch.
+func (w *Worker) Handle(ctx context.Context, b Batch) error {
+	app, ok := w.Apps.Lookup(b.App)
+	if !ok {
+		return fmt.Errorf("webhook events of an app not served: %q", b.App)
+	}
+	settings, err := w.Store.GetAppSettings(ctx, app.Key)
+	if err != nil {
+		return err
+	}
+	now := w.Now().UnixMilli()
+	for _, ev := range b.Events {
+		if err := w.attempt(ctx, app, Settings(settings.Webhook), ev, store.WebhookDelivery{App: app.Key, ID: ev.ID, First: now}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Retry makes the next attempt of every event now due.
+func (w *Worker) Retry(ctx context.Context) error {
+	due, err := w.Store.DueWebhooks(ctx, w.Now(), 100)
+	if err != nil {
+		return err
+	}
+	return w.again(ctx, due, w.Store.DeleteWebhookPending)
+}
+
+// Replay tries every event of an app's dead-letter store once more, with the retry rules
+// starting over from now.
+func (w *Worker) Replay(ctx context.Context, app string) (int, error) {
+	dead, err := w.Store.DeadWebhooks(ctx, app, w.Now(), 100)
+	if err != nil {
+		return 0, err
+	}
+	now := w.Now().UnixMilli()
+	for i := range dead {
+		dead[i].First = now
+	}
+	return len(dead), w.again(ctx, dead, func(ctx context.Context, d store.WebhookDelivery) error {
+		return w.Store.DeleteWebhookDead(ctx, d.App, d.ID)
+	})
+}
+
+// again makes one more attempt of kept events, forgetting each where it was kept once its
+// outcome is kept.
+func (w *Worker) again(ctx context.Context, kept []store.WebhookDelivery, forget func(context.Context, store.WebhookDelivery) error) error {
+	settings := map[string]Settings{}
+	for _, d := range kept {
+		app, ok := w.Apps.Lookup(d.App)
+		var ev Event
+		if !ok || json.Unmarshal([]byte(d.Event), &ev) != nil {
+			w.Log.Error("webhook event dropped: unknown app or unreadable event", "appKey", d.App, "id", d.ID)
+			if err := forget(ctx, d); err != nil {
+				return err
+			}
+			continue
+		}
+		s, ok := settings[d.App]
+		if !ok {
+			cur, err := w.Store.GetAppSettings(ctx, d.App)
+			if err != nil {
+				return err
+			}
+			s = Settings(cur.Webhook)
+			settings[d.App] = s
+		}
+		if err := w.attempt(ctx, app, s, ev, d); err != nil {
+			return err
+		}
+		if err := forget(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attempt sends an event once, to where the app's settings say now, and keeps it for its next
+// attempt or in the dead-letter store when that is its outcome. An event no longer wanted (the
+// URL turned off, the type dropped) is dropped.
+func (w *Worker) attempt(ctx context.Context, app apps.App, s Settings, ev Event, d store.WebhookDelivery) error {
+	target, ok := s.Wants(ev.Type)
+	if !ok {
+		return nil
+	}
+	d.Attempts++
+	a := w.Sender.Send(ctx, app, s.EffectiveFormat(), target, ev, d.Attempts)
+	d.Status = a.Status
+	log := w.Log.With("appKey", app.Key, "type", ev.Type, "id", ev.ID, "attempt", d.Attempts, "status", a.Status)
+	if a.Err != nil {
+		log = log.With("error", a.Err.Error())
+	}
+	if a.Outcome == Delivered {
+		log.Info("webhook delivered")
+		return nil
+	}
+	if d.Event == "" {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		d.Event = string(b)
+	}
+	now := w.Now()
+	if next, ok := NextAttempt(d.Attempts, time.UnixMilli(d.First), now); ok && a.Outcome == Retry {
+		d.Due = next.UnixMilli()
+		log.Warn("webhook attempt failed; tried again later", "due", d.Due)
+		return w.Store.PutWebhookPending(ctx, d)
+	}
+	log.Error("webhook event dead-lettered")
+	return w.Store.PutWebhookDead(ctx, d, now)
+}
