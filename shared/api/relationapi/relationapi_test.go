@@ -642,6 +642,9 @@ func TestWebhookSettings(t *testing.T) {
 		// rongcloud carries none of our own events: the stored format (nexconn) allows them,
 		// the one sent in the same call does not.
 		{prod, []string{"webhookFormat", "rongcloud", "webhookEvents", "user:banned"}, 400, 1002},
+		// Without a format in the call, the stored one decides (the development app's is the
+		// default, rongcloud).
+		{dev, []string{"webhookEvents", "user:banned"}, 400, 1002},
 		{prod, []string{"webhookUrls", `["https://a.example.com/"]`}, 400, 1002},
 		{prod, []string{"webhookUrls", `{"user:renamed":"https://a.example.com/"}`}, 400, 1002},
 		{prod, []string{"webhookUrls", `{"user:banned":"http://a.example.com/"}`}, 401, 1007},

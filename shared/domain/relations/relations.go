@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"imusers/shared/apps"
-	"imusers/shared/domain/webhooks"
 	"imusers/shared/domain/users"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/store"
 	"imusers/shared/store/pagetoken"
 )

@@ -2,7 +2,7 @@
 // app configures where they go, the two body formats (the platform's "rongcloud" callbacks and
 // the "nexconn" envelope), the signatures on every request, and delivery with its retries, its
 // dead-letter store and its refusal of addresses inside the network. It knows nothing about API
-// Gateway: the operations raise events through a Raiser, and the delivery function sends them.
+// Gateway or Lambda: a Worker sends the events it is handed.
 package webhooks
 
 import (
@@ -57,7 +57,7 @@ type Settings store.WebhookSettings
 
 // Wants reports whether an event of type typ goes anywhere, and where.
 func (s Settings) Wants(typ string) (string, bool) {
-	if !Supports(s.EffectiveFormat(), typ) || (len(s.Events) > 0 && !slices.Contains(s.Events, typ)) {
+	if !Supports(s.EffectiveFormat(), typ) || !slices.Contains(s.EffectiveEvents(), typ) {
 		return "", false
 	}
 	u := s.URL
@@ -80,16 +80,6 @@ func (s Settings) EffectiveEvents() []string {
 		}
 	}
 	return out
-}
-
-// Any reports whether any event type would be sent at all.
-func (s Settings) Any() bool {
-	for _, t := range Types {
-		if _, ok := s.Wants(t); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // EffectiveFormat is the format deliveries use.

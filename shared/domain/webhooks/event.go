@@ -43,7 +43,9 @@ func NewID() string {
 }
 
 // New makes an event of type typ about data.UserID, happening at data.Time.
-func New(typ string, data Data) Event { return Event{ID: NewID(), Type: typ, Time: data.Time, Data: data} }
+func New(typ string, data Data) Event {
+	return Event{ID: NewID(), Type: typ, Time: data.Time, Data: data}
+}
 
 // Body is the request body of an event in a format, with its content type.
 func Body(format string, ev Event) (body []byte, contentType string, err error) {

@@ -7,50 +7,15 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
-
 	"imusers/shared/apps"
 	"imusers/shared/store"
 )
 
-// Batch is what the delivery function is invoked with: the events one call raised, of one app.
+// Batch is what the delivery function is invoked with: the events one call raised, of one app,
+// queued with one asynchronous Lambda invocation.
 type Batch struct {
 	App    string  `json:"app"`
 	Events []Event `json:"events"`
-}
-
-// Invoker is the part of the SDK's Lambda client (*lambda.Client) a Raiser uses.
-type Invoker interface {
-	Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
-}
-
-// Raiser hands the events a call raised to the delivery function, all in one asynchronous
-// invocation (InvocationType Event): Lambda queues them, so the call does not wait for any
-// receiver, and a failing invocation is retried by Lambda and then kept by its on-failure
-// destination.
-type Raiser struct {
-	Lambda   Invoker
-	Function string
-	Log      *slog.Logger
-}
-
-// Raise queues events of app. A failure to queue is logged, not returned: the change that
-// raised them has committed and the call answers for it.
-func (r *Raiser) Raise(ctx context.Context, app string, events ...Event) {
-	if r == nil || len(events) == 0 {
-		return
-	}
-	payload, err := json.Marshal(Batch{App: app, Events: events})
-	if err == nil {
-		_, err = r.Lambda.Invoke(ctx, &lambda.InvokeInput{
-			FunctionName: aws.String(r.Function), InvocationType: types.InvocationTypeEvent, Payload: payload,
-		})
-	}
-	if err != nil {
-		r.Log.Error("webhook events not queued", "appKey", app, "events", len(events), "error", err.Error())
-	}
 }
 
 // Worker delivers events: the first attempt when they are raised, later ones when they are due
