@@ -43,6 +43,10 @@ build-AppSettingSetFunction:
 	$(call sam-build,appSettingSet)
 build-EraseUsersFunction:
 	$(call sam-build,eraseUsers)
+build-WebhookDeliverFunction:
+	$(call sam-build,webhookDeliver)
+build-WebhookScheduleFunction:
+	$(call sam-build,webhookSchedule)
 build-FriendAddFunction:
 	$(call sam-build,friendAdd)
 build-FriendCheckFunction:

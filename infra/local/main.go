@@ -1,8 +1,8 @@
 // Command local is the local twin of the deployed service (`make run`): dynalite keeps the data
 // under .local/data, the local gateway serves the Server API, the connection API and the
 // management and Lambda endpoints on 127.0.0.1, and every request runs the same handlers the
-// Lambda functions run. Erasure goes through the asynchronous Lambda Invoke call as in AWS,
-// addressed to the gateway itself.
+// Lambda functions run. Erasure and webhook deliveries go through the asynchronous Lambda Invoke
+// call as in AWS, addressed to the gateway itself, and scheduled functions run on their rate.
 //
 // Settings (environment):
 //
@@ -175,6 +175,10 @@ func run(getenv func(string) string, stdout, stderr io.Writer) error {
 	})
 	gw, err := gateway.New(svc)
 	if err != nil {
+		return err
+	}
+	// The scheduled functions (webhookSchedule) run on their rate, as EventBridge runs them.
+	if err := gw.RunSchedules(ctx); err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}

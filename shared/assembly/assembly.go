@@ -21,6 +21,7 @@ import (
 	"imusers/shared/api/userapi"
 	"imusers/shared/apps"
 	"imusers/shared/aws/connections"
+	"imusers/shared/aws/webhookevents"
 	"imusers/shared/domain/erasure"
 	"imusers/shared/domain/messages"
 	"imusers/shared/domain/relations"
@@ -47,7 +48,10 @@ type Service struct {
 	Messages   *messages.Service
 	MessageAPI *messageapi.API
 	Erasure    *erasure.Worker
-	WS         *wsapi.Server
+	// Webhooks delivers events as they are raised; WebhookSchedule runs every minute.
+	Webhooks        *webhooks.Worker
+	WebhookSchedule *webhooks.Schedule
+	WS              *wsapi.Server
 	// Lambda is the Lambda client: erasure jobs and the $default route's forwarding use it.
 	Lambda Invoker
 	Log    *slog.Logger
@@ -82,26 +86,33 @@ func New(cfg service.Config, d Deps) *Service {
 	st := store.New(d.DB, cfg.Table)
 	starter := &erasure.Starter{Lambda: d.Lambda, Function: cfg.EraseFunction}
 	u := &users.Service{Store: st, Eraser: starter, Apps: d.Apps, Now: d.Now}
+	if d.Lambda != nil {
+		u.Events = &webhookevents.Raiser{Lambda: d.Lambda, Function: cfg.WebhookFunction, Log: d.Log}
+	}
+	policy := webhooks.Policy{AllowLoopback: cfg.WebhookAllowLoopback}
+	hooks := &webhooks.Worker{Apps: d.Apps, Store: st, Sender: webhooks.NewSender(policy, d.Now), Log: d.Log, Now: d.Now}
 	rel := &relations.Service{Store: st, Now: d.Now}
 	msgs := &messages.Service{Store: st, Now: d.Now, Log: d.Log}
 	if d.Connections != nil {
 		u.Conns, msgs.Conns = d.Connections, d.Connections
 	}
 	return &Service{
-		Config:      cfg,
-		Apps:        d.Apps,
-		Store:       st,
-		Users:       u,
-		HTTP:        serverapi.Server(cfg, d.Apps, st, d.Now, d.Log),
-		UserAPI:     &userapi.API{Users: u},
-		Relations:   rel,
-		RelationAPI: &relationapi.API{Relations: rel, Webhooks: webhooks.Policy{AllowLoopback: cfg.WebhookAllowLoopback}},
-		Messages:    msgs,
-		MessageAPI:  &messageapi.API{Messages: msgs},
-		Erasure:     &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: erasure.DefaultReserve, Settle: cfg.ErasureSettle, Now: d.Now},
-		WS:          &wsapi.Server{Users: u, Messages: msgs, Log: d.Log},
-		Lambda:      d.Lambda,
-		Log:         d.Log,
+		Config:          cfg,
+		Apps:            d.Apps,
+		Store:           st,
+		Users:           u,
+		HTTP:            serverapi.Server(cfg, d.Apps, st, d.Now, d.Log),
+		UserAPI:         &userapi.API{Users: u},
+		Relations:       rel,
+		RelationAPI:     &relationapi.API{Relations: rel, Webhooks: policy},
+		Messages:        msgs,
+		MessageAPI:      &messageapi.API{Messages: msgs},
+		Erasure:         &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: erasure.DefaultReserve, Settle: cfg.ErasureSettle, Now: d.Now},
+		Webhooks:        hooks,
+		WebhookSchedule: &webhooks.Schedule{Worker: hooks},
+		WS:              &wsapi.Server{Users: u, Messages: msgs, Log: d.Log},
+		Lambda:          d.Lambda,
+		Log:             d.Log,
 	}
 }
 
@@ -155,13 +166,15 @@ func (s *Service) operations() map[string]call.Handler {
 // others are the Lambda handlers of the functions that are not Server API operations.
 func (s *Service) others() map[string]any {
 	return map[string]any{
-		"eraseUsers":    s.Erasure.Handle,
-		"httpDefault":   s.Fallback().Handle,
-		"wsAuthorize":   s.WS.Authorize,
-		"wsConnect":     wsconn.Connect(s.Log),
-		"wsDisconnect":  s.WS.Disconnect,
-		"wsPing":        s.WS.Ping,
-		"wsSendMessage": s.WS.SendMessage,
+		"eraseUsers":      s.Erasure.Handle,
+		"webhookDeliver":  s.Webhooks.Handle,
+		"webhookSchedule": s.WebhookSchedule.Run,
+		"httpDefault":     s.Fallback().Handle,
+		"wsAuthorize":     s.WS.Authorize,
+		"wsConnect":       wsconn.Connect(s.Log),
+		"wsDisconnect":    s.WS.Disconnect,
+		"wsPing":          s.WS.Ping,
+		"wsSendMessage":   s.WS.SendMessage,
 	}
 }
 

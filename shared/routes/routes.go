@@ -33,6 +33,15 @@ type Route struct {
 	// Actions are the AWS actions the function calls, besides reading the apps parameter:
 	// its least-privilege policy in template.yaml grants exactly these.
 	Actions []string
+	// Invokes names the functions this one invokes (lambda:InvokeFunction on exactly those);
+	// the $default route invokes every Server API function instead.
+	Invokes []string
+	// Signs: the function signs requests with the apps' secrets (webhook deliveries), so it
+	// loads the apps like the functions that check signatures.
+	Signs bool
+	// Schedule is the EventBridge rate the function runs on (template.yaml's Schedule event;
+	// the local twin invokes it on the same rate), "" for none.
+	Schedule string
 }
 
 // AWS actions the functions use.
@@ -43,7 +52,9 @@ const (
 	Query          = "dynamodb:Query"
 	BatchGetItem   = "dynamodb:BatchGetItem"
 	BatchWriteItem = "dynamodb:BatchWriteItem"
-	InvokeErasure  = "lambda:InvokeFunction"
+	// Invoke starts the functions the route's Invokes names; InvokeErasure starts erasure jobs.
+	Invoke         = "lambda:InvokeFunction"
+	InvokeErasure  = Invoke
 	// InvokeOperations is the same action on the Server API functions, for the $default route.
 	InvokeOperations = "lambda:InvokeFunction"
 	// ManageConnections lets a function send to and close clients' connections (kicks).
@@ -55,7 +66,8 @@ const (
 
 // LoadsApps reports whether the function reads the apps' secrets (from SSM in AWS): the Server
 // API functions check each request's signature, and the authorizer checks each client's token.
-func (r Route) LoadsApps() bool { return r.Kind == HTTP || r.Kind == Authorizer }
+// The webhook functions read them to sign what they send.
+func (r Route) LoadsApps() bool { return r.Kind == HTTP || r.Kind == Authorizer || r.Signs }
 
 // Paths lists the route's path and its aliases.
 func (r Route) Paths() []string { return append([]string{r.Path}, r.Aliases...) }
@@ -65,21 +77,33 @@ const (
 	getTokenRate = 200
 )
 
+// Functions invoked by others.
+const (
+	erasure        = "eraseUsers"
+	webhookDeliver = "webhookDeliver"
+)
+
+// The functions invoked: erasure, and webhook delivery by the calls that raise events.
+var (
+	erases = []string{erasure}
+	raises = []string{webhookDeliver}
+)
+
 // All is every function of the service.
 var All = []Route{
 	{Name: "userGetToken", Kind: HTTP, Path: "/user/getToken.json", RateLimit: getTokenRate, Actions: []string{UpdateItem}},
 	{Name: "userTokenExpire", Kind: HTTP, Path: "/user/token/expire.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem}},
 	{Name: "userInfo", Kind: HTTP, Path: "/user/info.json", RateLimit: defaultRate, Actions: []string{GetItem}},
 	{Name: "userRefresh", Kind: HTTP, Path: "/user/refresh.json", RateLimit: defaultRate, Actions: []string{UpdateItem, GetItem}},
-	{Name: "userDeactivate", Kind: HTTP, Path: "/user/deactivate.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, InvokeErasure, ManageConnections}},
+	{Name: "userDeactivate", Kind: HTTP, Path: "/user/deactivate.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, InvokeErasure, ManageConnections}, Invokes: erases},
 	{Name: "userDeactivateQuery", Kind: HTTP, Path: "/user/deactivate/query.json", RateLimit: defaultRate, Actions: []string{Query}},
-	{Name: "userReactivate", Kind: HTTP, Path: "/user/reactivate.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem}},
+	{Name: "userReactivate", Kind: HTTP, Path: "/user/reactivate.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, Invoke}, Invokes: raises},
 	{Name: "userQuery", Kind: HTTP, Path: "/user/query.json", RateLimit: defaultRate, Actions: []string{Query}},
-	{Name: "userDelusers", Kind: HTTP, Path: "/user/delusers.json", RateLimit: defaultRate, Actions: []string{GetItem, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure, ManageConnections}},
-	{Name: "eraseUsers", Kind: Worker, Actions: []string{Query, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure}},
+	{Name: "userDelusers", Kind: HTTP, Path: "/user/delusers.json", RateLimit: defaultRate, Actions: []string{GetItem, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure, ManageConnections}, Invokes: erases},
+	{Name: erasure, Kind: Worker, Actions: []string{Query, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure}, Invokes: erases},
 
-	{Name: "userBlock", Kind: HTTP, Path: "/user/block.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem, ManageConnections}},
-	{Name: "userUnblock", Kind: HTTP, Path: "/user/unblock.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem}},
+	{Name: "userBlock", Kind: HTTP, Path: "/user/block.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem, ManageConnections, Invoke}, Invokes: raises},
+	{Name: "userUnblock", Kind: HTTP, Path: "/user/unblock.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem, Invoke}, Invokes: raises},
 	{Name: "userBlockQuery", Kind: HTTP, Path: "/user/block/query.json", RateLimit: defaultRate, Actions: []string{Query}},
 	{Name: "userCheckOnline", Kind: HTTP, Path: "/user/checkOnline.json", RateLimit: defaultRate, Actions: []string{GetItem}},
 	{Name: "userCheckOnlineBatch", Kind: HTTP, Path: "/user/checkOnline/batch.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
@@ -115,6 +139,12 @@ var All = []Route{
 	// (//user/deactivate/query.json) matches none and comes here, to be forwarded to its
 	// operation's function (httpdefault.Fallback).
 	{Name: "httpDefault", Kind: Default, RateLimit: defaultRate, Actions: []string{InvokeOperations}},
+
+	// Webhooks: the events a call raised are delivered by webhookDeliver, invoked
+	// asynchronously; every minute webhookSchedule makes the attempts that are due and announces
+	// the bans that ended.
+	{Name: webhookDeliver, Kind: Worker, Signs: true, Actions: []string{GetItem, PutItem}},
+	{Name: "webhookSchedule", Kind: Worker, Signs: true, Schedule: "rate(1 minute)", Actions: []string{Query, GetItem, PutItem, DeleteItem, UpdateItem}},
 
 	{Name: "wsAuthorize", Kind: Authorizer, Actions: []string{UpdateItem, BatchGetItem, DeleteItem}},
 	{Name: "wsConnect", Kind: WebSocket, RouteKey: "$connect"},

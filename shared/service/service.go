@@ -16,6 +16,7 @@ type Config struct {
 	Table           string        // IM_TABLE: the DynamoDB table
 	SignatureWindow time.Duration // IM_SIGNATURE_WINDOW_SECONDS: default 300, 0 turns it off
 	EraseFunction   string        // IM_ERASE_FUNCTION: name of the erasure function
+	WebhookFunction string        // IM_WEBHOOK_FUNCTION: name of the webhook delivery function
 	// IM_FUNCTION_PREFIX: what comes before a route table name in a deployed function's name
 	// ("<stack>-" in AWS, empty locally), for the $default route's forwarding.
 	FunctionPrefix string
@@ -44,6 +45,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.EraseFunction == "" {
 		c.EraseFunction = "eraseUsers"
+	}
+	if c.WebhookFunction = getenv("IM_WEBHOOK_FUNCTION"); c.WebhookFunction == "" {
+		c.WebhookFunction = "webhookDeliver"
 	}
 	if e := c.ManagementEndpoint; e != "" {
 		// Checked here, so a mistyped endpoint fails the cold start, not the first kick.

@@ -125,7 +125,7 @@ func StartStackWith(t testing.TB, o Options) *Stack {
 	calls := &store.Counter{DB: db}
 	clock := &Clock{}
 	cfg := service.Config{Table: table, SignatureWindow: 5 * time.Minute, EraseFunction: "eraseUsers", ManagementEndpoint: base,
-		WebhookAllowLoopback: true}
+		WebhookFunction: "webhookDeliver", WebhookAllowLoopback: true}
 	if o.Configure != nil {
 		o.Configure(&cfg)
 	}

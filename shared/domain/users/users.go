@@ -14,6 +14,7 @@ import (
 
 	"imusers/shared/apps"
 	"imusers/shared/domain/token"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/store"
 )
 
@@ -55,9 +56,31 @@ type Service struct {
 	Conns Connections
 	Apps  *apps.Registry
 	Now   func() time.Time
+	// Events receives the webhook events the rules raise; nil raises none.
+	Events Events
+}
+
+// Events receives the webhook events one call raises, all at once (a webhooks.Raiser).
+type Events interface {
+	Raise(ctx context.Context, app string, events ...webhooks.Event)
 }
 
 func (s *Service) nowMS() int64 { return s.Now().UnixMilli() }
+
+// raise hands on one event of type typ per user, each with the data fill gives it.
+func (s *Service) raise(ctx context.Context, app, typ string, ids []string, fill func(*webhooks.Data)) {
+	if s.Events == nil {
+		return
+	}
+	now := s.nowMS()
+	evs := make([]webhooks.Event, len(ids))
+	for i, id := range ids {
+		d := webhooks.Data{UserID: id, Time: now}
+		fill(&d)
+		evs[i] = webhooks.New(typ, d)
+	}
+	s.Events.Raise(ctx, app, evs...)
+}
 
 // GetToken registers the user, or overwrites its name and portrait, and issues a new token.
 // Earlier tokens stay valid. One write; two for a development app (the cap's registry first, so
@@ -177,7 +200,12 @@ func (s *Service) Reactivate(ctx context.Context, app apps.App, ids []string) (s
 	if err != nil {
 		return "", err
 	}
-	return newOperateID(), nil
+	op := newOperateID()
+	reactivated := 1
+	s.raise(ctx, app.Key, webhooks.ActivationState, ids, func(d *webhooks.Data) {
+		d.OperateID, d.OperationType, d.Code = op, &reactivated, "0"
+	})
+	return op, nil
 }
 
 // ListDeactivated returns one page of deactivated users (erasure finished or not).
