@@ -53,8 +53,8 @@ const (
 	BatchGetItem   = "dynamodb:BatchGetItem"
 	BatchWriteItem = "dynamodb:BatchWriteItem"
 	// Invoke starts the functions the route's Invokes names; InvokeErasure starts erasure jobs.
-	Invoke         = "lambda:InvokeFunction"
-	InvokeErasure  = Invoke
+	Invoke        = "lambda:InvokeFunction"
+	InvokeErasure = Invoke
 	// InvokeOperations is the same action on the Server API functions, for the $default route.
 	InvokeOperations = "lambda:InvokeFunction"
 	// ManageConnections lets a function send to and close clients' connections (kicks).
