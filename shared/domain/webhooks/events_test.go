@@ -1,0 +1,129 @@
+package webhooks_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"imusers/shared/apps"
+	"imusers/shared/domain/webhooks"
+	"imusers/shared/testenv"
+)
+
+// envelope is a nexconn body as a receiver reads it.
+type envelope struct {
+	Type string          `json:"type"`
+	ID   string          `json:"id"`
+	Time int64           `json:"time"`
+	Data []webhooks.Data `json:"data"`
+}
+
+// nexconnEvents checks the signatures of requests and reads their bodies, by user.
+func nexconnEvents(t *testing.T, app apps.App, got []received) map[string]envelope {
+	t.Helper()
+	out := map[string]envelope{}
+	for _, g := range got {
+		verify(t, app, g)
+		var e envelope
+		if err := json.Unmarshal(g.body, &e); err != nil || len(e.Data) != 1 || e.ID != g.header.Get("X-Webhook-Id") {
+			t.Fatalf("body %s: %v", g.body, err)
+		}
+		out[e.Data[0].UserID] = e
+	}
+	return out
+}
+
+// tick runs the per-minute schedule once, through the stack's Lambda Invoke endpoint, with the
+// event EventBridge sends.
+func tick(t *testing.T, s *testenv.Stack) {
+	t.Helper()
+	ev := `{"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events","time":"2026-01-01T00:00:00Z","detail":{}}`
+	resp, err := http.Post(s.URL+"/2015-03-31/functions/webhookSchedule/invocations", "application/json", strings.NewReader(ev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Amz-Function-Error") != "" {
+		t.Fatalf("schedule: HTTP %d, %s", resp.StatusCode, resp.Header.Get("X-Amz-Function-Error"))
+	}
+}
+
+// Block, unblock and the end of a ban reach a receiver on loopback, signed; a ban is announced
+// once, within the schedule's minute, and not when it was lifted or replaced.
+func TestBanEvents(t *testing.T) {
+	s := testenv.StartStack(t)
+	c, app := s.Client(0), s.Apps[0]
+	r := newReceiver(t)
+	c.MustOK(t, "/app/setting/set.json", testenv.Form("webhookUrl", r.URL+"/hooks", "webhookFormat", "nexconn"))
+	for _, u := range []string{"alice", "bob", "carol"} {
+		c.Register(t, u)
+	}
+
+	start := s.Clock.Now()
+	c.MustOK(t, "/user/block.json", testenv.Form("userId", "alice,bob,carol", "minute", "1"))
+	s.Gateway.Wait()
+	banned := nexconnEvents(t, app, r.requests())
+	for _, u := range []string{"alice", "bob", "carol"} {
+		e := banned[u]
+		if e.Type != webhooks.Banned || e.Data[0].Minute != 1 || e.Data[0].EndTime < start.Add(time.Minute).UnixMilli() {
+			t.Fatalf("banned event of %s: %+v", u, e)
+		}
+	}
+	c.MustOK(t, "/user/unblock.json", testenv.Form("userId", "bob"))
+	c.MustOK(t, "/user/block.json", testenv.Form("userId", "carol", "minute", "10"))
+	s.Gateway.Wait()
+	if got := r.requests(); len(got) != 5 {
+		t.Fatalf("%d requests after unblock and re-block, want 5", len(got))
+	} else if e := nexconnEvents(t, app, got[3:4])["bob"]; e.Type != webhooks.Unbanned {
+		t.Fatalf("unblock sent %+v", e)
+	}
+
+	tick(t, s) // nothing has ended yet
+	if n := len(r.requests()); n != 5 {
+		t.Fatalf("%d requests before any ban ended", n)
+	}
+	s.Clock.Advance(61 * time.Second)
+	tick(t, s)
+	tick(t, s) // announced once
+	got := r.requests()
+	if len(got) != 6 {
+		t.Fatalf("%d requests after the first ban ended, want 6", len(got))
+	}
+	e := nexconnEvents(t, app, got[5:])["alice"]
+	if e.Type != webhooks.BanExpired || e.Data[0].EndTime != banned["alice"].Data[0].EndTime {
+		t.Fatalf("ban_expired = %+v", e)
+	}
+}
+
+// Reactivation is called back at once, in the platform's form; with the URL turned off nothing
+// is sent.
+func TestActivationEventAndNoURL(t *testing.T) {
+	s := testenv.StartStack(t)
+	c, app := s.Client(0), s.Apps[0]
+	r := newReceiver(t)
+	c.Register(t, "alice")
+	c.MustOK(t, "/app/setting/set.json", testenv.Form("webhookUrl", r.URL))
+	resp := c.MustOK(t, "/user/reactivate.json", testenv.Form("userId", "alice"))
+	s.Gateway.Wait()
+	got := r.requests()
+	if len(got) != 1 {
+		t.Fatalf("%d requests, want 1", len(got))
+	}
+	verify(t, app, got[0])
+	form, err := url.ParseQuery(string(got[0].body))
+	if err != nil || form.Get("userId") != "alice" || form.Get("type") != "1" || form.Get("code") != "0" ||
+		form.Get("operateId") != resp.Body["operateId"] || got[0].header.Get("Content-Type") != "application/x-www-form-urlencoded" {
+		t.Fatalf("callback %s (%v)", got[0].body, got[0].header)
+	}
+
+	c.MustOK(t, "/app/setting/set.json", testenv.Form("webhookUrl", ""))
+	c.MustOK(t, "/user/reactivate.json", testenv.Form("userId", "alice"))
+	c.MustOK(t, "/user/block.json", testenv.Form("userId", "alice", "minute", "1"))
+	s.Gateway.Wait()
+	if n := len(r.requests()); n != 1 {
+		t.Fatalf("%d requests with no URL set", n)
+	}
+}
