@@ -86,8 +86,10 @@ func New(cfg service.Config, d Deps) *Service {
 	st := store.New(d.DB, cfg.Table)
 	starter := &erasure.Starter{Lambda: d.Lambda, Function: cfg.EraseFunction}
 	u := &users.Service{Store: st, Eraser: starter, Apps: d.Apps, Now: d.Now}
+	eraser := &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: erasure.DefaultReserve, Settle: cfg.ErasureSettle, Now: d.Now}
 	if d.Lambda != nil {
 		u.Events = &webhookevents.Raiser{Lambda: d.Lambda, Function: cfg.WebhookFunction, Log: d.Log}
+		eraser.Events = u.Events
 	}
 	policy := webhooks.Policy{AllowLoopback: cfg.WebhookAllowLoopback}
 	hooks := &webhooks.Worker{Apps: d.Apps, Store: st, Sender: webhooks.NewSender(policy, d.Now), Log: d.Log, Now: d.Now}
@@ -107,7 +109,7 @@ func New(cfg service.Config, d Deps) *Service {
 		RelationAPI:     &relationapi.API{Relations: rel, Webhooks: policy},
 		Messages:        msgs,
 		MessageAPI:      &messageapi.API{Messages: msgs},
-		Erasure:         &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: erasure.DefaultReserve, Settle: cfg.ErasureSettle, Now: d.Now},
+		Erasure:         eraser,
 		Webhooks:        hooks,
 		WebhookSchedule: &webhooks.Schedule{Worker: hooks},
 		WS:              &wsapi.Server{Users: u, Messages: msgs, Log: d.Log},

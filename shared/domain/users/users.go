@@ -45,6 +45,8 @@ type Erasure struct {
 	// At is when the deactivation or deletion happened (ms); erasure waits for writes that
 	// started before it.
 	At int64 `json:"at,omitempty"`
+	// Reason is ReasonDeactivated or ReasonDeleted (a job queued without one is a deactivation).
+	Reason string `json:"reason,omitempty"`
 }
 
 // Service applies the lifecycle rules.
@@ -181,7 +183,7 @@ func (s *Service) Deactivate(ctx context.Context, app apps.App, ids []string) (s
 	if err := s.kickAll(ctx, app.Key, ids, ReasonDeactivated); err != nil {
 		return "", err
 	}
-	if err := s.Eraser.Start(ctx, Erasure{App: app.Key, Users: ids, OperateID: op, At: now}); err != nil {
+	if err := s.Eraser.Start(ctx, Erasure{App: app.Key, Users: ids, OperateID: op, At: now, Reason: ReasonDeactivated}); err != nil {
 		return "", fmt.Errorf("start erasure: %w", err)
 	}
 	return op, nil
@@ -251,7 +253,7 @@ func (s *Service) DeleteDev(ctx context.Context, app apps.App, ids []string) err
 	if err := s.kickAll(ctx, app.Key, ids, ReasonDeleted); err != nil {
 		return err
 	}
-	if err := s.Eraser.Start(ctx, Erasure{App: app.Key, Users: ids, OperateID: newOperateID(), At: s.nowMS()}); err != nil {
+	if err := s.Eraser.Start(ctx, Erasure{App: app.Key, Users: ids, OperateID: newOperateID(), At: s.nowMS(), Reason: ReasonDeleted}); err != nil {
 		return fmt.Errorf("start erasure: %w", err)
 	}
 	// Last, so that a failure above leaves the users registered and a retry completes the call.

@@ -127,3 +127,35 @@ func TestActivationEventAndNoURL(t *testing.T) {
 		t.Fatalf("%d requests with no URL set", n)
 	}
 }
+
+// A deactivation is called back when its erasure has finished, with user:deactivation_erased
+// beside it; a development delete raises only the latter, with its reason.
+func TestErasureEvents(t *testing.T) {
+	s := testenv.StartStack(t)
+	c, app := s.Client(0), s.Apps[0]
+	r := newReceiver(t)
+	c.MustOK(t, "/app/setting/set.json", testenv.Form("webhookUrl", r.URL, "webhookFormat", "nexconn"))
+	c.Register(t, "alice")
+	c.Register(t, "bob")
+	op := c.MustOK(t, "/user/deactivate.json", testenv.Form("userId", "alice")).Body["operateId"]
+	c.MustOK(t, "/user/delusers.json", testenv.Form("userId", "bob"))
+	s.Gateway.Wait()
+	byType := map[string][]envelope{}
+	for _, g := range r.requests() {
+		for _, e := range nexconnEvents(t, app, []received{g}) {
+			byType[e.Type] = append(byType[e.Type], e)
+		}
+	}
+	act, erased := byType[webhooks.ActivationState], byType[webhooks.DeactivationErased]
+	if len(act) != 1 || act[0].Data[0].UserID != "alice" || act[0].Data[0].OperationType == nil || *act[0].Data[0].OperationType != 0 ||
+		act[0].Data[0].OperateID != op || act[0].Data[0].Code != "0" {
+		t.Fatalf("activation_state events %+v", act)
+	}
+	reasons := map[string]string{}
+	for _, e := range erased {
+		reasons[e.Data[0].UserID] = e.Data[0].Reason
+	}
+	if len(erased) != 2 || reasons["alice"] != "deactivated" || reasons["bob"] != "deleted" {
+		t.Fatalf("deactivation_erased events %+v", erased)
+	}
+}
