@@ -146,9 +146,9 @@ var All = []Route{
 	{Name: webhookDeliver, Kind: Worker, Signs: true, Actions: []string{GetItem, PutItem}},
 	{Name: "webhookSchedule", Kind: Worker, Signs: true, Schedule: "rate(1 minute)", Actions: []string{Query, GetItem, PutItem, DeleteItem, UpdateItem}},
 
-	{Name: "wsAuthorize", Kind: Authorizer, Actions: []string{UpdateItem, BatchGetItem, DeleteItem}},
+	{Name: "wsAuthorize", Kind: Authorizer, Actions: []string{UpdateItem, BatchGetItem, DeleteItem, Invoke}, Invokes: raises},
 	{Name: "wsConnect", Kind: WebSocket, RouteKey: "$connect"},
-	{Name: "wsDisconnect", Kind: WebSocket, RouteKey: "$disconnect", Actions: []string{UpdateItem}},
+	{Name: "wsDisconnect", Kind: WebSocket, RouteKey: "$disconnect", Actions: []string{UpdateItem, Invoke}, Invokes: raises},
 	{Name: "wsPing", Kind: WebSocket, RouteKey: "ping", Actions: []string{UpdateItem}},
 	{Name: "wsSendMessage", Kind: WebSocket, RouteKey: "sendMessage", Actions: []string{BatchGetItem, UpdateItem, ManageConnections}},
 }

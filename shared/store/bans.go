@@ -63,15 +63,17 @@ func (st *Store) DeleteBans(ctx context.Context, app string, users []string) err
 	return st.batchWrite(ctx, reqs)
 }
 
-// GetUserState reads a user's profile and ban together in one BatchGetItem: everything a token
-// check asks (exists, deactivated, tokens expired, banned). User.BanUntil is 0 without a ban.
+// GetUserState reads a user's profile and ban, and the app's settings, together in one
+// BatchGetItem: everything a token check asks (exists, deactivated, tokens expired, banned),
+// and whether the app wants to hear of the connection. User.BanUntil is 0 without a ban.
 func (st *Store) GetUserState(ctx context.Context, app, user string) (*User, error) {
-	items, err := st.batchGet(ctx, []itemKey{userKey(app, user), banKey(app, user)}, Strong)
+	items, err := st.batchGet(ctx, []itemKey{userKey(app, user), banKey(app, user), settingsKey(app)}, Strong)
 	if err != nil {
 		return nil, err
 	}
 	var u *User
 	var until int64
+	var settings AppSettings
 	for _, it := range items {
 		k, err := keyOf(it)
 		if err != nil {
@@ -86,12 +88,16 @@ func (st *Store) GetUserState(ctx context.Context, app, user string) (*User, err
 			if until, err = banEnd(it); err != nil {
 				return nil, err
 			}
+		case skSettings:
+			if settings, err = settingsFrom(it); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if u == nil {
 		return nil, ErrNotFound
 	}
-	u.BanUntil = until
+	u.BanUntil, u.AppSettings = until, settings
 	return u, nil
 }
 

@@ -1,12 +1,16 @@
 package webhooks_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"imusers/shared/apps"
 	"imusers/shared/domain/webhooks"
@@ -157,5 +161,69 @@ func TestErasureEvents(t *testing.T) {
 	}
 	if len(erased) != 2 || reasons["alice"] != "deactivated" || reasons["bob"] != "deleted" {
 		t.Fatalf("deactivation_erased events %+v", erased)
+	}
+}
+
+// waitRequests waits up to 15 s for the receiver to have n requests.
+func waitRequests(t *testing.T, r *receiver, n int) []received {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if got := r.requests(); len(got) >= n {
+			return got
+		}
+	}
+	t.Fatalf("%d requests after 15 s, want %d", len(r.requests()), n)
+	return nil
+}
+
+// Each connection is announced as it opens and as it closes, whether the client left or was
+// kicked, in the platform's online-status array; an app without the webhook when the
+// connection opened hears of neither.
+func TestConnectionEvents(t *testing.T) {
+	s := testenv.StartStack(t)
+	c, app := s.Client(0), s.Apps[0]
+	r := newReceiver(t)
+	tok := c.Register(t, "alice")
+	quiet := s.MustDial(t, tok) // opened before the webhook was set
+	c.MustOK(t, "/app/setting/set.json", testenv.Form("webhookUrl", r.URL))
+
+	first := s.MustDial(t, tok)
+	first.Close(websocket.StatusNormalClosure, "bye")
+	second := s.MustDial(t, tok)
+	go func() { // read, as a client does, so the kick's close completes
+		for {
+			if _, _, err := second.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}()
+	c.MustOK(t, "/user/block.json", testenv.Form("userId", "alice", "minute", "1")) // kicks both open ones
+	quiet.CloseNow()
+	got := waitRequests(t, r, 4)
+	time.Sleep(200 * time.Millisecond)
+	if got = r.requests(); len(got) != 4 {
+		t.Fatalf("%d requests, want 4 (two opens, two closes)", len(got))
+	}
+	statuses := map[string][]string{}
+	for _, g := range got {
+		verify(t, app, g)
+		var body []map[string]any
+		if err := json.Unmarshal(g.body, &body); err != nil || len(body) != 1 {
+			t.Fatalf("body %s", g.body)
+		}
+		e := body[0]
+		if e["userid"] != "alice" || e["os"] != "Websocket" || e["clientIp"] != "127.0.0.1" || e["sessionId"] == "" {
+			t.Fatalf("event %v", e)
+		}
+		statuses[e["sessionId"].(string)] = append(statuses[e["sessionId"].(string)], e["status"].(string))
+	}
+	if len(statuses) != 2 {
+		t.Fatalf("events of %d connections, want 2: %v", len(statuses), statuses)
+	}
+	for id, st := range statuses {
+		slices.Sort(st)
+		if !slices.Equal(st, []string{"0", "1"}) {
+			t.Fatalf("connection %s: statuses %v", id, st)
+		}
 	}
 }
