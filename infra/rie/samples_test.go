@@ -207,6 +207,11 @@ var samples = []sample{
 	{"appSettingQuery", "error-bad-signature", httpEvent("appSettingQuery", form(), signedWith("not-the-secret")),
 		answers(401, 1004)},
 
+	{"appWebhookReplay", "success", httpEvent("appWebhookReplay", form()),
+		answers(200, 200, field("replayed", 0.0))},
+	{"appWebhookReplay", "error-bad-signature", httpEvent("appWebhookReplay", form(), signedWith("not-the-secret")),
+		answers(401, 1004)},
+
 	{"eraseUsers", "success", json.RawMessage(`{"app":"` + localenv.AppKey + `","users":["` + sampleUser + `"],"operateId":"5f1c2a9e0b7d4c3e8a6f1b2d"}`),
 		workerSucceeds},
 	{"eraseUsers", "error-malformed-job", json.RawMessage(`{"app":"` + localenv.AppKey + `","users":"` + sampleUser + `"}`),

@@ -19,6 +19,7 @@ import (
 	"imusers/shared/api/messageapi"
 	"imusers/shared/api/relationapi"
 	"imusers/shared/api/userapi"
+	"imusers/shared/api/webhookapi"
 	"imusers/shared/apps"
 	"imusers/shared/aws/connections"
 	"imusers/shared/aws/webhookevents"
@@ -48,9 +49,11 @@ type Service struct {
 	Messages   *messages.Service
 	MessageAPI *messageapi.API
 	Erasure    *erasure.Worker
-	// Webhooks delivers events as they are raised; WebhookSchedule runs every minute.
+	// Webhooks delivers events as they are raised; WebhookSchedule runs every minute;
+	// WebhookAPI replays the dead-letter store.
 	Webhooks        *webhooks.Worker
 	WebhookSchedule *webhooks.Schedule
+	WebhookAPI      *webhookapi.API
 	WS              *wsapi.Server
 	// Lambda is the Lambda client: erasure jobs and the $default route's forwarding use it.
 	Lambda Invoker
@@ -112,6 +115,7 @@ func New(cfg service.Config, d Deps) *Service {
 		Erasure:         eraser,
 		Webhooks:        hooks,
 		WebhookSchedule: &webhooks.Schedule{Worker: hooks},
+		WebhookAPI:      &webhookapi.API{DeadLetters: &webhooks.DeadLetters{Store: st, Now: d.Now}},
 		WS:              &wsapi.Server{Users: u, Messages: msgs, Log: d.Log},
 		Lambda:          d.Lambda,
 		Log:             d.Log,
@@ -160,6 +164,7 @@ func (s *Service) operations() map[string]call.Handler {
 		"friendPermissionGet":   s.RelationAPI.FriendPermissionGet,
 		"appSettingSet":         s.RelationAPI.AppSettingSet,
 		"appSettingQuery":       s.RelationAPI.AppSettingQuery,
+		"appWebhookReplay":      s.WebhookAPI.Replay,
 
 		"messagePrivatePublish": s.MessageAPI.PrivatePublish,
 	}

@@ -130,6 +130,7 @@ var All = []Route{
 	{Name: "friendPermissionGet", Kind: HTTP, Path: "/friend/permission/get.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
 	{Name: "appSettingSet", Kind: HTTP, Path: "/app/setting/set.json", RateLimit: defaultRate, Actions: []string{UpdateItem}},
 	{Name: "appSettingQuery", Kind: HTTP, Path: "/app/setting/query.json", RateLimit: defaultRate, Actions: []string{GetItem}},
+	{Name: "appWebhookReplay", Kind: HTTP, Path: "/app/webhook/replay.json", RateLimit: defaultRate, Actions: []string{Query, BatchWriteItem}},
 
 	// Direct messages: one batched read of the facts and the recipients' connections, frames
 	// to every open connection, and a write only to forget a connection found gone.

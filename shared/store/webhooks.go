@@ -119,11 +119,19 @@ func (st *Store) DeadWebhooks(ctx context.Context, app string, now time.Time, li
 	return deliveries(res.Items)
 }
 
-// DeleteWebhookDead removes an event from the dead-letter store (it was replayed).
-func (st *Store) DeleteWebhookDead(ctx context.Context, app, id string) error {
-	_, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(st.table), Key: webhookDeadKey(app, id).av()})
-	if err != nil {
-		return fmt.Errorf("forget dead webhook event %s: %w", id, err)
+// RequeueDead moves dead-lettered events back among those waiting for an attempt, each due at
+// its Due: a put and a delete per event, in batch writes of 25. A repeated move is harmless.
+func (st *Store) RequeueDead(ctx context.Context, ds []WebhookDelivery) error {
+	reqs := make([]types.WriteRequest, 0, 2*len(ds))
+	for _, d := range ds {
+		put, err := putRequest(webhookItem{itemKey: pendingKey(d), WebhookDelivery: d})
+		if err != nil {
+			return err
+		}
+		reqs = append(reqs, put, deleteRequest(webhookDeadKey(d.App, d.ID)))
+	}
+	if err := st.batchWrite(ctx, reqs); err != nil {
+		return fmt.Errorf("requeue dead webhook events: %w", err)
 	}
 	return nil
 }

@@ -227,3 +227,37 @@ func TestConnectionEvents(t *testing.T) {
 		}
 	}
 }
+
+// A refused event waits in the dead-letter store until the signed replay call queues it again;
+// the next schedule run delivers it with its id and the next attempt number. The call costs
+// one query and one batch write.
+func TestReplayCall(t *testing.T) {
+	s := testenv.StartStack(t)
+	c, app := s.Client(0), s.Apps[0]
+	r := newReceiver(t, http.StatusGone)
+	c.Register(t, "alice")
+	c.MustOK(t, "/app/setting/set.json", testenv.Form("webhookUrl", r.URL, "webhookFormat", "nexconn"))
+	c.MustOK(t, "/user/block.json", testenv.Form("userId", "alice", "minute", "5"))
+	s.Gateway.Wait()
+	tick(t, s)
+	if n := len(r.requests()); n != 1 {
+		t.Fatalf("%d requests: a 410 was tried again", n)
+	}
+
+	s.Calls.Reset()
+	if got := c.MustOK(t, "/app/webhook/replay.json", nil); got.Body["replayed"] != 1.0 {
+		t.Fatalf("replay answered %s", got.Raw)
+	}
+	if calls := s.Calls.Calls(); calls.Query != 1 || calls.BatchWriteItem != 1 || calls.Total() != 2 {
+		t.Fatalf("replay made %+v", calls)
+	}
+	tick(t, s)
+	got := r.requests()
+	if len(got) != 2 || got[1].header.Get("X-Webhook-Id") != got[0].header.Get("X-Webhook-Id") || got[1].header.Get("X-Webhook-Attempt") != "2" {
+		t.Fatalf("after replay: %d requests, last %v", len(got), got[len(got)-1].header)
+	}
+	verify(t, app, got[1])
+	if again := c.MustOK(t, "/app/webhook/replay.json", nil); again.Body["replayed"] != 0.0 {
+		t.Fatalf("a delivered event was replayed again: %s", again.Raw)
+	}
+}

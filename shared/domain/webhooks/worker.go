@@ -19,7 +19,7 @@ type Batch struct {
 }
 
 // Worker delivers events: the first attempt when they are raised, later ones when they are due
-// (the per-minute schedule), and the dead-letter store's on replay.
+// (the per-minute schedule, which also makes the attempts of replayed events).
 type Worker struct {
 	Apps   *apps.Registry
 	Store  *store.Store
@@ -54,22 +54,6 @@ func (w *Worker) Retry(ctx context.Context) error {
 		return err
 	}
 	return w.again(ctx, due, w.Store.DeleteWebhookPending)
-}
-
-// Replay tries every event of an app's dead-letter store once more, with the retry rules
-// starting over from now.
-func (w *Worker) Replay(ctx context.Context, app string) (int, error) {
-	dead, err := w.Store.DeadWebhooks(ctx, app, w.Now(), 100)
-	if err != nil {
-		return 0, err
-	}
-	now := w.Now().UnixMilli()
-	for i := range dead {
-		dead[i].First = now
-	}
-	return len(dead), w.again(ctx, dead, func(ctx context.Context, d store.WebhookDelivery) error {
-		return w.Store.DeleteWebhookDead(ctx, d.App, d.ID)
-	})
 }
 
 // again makes one more attempt of kept events, forgetting each where it was kept once its
@@ -139,4 +123,29 @@ func (w *Worker) attempt(ctx context.Context, app apps.App, s Settings, ev Event
 	}
 	log.Error("webhook event dead-lettered")
 	return w.Store.PutWebhookDead(ctx, d, now)
+}
+
+// MaxReplay is how many dead-lettered events one replay moves; a call that moved that many
+// may have left more.
+const MaxReplay = 100
+
+// DeadLetters is an app's dead-letter store, as its operator replays it.
+type DeadLetters struct {
+	Store *store.Store
+	Now   func() time.Time
+}
+
+// Replay moves up to MaxReplay events of app's dead-letter store back among those waiting,
+// due at once, with the retry rules starting over: the per-minute schedule makes their next
+// attempt, with their ids and the next attempt numbers. It reports how many it moved.
+func (d *DeadLetters) Replay(ctx context.Context, app string) (int, error) {
+	now := d.Now()
+	dead, err := d.Store.DeadWebhooks(ctx, app, now, MaxReplay)
+	if err != nil {
+		return 0, err
+	}
+	for i := range dead {
+		dead[i].First, dead[i].Due = now.UnixMilli(), now.UnixMilli()
+	}
+	return len(dead), d.Store.RequeueDead(ctx, dead)
 }

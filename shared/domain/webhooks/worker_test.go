@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -275,31 +276,35 @@ func TestDeadLetterAndReplay(t *testing.T) {
 	if len(dead) != 2 {
 		t.Fatalf("dead letters %+v", dead)
 	}
-	attempts := 0
+	tries := 0
 	for _, d := range dead {
 		if d.ID == failing.ID {
-			attempts = d.Attempts
+			tries = d.Attempts
 		}
 	}
-	if attempts < 8 || attempts > 30 {
-		t.Fatalf("the failing event was tried %d times in 24 hours", attempts)
+	if tries < 8 || tries > 30 {
+		t.Fatalf("the failing event was tried %d times in 24 hours", tries)
 	}
 
 	r.mu.Lock()
 	r.script = nil
 	r.mu.Unlock()
 	before := len(r.requests())
-	n, err := f.worker.Replay(ctx, f.app.Key)
+	replay := &webhooks.DeadLetters{Store: f.st, Now: f.clock.Now}
+	n, err := replay.Replay(ctx, f.app.Key)
 	if err != nil || n != 2 {
 		t.Fatalf("replay = %d, %v", n, err)
 	}
-	ids := map[string]bool{}
+	if err := f.worker.Retry(ctx); err != nil { // the schedule's next run
+		t.Fatal(err)
+	}
+	attempts := map[string]string{}
 	for _, g := range r.requests()[before:] {
 		verify(t, f.app, g)
-		ids[g.header.Get("X-Webhook-Id")] = true
+		attempts[g.header.Get("X-Webhook-Id")] = g.header.Get("X-Webhook-Attempt")
 	}
-	if !ids[refused.ID] || !ids[failing.ID] {
-		t.Fatalf("replayed ids %v", ids)
+	if attempts[refused.ID] != "2" || attempts[failing.ID] != strconv.Itoa(tries+1) || len(attempts) != 2 {
+		t.Fatalf("replayed attempts %v", attempts)
 	}
 	if d := f.dead(t); len(d) != 0 {
 		t.Fatalf("dead letters after replay: %+v", d)
