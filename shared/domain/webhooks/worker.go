@@ -53,40 +53,37 @@ func (w *Worker) Retry(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return w.again(ctx, due, w.Store.DeleteWebhookPending)
-}
-
-// again makes one more attempt of kept events, forgetting each where it was kept once its
-// outcome is kept.
-func (w *Worker) again(ctx context.Context, kept []store.WebhookDelivery, forget func(context.Context, store.WebhookDelivery) error) error {
 	settings := map[string]Settings{}
-	for _, d := range kept {
-		app, ok := w.Apps.Lookup(d.App)
-		var ev Event
-		if !ok || json.Unmarshal([]byte(d.Event), &ev) != nil {
-			w.Log.Error("webhook event dropped: unknown app or unreadable event", "appKey", d.App, "id", d.ID)
-			if err := forget(ctx, d); err != nil {
-				return err
-			}
-			continue
-		}
-		s, ok := settings[d.App]
-		if !ok {
-			cur, err := w.Store.GetAppSettings(ctx, d.App)
-			if err != nil {
-				return err
-			}
-			s = Settings(cur.Webhook)
-			settings[d.App] = s
-		}
-		if err := w.attempt(ctx, app, s, ev, d); err != nil {
+	for _, d := range due {
+		if err := w.again(ctx, d, settings); err != nil {
 			return err
 		}
-		if err := forget(ctx, d); err != nil {
+		if err := w.Store.DeleteWebhookPending(ctx, d); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// again makes the next attempt of a kept event, with its app's settings (read once per run).
+// An event of an app no longer served, or that cannot be read, is dropped.
+func (w *Worker) again(ctx context.Context, d store.WebhookDelivery, settings map[string]Settings) error {
+	app, ok := w.Apps.Lookup(d.App)
+	var ev Event
+	if !ok || json.Unmarshal([]byte(d.Event), &ev) != nil {
+		w.Log.Error("webhook event dropped: unknown app or unreadable event", "appKey", d.App, "id", d.ID)
+		return nil
+	}
+	s, ok := settings[d.App]
+	if !ok {
+		cur, err := w.Store.GetAppSettings(ctx, d.App)
+		if err != nil {
+			return err
+		}
+		s = Settings(cur.Webhook)
+		settings[d.App] = s
+	}
+	return w.attempt(ctx, app, s, ev, d)
 }
 
 // attempt sends an event once, to where the app's settings say now, and keeps it for its next
