@@ -43,6 +43,12 @@ build-AppSettingSetFunction:
 	$(call sam-build,appSettingSet)
 build-EraseUsersFunction:
 	$(call sam-build,eraseUsers)
+build-AppWebhookReplayFunction:
+	$(call sam-build,appWebhookReplay)
+build-WebhookDeliverFunction:
+	$(call sam-build,webhookDeliver)
+build-WebhookScheduleFunction:
+	$(call sam-build,webhookSchedule)
 build-FriendAddFunction:
 	$(call sam-build,friendAdd)
 build-FriendCheckFunction:

@@ -9,6 +9,7 @@ import (
 	"imusers/shared/api/relationapi"
 	"imusers/shared/aws/ssmparam"
 	"imusers/shared/domain/relations"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/lambdaapp/serverapi"
 	"imusers/shared/store"
@@ -18,6 +19,7 @@ func main() {
 	b := lambdaapp.Init("appSettingSet")
 	reg := b.Apps(ssmparam.Reader(b.AWS))
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
-	api := &relationapi.API{Relations: &relations.Service{Store: st, Now: time.Now}}
+	policy := webhooks.Policy{AllowLoopback: b.Config.WebhookAllowLoopback}
+	api := &relationapi.API{Relations: &relations.Service{Store: st, Now: time.Now}, Webhooks: policy}
 	lambda.Start(serverapi.Handler(b, reg, st, api.AppSettingSet, nil))
 }

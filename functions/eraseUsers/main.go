@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"imusers/shared/aws/lambdainvoke"
+	"imusers/shared/aws/webhookevents"
 	"imusers/shared/domain/erasure"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/store"
@@ -16,7 +17,9 @@ import (
 func main() {
 	b := lambdaapp.Init("eraseUsers")
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
-	next := &erasure.Starter{Lambda: lambdainvoke.New(b.AWS), Function: b.Config.EraseFunction}
-	w := &erasure.Worker{Store: st, Next: next, Log: b.Log, Reserve: erasure.DefaultReserve, Settle: b.Config.ErasureSettle, Now: time.Now}
+	lam := lambdainvoke.New(b.AWS)
+	next := &erasure.Starter{Lambda: lam, Function: b.Config.EraseFunction}
+	events := &webhookevents.Raiser{Lambda: lam, Function: b.Config.WebhookFunction, Log: b.Log}
+	w := &erasure.Worker{Store: st, Next: next, Log: b.Log, Reserve: erasure.DefaultReserve, Settle: b.Config.ErasureSettle, Now: time.Now, Events: events}
 	lambda.Start(w.Handle)
 }

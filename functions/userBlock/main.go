@@ -8,7 +8,9 @@ import (
 
 	"imusers/shared/api/userapi"
 	"imusers/shared/aws/connections"
+	"imusers/shared/aws/lambdainvoke"
 	"imusers/shared/aws/ssmparam"
+	"imusers/shared/aws/webhookevents"
 	"imusers/shared/domain/users"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/lambdaapp/serverapi"
@@ -20,6 +22,7 @@ func main() {
 	reg := b.Apps(ssmparam.Reader(b.AWS))
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
 	conns := connections.NewClient(b.AWS, b.ManagementEndpoint())
-	api := &userapi.API{Users: &users.Service{Store: st, Conns: conns, Apps: reg, Now: time.Now}}
+	events := &webhookevents.Raiser{Lambda: lambdainvoke.New(b.AWS), Function: b.Config.WebhookFunction, Log: b.Log}
+	api := &userapi.API{Users: &users.Service{Store: st, Conns: conns, Apps: reg, Now: time.Now, Events: events}}
 	lambda.Start(serverapi.Handler(b, reg, st, api.Block, userapi.V4Block))
 }

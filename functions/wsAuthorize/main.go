@@ -7,7 +7,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"imusers/shared/adapter/wsapi"
+	"imusers/shared/aws/lambdainvoke"
 	"imusers/shared/aws/ssmparam"
+	"imusers/shared/aws/webhookevents"
 	"imusers/shared/domain/users"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/store"
@@ -17,6 +19,7 @@ func main() {
 	b := lambdaapp.Init("wsAuthorize")
 	reg := b.Apps(ssmparam.Reader(b.AWS))
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
-	ws := &wsapi.Server{Users: &users.Service{Store: st, Apps: reg, Now: time.Now}, Log: b.Log}
+	events := &webhookevents.Raiser{Lambda: lambdainvoke.New(b.AWS), Function: b.Config.WebhookFunction, Log: b.Log}
+	ws := &wsapi.Server{Users: &users.Service{Store: st, Apps: reg, Now: time.Now, Events: events}, Log: b.Log}
 	lambda.Start(ws.Authorize)
 }

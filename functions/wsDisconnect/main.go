@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"imusers/shared/adapter/wsapi"
+	"imusers/shared/aws/lambdainvoke"
+	"imusers/shared/aws/webhookevents"
 	"imusers/shared/domain/users"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/store"
@@ -15,6 +17,7 @@ import (
 func main() {
 	b := lambdaapp.Init("wsDisconnect")
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
-	ws := &wsapi.Server{Users: &users.Service{Store: st, Now: time.Now}, Log: b.Log}
+	events := &webhookevents.Raiser{Lambda: lambdainvoke.New(b.AWS), Function: b.Config.WebhookFunction, Log: b.Log}
+	ws := &wsapi.Server{Users: &users.Service{Store: st, Now: time.Now, Events: events}, Log: b.Log}
 	lambda.Start(ws.Disconnect)
 }

@@ -94,6 +94,7 @@ var All = []Call{
 	{Route: "friendClean", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A) }, V4: func(u Users) body { return body{"userId": u.A} }},
 	{Route: "appSettingSet", Writes: true, Form: func(Users) url.Values { return form("friendsOnlyDirectMessages", "0") }},
 	{Route: "appSettingQuery", Form: func(Users) url.Values { return form() }},
+	{Route: "appWebhookReplay", Writes: true, Form: func(Users) url.Values { return form() }},
 
 	{Route: "messagePrivatePublish", Form: func(u Users) url.Values {
 		return form("fromUserId", u.A, "toUserId", u.B, "objectName", "RC:TxtMsg", "content", `{"content":"hello"}`)

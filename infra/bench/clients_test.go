@@ -22,13 +22,13 @@ func TestClientsOfEveryRoute(t *testing.T) {
 		"userDeactivate":        {d, l, m},
 		"userDelusers":          {d, l, m},
 		"eraseUsers":            {d, l},
-		"userBlock":             {d, m},
-		"userUnblock":           {d},
+		"userBlock":             {d, l, m}, // Lambda: the webhook events
+		"userUnblock":           {d, l},
 		"messagePrivatePublish": {d, m},
 		"httpDefault":           {l},
-		"wsAuthorize":           {d},
+		"wsAuthorize":           {d, l},
 		"wsConnect":             nil, // answers without I/O: the bare handler is its baseline
-		"wsDisconnect":          {d},
+		"wsDisconnect":          {d, l},
 		"wsSendMessage":         {d, m},
 	}
 	for _, r := range routes.All {

@@ -339,11 +339,14 @@ func overrideEnv(base, over []string) []string {
 
 // coldEvent is the first event each function gets: a signed HTTP API request with no
 // parameters for the Server API functions (answered after the signature check, mostly with a
-// 1002), an empty job for the worker.
+// 1002), an empty job for the workers (a tick for a scheduled one).
 func coldEvent(name string, app apps.App) ([]byte, error) {
 	r, _ := routes.ByName(name)
 	switch r.Kind {
 	case routes.Worker:
+		if r.Schedule != "" {
+			return []byte(`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`), nil
+		}
 		return json.Marshal(users.Erasure{App: app.Key, OperateID: "cold-start"})
 	case routes.HTTP:
 	default:

@@ -1,8 +1,8 @@
 // Command local is the local twin of the deployed service (`make run`): dynalite keeps the data
 // under .local/data, the local gateway serves the Server API, the connection API and the
 // management and Lambda endpoints on 127.0.0.1, and every request runs the same handlers the
-// Lambda functions run. Erasure goes through the asynchronous Lambda Invoke call as in AWS,
-// addressed to the gateway itself.
+// Lambda functions run. Erasure and webhook deliveries go through the asynchronous Lambda Invoke
+// call as in AWS, addressed to the gateway itself, and scheduled functions run on their rate.
 //
 // Settings (environment):
 //
@@ -14,6 +14,7 @@
 //	IM_APP_KEY, IM_APP_SECRET    default local-app-key / local-app-secret (published, local only)
 //	IM_APP_ENV                   development (default) or production
 //	IM_SIGNATURE_WINDOW_SECONDS  default 300; 0 turns the timestamp check off
+//	IM_WEBHOOK_ALLOW_LOOPBACK    default on: webhooks may go to http://127.0.0.1:… for every app
 package main
 
 import (
@@ -94,10 +95,11 @@ func parsePort(name, v string) (int, error) {
 	return n, nil
 }
 
-// serviceEnv is the service's environment with the twin's defaults filled in: the table name
-// and, unless apps are configured, the published local app.
+// serviceEnv is the service's environment with the twin's defaults filled in: the table name,
+// webhooks allowed to a receiver on loopback (for development; AWS refuses them) and, unless
+// apps are configured, the published local app.
 func serviceEnv(getenv func(string) string) func(string) string {
-	defaults := map[string]string{"IM_TABLE": "imusers"}
+	defaults := map[string]string{"IM_TABLE": "imusers", "IM_WEBHOOK_ALLOW_LOOPBACK": "on"}
 	if getenv("IM_APPS") == "" {
 		defaults["IM_APP_KEY"] = localenv.AppKey
 		defaults["IM_APP_SECRET"] = localenv.AppSecret
@@ -173,6 +175,10 @@ func run(getenv func(string) string, stdout, stderr io.Writer) error {
 	})
 	gw, err := gateway.New(svc)
 	if err != nil {
+		return err
+	}
+	// The scheduled functions (webhookSchedule) run on their rate, as EventBridge runs them.
+	if err := gw.RunSchedules(ctx); err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}

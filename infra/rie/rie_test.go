@@ -18,6 +18,7 @@ import (
 
 	"imusers/infra/local/localenv"
 	"imusers/infra/rie"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/routes"
 	"imusers/shared/testenv"
 )
@@ -267,6 +268,28 @@ func listed(name, key string, values ...string) bodyCheck {
 		}
 		if !slices.Equal(got, values) {
 			t.Errorf("%s[].%s = %q, want %q", name, key, got, values)
+		}
+	}
+}
+
+// eventsQueued expects exactly one asynchronous invocation of the webhook delivery function,
+// with one event of type typ about the sample user.
+func eventsQueued(typ string) bodyCheck {
+	return func(t *testing.T, o outcome, _ map[string]any) {
+		t.Helper()
+		if len(o.calls) != 1 {
+			t.Fatalf("AWS calls = %+v, want one Lambda Invoke", o.calls)
+		}
+		c := o.calls[0]
+		if c.Function != "webhookDeliver" || c.InvocationType != "Event" {
+			t.Errorf("invoked %q as %q, want webhookDeliver as Event", c.Function, c.InvocationType)
+		}
+		var b webhooks.Batch
+		if err := json.Unmarshal(c.Body, &b); err != nil {
+			t.Fatalf("batch %s: %v", c.Body, err)
+		}
+		if b.App != localenv.AppKey || len(b.Events) != 1 || b.Events[0].Type != typ || b.Events[0].Data.UserID != sampleUser || b.Events[0].ID == "" {
+			t.Errorf("batch = %s, want one %s event of %s", c.Body, typ, sampleUser)
 		}
 	}
 }

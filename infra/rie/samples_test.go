@@ -81,7 +81,7 @@ var samples = []sample{
 		answers(400, 1002)},
 
 	{"userReactivate", "success", httpEvent("userReactivate", form("userId", sampleUser)),
-		answers(200, 200, nonEmpty("operateId"))},
+		answers(200, 200, nonEmpty("operateId"), eventsQueued("user:activation_state"))},
 	{"userReactivate", "error-unknown-app-key", httpEvent("userReactivate", form("userId", sampleUser), appKey("no-such-app")),
 		answers(401, 1001)},
 
@@ -96,12 +96,12 @@ var samples = []sample{
 		answers(404, 3001, noCalls)},
 
 	{"userBlock", "success", httpEvent("userBlock", form("userId", sampleUser, "minute", "60")),
-		answers(200, 200)},
+		answers(200, 200, eventsQueued("user:banned"))},
 	{"userBlock", "error-minute", httpEvent("userBlock", form("userId", sampleUser, "minute", "0")),
 		answers(400, 1002)},
 
 	{"userUnblock", "success", httpEvent("userUnblock", form("userId", sampleUser)),
-		answers(200, 200)},
+		answers(200, 200, eventsQueued("user:unbanned"))},
 	{"userUnblock", "error-missing-user", httpEvent("userUnblock", form()),
 		answers(400, 1002)},
 
@@ -246,10 +246,27 @@ var samples = []sample{
 	{"appSettingQuery", "error-bad-signature", httpEvent("appSettingQuery", form(), signedWith("not-the-secret")),
 		answers(401, 1004)},
 
+	{"appWebhookReplay", "success", httpEvent("appWebhookReplay", form()),
+		answers(200, 200, field("replayed", 0.0))},
+	{"appWebhookReplay", "error-bad-signature", httpEvent("appWebhookReplay", form(), signedWith("not-the-secret")),
+		answers(401, 1004)},
+
 	{"eraseUsers", "success", json.RawMessage(`{"app":"` + localenv.AppKey + `","users":["` + sampleUser + `"],"operateId":"5f1c2a9e0b7d4c3e8a6f1b2d"}`),
 		workerSucceeds},
 	{"eraseUsers", "error-malformed-job", json.RawMessage(`{"app":"` + localenv.AppKey + `","users":"` + sampleUser + `"}`),
 		functionFails("")},
+
+	{"webhookDeliver", "success", json.RawMessage(`{"app":"` + localenv.AppKey + `","events":[{"id":"0f6c1e2d3b4a59687766554433221100","type":"user:banned",` +
+		`"time":1767225600000,"data":{"userId":"` + sampleUser + `","minute":60,"endTime":1767229200000,"time":1767225600000}}]}`),
+		workerSucceeds},
+	{"webhookDeliver", "error-unknown-app", json.RawMessage(`{"app":"no-such-app","events":[]}`),
+		functionFails(`webhook events of an app not served: "no-such-app"`)},
+
+	{"webhookSchedule", "success", json.RawMessage(`{"version":"0","id":"5b3a1c2e-9f8d-4e7a-b6c5-d4e3f2a1b0c9","detail-type":"Scheduled Event",` +
+		`"source":"aws.events","account":"123456789012","time":"2026-01-01T00:00:00Z","region":"us-east-1","resources":[],"detail":{}}`),
+		workerSucceeds},
+	{"webhookSchedule", "error-not-scheduled", json.RawMessage(`{"source":"aws.lambda"}`),
+		functionFails(`not a scheduled event: source "aws.lambda", detail-type ""`)},
 
 	// The path one official SDK sends goes to its operation's function, whose answer (here the
 	// AWS stand-in's) comes back unchanged; a path of no operation is a 404 that invokes nothing.

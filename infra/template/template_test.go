@@ -453,6 +453,7 @@ func TestEnvironment(t *testing.T) {
 		"IM_SIGNATURE_WINDOW_SECONDS": ref("SignatureWindowSeconds"),
 		"IM_NONCE_REPLAY_PROTECTION":  ref("NonceReplayProtection"),
 		"IM_ERASE_FUNCTION":           functionName(erase.Name),
+		"IM_WEBHOOK_FUNCTION":         functionName("webhookDeliver"),
 		"IM_FUNCTION_PREFIX":          sub(functionPrefix),
 		"IM_WS_MANAGEMENT_ENDPOINT":   sub("https://${" + wsAPIID + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/" + wsStage),
 	}
@@ -485,8 +486,12 @@ func httpEvents(t *testing.T, fn map[string]any) map[string]bool {
 	out := map[string]bool{}
 	events, _ := at(fn, "Properties", "Events").(map[string]any)
 	for name, e := range events {
-		if typ := at(e, "Type"); typ != "HttpApi" {
-			t.Errorf("event %s has type %v; functions are started by the HTTP API or by Lambda invocation only", name, typ)
+		typ := at(e, "Type")
+		if typ == "Schedule" {
+			continue // TestSchedules
+		}
+		if typ != "HttpApi" {
+			t.Errorf("event %s has type %v; functions are started by the HTTP API, a schedule or by Lambda invocation only", name, typ)
 			continue
 		}
 		if api := at(e, "Properties", "ApiId"); !same(api, ref(apiID)) {
@@ -509,6 +514,30 @@ func httpEvents(t *testing.T, fn map[string]any) map[string]bool {
 		out[route] = true
 	}
 	return out
+}
+
+// Each function runs on the schedule its route names, and no other; the local twin runs the
+// same rate (infra/local).
+func TestSchedules(t *testing.T) {
+	for _, r := range routes.All {
+		got := map[string]bool{}
+		events, _ := at(function(t, r), "Properties", "Events").(map[string]any)
+		for name, e := range events {
+			if at(e, "Type") != "Schedule" {
+				continue
+			}
+			rate, _ := at(e, "Properties", "Schedule").(string)
+			got[rate] = true
+			if enabled := at(e, "Properties", "Enabled"); enabled != nil && enabled != true {
+				t.Errorf("%s: schedule %s is not enabled", r.Name, name)
+			}
+		}
+		want := map[string]bool{}
+		if r.Schedule != "" {
+			want[r.Schedule] = true
+		}
+		diff(t, r.Name+" schedules", got, want)
+	}
 }
 
 func TestHTTPRoutes(t *testing.T) {
@@ -630,7 +659,6 @@ func policyGrants(t *testing.T, fn map[string]any, mayBeEmpty bool) map[string]m
 }
 
 func TestPoliciesGrantExactlyTheRouteActions(t *testing.T) {
-	erase := eraseFunction(t)
 	wantResources := map[string][]any{
 		routes.GetItem:        {tableArn},
 		routes.PutItem:        {tableArn},
@@ -639,7 +667,6 @@ func TestPoliciesGrantExactlyTheRouteActions(t *testing.T) {
 		routes.BatchGetItem:   {tableArn},
 		routes.BatchWriteItem: {tableArn},
 		routes.Query:          {tableArn, indexArns},
-		routes.InvokeErasure:  {functionArn(erase.Name)},
 		// Kicks only: send the last frame and close, on this API's stage.
 		routes.ManageConnections: {
 			sub("arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${" + wsAPIID + "}/" + wsStage + "/POST/@connections/*"),
@@ -668,8 +695,8 @@ func TestPoliciesGrantExactlyTheRouteActions(t *testing.T) {
 			diff(t, "actions", setOf(slices.Collect(maps.Keys(grants))...), want)
 			for action := range want {
 				res, ok := wantResources[action]
-				if r.Kind == routes.Default && action == routes.InvokeOperations {
-					res = operations
+				if action == routes.Invoke {
+					res, ok = invoked(r, operations), true
 				}
 				if !ok {
 					t.Errorf("this test does not know which resource %s belongs on; teach it", action)
@@ -686,6 +713,19 @@ func TestPoliciesGrantExactlyTheRouteActions(t *testing.T) {
 			checkKMSCondition(t, fn)
 		})
 	}
+}
+
+// invoked are the functions a route may invoke: those it names, or for the $default route the
+// Server API's operations.
+func invoked(r routes.Route, operations []any) []any {
+	if r.Kind == routes.Default {
+		return operations
+	}
+	var out []any
+	for _, name := range r.Invokes {
+		out = append(out, functionArn(name))
+	}
+	return out
 }
 
 // checkKMSCondition requires kms:Decrypt to be usable only through SSM, for the apps parameter.

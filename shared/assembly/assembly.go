@@ -20,13 +20,16 @@ import (
 	"imusers/shared/api/profileapi"
 	"imusers/shared/api/relationapi"
 	"imusers/shared/api/userapi"
+	"imusers/shared/api/webhookapi"
 	"imusers/shared/apps"
 	"imusers/shared/aws/connections"
+	"imusers/shared/aws/webhookevents"
 	"imusers/shared/domain/erasure"
 	"imusers/shared/domain/messages"
 	"imusers/shared/domain/profiles"
 	"imusers/shared/domain/relations"
 	"imusers/shared/domain/users"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/lambdaapp/serverapi"
 	"imusers/shared/routes"
 	"imusers/shared/service"
@@ -51,7 +54,12 @@ type Service struct {
 	Profiles   *profiles.Service
 	ProfileAPI *profileapi.API
 	Erasure    *erasure.Worker
-	WS         *wsapi.Server
+	// Webhooks delivers events as they are raised; WebhookSchedule runs every minute;
+	// WebhookAPI replays the dead-letter store.
+	Webhooks        *webhooks.Worker
+	WebhookSchedule *webhooks.Schedule
+	WebhookAPI      *webhookapi.API
+	WS              *wsapi.Server
 	// Lambda is the Lambda client: erasure jobs and the $default route's forwarding use it.
 	Lambda Invoker
 	Log    *slog.Logger
@@ -86,6 +94,13 @@ func New(cfg service.Config, d Deps) *Service {
 	st := store.New(d.DB, cfg.Table)
 	starter := &erasure.Starter{Lambda: d.Lambda, Function: cfg.EraseFunction}
 	u := &users.Service{Store: st, Eraser: starter, Apps: d.Apps, Now: d.Now}
+	eraser := &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: erasure.DefaultReserve, Settle: cfg.ErasureSettle, Now: d.Now}
+	if d.Lambda != nil {
+		u.Events = &webhookevents.Raiser{Lambda: d.Lambda, Function: cfg.WebhookFunction, Log: d.Log}
+		eraser.Events = u.Events
+	}
+	policy := webhooks.Policy{AllowLoopback: cfg.WebhookAllowLoopback}
+	hooks := &webhooks.Worker{Apps: d.Apps, Store: st, Sender: webhooks.NewSender(policy, d.Now), Log: d.Log, Now: d.Now}
 	rel := &relations.Service{Store: st, Now: d.Now}
 	msgs := &messages.Service{Store: st, Now: d.Now, Log: d.Log, SettingsMaxAge: cfg.SettingsMaxAge}
 	prof := &profiles.Service{Store: st, Now: d.Now}
@@ -93,22 +108,25 @@ func New(cfg service.Config, d Deps) *Service {
 		u.Conns, msgs.Conns = d.Connections, d.Connections
 	}
 	return &Service{
-		Config:      cfg,
-		Apps:        d.Apps,
-		Store:       st,
-		Users:       u,
-		HTTP:        serverapi.Server(cfg, d.Apps, st, d.Now, d.Log),
-		UserAPI:     &userapi.API{Users: u},
-		Relations:   rel,
-		RelationAPI: &relationapi.API{Relations: rel},
-		Messages:    msgs,
-		MessageAPI:  &messageapi.API{Messages: msgs},
-		Profiles:    prof,
-		ProfileAPI:  &profileapi.API{Profiles: prof},
-		Erasure:     &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: erasure.DefaultReserve, Settle: cfg.ErasureSettle, Now: d.Now},
-		WS:          &wsapi.Server{Users: u, Messages: msgs, Log: d.Log},
-		Lambda:      d.Lambda,
-		Log:         d.Log,
+		Config:          cfg,
+		Apps:            d.Apps,
+		Store:           st,
+		Users:           u,
+		HTTP:            serverapi.Server(cfg, d.Apps, st, d.Now, d.Log),
+		UserAPI:         &userapi.API{Users: u},
+		Relations:       rel,
+		RelationAPI:     &relationapi.API{Relations: rel, Webhooks: policy},
+		Messages:        msgs,
+		MessageAPI:      &messageapi.API{Messages: msgs},
+		Profiles:        prof,
+		ProfileAPI:      &profileapi.API{Profiles: prof},
+		Erasure:         eraser,
+		Webhooks:        hooks,
+		WebhookSchedule: &webhooks.Schedule{Worker: hooks},
+		WebhookAPI:      &webhookapi.API{DeadLetters: &webhooks.DeadLetters{Store: st, Now: d.Now}},
+		WS:              &wsapi.Server{Users: u, Messages: msgs, Log: d.Log},
+		Lambda:          d.Lambda,
+		Log:             d.Log,
 	}
 }
 
@@ -168,6 +186,7 @@ func (s *Service) operations() map[string]operation {
 		"friendPermissionGet":   {s.RelationAPI.FriendPermissionGet, relationapi.V4FriendPermissionGet},
 		"appSettingSet":         {s.RelationAPI.AppSettingSet, nil},
 		"appSettingQuery":       {s.RelationAPI.AppSettingQuery, nil},
+		"appWebhookReplay":      {s.WebhookAPI.Replay, nil},
 
 		"messagePrivatePublish": {s.MessageAPI.PrivatePublish, nil},
 	}
@@ -179,13 +198,15 @@ func (s *Service) V4Form(name string) *call.V4Form { return s.operations()[name]
 // others are the Lambda handlers of the functions that are not Server API operations.
 func (s *Service) others() map[string]any {
 	return map[string]any{
-		"eraseUsers":    s.Erasure.Handle,
-		"httpDefault":   s.Fallback().Handle,
-		"wsAuthorize":   s.WS.Authorize,
-		"wsConnect":     wsconn.Connect(s.Log),
-		"wsDisconnect":  s.WS.Disconnect,
-		"wsPing":        s.WS.Ping,
-		"wsSendMessage": s.WS.SendMessage,
+		"eraseUsers":      s.Erasure.Handle,
+		"webhookDeliver":  s.Webhooks.Handle,
+		"webhookSchedule": s.WebhookSchedule.Run,
+		"httpDefault":     s.Fallback().Handle,
+		"wsAuthorize":     s.WS.Authorize,
+		"wsConnect":       wsconn.Connect(s.Log),
+		"wsDisconnect":    s.WS.Disconnect,
+		"wsPing":          s.WS.Ping,
+		"wsSendMessage":   s.WS.SendMessage,
 	}
 }
 

@@ -41,6 +41,15 @@ type Route struct {
 	// Actions are the AWS actions the function calls, besides reading the apps parameter:
 	// its least-privilege policy in template.yaml grants exactly these.
 	Actions []string
+	// Invokes names the functions this one invokes (lambda:InvokeFunction on exactly those);
+	// the $default route invokes every Server API function instead.
+	Invokes []string
+	// Signs: the function signs requests with the apps' secrets (webhook deliveries), so it
+	// loads the apps like the functions that check signatures.
+	Signs bool
+	// Schedule is the EventBridge rate the function runs on (template.yaml's Schedule event;
+	// the local twin invokes it on the same rate), "" for none.
+	Schedule string
 }
 
 // AWS actions the functions use.
@@ -51,7 +60,9 @@ const (
 	Query          = "dynamodb:Query"
 	BatchGetItem   = "dynamodb:BatchGetItem"
 	BatchWriteItem = "dynamodb:BatchWriteItem"
-	InvokeErasure  = "lambda:InvokeFunction"
+	// Invoke starts the functions the route's Invokes names; InvokeErasure starts erasure jobs.
+	Invoke        = "lambda:InvokeFunction"
+	InvokeErasure = Invoke
 	// InvokeOperations is the same action on the Server API functions, for the $default route.
 	InvokeOperations = "lambda:InvokeFunction"
 	// ManageConnections lets a function send to and close clients' connections (kicks).
@@ -72,7 +83,8 @@ const (
 
 // LoadsApps reports whether the function reads the apps' secrets (from SSM in AWS): the Server
 // API functions check each request's signature, and the authorizer checks each client's token.
-func (r Route) LoadsApps() bool { return r.Kind == HTTP || r.Kind == Authorizer }
+// The webhook functions read them to sign what they send.
+func (r Route) LoadsApps() bool { return r.Kind == HTTP || r.Kind == Authorizer || r.Signs }
 
 // Paths lists the route's path, its aliases and its v4 paths.
 func (r Route) Paths() []string {
@@ -85,6 +97,18 @@ const (
 	tagBatchRate = 10
 )
 
+// Functions invoked by others.
+const (
+	erasure        = "eraseUsers"
+	webhookDeliver = "webhookDeliver"
+)
+
+// The functions invoked: erasure, and webhook delivery by the calls that raise events.
+var (
+	erases = []string{erasure}
+	raises = []string{webhookDeliver}
+)
+
 // All is every function of the service.
 var All = []Route{
 	{Name: "userGetToken", Kind: HTTP, Path: "/user/getToken.json", V4: []string{"/v4/auth/access-token/issue"}, RateLimit: getTokenRate,
@@ -92,15 +116,15 @@ var All = []Route{
 	{Name: "userTokenExpire", Kind: HTTP, Path: "/user/token/expire.json", V4: []string{"/v4/auth/access-token/expire"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem}},
 	{Name: "userInfo", Kind: HTTP, Path: "/user/info.json", V4: []string{"/v4/user/get"}, RateLimit: defaultRate, Actions: []string{GetItem}},
 	{Name: "userRefresh", Kind: HTTP, Path: "/user/refresh.json", V4: []string{"/v4/user/update"}, RateLimit: defaultRate, Actions: []string{UpdateItem, GetItem}},
-	{Name: "userDeactivate", Kind: HTTP, Path: "/user/deactivate.json", V4: []string{"/v4/user/soft-delete"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, InvokeErasure, ManageConnections}},
+	{Name: "userDeactivate", Kind: HTTP, Path: "/user/deactivate.json", V4: []string{"/v4/user/soft-delete"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, InvokeErasure, ManageConnections}, Invokes: erases},
 	{Name: "userDeactivateQuery", Kind: HTTP, Path: "/user/deactivate/query.json", V4: []string{"/v4/user/soft-deleted/list"}, RateLimit: defaultRate, Actions: []string{Query}},
-	{Name: "userReactivate", Kind: HTTP, Path: "/user/reactivate.json", V4: []string{"/v4/user/restore"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem}},
+	{Name: "userReactivate", Kind: HTTP, Path: "/user/reactivate.json", V4: []string{"/v4/user/restore"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, Invoke}, Invokes: raises},
 	{Name: "userQuery", Kind: HTTP, Path: "/user/query.json", RateLimit: defaultRate, Actions: []string{Query}},
-	{Name: "userDelusers", Kind: HTTP, Path: "/user/delusers.json", RateLimit: defaultRate, Actions: []string{GetItem, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure, ManageConnections}},
-	{Name: "eraseUsers", Kind: Worker, Actions: []string{Query, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure}},
+	{Name: "userDelusers", Kind: HTTP, Path: "/user/delusers.json", RateLimit: defaultRate, Actions: []string{GetItem, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure, ManageConnections}, Invokes: erases},
+	{Name: erasure, Kind: Worker, Actions: []string{Query, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure}, Invokes: []string{erasure, webhookDeliver}},
 
-	{Name: "userBlock", Kind: HTTP, Path: "/user/block.json", V4: []string{"/v4/user/ban"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem, ManageConnections}},
-	{Name: "userUnblock", Kind: HTTP, Path: "/user/unblock.json", V4: []string{"/v4/user/unban"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem}},
+	{Name: "userBlock", Kind: HTTP, Path: "/user/block.json", V4: []string{"/v4/user/ban"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem, ManageConnections, Invoke}, Invokes: raises},
+	{Name: "userUnblock", Kind: HTTP, Path: "/user/unblock.json", V4: []string{"/v4/user/unban"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem, Invoke}, Invokes: raises},
 	{Name: "userBlockQuery", Kind: HTTP, Path: "/user/block/query.json", V4: []string{"/v4/user/ban/list"}, RateLimit: defaultRate, Actions: []string{Query}},
 	{Name: "userCheckOnline", Kind: HTTP, Path: "/user/checkOnline.json", V4: []string{"/v4/user/connection-status/get", "/v4/user/online-status/get"}, RateLimit: defaultRate, Actions: []string{GetItem}},
 	{Name: "userCheckOnlineBatch", Kind: HTTP, Path: "/user/checkOnline/batch.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
@@ -136,6 +160,7 @@ var All = []Route{
 	{Name: "friendPermissionGet", Kind: HTTP, Path: "/friend/permission/get.json", V4: []string{"/v4/friend/permission/get"}, RateLimit: defaultRate, Actions: []string{BatchGetItem}},
 	{Name: "appSettingSet", Kind: HTTP, Path: "/app/setting/set.json", RateLimit: defaultRate, Actions: []string{UpdateItem}},
 	{Name: "appSettingQuery", Kind: HTTP, Path: "/app/setting/query.json", RateLimit: defaultRate, Actions: []string{GetItem}},
+	{Name: "appWebhookReplay", Kind: HTTP, Path: "/app/webhook/replay.json", RateLimit: defaultRate, Actions: []string{Query, BatchWriteItem}},
 
 	// Direct messages: one batched read of the facts and the recipients' connections, frames
 	// to every open connection, and a write only to forget a connection found gone.
@@ -146,9 +171,15 @@ var All = []Route{
 	// operation's function (httpdefault.Fallback).
 	{Name: "httpDefault", Kind: Default, RateLimit: defaultRate, Actions: []string{InvokeOperations}},
 
-	{Name: "wsAuthorize", Kind: Authorizer, Actions: []string{UpdateItem, BatchGetItem, DeleteItem}},
+	// Webhooks: the events a call raised are delivered by webhookDeliver, invoked
+	// asynchronously; every minute webhookSchedule makes the attempts that are due and announces
+	// the bans that ended.
+	{Name: webhookDeliver, Kind: Worker, Signs: true, Actions: []string{GetItem, PutItem}},
+	{Name: "webhookSchedule", Kind: Worker, Signs: true, Schedule: "rate(1 minute)", Actions: []string{Query, GetItem, PutItem, DeleteItem, UpdateItem}},
+
+	{Name: "wsAuthorize", Kind: Authorizer, Actions: []string{UpdateItem, BatchGetItem, DeleteItem, Invoke}, Invokes: raises},
 	{Name: "wsConnect", Kind: WebSocket, RouteKey: "$connect"},
-	{Name: "wsDisconnect", Kind: WebSocket, RouteKey: "$disconnect", Actions: []string{UpdateItem}},
+	{Name: "wsDisconnect", Kind: WebSocket, RouteKey: "$disconnect", Actions: []string{UpdateItem, Invoke}, Invokes: raises},
 	{Name: "wsPing", Kind: WebSocket, RouteKey: "ping", Actions: []string{UpdateItem}},
 	{Name: "wsSendMessage", Kind: WebSocket, RouteKey: "sendMessage", Actions: []string{BatchGetItem, UpdateItem, ManageConnections}},
 }

@@ -9,6 +9,7 @@ import (
 func TestConfigFromEnv(t *testing.T) {
 	env := map[string]string{
 		"IM_TABLE": "t", "IM_NONCE_REPLAY_PROTECTION": "on", "IM_ERASURE_SETTLE_SECONDS": "3",
+		"IM_WEBHOOK_ALLOW_LOOPBACK":   "on",
 		"IM_SIGNATURE_WINDOW_SECONDS": "60", "IM_SETTINGS_MAX_AGE_SECONDS": "4", "IM_WS_MANAGEMENT_ENDPOINT": "https://abc.execute-api.eu-west-1.amazonaws.com/prod",
 	}
 	c, err := ConfigFromEnv(func(k string) string { return env[k] })
@@ -16,12 +17,13 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Table != "t" || !c.NonceReplayProtection || c.ErasureSettle != 3*time.Second || c.SignatureWindow != time.Minute ||
-		c.EraseFunction != "eraseUsers" || c.ManagementEndpoint != env["IM_WS_MANAGEMENT_ENDPOINT"] || c.SettingsMaxAge != 4*time.Second {
+		c.EraseFunction != "eraseUsers" || !c.WebhookAllowLoopback || c.ManagementEndpoint != env["IM_WS_MANAGEMENT_ENDPOINT"] || c.SettingsMaxAge != 4*time.Second {
 		t.Fatalf("config %+v", c)
 	}
 	for name, bad := range map[string]string{
 		"IM_TABLE":                    "",
 		"IM_NONCE_REPLAY_PROTECTION":  "yes",
+		"IM_WEBHOOK_ALLOW_LOOPBACK":   "true",
 		"IM_ERASURE_SETTLE_SECONDS":   "-1",
 		"IM_SETTINGS_MAX_AGE_SECONDS": "ten",
 		"IM_SIGNATURE_WINDOW_SECONDS": "5m",

@@ -16,6 +16,7 @@ type Config struct {
 	Table           string        // IM_TABLE: the DynamoDB table
 	SignatureWindow time.Duration // IM_SIGNATURE_WINDOW_SECONDS: default 300, 0 turns it off
 	EraseFunction   string        // IM_ERASE_FUNCTION: name of the erasure function
+	WebhookFunction string        // IM_WEBHOOK_FUNCTION: name of the webhook delivery function
 	// IM_FUNCTION_PREFIX: what comes before a route table name in a deployed function's name
 	// ("<stack>-" in AWS, empty locally), for the $default route's forwarding.
 	FunctionPrefix string
@@ -33,11 +34,15 @@ type Config struct {
 	// following messages of the same function instance (default 10; 0 reads them every time).
 	// A change of the settings reaches client sends within it.
 	SettingsMaxAge time.Duration
+	// IM_WEBHOOK_ALLOW_LOOPBACK: "on" (the local stack sets it) lets every app point webhooks at
+	// an http URL on a loopback address; "off" (the default, and AWS) refuses private, loopback
+	// and link-local addresses, as URL literals and after DNS resolution.
+	WebhookAllowLoopback bool
 }
 
 // ConfigFromEnv reads Config from getenv.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{Table: getenv("IM_TABLE"), SignatureWindow: 5 * time.Minute, EraseFunction: getenv("IM_ERASE_FUNCTION"),
+	c := Config{Table: getenv("IM_TABLE"), EraseFunction: getenv("IM_ERASE_FUNCTION"),
 		FunctionPrefix: getenv("IM_FUNCTION_PREFIX"), ManagementEndpoint: getenv("IM_WS_MANAGEMENT_ENDPOINT")}
 	if c.Table == "" {
 		return c, fmt.Errorf("IM_TABLE is not set")
@@ -45,32 +50,30 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.EraseFunction == "" {
 		c.EraseFunction = "eraseUsers"
 	}
+	if c.WebhookFunction = getenv("IM_WEBHOOK_FUNCTION"); c.WebhookFunction == "" {
+		c.WebhookFunction = "webhookDeliver"
+	}
 	if e := c.ManagementEndpoint; e != "" {
 		// Checked here, so a mistyped endpoint fails the cold start, not the first kick.
 		if u, err := url.Parse(e); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 			return c, fmt.Errorf("IM_WS_MANAGEMENT_ENDPOINT must be an http(s) URL, got %q", e)
 		}
 	}
-	switch v := getenv("IM_NONCE_REPLAY_PROTECTION"); v {
-	case "on":
-		c.NonceReplayProtection = true
-	case "", "off":
-	default:
-		return c, fmt.Errorf("IM_NONCE_REPLAY_PROTECTION must be on or off, got %q", v)
-	}
 	var err error
+	if c.NonceReplayProtection, err = onOff(getenv, "IM_NONCE_REPLAY_PROTECTION"); err != nil {
+		return c, err
+	}
+	if c.WebhookAllowLoopback, err = onOff(getenv, "IM_WEBHOOK_ALLOW_LOOPBACK"); err != nil {
+		return c, err
+	}
 	if c.ErasureSettle, err = seconds(getenv, "IM_ERASURE_SETTLE_SECONDS", 15); err != nil {
 		return c, err
 	}
 	if c.SettingsMaxAge, err = seconds(getenv, "IM_SETTINGS_MAX_AGE_SECONDS", 10); err != nil {
 		return c, err
 	}
-	if w := getenv("IM_SIGNATURE_WINDOW_SECONDS"); w != "" {
-		secs, err := strconv.Atoi(w)
-		if err != nil || secs < 0 {
-			return c, fmt.Errorf("IM_SIGNATURE_WINDOW_SECONDS must be a whole number of seconds, got %q", w)
-		}
-		c.SignatureWindow = time.Duration(secs) * time.Second
+	if c.SignatureWindow, err = seconds(getenv, "IM_SIGNATURE_WINDOW_SECONDS", 300); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -86,4 +89,16 @@ func seconds(getenv func(string) string, name string, def int) (time.Duration, e
 		return 0, fmt.Errorf("%s must be a whole number of seconds, got %q", name, v)
 	}
 	return time.Duration(secs) * time.Second, nil
+}
+
+// onOff reads a switch that is off unless set to "on".
+func onOff(getenv func(string) string, name string) (bool, error) {
+	switch v := getenv(name); v {
+	case "on":
+		return true, nil
+	case "", "off":
+		return false, nil
+	default:
+		return false, fmt.Errorf("%s must be on or off, got %q", name, v)
+	}
 }

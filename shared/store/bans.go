@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -60,15 +63,17 @@ func (st *Store) DeleteBans(ctx context.Context, app string, users []string) err
 	return st.batchWrite(ctx, reqs)
 }
 
-// GetUserState reads a user's profile and ban together in one BatchGetItem: everything a token
-// check asks (exists, deactivated, tokens expired, banned). User.BanUntil is 0 without a ban.
+// GetUserState reads a user's profile and ban, and the app's settings, together in one
+// BatchGetItem: everything a token check asks (exists, deactivated, tokens expired, banned),
+// and whether the app wants to hear of the connection. User.BanUntil is 0 without a ban.
 func (st *Store) GetUserState(ctx context.Context, app, user string) (*User, error) {
-	items, err := st.batchGet(ctx, []itemKey{userKey(app, user), banKey(app, user)}, Strong)
+	items, err := st.batchGet(ctx, []itemKey{userKey(app, user), banKey(app, user), settingsKey(app)}, Strong)
 	if err != nil {
 		return nil, err
 	}
 	var u *User
 	var until int64
+	var settings AppSettings
 	for _, it := range items {
 		k, err := keyOf(it)
 		if err != nil {
@@ -83,12 +88,16 @@ func (st *Store) GetUserState(ctx context.Context, app, user string) (*User, err
 			if until, err = banEnd(it); err != nil {
 				return nil, err
 			}
+		case skSettings:
+			if settings, err = settingsFrom(it); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if u == nil {
 		return nil, ErrNotFound
 	}
-	u.BanUntil = until
+	u.BanUntil, u.AppSettings = until, settings
 	return u, nil
 }
 
@@ -114,9 +123,64 @@ func (st *Store) ListBanned(ctx context.Context, app string, now int64, pageNo, 
 	}
 	out := make([]Ban, len(keys))
 	for i, k := range keys {
-		ms, user, _ := strings.Cut(k, "#")
-		until, _ := strconv.ParseInt(ms, 10, 64)
-		out[i] = Ban{User: user, Until: until}
+		out[i] = bannedIndexEntry(k)
 	}
 	return out, nil
+}
+
+// bannedIndexEntry reads a banned users' index sort key: the zero-padded end time, "#", the user.
+func bannedIndexEntry(sk string) Ban {
+	ms, user, _ := strings.Cut(sk, "#")
+	until, _ := strconv.ParseInt(ms, 10, 64)
+	return Ban{User: user, Until: until}
+}
+
+// EndedBans lists the bans of app that ended in [from, to) (ms) and are still in the banned
+// users' index, up to limit per index shard: the ones not announced yet (AnnounceBanEnd takes
+// a ban out of the index). Unblocked bans are gone from it, and re-blocked ones moved.
+func (st *Store) EndedBans(ctx context.Context, app string, from, to int64, limit int32) ([]Ban, error) {
+	var out []Ban
+	for shard := range IndexShards {
+		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+			TableName:              aws.String(st.table),
+			IndexName:              aws.String(IndexBanned),
+			KeyConditionExpression: aws.String("GSI3PK = :pk AND GSI3SK BETWEEN :from AND :to"),
+			ExpressionAttributeValues: values(map[string]any{
+				":pk": banIndexPK(app, shard), ":from": fmt.Sprintf("%013d", from), ":to": fmt.Sprintf("%013d", to-1) + "#~",
+			}),
+			ProjectionExpression: aws.String("GSI3SK"),
+			Limit:                aws.Int32(limit),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("ended bans: %w", err)
+		}
+		var page []map[string]string
+		if err := attributevalue.UnmarshalListOfMaps(res.Items, &page); err != nil {
+			return nil, fmt.Errorf("read index keys: %w", err)
+		}
+		for _, it := range page {
+			out = append(out, bannedIndexEntry(it["GSI3SK"]))
+		}
+	}
+	return out, nil
+}
+
+// AnnounceBanEnd takes an ended ban out of the banned users' index, once: it reports false when
+// the ban was lifted, replaced or already announced (its end is no longer b.Until, or it is not
+// in the index).
+func (st *Store) AnnounceBanEnd(ctx context.Context, app string, b Ban) (bool, error) {
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       banKey(app, b.User).av(),
+		UpdateExpression:          aws.String("REMOVE GSI3PK, GSI3SK"),
+		ConditionExpression:       aws.String("banUntil = :until AND attribute_exists(GSI3PK)"),
+		ExpressionAttributeValues: values(map[string]any{":until": b.Until}),
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("announce ban end: %w", err)
+	}
+	return true, nil
 }

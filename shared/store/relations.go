@@ -1099,13 +1099,35 @@ func (st *Store) setOnProfiles(ctx context.Context, app string, users []string, 
 type AppSettings struct {
 	// FriendsOnlyDirectMessages: only friends may send each other direct messages.
 	FriendsOnlyDirectMessages bool
+	Webhook                   WebhookSettings
+}
+
+// WebhookSettings are where the app's webhooks go (see shared/domain/webhooks).
+type WebhookSettings struct {
+	URL    string
+	Format string
+	Events []string
+	URLs   map[string]string
+}
+
+// AppSettingsChange names the settings a call changes; nil fields keep their values.
+type AppSettingsChange struct {
+	FriendsOnlyDirectMessages *bool
+	WebhookURL                *string
+	WebhookFormat             *string
+	WebhookEvents             *[]string
+	WebhookURLs               *map[string]string
 }
 
 const attrFriendsOnly = "friendsOnlyDirectMessages"
 
 // settingsItem is an app's settings as stored (settingsItem.FriendsOnly is 1 when on).
 type settingsItem struct {
-	FriendsOnly int64 `dynamodbav:"friendsOnlyDirectMessages"`
+	FriendsOnly   int64             `dynamodbav:"friendsOnlyDirectMessages"`
+	WebhookURL    string            `dynamodbav:"webhookUrl"`
+	WebhookFormat string            `dynamodbav:"webhookFormat"`
+	WebhookEvents []string          `dynamodbav:"webhookEvents"`
+	WebhookURLs   map[string]string `dynamodbav:"webhookUrls"`
 }
 
 func settingsKey(app string) itemKey { return key(appPK(app), skSettings) }
@@ -1115,7 +1137,9 @@ func settingsFrom(it item) (AppSettings, error) {
 	if err != nil {
 		return AppSettings{}, err
 	}
-	return AppSettings{FriendsOnlyDirectMessages: si.FriendsOnly == 1}, nil
+	return AppSettings{FriendsOnlyDirectMessages: si.FriendsOnly == 1, Webhook: WebhookSettings{
+		URL: si.WebhookURL, Format: si.WebhookFormat, Events: si.WebhookEvents, URLs: si.WebhookURLs,
+	}}, nil
 }
 
 // GetAppSettings reads an app's settings in one GetItem; an app never set has the defaults.
@@ -1129,23 +1153,51 @@ func (st *Store) GetAppSettings(ctx context.Context, app string) (AppSettings, e
 	return settingsFrom(res.Item)
 }
 
-// PutAppSettings stores an app's settings in one write.
-func (st *Store) PutAppSettings(ctx context.Context, app string, a AppSettings) error {
-	v := int64(0)
-	if a.FriendsOnlyDirectMessages {
-		v = 1
+// UpdateAppSettings stores the settings a call changes, in one write.
+func (st *Store) UpdateAppSettings(ctx context.Context, app string, c AppSettingsChange) error {
+	names, vals := map[string]string{}, map[string]any{}
+	var sets []string
+	set := func(attr string, v any) {
+		n := strconv.Itoa(len(sets))
+		names["#a"+n], vals[":v"+n] = attr, v
+		sets = append(sets, "#a"+n+" = :v"+n)
+	}
+	if c.FriendsOnlyDirectMessages != nil {
+		set(attrFriendsOnly, boolInt(*c.FriendsOnlyDirectMessages))
+	}
+	if c.WebhookURL != nil {
+		set("webhookUrl", *c.WebhookURL)
+	}
+	if c.WebhookFormat != nil {
+		set("webhookFormat", *c.WebhookFormat)
+	}
+	if c.WebhookEvents != nil {
+		set("webhookEvents", append([]string{}, *c.WebhookEvents...))
+	}
+	if c.WebhookURLs != nil {
+		set("webhookUrls", *c.WebhookURLs)
+	}
+	if len(sets) == 0 {
+		return nil
 	}
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.table),
 		Key:                       settingsKey(app).av(),
-		UpdateExpression:          aws.String("SET #f = :f"),
-		ExpressionAttributeNames:  map[string]string{"#f": attrFriendsOnly},
-		ExpressionAttributeValues: values(map[string]any{":f": v}),
+		UpdateExpression:          aws.String("SET " + strings.Join(sets, ", ")),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values(vals),
 	})
 	if err != nil {
-		return fmt.Errorf("put app settings: %w", err)
+		return fmt.Errorf("update app settings: %w", err)
 	}
 	return nil
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // ListCount reads the total a list's counter holds (tests and checks).

@@ -94,6 +94,18 @@ func hostedIndexPK(app string, shard int) string {
 	return fmt.Sprintf("A#%s#HP#%d", app, shard)
 }
 
+// Webhook events waiting for their next attempt sit in a few partitions of their own, across
+// apps, sorted by when they are due, so the per-minute retry finds every due one with one query
+// per shard; events that failed for good sit under their app's dead-letter partition by id.
+const webhookShards = 4
+
+func webhookPendingKey(shard int, dueMs int64, id string) itemKey {
+	return key(webhookPendingPK(shard), fmt.Sprintf("%013d#%s", dueMs, id))
+}
+func webhookPendingPK(shard int) string     { return fmt.Sprintf("WEBHOOK#PENDING#%d", shard) }
+func webhookDeadPK(app string) string       { return "A#" + app + "#WEBHOOK#DEAD" }
+func webhookDeadKey(app, id string) itemKey { return key(webhookDeadPK(app), id) }
+
 // ProfileKey is the key of a user's profile item, for reading it past the store (the
 // benchmark's raw GetItem baseline).
 func ProfileKey(app, user string) map[string]types.AttributeValue { return userKey(app, user).av() }

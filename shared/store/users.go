@@ -26,6 +26,9 @@ type User struct {
 	// BanUntil (ms) comes from the user's ban item, read with the profile by GetUserState only;
 	// the ban holds while now < BanUntil.
 	BanUntil int64
+	// AppSettings are the user's app's, read with the profile by GetUserState only (whether
+	// the app wants to hear of the connection).
+	AppSettings AppSettings
 }
 
 // Deactivated reports whether the user is deactivated.

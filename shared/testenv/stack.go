@@ -125,7 +125,8 @@ func StartStackWith(t testing.TB, o Options) *Stack {
 	}, func(o *lambda.Options) { o.BaseEndpoint = aws.String(base) })
 	calls := &store.Counter{DB: db}
 	clock := &Clock{}
-	cfg := service.Config{Table: table, SignatureWindow: 5 * time.Minute, EraseFunction: "eraseUsers", ManagementEndpoint: base}
+	cfg := service.Config{Table: table, SignatureWindow: 5 * time.Minute, EraseFunction: "eraseUsers", ManagementEndpoint: base,
+		WebhookFunction: "webhookDeliver", WebhookAllowLoopback: true}
 	if o.Configure != nil {
 		o.Configure(&cfg)
 	}

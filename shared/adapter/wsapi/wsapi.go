@@ -65,7 +65,7 @@ type Server struct {
 // a blocked or deactivated user with 403 (an explicit Deny), and a refusal takes the record back.
 func (s *Server) Authorize(ctx context.Context, ev AuthorizerEvent) (AuthorizerResponse, error) {
 	start := time.Now()
-	app, u, err := s.Users.Admit(ctx, ev.QueryStringParameters[TokenParam], ev.RequestContext.ConnectionID)
+	app, u, err := s.Users.Admit(ctx, ev.QueryStringParameters[TokenParam], ev.RequestContext.ConnectionID, ev.RequestContext.Identity.SourceIP)
 	log := func(outcome string) {
 		s.Log.Info("request", "route", "$connect authorizer", "app", app.Key,
 			"awsRequestId", ev.RequestContext.RequestID, "outcome", outcome, "ms", time.Since(start).Milliseconds())
@@ -89,7 +89,11 @@ func (s *Server) Authorize(ctx context.Context, ev AuthorizerEvent) (AuthorizerR
 		return AuthorizerResponse{}, errors.New("token check failed")
 	}
 	log("allowed")
-	return policy(u.ID, "Allow", ev.MethodArn, map[string]any{ContextApp: app.Key, ContextUser: u.ID}), nil
+	identity := map[string]any{ContextApp: app.Key, ContextUser: u.ID}
+	if users.ReportsConnections(u) {
+		identity[wsconn.ContextReports] = "1"
+	}
+	return policy(u.ID, "Allow", ev.MethodArn, identity), nil
 }
 
 func policy(principal, effect, resource string, context map[string]any) AuthorizerResponse {
@@ -105,10 +109,18 @@ func policy(principal, effect, resource string, context map[string]any) Authoriz
 	}
 }
 
-// Disconnect serves $disconnect: it forgets the connection, in one write.
+// Disconnect serves $disconnect: it forgets the connection, in one write, and announces the
+// close when the app wanted that as the connection opened.
 func (s *Server) Disconnect(ctx context.Context, ev Event) (Response, error) {
 	return s.serve(ctx, ev, func(ctx context.Context, app, user string) (Response, error) {
-		return Response{StatusCode: http.StatusOK}, s.Users.Disconnect(ctx, app, user, ev.RequestContext.ConnectionID)
+		rc := ev.RequestContext
+		if err := s.Users.Disconnect(ctx, app, user, rc.ConnectionID); err != nil {
+			return Response{}, err
+		}
+		if wsconn.Reports(ev) {
+			s.Users.Disconnected(ctx, app, user, rc.ConnectionID, rc.Identity.SourceIP)
+		}
+		return Response{StatusCode: http.StatusOK}, nil
 	})
 }
 

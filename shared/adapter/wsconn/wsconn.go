@@ -25,7 +25,16 @@ type (
 const (
 	ContextApp  = "app"
 	ContextUser = "user"
+	// ContextReports is "1" when the app wanted to hear of the connection (a webhook for
+	// user:connection_status) as it opened: its close is announced too, with no lookup.
+	ContextReports = "reports"
 )
+
+// Reports tells whether the connection's close is to be announced (ContextReports).
+func Reports(ev Event) bool {
+	m, _ := ev.RequestContext.Authorizer.(map[string]any)
+	return m[ContextReports] == "1"
+}
 
 // Identity reads the app and user the authorizer attached to the connection.
 func Identity(ev Event) (app, user string, ok bool) {

@@ -9,7 +9,9 @@ import (
 	"slices"
 
 	"imusers/shared/api/call"
+	"imusers/shared/apps"
 	"imusers/shared/domain/relations"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/wire/apierr"
 	"imusers/shared/wire/form"
 )
@@ -17,6 +19,8 @@ import (
 // API serves the relation operations.
 type API struct {
 	Relations *relations.Service
+	// Webhooks is where the app-setting call lets webhooks point.
+	Webhooks webhooks.Policy
 }
 
 // Limits of the contract, and ours where it has none (README).
@@ -350,16 +354,79 @@ type Permissions struct {
 }
 
 type appSettings struct {
-	FriendsOnlyDirectMessages int `json:"friendsOnlyDirectMessages"` // 1 on, 0 off
+	FriendsOnlyDirectMessages int               `json:"friendsOnlyDirectMessages"` // 1 on, 0 off
+	WebhookURL                string            `json:"webhookUrl"`
+	WebhookFormat             string            `json:"webhookFormat"`
+	WebhookEvents             []string          `json:"webhookEvents"`
+	WebhookURLs               map[string]string `json:"webhookUrls"`
 }
 
-// AppSettingSet: /app/setting/set.json (ours: the platform keeps this setting in its console).
+// AppSettingSet: /app/setting/set.json (ours: the platform keeps these settings in its
+// console). Every parameter is optional and those left out keep their values; a call that sets
+// nothing is a 1002.
 func (a *API) AppSettingSet(ctx context.Context, r *call.Request) (any, error) {
-	on := r.Params.RequiredInt("friendsOnlyDirectMessages", 0, 1)
-	if err := r.Params.Err(); err != nil {
+	c, err := a.settingsChange(r)
+	if err != nil {
 		return nil, err
 	}
-	return nil, a.Relations.SetFriendsOnly(ctx, r.App, on == 1)
+	return nil, a.Relations.UpdateSettings(ctx, r.App, c)
+}
+
+// settingsChange reads the settings a call changes and checks each (see webhooks for the URLs).
+func (a *API) settingsChange(r *call.Request) (relations.SettingsChange, error) {
+	p, env := r.Params, r.App.Environment
+	var c relations.SettingsChange
+	if p.Has("friendsOnlyDirectMessages") {
+		on := p.RequiredInt("friendsOnlyDirectMessages", 0, 1) == 1
+		c.FriendsOnlyDirectMessages = &on
+	}
+	if p.Has("webhookUrl") {
+		u := p.Bytes("webhookUrl", form.MaxBody)
+		c.WebhookURL = &u
+	}
+	if p.Has("webhookFormat") {
+		f := p.Bytes("webhookFormat", form.MaxBody)
+		c.WebhookFormat = &f
+	}
+	if p.Has(relations.ParamWebhookEvents) {
+		e := p.Strings(relations.ParamWebhookEvents, len(webhooks.Types))
+		c.WebhookEvents = &e
+	}
+	urls := p.Bytes("webhookUrls", form.MaxBody)
+	if err := p.Err(); err != nil {
+		return c, err
+	}
+	if c == (relations.SettingsChange{}) && !p.Has("webhookUrls") {
+		return c, apierr.New(apierr.BadParam, "no setting given: name at least one of friendsOnlyDirectMessages, webhookUrl, webhookFormat, webhookEvents, webhookUrls")
+	}
+	return c, a.checkWebhook(&c, p.Has("webhookUrls"), urls, env)
+}
+
+// checkWebhook checks the webhook settings a call changes, and reads webhookUrls into c.
+func (a *API) checkWebhook(c *relations.SettingsChange, hasURLs bool, urls string, env apps.Environment) error {
+	if c.WebhookURL != nil {
+		if err := a.Webhooks.CheckURL("webhookUrl", *c.WebhookURL, env); err != nil {
+			return err
+		}
+	}
+	if c.WebhookFormat != nil {
+		if err := webhooks.CheckFormat("webhookFormat", *c.WebhookFormat); err != nil {
+			return err
+		}
+		if c.WebhookEvents != nil {
+			if err := webhooks.CheckEvents(relations.ParamWebhookEvents, *c.WebhookEvents, *c.WebhookFormat); err != nil {
+				return err
+			}
+		}
+	}
+	if hasURLs {
+		m, err := a.Webhooks.ParseURLs("webhookUrls", urls, env)
+		if err != nil {
+			return err
+		}
+		c.WebhookURLs = &m
+	}
+	return nil
 }
 
 // AppSettingQuery: /app/setting/query.json.
@@ -368,9 +435,13 @@ func (a *API) AppSettingQuery(ctx context.Context, r *call.Request) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	out := appSettings{}
+	w := webhooks.Settings(s.Webhook)
+	out := appSettings{WebhookURL: w.URL, WebhookFormat: w.EffectiveFormat(), WebhookEvents: w.EffectiveEvents(), WebhookURLs: w.URLs}
 	if s.FriendsOnlyDirectMessages {
 		out.FriendsOnlyDirectMessages = 1
+	}
+	if out.WebhookURLs == nil {
+		out.WebhookURLs = map[string]string{}
 	}
 	return out, nil
 }

@@ -566,21 +566,28 @@ func TestFriendPagesAndTokens(t *testing.T) {
 	}
 }
 
+// settingsJSON is /app/setting/query.json's answer with friends-only as given and webhooks at
+// their defaults.
+func settingsJSON(friendsOnly int) string {
+	return fmt.Sprintf(`{"code":200,"friendsOnlyDirectMessages":%d,"webhookUrl":"","webhookFormat":"rongcloud",`+
+		`"webhookEvents":["user:connection_status","user:activation_state","user:profile_update"],"webhookUrls":{}}`, friendsOnly)
+}
+
 func TestAppSettings(t *testing.T) {
 	s := testenv.StartStack(t, testenv.NewApp(apps.Production), testenv.NewApp(apps.Development))
 	a, b := s.Client(0), s.Client(1)
-	if r := a.MustOK(t, "/app/setting/query.json", nil); r.Raw != `{"code":200,"friendsOnlyDirectMessages":0}` {
+	if r := a.MustOK(t, "/app/setting/query.json", nil); r.Raw != settingsJSON(0) {
 		t.Fatalf("default = %s", r.Raw)
 	}
 	a.MustOK(t, "/app/setting/set.json", form("friendsOnlyDirectMessages", "1"))
-	if r := a.MustOK(t, "/app/setting/query.json", nil); r.Raw != `{"code":200,"friendsOnlyDirectMessages":1}` {
+	if r := a.MustOK(t, "/app/setting/query.json", nil); r.Raw != settingsJSON(1) {
 		t.Fatalf("after set = %s", r.Raw)
 	}
-	if r := b.MustOK(t, "/app/setting/query.json", nil); r.Raw != `{"code":200,"friendsOnlyDirectMessages":0}` {
+	if r := b.MustOK(t, "/app/setting/query.json", nil); r.Raw != settingsJSON(0) {
 		t.Fatalf("another app's setting changed: %s", r.Raw)
 	}
 	a.MustOK(t, "/app/setting/set.json", form("friendsOnlyDirectMessages", "0"))
-	if r := a.MustOK(t, "/app/setting/query.json", nil); r.Raw != `{"code":200,"friendsOnlyDirectMessages":0}` {
+	if r := a.MustOK(t, "/app/setting/query.json", nil); r.Raw != settingsJSON(0) {
 		t.Fatalf("after unset = %s", r.Raw)
 	}
 	expectCode(t, a, "/app/setting/set.json", form("friendsOnlyDirectMessages", "yes"), 400, 1002)
@@ -588,4 +595,78 @@ func TestAppSettings(t *testing.T) {
 	wrong := *a
 	wrong.App.Secret = "not-the-secret"
 	expectCode(t, &wrong, "/app/setting/set.json", form("friendsOnlyDirectMessages", "1"), 401, 1004)
+}
+
+// The webhook settings: each parameter optional and kept when left out, every bad value
+// refused with its code and nothing changed, one write per call.
+func TestWebhookSettings(t *testing.T) {
+	s := testenv.StartStack(t, testenv.NewApp(apps.Production), testenv.NewApp(apps.Development))
+	prod, dev := s.Client(0), s.Client(1)
+	prod.MustOK(t, "/app/setting/set.json", form("friendsOnlyDirectMessages", "1"))
+
+	s.Calls.Reset()
+	prod.MustOK(t, "/app/setting/set.json", form("webhookUrl", "https://hooks.example.com/im?x=1", "webhookFormat", "nexconn",
+		"webhookEvents", "user:banned,user:ban_expired", "webhookEvents", "user:connection_status",
+		"webhookUrls", `{"user:banned":"https://bans.example.com/"}`))
+	if calls := s.Calls.Calls(); calls.Total() != 1 || calls.UpdateItem != 1 {
+		t.Fatalf("set made %+v", calls)
+	}
+	want := `{"code":200,"friendsOnlyDirectMessages":1,"webhookUrl":"https://hooks.example.com/im?x=1","webhookFormat":"nexconn",` +
+		`"webhookEvents":["user:banned","user:ban_expired","user:connection_status"],"webhookUrls":{"user:banned":"https://bans.example.com/"}}`
+	if r := prod.MustOK(t, "/app/setting/query.json", nil); r.Raw != want {
+		t.Fatalf("after set = %s\nwant %s", r.Raw, want)
+	}
+	// A setting left out keeps its value.
+	prod.MustOK(t, "/app/setting/set.json", form("friendsOnlyDirectMessages", "1"))
+	if r := prod.MustOK(t, "/app/setting/query.json", nil); r.Raw != want {
+		t.Fatalf("friends-only alone changed webhooks: %s", r.Raw)
+	}
+
+	for _, tc := range []struct {
+		c      *testenv.APIClient
+		f      []string
+		status int
+		code   int
+	}{
+		{prod, []string{"webhookUrl", "http://hooks.example.com/"}, 401, 1007},
+		{prod, []string{"webhookUrl", "https://" + strings.Repeat("a", 1020) + ".com/"}, 400, 1005},
+		{prod, []string{"webhookUrl", "ftp://hooks.example.com/"}, 400, 1002},
+		{prod, []string{"webhookUrl", "/relative"}, 400, 1002},
+		{prod, []string{"webhookUrl", "https://user:pw@hooks.example.com/"}, 400, 1002},
+		{prod, []string{"webhookUrl", "https://hooks.example.com/#part"}, 400, 1002},
+		{prod, []string{"webhookUrl", "https://10.0.0.8/"}, 400, 1002},
+		{prod, []string{"webhookUrl", "https://169.254.169.254/latest"}, 400, 1002},
+		{prod, []string{"webhookUrl", "https://[fd00::1]/"}, 400, 1002},
+		{prod, []string{"webhookFormat", "json"}, 400, 1002},
+		{prod, []string{"webhookEvents", "user:renamed"}, 400, 1002},
+		// rongcloud carries none of our own events: the stored format (nexconn) allows them,
+		// the one sent in the same call does not.
+		{prod, []string{"webhookFormat", "rongcloud", "webhookEvents", "user:banned"}, 400, 1002},
+		// Without a format in the call, the stored one decides (the development app's is the
+		// default, rongcloud).
+		{dev, []string{"webhookEvents", "user:banned"}, 400, 1002},
+		{prod, []string{"webhookUrls", `["https://a.example.com/"]`}, 400, 1002},
+		{prod, []string{"webhookUrls", `{"user:renamed":"https://a.example.com/"}`}, 400, 1002},
+		{prod, []string{"webhookUrls", `{"user:banned":"http://a.example.com/"}`}, 401, 1007},
+		{prod, []string{"webhookUrls", `{"user:banned":"https://` + strings.Repeat("a", 9000) + `"}`}, 400, 1005},
+		{prod, []string{"webhookUrl", "https://hooks.example.com/", "webhookUrl", "https://b.example.com/"}, 400, 1002},
+		{prod, []string{"webhookUrl", "https://ok.example.com/", "friendsOnlyDirectMessages", "2"}, 400, 1002},
+		{prod, []string{"unknown", "1"}, 400, 1002},
+	} {
+		expectCode(t, tc.c, "/app/setting/set.json", form(tc.f...), tc.status, tc.code)
+	}
+	if r := prod.MustOK(t, "/app/setting/query.json", nil); r.Raw != want {
+		t.Fatalf("refused calls changed the settings: %s", r.Raw)
+	}
+
+	// A development app may use http; the local stack allows loopback for every app; "" turns
+	// webhooks off and an empty override drops it.
+	dev.MustOK(t, "/app/setting/set.json", form("webhookUrl", "http://hooks.example.com/"))
+	prod.MustOK(t, "/app/setting/set.json", form("webhookUrl", "http://127.0.0.1:9/hook"))
+	prod.MustOK(t, "/app/setting/set.json", form("webhookUrl", "", "webhookUrls", `{"user:banned":""}`, "webhookEvents", ""))
+	want = `{"code":200,"friendsOnlyDirectMessages":1,"webhookUrl":"","webhookFormat":"nexconn","webhookEvents":["user:connection_status",` +
+		`"user:activation_state","user:profile_update","user:banned","user:unbanned","user:ban_expired","user:deactivation_erased"],"webhookUrls":{}}`
+	if r := prod.MustOK(t, "/app/setting/query.json", nil); r.Raw != want {
+		t.Fatalf("after turning off = %s\nwant %s", r.Raw, want)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"imusers/shared/domain/users"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/store"
 )
 
@@ -62,6 +63,8 @@ type Worker struct {
 	// passed is final; an earlier one is repeated then, so such a straggling write is erased too.
 	Settle time.Duration
 	Now    func() time.Time
+	// Events receives the webhook events of finished erasures; nil raises none.
+	Events users.Events
 }
 
 // DefaultReserve is the Reserve of the deployed worker: enough to queue the rest of a job.
@@ -77,6 +80,8 @@ func (w *Worker) Handle(ctx context.Context, job users.Erasure) error {
 		deadline, ok := ctx.Deadline()
 		return ok && time.Until(deadline) < w.Reserve
 	}
+	var finished []string
+	defer func() { w.announce(ctx, job, finished) }()
 	for i, user := range job.Users {
 		done, err := w.Store.EraseRelated(ctx, job.App, user, stop)
 		if err != nil {
@@ -93,6 +98,7 @@ func (w *Worker) Handle(ctx context.Context, job users.Erasure) error {
 		if err := w.Store.FinishErasure(ctx, job.App, user, job.OperateID); err != nil {
 			return err
 		}
+		finished = append(finished, user)
 	}
 	if !final {
 		// The first sweep erased what was there at once; the final one waits for stragglers.
@@ -109,6 +115,28 @@ func (w *Worker) Handle(ctx context.Context, job users.Erasure) error {
 	}
 	w.Log.Info("erasure finished", "app", job.App, "operateId", job.OperateID, "users", len(job.Users))
 	return nil
+}
+
+// announce raises the webhook events of the users whose erasure this invocation finished:
+// user:deactivation_erased, and for a deactivation user:activation_state (0, deactivated),
+// which the platform sends only once erasure is done.
+func (w *Worker) announce(ctx context.Context, job users.Erasure, finished []string) {
+	if w.Events == nil || len(finished) == 0 {
+		return
+	}
+	reason, deactivated := job.Reason, 0
+	if reason == "" {
+		reason = users.ReasonDeactivated
+	}
+	now := w.now().UnixMilli()
+	var evs []webhooks.Event
+	for _, u := range finished {
+		evs = append(evs, webhooks.New(webhooks.DeactivationErased, webhooks.Data{UserID: u, OperateID: job.OperateID, Reason: reason, Time: now}))
+		if reason == users.ReasonDeactivated {
+			evs = append(evs, webhooks.New(webhooks.ActivationState, webhooks.Data{UserID: u, OperateID: job.OperateID, OperationType: &deactivated, Code: "0", Time: now}))
+		}
+	}
+	w.Events.Raise(ctx, job.App, evs...)
 }
 
 // handOver continues job in a new invocation.

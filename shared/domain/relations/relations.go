@@ -13,6 +13,7 @@ import (
 
 	"imusers/shared/apps"
 	"imusers/shared/domain/users"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/store"
 	"imusers/shared/store/pagetoken"
 )
@@ -324,10 +325,27 @@ func (s *Service) Permissions(ctx context.Context, app apps.App, ids []string) (
 	return out, nil
 }
 
-// SetFriendsOnly turns the app's "only friends may send direct messages" setting on or off.
-func (s *Service) SetFriendsOnly(ctx context.Context, app apps.App, on bool) error {
-	return s.Store.PutAppSettings(ctx, app.Key, store.AppSettings{FriendsOnlyDirectMessages: on})
+// SettingsChange names the app settings a call changes; nil fields keep their values.
+type SettingsChange = store.AppSettingsChange
+
+// UpdateSettings changes the app settings a call names and keeps the others. A list of webhook
+// events sent without a format is checked against the format stored, read first.
+func (s *Service) UpdateSettings(ctx context.Context, app apps.App, c SettingsChange) error {
+	if c.WebhookEvents != nil && c.WebhookFormat == nil {
+		cur, err := s.Store.GetAppSettings(ctx, app.Key)
+		if err != nil {
+			return err
+		}
+		format := webhooks.Settings(cur.Webhook).EffectiveFormat()
+		if err := webhooks.CheckEvents(ParamWebhookEvents, *c.WebhookEvents, format); err != nil {
+			return err
+		}
+	}
+	return s.Store.UpdateAppSettings(ctx, app.Key, c)
 }
+
+// ParamWebhookEvents is the parameter that names the webhook events an app wants.
+const ParamWebhookEvents = "webhookEvents"
 
 // Settings reads the app's settings.
 func (s *Service) Settings(ctx context.Context, app apps.App) (store.AppSettings, error) {

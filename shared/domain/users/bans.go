@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"imusers/shared/apps"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/store"
 )
 
@@ -57,9 +58,11 @@ func (s *Service) Block(ctx context.Context, app apps.App, ids []string, d time.
 	if _, err := s.existing(ctx, app.Key, ids); err != nil {
 		return err
 	}
-	if err := s.Store.PutBans(ctx, app.Key, ids, s.Now().Add(d).UnixMilli()); err != nil {
+	end := s.Now().Add(d).UnixMilli()
+	if err := s.Store.PutBans(ctx, app.Key, ids, end); err != nil {
 		return err
 	}
+	s.raise(ctx, app.Key, webhooks.Banned, ids, func(e *webhooks.Data) { e.Minute, e.EndTime = int64(d/time.Minute), end })
 	return s.kickAll(ctx, app.Key, ids, ReasonBlocked)
 }
 
@@ -68,7 +71,11 @@ func (s *Service) Unblock(ctx context.Context, app apps.App, ids []string) error
 	if _, err := s.existing(ctx, app.Key, ids); err != nil {
 		return err
 	}
-	return s.Store.DeleteBans(ctx, app.Key, ids)
+	if err := s.Store.DeleteBans(ctx, app.Key, ids); err != nil {
+		return err
+	}
+	s.raise(ctx, app.Key, webhooks.Unbanned, ids, func(*webhooks.Data) {})
+	return nil
 }
 
 // ListBlocked returns one page of the bans in force now, soonest end first (latest end first

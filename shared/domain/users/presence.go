@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"imusers/shared/apps"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/store"
 )
 
@@ -34,7 +35,7 @@ var ErrNotWithdrawn = errors.New("the refused connection stays recorded")
 // Admit decides a connect of connection connID with token tok, as VerifyToken does, recording
 // the connection first: one write, then the one read. A bad signature is refused without I/O;
 // any other refusal takes the record back (one more write).
-func (s *Service) Admit(ctx context.Context, tok, connID string) (apps.App, *store.User, error) {
+func (s *Service) Admit(ctx context.Context, tok, connID, clientIP string) (apps.App, *store.User, error) {
 	app, c, err := s.parseToken(tok)
 	if err != nil {
 		return apps.App{}, nil, err
@@ -54,7 +55,35 @@ func (s *Service) Admit(ctx context.Context, tok, connID string) (apps.App, *sto
 		}
 		return apps.App{}, nil, err
 	}
+	if ReportsConnections(u) {
+		s.raiseConnection(ctx, app.Key, u.ID, connID, clientIP, connected)
+	}
 	return app, u, nil
+}
+
+// Values of user:connection_status's status.
+const (
+	connected    = "0"
+	disconnected = "1"
+)
+
+// ReportsConnections reports whether the user's app wants to hear of its connections, by the
+// settings read with the user's state when it connected.
+func ReportsConnections(u *store.User) bool {
+	_, ok := webhooks.Settings(u.AppSettings.Webhook).Wants(webhooks.ConnectionStatus)
+	return ok
+}
+
+// Disconnected announces that a connection closed (the client left, was kicked or lapsed), for
+// an app that wanted to hear of it when the connection opened.
+func (s *Service) Disconnected(ctx context.Context, app, user, connID, clientIP string) {
+	s.raiseConnection(ctx, app, user, connID, clientIP, disconnected)
+}
+
+func (s *Service) raiseConnection(ctx context.Context, app, user, connID, clientIP, status string) {
+	s.raise(ctx, app, webhooks.ConnectionStatus, []string{user}, func(d *webhooks.Data) {
+		d.Status, d.OS, d.ClientIP, d.SessionID = status, "Websocket", clientIP, connID
+	})
 }
 
 // Online reports whether the user has a connection that can still be open, in one read. A user

@@ -14,6 +14,7 @@ import (
 
 	"imusers/shared/apps"
 	"imusers/shared/domain/token"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/store"
 )
 
@@ -49,6 +50,8 @@ type Erasure struct {
 	// At is when the deactivation or deletion happened (ms); erasure waits for writes that
 	// started before it.
 	At int64 `json:"at,omitempty"`
+	// Reason is ReasonDeactivated or ReasonDeleted (a job queued without one is a deactivation).
+	Reason string `json:"reason,omitempty"`
 }
 
 // Service applies the lifecycle rules.
@@ -60,9 +63,31 @@ type Service struct {
 	Conns Connections
 	Apps  *apps.Registry
 	Now   func() time.Time
+	// Events receives the webhook events the rules raise; nil raises none.
+	Events Events
+}
+
+// Events receives the webhook events one call raises, all at once (a webhooks.Raiser).
+type Events interface {
+	Raise(ctx context.Context, app string, events ...webhooks.Event)
 }
 
 func (s *Service) nowMS() int64 { return s.Now().UnixMilli() }
+
+// raise hands on one event of type typ per user, each with the data fill gives it.
+func (s *Service) raise(ctx context.Context, app, typ string, ids []string, fill func(*webhooks.Data)) {
+	if s.Events == nil {
+		return
+	}
+	now := s.nowMS()
+	evs := make([]webhooks.Event, len(ids))
+	for i, id := range ids {
+		d := webhooks.Data{UserID: id, Time: now}
+		fill(&d)
+		evs[i] = webhooks.New(typ, d)
+	}
+	s.Events.Raise(ctx, app, evs...)
+}
 
 // GetToken registers the user, or overwrites its name and portrait, and issues a new token.
 // Earlier tokens stay valid. One write; two for a development app (the cap's registry first, so
@@ -163,7 +188,7 @@ func (s *Service) Deactivate(ctx context.Context, app apps.App, ids []string) (s
 	if err := s.kickAll(ctx, app.Key, ids, ReasonDeactivated); err != nil {
 		return "", err
 	}
-	if err := s.Eraser.Start(ctx, Erasure{App: app.Key, Users: ids, OperateID: op, At: now}); err != nil {
+	if err := s.Eraser.Start(ctx, Erasure{App: app.Key, Users: ids, OperateID: op, At: now, Reason: ReasonDeactivated}); err != nil {
 		return "", fmt.Errorf("start erasure: %w", err)
 	}
 	return op, nil
@@ -189,7 +214,12 @@ func (s *Service) Reactivate(ctx context.Context, app apps.App, ids []string, wa
 	if err != nil {
 		return "", err
 	}
-	return newOperateID(), nil
+	op := newOperateID()
+	reactivated := 1
+	s.raise(ctx, app.Key, webhooks.ActivationState, ids, func(d *webhooks.Data) {
+		d.OperateID, d.OperationType, d.Code = op, &reactivated, "0"
+	})
+	return op, nil
 }
 
 // ListDeactivated returns one page of deactivated users (erasure finished or not).
@@ -235,7 +265,7 @@ func (s *Service) DeleteDev(ctx context.Context, app apps.App, ids []string) err
 	if err := s.kickAll(ctx, app.Key, ids, ReasonDeleted); err != nil {
 		return err
 	}
-	if err := s.Eraser.Start(ctx, Erasure{App: app.Key, Users: ids, OperateID: newOperateID(), At: s.nowMS()}); err != nil {
+	if err := s.Eraser.Start(ctx, Erasure{App: app.Key, Users: ids, OperateID: newOperateID(), At: s.nowMS(), Reason: ReasonDeleted}); err != nil {
 		return fmt.Errorf("start erasure: %w", err)
 	}
 	// Last, so that a failure above leaves the users registered and a retry completes the call.

@@ -4,6 +4,7 @@ package form
 
 import (
 	"hash/maphash"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -236,6 +237,27 @@ func (r *Reader) UserIDs(name string, max int) []string {
 		return nil
 	}
 	return ids
+}
+
+// Strings reads an optional list of at most max values, in either encoding (repeated keys or
+// comma-joined), empty values dropped; nil when absent, empty when sent empty.
+func (r *Reader) Strings(name string, max int) []string {
+	if !r.Has(name) {
+		return nil
+	}
+	out := []string{}
+	for _, raw := range r.v[name] {
+		for s := range strings.SplitSeq(raw, ",") {
+			if s = strings.TrimSpace(s); s == "" || slices.Contains(out, s) {
+				continue
+			}
+			if out = append(out, s); len(out) > max {
+				r.fail(apierr.TooMany(name, max))
+				return nil
+			}
+		}
+	}
+	return out
 }
 
 // idSet tells whether a list of userIds already holds one. Up to setSlots/2 ids (every list

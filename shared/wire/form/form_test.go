@@ -551,6 +551,16 @@ func FuzzParse(f *testing.F) {
 		checkReaderError(t, r.Err(), "name")
 
 		r = NewReader(v)
+		if list := r.Strings("userId", 7); r.Err() == nil {
+			for i, e := range list {
+				if e == "" || e != strings.TrimSpace(e) || strings.Contains(e, ",") || slices.Contains(list[:i], e) || len(list) > 7 {
+					t.Fatalf("Strings returned %q", list)
+				}
+			}
+		}
+		checkReaderError(t, r.Err(), "userId")
+
+		r = NewReader(v)
 		if n := r.Int("pageSize", 1, 50, 50); n < 1 || n > 50 {
 			t.Fatalf("Int returned %d outside its bounds", n)
 		}
@@ -583,5 +593,34 @@ func checkReaderError(t *testing.T, err error, param string) {
 	}
 	if !strings.Contains(e.Message, param) {
 		t.Fatalf("message %q does not name %s", e.Message, param)
+	}
+}
+
+// Strings reads a list in either encoding, drops empty and repeated values, tells absent (nil)
+// from sent empty, and refuses more than its limit with a 1005.
+func TestStrings(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want []string
+		code int
+	}{
+		{"", nil, 0},
+		{"e=", []string{}, 0},
+		{"e=a,b&e=c,a,+,", []string{"a", "b", "c"}, 0},
+		{"e=a,b,c,d", nil, apierr.TooLong},
+	} {
+		v, err := Parse(tc.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := NewReader(v)
+		got := r.Strings("e", 3)
+		code := 0
+		if e, ok := apierr.As(r.Err()); ok {
+			code = e.Code
+		}
+		if code != tc.code || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Strings of %q = %#v (code %d), want %#v (code %d)", tc.body, got, code, tc.want, tc.code)
+		}
 	}
 }
