@@ -96,8 +96,9 @@ func hostedIndexPK(app string, shard int) string {
 
 // Webhook events waiting for their next attempt sit in a few partitions of their own, across
 // apps, sorted by when they are due, so the per-minute retry finds every due one with one query
-// per shard; events that failed for good sit under their app's dead-letter partition by id.
-const webhookShards = 4
+// per shard (as many as the index shards, since shardOf places them); events that failed for
+// good sit under their app's dead-letter partition by id.
+const webhookShards = IndexShards
 
 func webhookPendingKey(shard int, dueMs int64, id string) itemKey {
 	return key(webhookPendingPK(shard), fmt.Sprintf("%013d#%s", dueMs, id))
