@@ -158,7 +158,8 @@ func (a *API) FriendAdd(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	target := p.UserID("targetId")
-	opt := p.RequiredInt("optType", 1, 2)
+	// The official server SDKs leave optType out by default: it then honours the permission.
+	opt := p.Int("optType", 1, 2, 1)
 	p.Text("extra", maxExtra) // checked, not kept: it would travel with an approval request
 	if err := p.Err(); err != nil {
 		return nil, err

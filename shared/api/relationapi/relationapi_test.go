@@ -379,7 +379,8 @@ func TestFriendsBothDirections(t *testing.T) {
 	c := s.Client(0)
 	register(t, c, "alice", "bob", "carol", "dave", "erin")
 
-	c.MustOK(t, "/friend/add.json", form("userId", "alice", "targetId", "bob", "optType", "1", "extra", "hi"))
+	// optType left out is optType 1, as the official server SDKs send it.
+	c.MustOK(t, "/friend/add.json", form("userId", "alice", "targetId", "bob", "extra", "hi"))
 	if got := check(t, c, "alice", "bob", "carol"); got != "bob:4 carol:1" {
 		t.Fatalf("alice's view: %s", got)
 	}
@@ -405,12 +406,16 @@ func TestFriendsBothDirections(t *testing.T) {
 	}
 	c.MustOK(t, "/friend/permission/set.json", form("userIds", "erin", "permissionType", "2"))
 	expectCode(t, c, "/friend/add.json", form("userId", "bob", "targetId", "erin", "optType", "1"), 403, 3007)
+	// Without optType the permission is honoured, as with optType 1.
+	expectCode(t, c, "/friend/add.json", form("userId", "bob", "targetId", "erin"), 403, 3007)
+	expectCode(t, c, "/friend/add.json", form("userId", "bob", "targetId", "erin", "optType", ""), 403, 3007)
 	c.MustOK(t, "/friend/permission/set.json", form("userIds", "erin,carol", "permissionType", "3"))
 	r = c.MustOK(t, "/friend/permission/get.json", form("userIds", "erin,carol,dave"))
 	if r.Raw != `{"code":200,"permissionSettings":[{"userId":"erin","type":3},{"userId":"carol","type":3},{"userId":"dave","type":1}]}` {
 		t.Fatalf("permissions = %s", r.Raw)
 	}
 	expectCode(t, c, "/friend/add.json", form("userId", "bob", "targetId", "erin", "optType", "1"), 403, 3006)
+	expectCode(t, c, "/friend/add.json", form("userId", "bob", "targetId", "erin"), 403, 3006)
 	if got := check(t, c, "erin", "bob"); got != "bob:1" {
 		t.Fatalf("a refused add stored something: %s", got)
 	}
@@ -494,6 +499,8 @@ func TestFriendsBothDirections(t *testing.T) {
 	expectCode(t, c, "/friend/add.json", form("userId", "alice", "targetId", "alice", "optType", "2"), 400, 1002)
 	expectCode(t, c, "/friend/add.json", form("userId", "alice", "targetId", "ghost", "optType", "2"), 404, 3001)
 	expectCode(t, c, "/friend/add.json", form("userId", "alice", "targetId", "bob", "optType", "3"), 400, 1002)
+	expectCode(t, c, "/friend/add.json", form("userId", "alice", "targetId", "bob", "optType", "0"), 400, 1002)
+	expectCode(t, c, "/friend/add.json", "userId=alice&targetId=bob&optType=1&optType=2", 400, 1002)
 	expectCode(t, c, "/friend/add.json", form("userId", "alice", "targetId", "bob", "optType", "2", "extra", strings.Repeat("e", 129)), 400, 1005)
 	expectCode(t, c, "/friend/delete.json", form("userId", "alice", "targetIds", strings.Join(ids("f", 101), ",")), 400, 1005)
 	expectCode(t, c, "/friend/check.json", form("userId", "ghost", "targetIds", "bob"), 404, 3001)
