@@ -60,36 +60,39 @@ func (st *Store) DeleteBans(ctx context.Context, app string, users []string) err
 	return st.batchWrite(ctx, reqs)
 }
 
-// GetUserState reads a user's profile and ban together in one BatchGetItem: everything a token
-// check asks (exists, deactivated, tokens expired, banned). User.BanUntil is 0 without a ban.
-func (st *Store) GetUserState(ctx context.Context, app, user string) (*User, error) {
-	items, err := st.batchGet(ctx, []itemKey{userKey(app, user), banKey(app, user)}, Strong)
+// GetUserState reads a user's profile and ban, and the app's settings, together in one
+// BatchGetItem: everything a token check asks (exists, deactivated, tokens expired or aged out,
+// banned). User.BanUntil is 0 without a ban.
+func (st *Store) GetUserState(ctx context.Context, app, user string) (*User, AppSettings, error) {
+	items, err := st.batchGet(ctx, []itemKey{userKey(app, user), banKey(app, user), settingsKey(app)}, Strong)
 	if err != nil {
-		return nil, err
+		return nil, AppSettings{}, err
 	}
 	var u *User
 	var until int64
+	var settings AppSettings
 	for _, it := range items {
 		k, err := keyOf(it)
 		if err != nil {
-			return nil, err
+			return nil, AppSettings{}, err
 		}
 		switch k.SK {
 		case skProfile:
-			if u, err = userFrom(it); err != nil {
-				return nil, err
-			}
+			u, err = userFrom(it)
 		case skBan:
-			if until, err = banEnd(it); err != nil {
-				return nil, err
-			}
+			until, err = banEnd(it)
+		case skSettings:
+			settings, err = settingsFrom(it)
+		}
+		if err != nil {
+			return nil, AppSettings{}, err
 		}
 	}
 	if u == nil {
-		return nil, ErrNotFound
+		return nil, AppSettings{}, ErrNotFound
 	}
 	u.BanUntil = until
-	return u, nil
+	return u, settings, nil
 }
 
 // banEnd reads the end of a ban item.

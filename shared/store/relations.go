@@ -1099,13 +1099,20 @@ func (st *Store) setOnProfiles(ctx context.Context, app string, users []string, 
 type AppSettings struct {
 	// FriendsOnlyDirectMessages: only friends may send each other direct messages.
 	FriendsOnlyDirectMessages bool
+	// TokenTTLDays is how many days a token is good for from its issue time; 0 for ever.
+	TokenTTLDays int
 }
 
-const attrFriendsOnly = "friendsOnlyDirectMessages"
+// AppSettingsChange names the settings to change; a nil field keeps its stored value.
+type AppSettingsChange struct {
+	FriendsOnlyDirectMessages *bool
+	TokenTTLDays              *int
+}
 
 // settingsItem is an app's settings as stored (settingsItem.FriendsOnly is 1 when on).
 type settingsItem struct {
-	FriendsOnly int64 `dynamodbav:"friendsOnlyDirectMessages"`
+	FriendsOnly  int64 `dynamodbav:"friendsOnlyDirectMessages"`
+	TokenTTLDays int64 `dynamodbav:"tokenTtlDays"`
 }
 
 func settingsKey(app string) itemKey { return key(appPK(app), skSettings) }
@@ -1115,7 +1122,7 @@ func settingsFrom(it item) (AppSettings, error) {
 	if err != nil {
 		return AppSettings{}, err
 	}
-	return AppSettings{FriendsOnlyDirectMessages: si.FriendsOnly == 1}, nil
+	return AppSettings{FriendsOnlyDirectMessages: si.FriendsOnly == 1, TokenTTLDays: int(si.TokenTTLDays)}, nil
 }
 
 // GetAppSettings reads an app's settings in one GetItem; an app never set has the defaults.
@@ -1129,21 +1136,39 @@ func (st *Store) GetAppSettings(ctx context.Context, app string) (AppSettings, e
 	return settingsFrom(res.Item)
 }
 
-// PutAppSettings stores an app's settings in one write.
-func (st *Store) PutAppSettings(ctx context.Context, app string, a AppSettings) error {
-	v := int64(0)
-	if a.FriendsOnlyDirectMessages {
-		v = 1
+// UpdateAppSettings stores the settings a change names, in one write; the others keep their
+// values. A change that names none writes nothing.
+func (st *Store) UpdateAppSettings(ctx context.Context, app string, c AppSettingsChange) error {
+	var sets []string
+	names := map[string]string{}
+	vals := map[string]any{}
+	set := func(attr string, v int64) {
+		n := fmt.Sprintf("%d", len(sets))
+		sets = append(sets, "#a"+n+" = :v"+n)
+		names["#a"+n], vals[":v"+n] = attr, v
+	}
+	if c.FriendsOnlyDirectMessages != nil {
+		v := int64(0)
+		if *c.FriendsOnlyDirectMessages {
+			v = 1
+		}
+		set("friendsOnlyDirectMessages", v)
+	}
+	if c.TokenTTLDays != nil {
+		set("tokenTtlDays", int64(*c.TokenTTLDays))
+	}
+	if len(sets) == 0 {
+		return nil
 	}
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.table),
 		Key:                       settingsKey(app).av(),
-		UpdateExpression:          aws.String("SET #f = :f"),
-		ExpressionAttributeNames:  map[string]string{"#f": attrFriendsOnly},
-		ExpressionAttributeValues: values(map[string]any{":f": v}),
+		UpdateExpression:          aws.String("SET " + strings.Join(sets, ", ")),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values(vals),
 	})
 	if err != nil {
-		return fmt.Errorf("put app settings: %w", err)
+		return fmt.Errorf("update app settings: %w", err)
 	}
 	return nil
 }

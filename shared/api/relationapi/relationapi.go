@@ -6,10 +6,12 @@ package relationapi
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"slices"
 
 	"imusers/shared/api/call"
 	"imusers/shared/domain/relations"
+	"imusers/shared/domain/users"
 	"imusers/shared/wire/apierr"
 	"imusers/shared/wire/form"
 )
@@ -342,15 +344,33 @@ func (a *API) FriendPermissionGet(ctx context.Context, r *call.Request) (any, er
 
 type appSettings struct {
 	FriendsOnlyDirectMessages int `json:"friendsOnlyDirectMessages"` // 1 on, 0 off
+	TokenTTLDays              int `json:"tokenTtlDays"`              // 0: tokens do not age
 }
 
-// AppSettingSet: /app/setting/set.json (ours: the platform keeps this setting in its console).
+// AppSettingSet: /app/setting/set.json (ours: the platform keeps these settings in its
+// console). Every parameter is optional: a setting left out keeps its value, and a call must set
+// at least one.
 func (a *API) AppSettingSet(ctx context.Context, r *call.Request) (any, error) {
-	on := r.Params.RequiredInt("friendsOnlyDirectMessages", 0, 1)
-	if err := r.Params.Err(); err != nil {
+	p := r.Params
+	var c relations.SettingsChange
+	if p.Has("friendsOnlyDirectMessages") {
+		on := p.RequiredInt("friendsOnlyDirectMessages", 0, 1) == 1
+		c.FriendsOnlyDirectMessages = &on
+	}
+	if p.Has("tokenTtlDays") {
+		days := int(p.RequiredInt("tokenTtlDays", 0, math.MaxInt32))
+		if p.Err() == nil && !slices.Contains(users.TokenLifetimes, days) {
+			return nil, apierr.Malformed("tokenTtlDays", "must be 0, 1, 7 or 30")
+		}
+		c.TokenTTLDays = &days
+	}
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	return nil, a.Relations.SetFriendsOnly(ctx, r.App, on == 1)
+	if c == (relations.SettingsChange{}) {
+		return nil, apierr.New(apierr.BadParam, "no setting given: friendsOnlyDirectMessages or tokenTtlDays")
+	}
+	return nil, a.Relations.UpdateSettings(ctx, r.App, c)
 }
 
 // AppSettingQuery: /app/setting/query.json.
@@ -359,7 +379,7 @@ func (a *API) AppSettingQuery(ctx context.Context, r *call.Request) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	out := appSettings{}
+	out := appSettings{TokenTTLDays: s.TokenTTLDays}
 	if s.FriendsOnlyDirectMessages {
 		out.FriendsOnlyDirectMessages = 1
 	}

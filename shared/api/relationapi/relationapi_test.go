@@ -576,23 +576,58 @@ func TestFriendPagesAndTokens(t *testing.T) {
 func TestAppSettings(t *testing.T) {
 	s := testenv.StartStack(t, testenv.NewApp(apps.Production), testenv.NewApp(apps.Development))
 	a, b := s.Client(0), s.Client(1)
-	if r := a.MustOK(t, "/app/setting/query.json", nil); r.Raw != `{"code":200,"friendsOnlyDirectMessages":0}` {
-		t.Fatalf("default = %s", r.Raw)
+	query := func(c *testenv.APIClient, want string) {
+		t.Helper()
+		if r := c.MustOK(t, "/app/setting/query.json", nil); r.Raw != want {
+			t.Fatalf("settings = %s, want %s", r.Raw, want)
+		}
 	}
+	query(a, `{"code":200,"friendsOnlyDirectMessages":0,"tokenTtlDays":0}`)
 	a.MustOK(t, "/app/setting/set.json", form("friendsOnlyDirectMessages", "1"))
-	if r := a.MustOK(t, "/app/setting/query.json", nil); r.Raw != `{"code":200,"friendsOnlyDirectMessages":1}` {
-		t.Fatalf("after set = %s", r.Raw)
+	query(a, `{"code":200,"friendsOnlyDirectMessages":1,"tokenTtlDays":0}`)
+	query(b, `{"code":200,"friendsOnlyDirectMessages":0,"tokenTtlDays":0}`)
+	// Each parameter is optional: a setting left out keeps its value.
+	s.Calls.Reset()
+	a.MustOK(t, "/app/setting/set.json", form("tokenTtlDays", "7"))
+	if calls := s.Calls.Calls(); calls.Total() != 1 || calls.UpdateItem != 1 {
+		t.Fatalf("set made %+v, budget one write", calls)
 	}
-	if r := b.MustOK(t, "/app/setting/query.json", nil); r.Raw != `{"code":200,"friendsOnlyDirectMessages":0}` {
-		t.Fatalf("another app's setting changed: %s", r.Raw)
-	}
+	query(a, `{"code":200,"friendsOnlyDirectMessages":1,"tokenTtlDays":7}`)
 	a.MustOK(t, "/app/setting/set.json", form("friendsOnlyDirectMessages", "0"))
-	if r := a.MustOK(t, "/app/setting/query.json", nil); r.Raw != `{"code":200,"friendsOnlyDirectMessages":0}` {
-		t.Fatalf("after unset = %s", r.Raw)
+	query(a, `{"code":200,"friendsOnlyDirectMessages":0,"tokenTtlDays":7}`)
+	for _, days := range []string{"30", "1", "0"} {
+		a.MustOK(t, "/app/setting/set.json", form("tokenTtlDays", days, "friendsOnlyDirectMessages", "1"))
+		query(a, `{"code":200,"friendsOnlyDirectMessages":1,"tokenTtlDays":`+days+`}`)
 	}
-	expectCode(t, a, "/app/setting/set.json", form("friendsOnlyDirectMessages", "yes"), 400, 1002)
-	expectCode(t, a, "/app/setting/set.json", nil, 400, 1002)
+	s.Calls.Reset()
+	query(a, `{"code":200,"friendsOnlyDirectMessages":1,"tokenTtlDays":0}`)
+	if n := s.Calls.Calls().Total(); n != 1 {
+		t.Fatalf("query made %d calls, budget 1", n)
+	}
+	query(b, `{"code":200,"friendsOnlyDirectMessages":0,"tokenTtlDays":0}`)
+
+	// Bad values answer 1002 and change nothing, not even a good setting sent beside them.
+	a.MustOK(t, "/app/setting/set.json", form("tokenTtlDays", "7"))
+	for _, bad := range []any{
+		form("friendsOnlyDirectMessages", "yes"),
+		form("friendsOnlyDirectMessages", ""),
+		form("tokenTtlDays", "2"),
+		form("tokenTtlDays", "-1"),
+		form("tokenTtlDays", "31"),
+		form("tokenTtlDays", "7.0"),
+		form("tokenTtlDays", ""),
+		form("tokenTtlDays", "99999999999999999999"),
+		form("tokenTtlDays", "2", "friendsOnlyDirectMessages", "0"),
+		form("tokenTtlDays", "30", "friendsOnlyDirectMessages", "2"),
+		"tokenTtlDays=1&tokenTtlDays=30",
+		nil,                        // sets nothing
+		form("somethingElse", "1"), // sets nothing
+	} {
+		expectCode(t, a, "/app/setting/set.json", bad, 400, 1002)
+	}
+	query(a, `{"code":200,"friendsOnlyDirectMessages":1,"tokenTtlDays":7}`)
 	wrong := *a
 	wrong.App.Secret = "not-the-secret"
-	expectCode(t, &wrong, "/app/setting/set.json", form("friendsOnlyDirectMessages", "1"), 401, 1004)
+	expectCode(t, &wrong, "/app/setting/set.json", form("friendsOnlyDirectMessages", "0"), 401, 1004)
+	query(a, `{"code":200,"friendsOnlyDirectMessages":1,"tokenTtlDays":7}`)
 }

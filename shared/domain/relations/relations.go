@@ -324,9 +324,13 @@ func (s *Service) Permissions(ctx context.Context, app apps.App, ids []string) (
 	return out, nil
 }
 
-// SetFriendsOnly turns the app's "only friends may send direct messages" setting on or off.
-func (s *Service) SetFriendsOnly(ctx context.Context, app apps.App, on bool) error {
-	return s.Store.PutAppSettings(ctx, app.Key, store.AppSettings{FriendsOnlyDirectMessages: on})
+// SettingsChange names the app settings to change (the "only friends may send direct messages"
+// setting, the token lifetime); a nil field keeps its value.
+type SettingsChange = store.AppSettingsChange
+
+// UpdateSettings changes the app's settings that c names; the others keep their values.
+func (s *Service) UpdateSettings(ctx context.Context, app apps.App, c SettingsChange) error {
+	return s.Store.UpdateAppSettings(ctx, app.Key, c)
 }
 
 // Settings reads the app's settings.
