@@ -77,6 +77,10 @@ build-UserCheckOnlineFunction:
 	$(call sam-build,userCheckOnline)
 build-UserCheckOnlineBatchFunction:
 	$(call sam-build,userCheckOnlineBatch)
+build-UserChatFbQuerylistFunction:
+	$(call sam-build,userChatFbQuerylist)
+build-UserChatFbSetFunction:
+	$(call sam-build,userChatFbSet)
 build-UserDeactivateFunction:
 	$(call sam-build,userDeactivate)
 build-UserDeactivateQueryFunction:

@@ -52,6 +52,8 @@ var All = []Call{
 	{Route: "userBlockQuery", Form: func(Users) url.Values { return form() }},
 	{Route: "userCheckOnline", Form: func(u Users) url.Values { return form("userId", u.A) }},
 	{Route: "userCheckOnlineBatch", Form: func(u Users) url.Values { return form("userId", u.A+","+u.B) }},
+	{Route: "userChatFbSet", Writes: true, Form: func(u Users) url.Values { return form("userId", u.B, "state", "1", "type", "PERSON") }},
+	{Route: "userChatFbQuerylist", Form: func(Users) url.Values { return form("type", "PERSON") }},
 
 	// Relations, in an order where each call finds what it needs: the friendship is made before
 	// the calls that need one and ended after them.

@@ -106,6 +106,16 @@ var samples = []sample{
 	{"userBlockQuery", "error-page", httpEvent("userBlockQuery", form("page", "0")),
 		answers(400, 1002)},
 
+	{"userChatFbSet", "success", httpEvent("userChatFbSet", form("userId", "bob", "state", "1", "type", "PERSON")),
+		answers(200, 200)},
+	{"userChatFbSet", "error-type", httpEvent("userChatFbSet", form("userId", sampleUser, "state", "1", "type", "GROUP")),
+		answers(400, 1002)},
+
+	{"userChatFbQuerylist", "success", httpEvent("userChatFbQuerylist", form("num", "100", "offset", "0", "type", "PERSON")),
+		answers(200, 200, field("total", float64(1)), field("users", []any{"bob"}))},
+	{"userChatFbQuerylist", "error-missing-type", httpEvent("userChatFbQuerylist", form("num", "100")),
+		answers(400, 1002)},
+
 	{"userCheckOnline", "success", httpEvent("userCheckOnline", form("userId", sampleUser)),
 		answers(200, 200, field("status", "0"))},
 	{"userCheckOnline", "error-malformed-user", httpEvent("userCheckOnline", form("userId", "alice smith")),

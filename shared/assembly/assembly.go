@@ -127,6 +127,8 @@ func (s *Service) operations() map[string]call.Handler {
 		"userBlockQuery":       s.UserAPI.BlockQuery,
 		"userCheckOnline":      s.UserAPI.CheckOnline,
 		"userCheckOnlineBatch": s.UserAPI.CheckOnlineBatch,
+		"userChatFbSet":        s.UserAPI.ChatMuteSet,
+		"userChatFbQuerylist":  s.UserAPI.ChatMuteQuery,
 
 		"userBlacklistAdd":      s.RelationAPI.BlacklistAdd,
 		"userBlacklistRemove":   s.RelationAPI.BlacklistRemove,

@@ -83,6 +83,10 @@ var All = []Route{
 	{Name: "userBlockQuery", Kind: HTTP, Path: "/user/block/query.json", RateLimit: defaultRate, Actions: []string{Query}},
 	{Name: "userCheckOnline", Kind: HTTP, Path: "/user/checkOnline.json", RateLimit: defaultRate, Actions: []string{GetItem}},
 	{Name: "userCheckOnlineBatch", Kind: HTTP, Path: "/user/checkOnline/batch.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
+	// Direct-chat mute: a blind batch write after the users' batched read; the list reads the
+	// sparse index of muted users.
+	{Name: "userChatFbSet", Kind: HTTP, Path: "/user/chat/fb/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem}},
+	{Name: "userChatFbQuerylist", Kind: HTTP, Path: "/user/chat/fb/querylist.json", RateLimit: defaultRate, Actions: []string{Query}},
 
 	// Relations: a list change reads, reserves its count, writes and confirms (see store).
 	{Name: "userBlacklistAdd", Kind: HTTP, Path: "/user/blacklist/add.json", Aliases: []string{"/user/blocklist/add.json"},

@@ -21,6 +21,9 @@ const (
 	IndexDeactivated = "GSI2"
 	// IndexBanned lists users under a ban (sparse, sharded).
 	IndexBanned = "GSI3"
+	// IndexMuted also lists an app's users muted in direct chats, by userId (sparse, sharded;
+	// partitions "A#<app>#MUTE#<shard>").
+	IndexMuted = IndexDevUsers
 
 	// IndexLists also orders each user's blocklist, whitelist and friends by time added
 	// (partition "<user partition>#<kind>"; the deactivated users' partitions look different).
@@ -48,7 +51,10 @@ const (
 	skDevUsers = "#DEVUSERS"
 	// A user's ban sorts before the profile, so erasure (which clears what sorts after it)
 	// keeps it; the user's presence item sorts after, so erasure removes it.
-	skBan      = "#BAN"
+	skBan = "#BAN"
+	// A mute sorts before the profile too: like a ban, it is the App Server's decision and
+	// erasure keeps it.
+	skMute     = "#MUTE"
 	skPresence = "PRESENCE"
 )
 
@@ -76,6 +82,9 @@ func deactIndexPK(app string, shard int) string {
 	return fmt.Sprintf("A#%s#DEACT#%d", app, shard)
 }
 func banIndexPK(app string, shard int) string { return fmt.Sprintf("A#%s#BAN#%d", app, shard) }
+func muteIndexPK(app string, shard int) string {
+	return fmt.Sprintf("A#%s#MUTE#%d", app, shard)
+}
 
 // ProfileKey is the key of a user's profile item, for reading it past the store (the
 // benchmark's raw GetItem baseline).

@@ -411,12 +411,12 @@ func (st *Store) ListDevUsers(ctx context.Context, app string) ([]*User, error) 
 	}
 }
 
-// DeleteUsers removes users' profile and ban items (their related items go through erasure):
-// a userId registered again starts without the old ban.
+// DeleteUsers removes users' profile, ban and mute items (their related items go through
+// erasure): a userId registered again starts without the old ban or mute.
 func (st *Store) DeleteUsers(ctx context.Context, app string, users []string) error {
-	reqs := make([]types.WriteRequest, 0, 2*len(users))
+	reqs := make([]types.WriteRequest, 0, 3*len(users))
 	for _, u := range users {
-		reqs = append(reqs, deleteRequest(userKey(app, u)), deleteRequest(banKey(app, u)))
+		reqs = append(reqs, deleteRequest(userKey(app, u)), deleteRequest(banKey(app, u)), deleteRequest(muteKey(app, u)))
 	}
 	return st.batchWrite(ctx, reqs)
 }
