@@ -111,14 +111,22 @@ build-UserWhitesettingQueryFunction:
 	$(call sam-build,userWhitesettingQuery)
 build-UserWhitesettingSetFunction:
 	$(call sam-build,userWhitesettingSet)
+build-WsAddToBlocklistFunction:
+	$(call sam-build,wsAddToBlocklist)
 build-WsAuthorizeFunction:
 	$(call sam-build,wsAuthorize)
+build-WsCheckBlockedFunction:
+	$(call sam-build,wsCheckBlocked)
 build-WsConnectFunction:
 	$(call sam-build,wsConnect)
 build-WsDisconnectFunction:
 	$(call sam-build,wsDisconnect)
+build-WsGetBlocklistFunction:
+	$(call sam-build,wsGetBlocklist)
 build-WsPingFunction:
 	$(call sam-build,wsPing)
+build-WsRemoveFromBlocklistFunction:
+	$(call sam-build,wsRemoveFromBlocklist)
 build-WsSendMessageFunction:
 	$(call sam-build,wsSendMessage)
 

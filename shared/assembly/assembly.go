@@ -98,7 +98,7 @@ func New(cfg service.Config, d Deps) *Service {
 		Messages:    msgs,
 		MessageAPI:  &messageapi.API{Messages: msgs},
 		Erasure:     &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: erasure.DefaultReserve, Settle: cfg.ErasureSettle, Now: d.Now},
-		WS:          &wsapi.Server{Users: u, Messages: msgs, Log: d.Log},
+		WS:          &wsapi.Server{Users: u, Messages: msgs, Relations: rel, Apps: d.Apps, Log: d.Log},
 		Lambda:      d.Lambda,
 		Log:         d.Log,
 	}
@@ -163,6 +163,11 @@ func (s *Service) others() map[string]any {
 		"wsDisconnect":  s.WS.Disconnect,
 		"wsPing":        s.WS.Ping,
 		"wsSendMessage": s.WS.SendMessage,
+
+		"wsAddToBlocklist":      s.WS.AddToBlocklist,
+		"wsRemoveFromBlocklist": s.WS.RemoveFromBlocklist,
+		"wsCheckBlocked":        s.WS.CheckBlocked,
+		"wsGetBlocklist":        s.WS.GetBlocklist,
 	}
 }
 

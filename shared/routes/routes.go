@@ -30,6 +30,9 @@ type Route struct {
 	// RouteKey is the WebSocket API route (Kind WebSocket): $connect, $disconnect, or the value
 	// of a frame's "action" field.
 	RouteKey string
+	// NeedsApps marks a WebSocket route that reads the apps' secrets: the blocklist frames,
+	// whose page tokens are signed with the app's key.
+	NeedsApps bool
 	// Actions are the AWS actions the function calls, besides reading the apps parameter:
 	// its least-privilege policy in template.yaml grants exactly these.
 	Actions []string
@@ -54,8 +57,9 @@ const (
 )
 
 // LoadsApps reports whether the function reads the apps' secrets (from SSM in AWS): the Server
-// API functions check each request's signature, and the authorizer checks each client's token.
-func (r Route) LoadsApps() bool { return r.Kind == HTTP || r.Kind == Authorizer }
+// API functions check each request's signature, the authorizer checks each client's token, and
+// the blocklist frames sign page tokens.
+func (r Route) LoadsApps() bool { return r.Kind == HTTP || r.Kind == Authorizer || r.NeedsApps }
 
 // Paths lists the route's path and its aliases.
 func (r Route) Paths() []string { return append([]string{r.Path}, r.Aliases...) }
@@ -125,6 +129,11 @@ var All = []Route{
 	{Name: "wsDisconnect", Kind: WebSocket, RouteKey: "$disconnect", Actions: []string{UpdateItem}},
 	{Name: "wsPing", Kind: WebSocket, RouteKey: "ping", Actions: []string{UpdateItem}},
 	{Name: "wsSendMessage", Kind: WebSocket, RouteKey: "sendMessage", Actions: []string{BatchGetItem, UpdateItem, ManageConnections}},
+	// The client's own blocklist: the same rules and cost as /user/blacklist/*.
+	{Name: "wsAddToBlocklist", Kind: WebSocket, RouteKey: "addToBlocklist", NeedsApps: true, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
+	{Name: "wsRemoveFromBlocklist", Kind: WebSocket, RouteKey: "removeFromBlocklist", NeedsApps: true, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
+	{Name: "wsCheckBlocked", Kind: WebSocket, RouteKey: "checkBlocked", NeedsApps: true, Actions: []string{BatchGetItem}},
+	{Name: "wsGetBlocklist", Kind: WebSocket, RouteKey: "getBlocklist", NeedsApps: true, Actions: []string{Query}},
 }
 
 // Every Server API function may record its request's nonce (see PutItem).

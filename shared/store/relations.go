@@ -169,6 +169,7 @@ type change struct {
 type mutation struct {
 	changes []change
 	users   []string // profiles to read and hand to check (and to name friends)
+	bans    bool     // read the users' bans too (Member.BanUntil), for check
 	check   Check
 	limit   int64 // most entries per list; 0 for none
 	now     int64
@@ -361,6 +362,9 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 	var keys []itemKey
 	for _, u := range m.users {
 		keys = append(keys, userKey(app, u))
+		if m.bans {
+			keys = append(keys, banKey(app, u))
+		}
 	}
 	var refs []listRef
 	for _, c := range m.changes {
@@ -376,6 +380,7 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 	}
 	now := st.now().UnixMilli()
 	users := map[string]*Member{}
+	bans := map[string]int64{}
 	counters := map[listRef]*counter{}
 	listed := map[entryRef]bool{}
 	for _, it := range items {
@@ -384,12 +389,18 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 			return stageRead, err
 		}
 		owner, sk := ownerOf(k.PK), k.SK
-		if sk == skProfile {
+		switch sk {
+		case skProfile:
 			u, err := memberFrom(it)
 			if err != nil {
 				return stageRead, err
 			}
 			users[u.ID] = u
+			continue
+		case skBan:
+			if bans[owner], err = banEnd(it); err != nil {
+				return stageRead, err
+			}
 			continue
 		}
 		if kind, target, ok := strings.Cut(sk, "#"); ok {
@@ -398,6 +409,11 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 		}
 		if counters[listRef{owner, Kind(sk)}], err = counterFrom(it); err != nil {
 			return stageRead, err
+		}
+	}
+	for id, until := range bans {
+		if u := users[id]; u != nil {
+			u.BanUntil = until
 		}
 	}
 	for _, r := range refs {
@@ -768,9 +784,9 @@ func each(ctx context.Context, n int, fn func(context.Context, int) error) error
 
 // AddEntries puts targets on owner's blocklist or whitelist (already listed ones are left as
 // they are), refusing with ErrListFull beyond limit entries. check judges the owner, whose
-// profile is read in the same batch.
+// profile and ban are read in the same batch.
 func (st *Store) AddEntries(ctx context.Context, app string, kind Kind, owner string, targets []string, limit int, now int64, check Check) error {
-	m := mutation{users: []string{owner}, check: check, limit: int64(limit), now: now}
+	m := mutation{users: []string{owner}, bans: true, check: check, limit: int64(limit), now: now}
 	for _, t := range targets {
 		m.changes = append(m.changes, change{owner: owner, kind: kind, target: t, present: true})
 	}
@@ -778,8 +794,9 @@ func (st *Store) AddEntries(ctx context.Context, app string, kind Kind, owner st
 }
 
 // RemoveEntries takes targets off owner's blocklist or whitelist; absent ones are ignored.
+// check judges the owner, whose profile and ban are read in the same batch.
 func (st *Store) RemoveEntries(ctx context.Context, app string, kind Kind, owner string, targets []string, check Check) error {
-	m := mutation{users: []string{owner}, check: check}
+	m := mutation{users: []string{owner}, bans: true, check: check}
 	for _, t := range targets {
 		m.changes = append(m.changes, change{owner: owner, kind: kind, target: t})
 	}
@@ -1022,6 +1039,39 @@ func (st *Store) SetFriendProfile(ctx context.Context, app, owner, target string
 		return fmt.Errorf("set friend profile: %w", err)
 	}
 	return nil
+}
+
+// Listed reports whether target is on owner's list of kind, reading the owner's profile and
+// ban in the same BatchGetItem (the member is nil when the owner is unknown).
+func (st *Store) Listed(ctx context.Context, app, owner string, kind Kind, target string) (*Member, bool, error) {
+	items, err := st.batchGet(ctx, []itemKey{userKey(app, owner), banKey(app, owner), key(userPK(app, owner), entrySK(kind, target))}, Strong)
+	if err != nil {
+		return nil, false, err
+	}
+	var m *Member
+	var until int64
+	listed := false
+	for _, it := range items {
+		k, err := keyOf(it)
+		if err != nil {
+			return nil, false, err
+		}
+		switch k.SK {
+		case skProfile:
+			m, err = memberFrom(it)
+		case skBan:
+			until, err = banEnd(it)
+		default:
+			listed = true
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	if m != nil {
+		m.BanUntil = until
+	}
+	return m, listed, nil
 }
 
 // FriendsOf reports which targets owner has as friends, 100 keys to a BatchGetItem, with the

@@ -23,8 +23,9 @@ type User struct {
 	NotBefore     int64 // ms; tokens issued earlier are expired
 	DeactivatedAt int64 // ms; 0 while active
 	ErasePending  string
-	// BanUntil (ms) comes from the user's ban item, read with the profile by GetUserState only;
-	// the ban holds while now < BanUntil.
+	// BanUntil (ms) comes from the user's ban item, read with the profile only by GetUserState,
+	// the direct-message check and the list reads and changes; the ban holds while
+	// now < BanUntil.
 	BanUntil int64
 }
 

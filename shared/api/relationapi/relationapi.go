@@ -62,9 +62,9 @@ func (a *API) listChange(ctx context.Context, r *call.Request, list relations.Li
 		return nil, err
 	}
 	if add {
-		return nil, a.Relations.AddToList(ctx, r.App, list, owner, targets)
+		return nil, a.Relations.AddToList(ctx, r.App, list, owner, targets, relations.ByServer)
 	}
-	return nil, a.Relations.RemoveFromList(ctx, r.App, list, owner, targets)
+	return nil, a.Relations.RemoveFromList(ctx, r.App, list, owner, targets, relations.ByServer)
 }
 
 type listPage struct {
