@@ -6,7 +6,6 @@ package relationapi
 import (
 	"context"
 	"encoding/json"
-	"math"
 	"slices"
 
 	"imusers/shared/api/call"
@@ -358,7 +357,7 @@ func (a *API) AppSettingSet(ctx context.Context, r *call.Request) (any, error) {
 		c.FriendsOnlyDirectMessages = &on
 	}
 	if p.Has("tokenTtlDays") {
-		days := int(p.RequiredInt("tokenTtlDays", 0, math.MaxInt32))
+		days := int(p.RequiredInt("tokenTtlDays", 0, 30))
 		if p.Err() == nil && !slices.Contains(users.TokenLifetimes, days) {
 			return nil, apierr.Malformed("tokenTtlDays", "must be 0, 1, 7 or 30")
 		}
