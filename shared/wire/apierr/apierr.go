@@ -61,7 +61,7 @@ var Table = []struct {
 	{FriendAddRefused, http.StatusForbidden, "the target accepts no friend requests (permission type 3)"},
 	{FriendNeedsApproval, http.StatusForbidden, "the target accepts friend requests only with approval (permission type 2); nothing was stored"},
 	{NotFriends, http.StatusForbidden, "the users are not friends"},
-	{SenderNotAllowed, http.StatusForbidden, "the sender of a direct message is deactivated or does not exist"},
+	{SenderNotAllowed, http.StatusForbidden, "the sender of a direct message, or the user of a connection's blocklist frame, is deactivated or does not exist"},
 }
 
 // Error is an API error: a code from Table and a message safe to show to the caller.
