@@ -19,5 +19,5 @@ func main() {
 	reg := b.Apps(ssmparam.Reader(b.AWS))
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
 	api := &relationapi.API{Relations: &relations.Service{Store: st, Now: time.Now}}
-	lambda.Start(serverapi.Handler(b, reg, st, api.FriendGet))
+	lambda.Start(serverapi.Handler(b, reg, st, api.FriendGet, relationapi.V4FriendGet))
 }

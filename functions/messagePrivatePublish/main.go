@@ -21,5 +21,5 @@ func main() {
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
 	conns := connections.NewClient(b.AWS, b.ManagementEndpoint())
 	api := &messageapi.API{Messages: &messages.Service{Store: st, Conns: conns, Now: time.Now, Log: b.Log}}
-	lambda.Start(serverapi.Handler(b, reg, st, api.PrivatePublish))
+	lambda.Start(serverapi.Handler(b, reg, st, api.PrivatePublish, nil))
 }

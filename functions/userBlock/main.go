@@ -21,5 +21,5 @@ func main() {
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
 	conns := connections.NewClient(b.AWS, b.ManagementEndpoint())
 	api := &userapi.API{Users: &users.Service{Store: st, Conns: conns, Apps: reg, Now: time.Now}}
-	lambda.Start(serverapi.Handler(b, reg, st, api.Block))
+	lambda.Start(serverapi.Handler(b, reg, st, api.Block, userapi.V4Block))
 }

@@ -24,5 +24,5 @@ func main() {
 	eraser := &erasure.Starter{Lambda: lambdainvoke.New(b.AWS), Function: b.Config.EraseFunction}
 	conns := connections.NewClient(b.AWS, b.ManagementEndpoint())
 	api := &userapi.API{Users: &users.Service{Store: st, Eraser: eraser, Conns: conns, Apps: reg, Now: time.Now}}
-	lambda.Start(serverapi.Handler(b, reg, st, api.Deactivate))
+	lambda.Start(serverapi.Handler(b, reg, st, api.Deactivate, userapi.V4Deactivate))
 }

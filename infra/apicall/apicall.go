@@ -23,7 +23,11 @@ type Call struct {
 	Dev bool
 	// Writes marks calls that change stored state when they succeed.
 	Writes bool
+	// V4 is the same call's v4 JSON body, for a route with v4 paths.
+	V4 func(u Users) map[string]any
 }
+
+type body = map[string]any
 
 func form(kv ...string) url.Values {
 	v := url.Values{}
@@ -36,45 +40,49 @@ func form(kv ...string) url.Values {
 // All is every route's call. Entries whose route is not (yet) in routes.All are skipped by
 // Available, so calls for an operation can be written before it lands.
 var All = []Call{
-	{Route: "userGetToken", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "name", "Name of "+u.A) }},
+	{Route: "userGetToken", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "name", "Name of "+u.A) }, V4: func(u Users) body { return body{"userId": u.A, "name": "Name of " + u.A} }},
 	{Route: "userTokenExpire", Writes: true, Form: func(u Users) url.Values {
 		return form("userId", u.A, "time", fmt.Sprint(time.Now().Add(-time.Hour).UnixMilli()))
+	}, V4: func(u Users) body {
+		return body{"userIds": []string{u.A}, "expiresAt": time.Now().Add(-time.Hour).UnixMilli()}
 	}},
-	{Route: "userInfo", Form: func(u Users) url.Values { return form("userId", u.A) }},
-	{Route: "userRefresh", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "name", "Renamed "+u.A) }},
-	{Route: "userDeactivate", Writes: true, Form: func(u Users) url.Values { return form("userId", u.B) }},
-	{Route: "userDeactivateQuery", Form: func(Users) url.Values { return form() }},
-	{Route: "userReactivate", Writes: true, Form: func(u Users) url.Values { return form("userId", u.B) }},
+	{Route: "userInfo", Form: func(u Users) url.Values { return form("userId", u.A) }, V4: func(u Users) body { return body{"userId": u.A} }},
+	{Route: "userRefresh", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "name", "Renamed "+u.A) }, V4: func(u Users) body { return body{"userId": u.A, "name": "Renamed " + u.A} }},
+	{Route: "userDeactivate", Writes: true, Form: func(u Users) url.Values { return form("userId", u.B) }, V4: func(u Users) body { return body{"userIds": []string{u.B}} }},
+	{Route: "userDeactivateQuery", Form: func(Users) url.Values { return form() }, V4: func(Users) body { return body{} }},
+	{Route: "userReactivate", Writes: true, Form: func(u Users) url.Values { return form("userId", u.B) }, V4: func(u Users) body { return body{"userIds": []string{u.B}} }},
 	{Route: "userQuery", Dev: true, Form: func(Users) url.Values { return form("pageSize", "100") }},
 	{Route: "userDelusers", Dev: true, Writes: true, Form: func(u Users) url.Values { return form("userId", u.B) }},
-	{Route: "userBlock", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "minute", "10") }},
-	{Route: "userUnblock", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A) }},
-	{Route: "userBlockQuery", Form: func(Users) url.Values { return form() }},
-	{Route: "userCheckOnline", Form: func(u Users) url.Values { return form("userId", u.A) }},
+	{Route: "userBlock", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "minute", "10") }, V4: func(u Users) body { return body{"userIds": []string{u.A}, "durationMinutes": 10} }},
+	{Route: "userUnblock", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A) }, V4: func(u Users) body { return body{"userIds": []string{u.A}} }},
+	{Route: "userBlockQuery", Form: func(Users) url.Values { return form() }, V4: func(Users) body { return body{} }},
+	{Route: "userCheckOnline", Form: func(u Users) url.Values { return form("userId", u.A) }, V4: func(u Users) body { return body{"userId": u.A} }},
 	{Route: "userCheckOnlineBatch", Form: func(u Users) url.Values { return form("userId", u.A+","+u.B) }},
 	{Route: "userChatFbSet", Writes: true, Form: func(u Users) url.Values { return form("userId", u.B, "state", "1", "type", "PERSON") }},
 	{Route: "userChatFbQuerylist", Form: func(Users) url.Values { return form("type", "PERSON") }},
 
 	// Relations, in an order where each call finds what it needs: the friendship is made before
 	// the calls that need one and ended after them.
-	{Route: "userBlacklistAdd", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "blackUserId", u.B) }},
-	{Route: "userBlacklistQuery", Form: func(u Users) url.Values { return form("userId", u.A, "size", "10") }},
-	{Route: "userBlacklistRemove", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "blackUserId", u.B) }},
+	{Route: "userBlacklistAdd", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "blackUserId", u.B) }, V4: func(u Users) body { return body{"userId": u.A, "targetUserIds": []string{u.B}} }},
+	{Route: "userBlacklistQuery", Form: func(u Users) url.Values { return form("userId", u.A, "size", "10") }, V4: func(u Users) body { return body{"userId": u.A, "pageSize": 10} }},
+	{Route: "userBlacklistRemove", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "blackUserId", u.B) }, V4: func(u Users) body { return body{"userId": u.A, "blockedUserIds": []string{u.B}} }},
 	{Route: "userWhitelistAdd", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "whiteUserId", u.B) }},
 	{Route: "userWhitelistQuery", Form: func(u Users) url.Values { return form("userId", u.A, "size", "10") }},
 	{Route: "userWhitelistRemove", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "whiteUserId", u.B) }},
 	{Route: "userWhitesettingSet", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "whiteSetting", "0") }},
 	{Route: "userWhitesettingQuery", Form: func(u Users) url.Values { return form("userId", u.A+","+u.B) }},
-	{Route: "friendAdd", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "targetId", u.B, "optType", "2") }},
+	{Route: "friendAdd", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "targetId", u.B, "optType", "2") }, V4: func(u Users) body { return body{"userId": u.A, "targetId": u.B, "action": 2} }},
 	{Route: "friendProfileSet", Writes: true, Form: func(u Users) url.Values {
 		return form("userId", u.A, "targetId", u.B, "remarkName", "Friend "+u.B, "friendExtProfile", `{"team":"blue"}`)
+	}, V4: func(u Users) body {
+		return body{"userId": u.A, "targetId": u.B, "alias": "Friend " + u.B, "friendExtProfile": map[string]string{"team": "blue"}}
 	}},
-	{Route: "friendGet", Form: func(u Users) url.Values { return form("userId", u.A, "size", "10", "order", "1") }},
-	{Route: "friendCheck", Form: func(u Users) url.Values { return form("userId", u.A, "targetIds", u.B) }},
-	{Route: "friendPermissionSet", Writes: true, Form: func(u Users) url.Values { return form("userIds", u.A, "permissionType", "1") }},
-	{Route: "friendPermissionGet", Form: func(u Users) url.Values { return form("userIds", u.A+","+u.B) }},
-	{Route: "friendDelete", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "targetIds", u.B) }},
-	{Route: "friendClean", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A) }},
+	{Route: "friendGet", Form: func(u Users) url.Values { return form("userId", u.A, "size", "10", "order", "1") }, V4: func(u Users) body { return body{"userId": u.A, "pageSize": 10, "order": 1} }},
+	{Route: "friendCheck", Form: func(u Users) url.Values { return form("userId", u.A, "targetIds", u.B) }, V4: func(u Users) body { return body{"userId": u.A, "targetIds": []string{u.B}} }},
+	{Route: "friendPermissionSet", Writes: true, Form: func(u Users) url.Values { return form("userIds", u.A, "permissionType", "1") }, V4: func(u Users) body { return body{"userIds": []string{u.A}, "permissionType": 1} }},
+	{Route: "friendPermissionGet", Form: func(u Users) url.Values { return form("userIds", u.A+","+u.B) }, V4: func(u Users) body { return body{"userIds": []string{u.A, u.B}} }},
+	{Route: "friendDelete", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "targetIds", u.B) }, V4: func(u Users) body { return body{"userId": u.A, "targetIds": []string{u.B}} }},
+	{Route: "friendClean", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A) }, V4: func(u Users) body { return body{"userId": u.A} }},
 	{Route: "appSettingSet", Writes: true, Form: func(Users) url.Values { return form("friendsOnlyDirectMessages", "0") }},
 	{Route: "appSettingQuery", Form: func(Users) url.Values { return form() }},
 
@@ -87,6 +95,15 @@ var All = []Call{
 func (c Call) Path() string {
 	r, _ := routes.ByName(c.Route)
 	return r.Path
+}
+
+// V4Path is the route's v4 path ("" when it has none).
+func (c Call) V4Path() string {
+	r, _ := routes.ByName(c.Route)
+	if len(r.V4) == 0 {
+		return ""
+	}
+	return r.V4[0]
 }
 
 // Available returns the calls whose routes exist, in table order.

@@ -185,7 +185,8 @@ func (g *Gateway) event(r *http.Request, route routes.Route, body []byte) events
 	}
 	headers["host"] = r.Host
 	now := time.Now()
-	routeKey := "POST " + route.Path
+	// The route matched is the path itself (the operation's path, an alias or a v4 path).
+	routeKey := "POST " + r.URL.Path
 	if route.Kind == routes.Default {
 		routeKey = defaultRouteKey
 	}

@@ -231,6 +231,20 @@ func field(name string, want any) bodyCheck {
 	}
 }
 
+// inResult runs checks on a v4 answer's result object.
+func inResult(checks ...bodyCheck) bodyCheck {
+	return func(t *testing.T, o outcome, body map[string]any) {
+		t.Helper()
+		result, ok := body["result"].(map[string]any)
+		if !ok {
+			t.Fatalf("no result object in %v", body)
+		}
+		for _, c := range checks {
+			c(t, o, result)
+		}
+	}
+}
+
 func nonEmpty(name string) bodyCheck {
 	return func(t *testing.T, _ outcome, body map[string]any) {
 		t.Helper()

@@ -60,6 +60,10 @@ var samples = []sample{
 		answers(200, 200, field("userName", "Alice"), field("userPortrait", "https://example.com/alice.png"), nonEmpty("createTime"))},
 	{"userInfo", "error-bad-signature", httpEvent("userInfo", form("userId", sampleUser), signedWith("not-the-secret")),
 		answers(401, 1004)},
+	{"userInfo", "success-v4", v4Event("userInfo", `{"userId":"`+sampleUser+`"}`),
+		answers(200, 0, inResult(field("name", "Alice"), field("avatarUrl", "https://example.com/alice.png"), nonEmpty("createdAt")))},
+	{"userInfo", "error-v4-form-body", httpEvent("userInfo", form("userId", sampleUser), atPath("/v4/user/get")),
+		answers(415, 1002)},
 
 	{"userRefresh", "success", httpEvent("userRefresh", form("userId", sampleUser, "name", "Alice Liddell")),
 		answers(200, 200)},
@@ -293,7 +297,9 @@ func form(pairs ...string) string {
 	return strings.Join(parts, "&")
 }
 
-type signing struct{ key, secret string }
+// signing is how a sample call is sent: its App-Key and secret, and where its path and
+// content type differ from a v1 call's.
+type signing struct{ key, secret, path, contentType string }
 
 // signedWith signs with another secret than the app's.
 func signedWith(secret string) func(*signing) { return func(s *signing) { s.secret = secret } }
@@ -306,8 +312,21 @@ func appKey(key string) func(*signing) { return func(s *signing) { s.key = key }
 func httpEvent(fn, body string, opts ...func(*signing)) any {
 	// A function missing from the route table gets no path; TestSampleEvents reports it.
 	r, _ := routes.ByName(fn)
-	return apiEvent(fn, "POST "+r.Path, r.Path, body, opts...)
+	s := signing{path: r.Path}
+	for _, o := range opts {
+		o(&s)
+	}
+	return apiEvent(fn, "POST "+s.path, s.path, body, opts...)
 }
+
+// v4Event is the event of a signed v4 call (a JSON body) to the function's v4 path.
+func v4Event(fn, body string) any {
+	r, _ := routes.ByName(fn)
+	return httpEvent(fn, body, atPath(r.V4[0]), func(s *signing) { s.contentType = "application/json" })
+}
+
+// atPath sends the call to another path of the function than its v1 path.
+func atPath(p string) func(*signing) { return func(s *signing) { s.path = p } }
 
 // defaultEvent is the event of a signed call to a path that no route matches, which API
 // Gateway sends to the $default route with the path as the client wrote it.
@@ -316,7 +335,7 @@ func defaultEvent(rawPath, body string) any {
 }
 
 func apiEvent(fn, routeKey, path, body string, opts ...func(*signing)) any {
-	s := signing{key: localenv.AppKey, secret: localenv.AppSecret}
+	s := signing{key: localenv.AppKey, secret: localenv.AppSecret, contentType: "application/x-www-form-urlencoded; charset=UTF-8"}
 	for _, o := range opts {
 		o(&s)
 	}
@@ -325,7 +344,7 @@ func apiEvent(fn, routeKey, path, body string, opts ...func(*signing)) any {
 		"accept-encoding":   "gzip",
 		"app-key":           s.key,
 		"content-length":    itoa(len(body)),
-		"content-type":      "application/x-www-form-urlencoded; charset=UTF-8",
+		"content-type":      s.contentType,
 		"host":              sampleDomain,
 		"nonce":             sampleNonce,
 		"signature":         signature.Sign(s.secret, sampleNonce, sampleTimestamp),

@@ -109,49 +109,58 @@ func (s *Service) Fallback() *httpdefault.Fallback {
 	return &httpdefault.Fallback{Lookup: routes.FunctionFor, Functions: s.Lambda, Prefix: s.Config.FunctionPrefix, Log: s.Log}
 }
 
+// operation is a Server API function's operation, and its v4 form (nil when it has none).
+type operation struct {
+	run call.Handler
+	v4  *call.V4Form
+}
+
 // operations are the Server API functions' operations, by function name.
-func (s *Service) operations() map[string]call.Handler {
-	return map[string]call.Handler{
-		"userGetToken":        s.UserAPI.GetToken,
-		"userTokenExpire":     s.UserAPI.ExpireTokens,
-		"userInfo":            s.UserAPI.Info,
-		"userRefresh":         s.UserAPI.Refresh,
-		"userDeactivate":      s.UserAPI.Deactivate,
-		"userDeactivateQuery": s.UserAPI.DeactivatedQuery,
-		"userReactivate":      s.UserAPI.Reactivate,
-		"userQuery":           s.UserAPI.Query,
-		"userDelusers":        s.UserAPI.DeleteUsers,
+func (s *Service) operations() map[string]operation {
+	return map[string]operation{
+		"userGetToken":        {s.UserAPI.GetToken, userapi.V4GetToken},
+		"userTokenExpire":     {s.UserAPI.ExpireTokens, userapi.V4ExpireTokens},
+		"userInfo":            {s.UserAPI.Info, userapi.V4Info},
+		"userRefresh":         {s.UserAPI.Refresh, userapi.V4Refresh},
+		"userDeactivate":      {s.UserAPI.Deactivate, userapi.V4Deactivate},
+		"userDeactivateQuery": {s.UserAPI.DeactivatedQuery, userapi.V4DeactivatedQuery},
+		"userReactivate":      {s.UserAPI.Reactivate, userapi.V4Reactivate},
+		"userQuery":           {s.UserAPI.Query, nil},
+		"userDelusers":        {s.UserAPI.DeleteUsers, nil},
 
-		"userBlock":            s.UserAPI.Block,
-		"userUnblock":          s.UserAPI.Unblock,
-		"userBlockQuery":       s.UserAPI.BlockQuery,
-		"userCheckOnline":      s.UserAPI.CheckOnline,
-		"userCheckOnlineBatch": s.UserAPI.CheckOnlineBatch,
-		"userChatFbSet":        s.UserAPI.ChatMuteSet,
-		"userChatFbQuerylist":  s.UserAPI.ChatMuteQuery,
+		"userBlock":            {s.UserAPI.Block, userapi.V4Block},
+		"userUnblock":          {s.UserAPI.Unblock, userapi.V4Unblock},
+		"userBlockQuery":       {s.UserAPI.BlockQuery, userapi.V4BlockQuery},
+		"userCheckOnline":      {s.UserAPI.CheckOnline, userapi.V4CheckOnline},
+		"userCheckOnlineBatch": {s.UserAPI.CheckOnlineBatch, nil},
+		"userChatFbSet":        {s.UserAPI.ChatMuteSet, nil},
+		"userChatFbQuerylist":  {s.UserAPI.ChatMuteQuery, nil},
 
-		"userBlacklistAdd":      s.RelationAPI.BlacklistAdd,
-		"userBlacklistRemove":   s.RelationAPI.BlacklistRemove,
-		"userBlacklistQuery":    s.RelationAPI.BlacklistQuery,
-		"userWhitelistAdd":      s.RelationAPI.WhitelistAdd,
-		"userWhitelistRemove":   s.RelationAPI.WhitelistRemove,
-		"userWhitelistQuery":    s.RelationAPI.WhitelistQuery,
-		"userWhitesettingSet":   s.RelationAPI.WhitesettingSet,
-		"userWhitesettingQuery": s.RelationAPI.WhitesettingQuery,
-		"friendAdd":             s.RelationAPI.FriendAdd,
-		"friendDelete":          s.RelationAPI.FriendDelete,
-		"friendClean":           s.RelationAPI.FriendClean,
-		"friendProfileSet":      s.RelationAPI.FriendProfileSet,
-		"friendGet":             s.RelationAPI.FriendGet,
-		"friendCheck":           s.RelationAPI.FriendCheck,
-		"friendPermissionSet":   s.RelationAPI.FriendPermissionSet,
-		"friendPermissionGet":   s.RelationAPI.FriendPermissionGet,
-		"appSettingSet":         s.RelationAPI.AppSettingSet,
-		"appSettingQuery":       s.RelationAPI.AppSettingQuery,
+		"userBlacklistAdd":      {s.RelationAPI.BlacklistAdd, relationapi.V4BlacklistAdd},
+		"userBlacklistRemove":   {s.RelationAPI.BlacklistRemove, relationapi.V4BlacklistRemove},
+		"userBlacklistQuery":    {s.RelationAPI.BlacklistQuery, relationapi.V4BlacklistQuery},
+		"userWhitelistAdd":      {s.RelationAPI.WhitelistAdd, nil},
+		"userWhitelistRemove":   {s.RelationAPI.WhitelistRemove, nil},
+		"userWhitelistQuery":    {s.RelationAPI.WhitelistQuery, nil},
+		"userWhitesettingSet":   {s.RelationAPI.WhitesettingSet, nil},
+		"userWhitesettingQuery": {s.RelationAPI.WhitesettingQuery, nil},
+		"friendAdd":             {s.RelationAPI.FriendAdd, relationapi.V4FriendAdd},
+		"friendDelete":          {s.RelationAPI.FriendDelete, relationapi.V4FriendDelete},
+		"friendClean":           {s.RelationAPI.FriendClean, relationapi.V4FriendClean},
+		"friendProfileSet":      {s.RelationAPI.FriendProfileSet, relationapi.V4FriendProfileSet},
+		"friendGet":             {s.RelationAPI.FriendGet, relationapi.V4FriendGet},
+		"friendCheck":           {s.RelationAPI.FriendCheck, relationapi.V4FriendCheck},
+		"friendPermissionSet":   {s.RelationAPI.FriendPermissionSet, relationapi.V4FriendPermissionSet},
+		"friendPermissionGet":   {s.RelationAPI.FriendPermissionGet, relationapi.V4FriendPermissionGet},
+		"appSettingSet":         {s.RelationAPI.AppSettingSet, nil},
+		"appSettingQuery":       {s.RelationAPI.AppSettingQuery, nil},
 
-		"messagePrivatePublish": s.MessageAPI.PrivatePublish,
+		"messagePrivatePublish": {s.MessageAPI.PrivatePublish, nil},
 	}
 }
+
+// V4Form is the v4 form of the named function's operation; nil when it has none.
+func (s *Service) V4Form(name string) *call.V4Form { return s.operations()[name].v4 }
 
 // others are the Lambda handlers of the functions that are not Server API operations.
 func (s *Service) others() map[string]any {
@@ -174,7 +183,7 @@ func (s *Service) others() map[string]any {
 // Handler is the Lambda handler of the named function, as its main builds it.
 func (s *Service) Handler(name string) (any, error) {
 	if op, ok := s.operations()[name]; ok {
-		return s.HTTP.Lambda(name, op), nil
+		return s.HTTP.Lambda(name, op.run, op.v4), nil
 	}
 	if h, ok := s.others()[name]; ok {
 		return h, nil

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"imusers/shared/api/call"
 	"imusers/shared/assembly"
 	"imusers/shared/routes"
 	"imusers/shared/service"
@@ -32,5 +33,26 @@ func TestEveryFunctionOfTheRouteTableHasAHandler(t *testing.T) {
 	}
 	if !slices.IsSorted(s.Functions()) {
 		t.Error("Functions is not sorted")
+	}
+}
+
+// A function has v4 paths in the route table exactly when its operation has a v4 form.
+func TestV4FormsMatchTheRouteTable(t *testing.T) {
+	s := assembly.New(service.Config{Table: "t"}, assembly.Deps{})
+	for _, r := range routes.All {
+		hasForm := s.V4Form(r.Name) != nil
+		if hasForm != (len(r.V4) > 0) {
+			t.Errorf("%s: v4 paths %v, v4 form %v", r.Name, r.V4, hasForm)
+		}
+		for _, p := range r.V4 {
+			if !call.IsV4(p) {
+				t.Errorf("%s: v4 path %s is not under %s", r.Name, p, call.V4Prefix)
+			}
+		}
+		for _, p := range append([]string{r.Path}, r.Aliases...) {
+			if call.IsV4(p) {
+				t.Errorf("%s: v1 path %s is under %s", r.Name, p, call.V4Prefix)
+			}
+		}
 	}
 }

@@ -25,6 +25,9 @@ type Route struct {
 	Kind    Kind     //
 	Path    string   // HTTP path (Kind HTTP; the $default route has none)
 	Aliases []string // further paths served by the same function
+	// V4 are the function's paths in the v4 Server API (JSON bodies): the contract's path, then
+	// its alias where the contract names one. The same function serves both APIs.
+	V4 []string
 	// RateLimit is the route's steady requests per second (the platform's published limits).
 	RateLimit int
 	// RouteKey is the WebSocket API route (Kind WebSocket): $connect, $disconnect, or the value
@@ -61,8 +64,10 @@ const (
 // the blocklist frames sign page tokens.
 func (r Route) LoadsApps() bool { return r.Kind == HTTP || r.Kind == Authorizer || r.NeedsApps }
 
-// Paths lists the route's path and its aliases.
-func (r Route) Paths() []string { return append([]string{r.Path}, r.Aliases...) }
+// Paths lists the route's path, its aliases and its v4 paths.
+func (r Route) Paths() []string {
+	return append(append([]string{r.Path}, r.Aliases...), r.V4...)
+}
 
 const (
 	defaultRate  = 100
@@ -71,21 +76,21 @@ const (
 
 // All is every function of the service.
 var All = []Route{
-	{Name: "userGetToken", Kind: HTTP, Path: "/user/getToken.json", RateLimit: getTokenRate, Actions: []string{UpdateItem}},
-	{Name: "userTokenExpire", Kind: HTTP, Path: "/user/token/expire.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem}},
-	{Name: "userInfo", Kind: HTTP, Path: "/user/info.json", RateLimit: defaultRate, Actions: []string{GetItem}},
-	{Name: "userRefresh", Kind: HTTP, Path: "/user/refresh.json", RateLimit: defaultRate, Actions: []string{UpdateItem, GetItem}},
-	{Name: "userDeactivate", Kind: HTTP, Path: "/user/deactivate.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, InvokeErasure, ManageConnections}},
-	{Name: "userDeactivateQuery", Kind: HTTP, Path: "/user/deactivate/query.json", RateLimit: defaultRate, Actions: []string{Query}},
-	{Name: "userReactivate", Kind: HTTP, Path: "/user/reactivate.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem}},
+	{Name: "userGetToken", Kind: HTTP, Path: "/user/getToken.json", V4: []string{"/v4/auth/access-token/issue"}, RateLimit: getTokenRate, Actions: []string{UpdateItem}},
+	{Name: "userTokenExpire", Kind: HTTP, Path: "/user/token/expire.json", V4: []string{"/v4/auth/access-token/expire"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem}},
+	{Name: "userInfo", Kind: HTTP, Path: "/user/info.json", V4: []string{"/v4/user/get"}, RateLimit: defaultRate, Actions: []string{GetItem}},
+	{Name: "userRefresh", Kind: HTTP, Path: "/user/refresh.json", V4: []string{"/v4/user/update"}, RateLimit: defaultRate, Actions: []string{UpdateItem, GetItem}},
+	{Name: "userDeactivate", Kind: HTTP, Path: "/user/deactivate.json", V4: []string{"/v4/user/soft-delete"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, InvokeErasure, ManageConnections}},
+	{Name: "userDeactivateQuery", Kind: HTTP, Path: "/user/deactivate/query.json", V4: []string{"/v4/user/soft-deleted/list"}, RateLimit: defaultRate, Actions: []string{Query}},
+	{Name: "userReactivate", Kind: HTTP, Path: "/user/reactivate.json", V4: []string{"/v4/user/restore"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem}},
 	{Name: "userQuery", Kind: HTTP, Path: "/user/query.json", RateLimit: defaultRate, Actions: []string{Query}},
 	{Name: "userDelusers", Kind: HTTP, Path: "/user/delusers.json", RateLimit: defaultRate, Actions: []string{GetItem, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure, ManageConnections}},
 	{Name: "eraseUsers", Kind: Worker, Actions: []string{Query, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure}},
 
-	{Name: "userBlock", Kind: HTTP, Path: "/user/block.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem, ManageConnections}},
-	{Name: "userUnblock", Kind: HTTP, Path: "/user/unblock.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem}},
-	{Name: "userBlockQuery", Kind: HTTP, Path: "/user/block/query.json", RateLimit: defaultRate, Actions: []string{Query}},
-	{Name: "userCheckOnline", Kind: HTTP, Path: "/user/checkOnline.json", RateLimit: defaultRate, Actions: []string{GetItem}},
+	{Name: "userBlock", Kind: HTTP, Path: "/user/block.json", V4: []string{"/v4/user/ban"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem, ManageConnections}},
+	{Name: "userUnblock", Kind: HTTP, Path: "/user/unblock.json", V4: []string{"/v4/user/unban"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem}},
+	{Name: "userBlockQuery", Kind: HTTP, Path: "/user/block/query.json", V4: []string{"/v4/user/ban/list"}, RateLimit: defaultRate, Actions: []string{Query}},
+	{Name: "userCheckOnline", Kind: HTTP, Path: "/user/checkOnline.json", V4: []string{"/v4/user/connection-status/get", "/v4/user/online-status/get"}, RateLimit: defaultRate, Actions: []string{GetItem}},
 	{Name: "userCheckOnlineBatch", Kind: HTTP, Path: "/user/checkOnline/batch.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
 	// Direct-chat mute: a blind batch write after the users' batched read; the list reads the
 	// sparse index of muted users.
@@ -93,25 +98,25 @@ var All = []Route{
 	{Name: "userChatFbQuerylist", Kind: HTTP, Path: "/user/chat/fb/querylist.json", RateLimit: defaultRate, Actions: []string{Query}},
 
 	// Relations: a list change reads, reserves its count, writes and confirms (see store).
-	{Name: "userBlacklistAdd", Kind: HTTP, Path: "/user/blacklist/add.json", Aliases: []string{"/user/blocklist/add.json"},
+	{Name: "userBlacklistAdd", Kind: HTTP, Path: "/user/blacklist/add.json", Aliases: []string{"/user/blocklist/add.json"}, V4: []string{"/v4/user/blocklist/add"},
 		RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
-	{Name: "userBlacklistRemove", Kind: HTTP, Path: "/user/blacklist/remove.json", Aliases: []string{"/user/blocklist/remove.json"},
+	{Name: "userBlacklistRemove", Kind: HTTP, Path: "/user/blacklist/remove.json", Aliases: []string{"/user/blocklist/remove.json"}, V4: []string{"/v4/user/blocklist/remove"},
 		RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
-	{Name: "userBlacklistQuery", Kind: HTTP, Path: "/user/blacklist/query.json", Aliases: []string{"/user/blocklist/query.json"},
+	{Name: "userBlacklistQuery", Kind: HTTP, Path: "/user/blacklist/query.json", Aliases: []string{"/user/blocklist/query.json"}, V4: []string{"/v4/user/blocklist/get"},
 		RateLimit: defaultRate, Actions: []string{Query}},
 	{Name: "userWhitelistAdd", Kind: HTTP, Path: "/user/whitelist/add.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
 	{Name: "userWhitelistRemove", Kind: HTTP, Path: "/user/whitelist/remove.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
 	{Name: "userWhitelistQuery", Kind: HTTP, Path: "/user/whitelist/query.json", RateLimit: defaultRate, Actions: []string{Query}},
 	{Name: "userWhitesettingSet", Kind: HTTP, Path: "/user/whitesetting/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, GetItem}},
 	{Name: "userWhitesettingQuery", Kind: HTTP, Path: "/user/whitesetting/query.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
-	{Name: "friendAdd", Kind: HTTP, Path: "/friend/add.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
-	{Name: "friendDelete", Kind: HTTP, Path: "/friend/delete.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
-	{Name: "friendClean", Kind: HTTP, Path: "/friend/clean.json", RateLimit: defaultRate, Actions: []string{Query, BatchGetItem, UpdateItem, BatchWriteItem}},
-	{Name: "friendProfileSet", Kind: HTTP, Path: "/friend/profile/set.json", RateLimit: defaultRate, Actions: []string{UpdateItem, BatchGetItem}},
-	{Name: "friendGet", Kind: HTTP, Path: "/friend/get.json", RateLimit: defaultRate, Actions: []string{Query}},
-	{Name: "friendCheck", Kind: HTTP, Path: "/friend/check.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
-	{Name: "friendPermissionSet", Kind: HTTP, Path: "/friend/permission/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, GetItem}},
-	{Name: "friendPermissionGet", Kind: HTTP, Path: "/friend/permission/get.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
+	{Name: "friendAdd", Kind: HTTP, Path: "/friend/add.json", V4: []string{"/v4/friend/add"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
+	{Name: "friendDelete", Kind: HTTP, Path: "/friend/delete.json", V4: []string{"/v4/friend/remove", "/v4/friend/delete"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
+	{Name: "friendClean", Kind: HTTP, Path: "/friend/clean.json", V4: []string{"/v4/friend/remove-all"}, RateLimit: defaultRate, Actions: []string{Query, BatchGetItem, UpdateItem, BatchWriteItem}},
+	{Name: "friendProfileSet", Kind: HTTP, Path: "/friend/profile/set.json", V4: []string{"/v4/friend/profile/set"}, RateLimit: defaultRate, Actions: []string{UpdateItem, BatchGetItem}},
+	{Name: "friendGet", Kind: HTTP, Path: "/friend/get.json", V4: []string{"/v4/friend/list"}, RateLimit: defaultRate, Actions: []string{Query}},
+	{Name: "friendCheck", Kind: HTTP, Path: "/friend/check.json", V4: []string{"/v4/friend/relationship/get"}, RateLimit: defaultRate, Actions: []string{BatchGetItem}},
+	{Name: "friendPermissionSet", Kind: HTTP, Path: "/friend/permission/set.json", V4: []string{"/v4/friend/permission/set"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, GetItem}},
+	{Name: "friendPermissionGet", Kind: HTTP, Path: "/friend/permission/get.json", V4: []string{"/v4/friend/permission/get"}, RateLimit: defaultRate, Actions: []string{BatchGetItem}},
 	{Name: "appSettingSet", Kind: HTTP, Path: "/app/setting/set.json", RateLimit: defaultRate, Actions: []string{UpdateItem}},
 	{Name: "appSettingQuery", Kind: HTTP, Path: "/app/setting/query.json", RateLimit: defaultRate, Actions: []string{GetItem}},
 

@@ -79,7 +79,7 @@ func TestBatchesRetryWhatDynamoDBLeftUnprocessed(t *testing.T) {
 	if c := calls.Calls().BatchWriteItem; c != 8 || p.left.Load() != 12+6+3+1+2+1 {
 		t.Errorf("30 bans took %d BatchWriteItem calls, %d items handed back; want 8 and 25", c, p.left.Load())
 	}
-	banned, err := st.ListBanned(ctx, "app", time.Now().UnixMilli(), 1, 100)
+	banned, err := st.ListBanned(ctx, "app", time.Now().UnixMilli(), 1, 100, false)
 	if err != nil {
 		t.Fatal(err)
 	}

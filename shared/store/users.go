@@ -325,7 +325,7 @@ func (st *Store) FinishErasure(ctx context.Context, app, user, operateID string)
 // first. It reads each index shard once, as far as the page reaches, and merges them.
 func (st *Store) ListDeactivated(ctx context.Context, app string, pageNo, pageSize int) ([]string, error) {
 	keys, err := st.shardedPage(ctx, IndexDeactivated, "GSI2PK", "GSI2SK",
-		func(shard int) string { return deactIndexPK(app, shard) }, "", pageNo, pageSize)
+		func(shard int) string { return deactIndexPK(app, shard) }, "", pageNo, pageSize, false)
 	if err != nil {
 		return nil, fmt.Errorf("list deactivated: %w", err)
 	}
@@ -337,9 +337,9 @@ func (st *Store) ListDeactivated(ctx context.Context, app string, pageNo, pageSi
 }
 
 // shardedPage returns page pageNo of the sort keys in the index partitions pk(0..shards-1),
-// only keys after `after` when it is set, in key order: it reads each shard as far as the
-// page reaches and merges them.
-func (st *Store) shardedPage(ctx context.Context, index, pkAttr, skAttr string, pk func(shard int) string, after string, pageNo, pageSize int) ([]string, error) {
+// only keys after `after` when it is set, in key order (reversed when descending): it reads
+// each shard as far as the page reaches, from that end, and merges them.
+func (st *Store) shardedPage(ctx context.Context, index, pkAttr, skAttr string, pk func(shard int) string, after string, pageNo, pageSize int, descending bool) ([]string, error) {
 	reach := pageNo * pageSize
 	cond := pkAttr + " = :pk"
 	if after != "" {
@@ -359,6 +359,7 @@ func (st *Store) shardedPage(ctx context.Context, index, pkAttr, skAttr string, 
 				KeyConditionExpression:    aws.String(cond),
 				ExpressionAttributeValues: values(vals),
 				ProjectionExpression:      aws.String(skAttr),
+				ScanIndexForward:          aws.Bool(!descending),
 				Limit:                     aws.Int32(int32(min(reach-got, 1000))),
 				ExclusiveStartKey:         start,
 			})
@@ -379,6 +380,9 @@ func (st *Store) shardedPage(ctx context.Context, index, pkAttr, skAttr string, 
 		}
 	}
 	slices.Sort(keys)
+	if descending {
+		slices.Reverse(keys)
+	}
 	from := min((pageNo-1)*pageSize, len(keys))
 	return keys[from:min(from+pageSize, len(keys))], nil
 }

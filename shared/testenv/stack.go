@@ -27,6 +27,7 @@ import (
 	"imusers/shared/aws/lambdainvoke"
 	"imusers/shared/service"
 	"imusers/shared/store"
+	"imusers/shared/testenv/v4client"
 	"imusers/shared/wire/signature"
 )
 
@@ -172,6 +173,11 @@ type APIClient struct {
 // requests stay inside the signature window when a test moves the clock.
 func (s *Stack) Client(i int) *APIClient {
 	return &APIClient{BaseURL: s.URL, App: s.Apps[i], Now: s.Clock.Now, HTTP: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// V4 returns a typed v4 client for the stack's i-th app, signing with the stack's clock.
+func (s *Stack) V4(i int) *v4client.Client {
+	return &v4client.Client{BaseURL: s.URL, App: s.Apps[i], Now: s.Clock.Now, HTTP: &http.Client{Timeout: 30 * time.Second}}
 }
 
 // Response is a decoded answer.

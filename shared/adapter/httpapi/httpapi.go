@@ -1,6 +1,7 @@
 // Package httpapi adapts the Server API's operations to API Gateway HTTP API events (payload
-// format 2.0): it decodes the form body, checks the signature, runs the operation, and writes
-// the JSON body and status the contract gives, logging one JSON line per request.
+// format 2.0): it checks the signature, decodes the body (a v1 form, or on a v4 path the JSON
+// body the operation's v4 form declares, call.V4Form), runs the operation, and writes the
+// JSON body and status the contract gives, logging one JSON line per request.
 package httpapi
 
 import (
@@ -19,6 +20,7 @@ import (
 	"imusers/shared/apps"
 	"imusers/shared/wire/apierr"
 	"imusers/shared/wire/form"
+	"imusers/shared/wire/jsonbody"
 	"imusers/shared/wire/signature"
 )
 
@@ -45,16 +47,43 @@ type (
 	Response = httpevent.Response
 )
 
-// Lambda returns the Lambda handler that serves op under the given route name: aws-lambda-go
+// Lambda returns the Lambda handler that serves op under the given route name, on its v1 paths
+// and, through its v4 form when it has one (v4 not nil), on its v4 paths: aws-lambda-go
 // decodes the event and encodes the response with encoding/json.
-func (s *Server) Lambda(route string, op call.Handler) func(context.Context, Event) (Response, error) {
+func (s *Server) Lambda(route string, op call.Handler, v4 *call.V4Form) func(context.Context, Event) (Response, error) {
 	return func(ctx context.Context, ev Event) (Response, error) {
+		if v4 != nil && call.IsV4(requestPath(ev)) {
+			return s.ServeV4(ctx, route, v4, op, ev), nil
+		}
 		return s.Serve(ctx, route, op, ev), nil
 	}
 }
 
-// Serve runs one request; it never fails and never panics: every fault is an error body.
-func (s *Server) Serve(ctx context.Context, route string, op call.Handler, ev Event) (resp Response) {
+// requestPath is the path the request was sent to.
+func requestPath(ev Event) string {
+	if ev.RawPath != "" {
+		return ev.RawPath
+	}
+	return ev.RequestContext.HTTP.Path
+}
+
+// Serve runs one v1 request; it never fails and never panics: every fault is an error body.
+func (s *Server) Serve(ctx context.Context, route string, op call.Handler, ev Event) Response {
+	return s.handle(ctx, route, ev, func(ctx context.Context, headers signature.Header, app *apps.App) (Response, int) {
+		return s.serve(ctx, route, op, ev, headers, app)
+	})
+}
+
+// ServeV4 runs one request of op's v4 form f, as Serve does.
+func (s *Server) ServeV4(ctx context.Context, route string, f *call.V4Form, op call.Handler, ev Event) Response {
+	return s.handle(ctx, route, ev, func(ctx context.Context, headers signature.Header, app *apps.App) (Response, int) {
+		return s.serveV4(ctx, route, f, op, ev, headers, app)
+	})
+}
+
+// handle is what every request shares, whichever API: the panic guard, the request ID, the
+// time kept back for answering and the log line.
+func (s *Server) handle(ctx context.Context, route string, ev Event, serve func(context.Context, signature.Header, *apps.App) (Response, int)) (resp Response) {
 	start := time.Now()
 	headers := httpevent.Headers(ev.Headers)
 	reqID := headers("x-request-id")
@@ -74,7 +103,7 @@ func (s *Server) Serve(ctx context.Context, route string, op call.Handler, ev Ev
 	}()
 	ctx, cancel := httpevent.WithAnswerMargin(ctx)
 	defer cancel()
-	resp, code = s.serve(ctx, route, op, ev, headers, &app)
+	resp, code = serve(ctx, headers, &app)
 	return resp
 }
 
@@ -88,12 +117,7 @@ func (s *Server) serve(ctx context.Context, route string, op call.Handler, ev Ev
 	if err != nil {
 		return s.fail(route, err)
 	}
-	now := s.Now()
-	*app, err = signature.Verify(headers, s.Apps, now, s.Window)
-	if err != nil {
-		return s.fail(route, err)
-	}
-	if err := s.checkNonce(ctx, app.Key, signature.NonceOf(headers), now); err != nil {
+	if err := s.authenticate(ctx, headers, app); err != nil {
 		return s.fail(route, err)
 	}
 	out, err := op(ctx, &call.Request{App: *app, Params: form.NewReader(values)})
@@ -101,6 +125,50 @@ func (s *Server) serve(ctx context.Context, route string, op call.Handler, ev Ev
 		return s.fail(route, err)
 	}
 	return success(out)
+}
+
+// serveV4 authenticates, then decodes the JSON body against f and runs op; errors name f's
+// fields.
+func (s *Server) serveV4(ctx context.Context, route string, f *call.V4Form, op call.Handler, ev Event, headers signature.Header, app *apps.App) (Response, int) {
+	values, err := s.v4Params(ctx, f, ev, headers, app)
+	if err != nil {
+		return s.fail(route, err)
+	}
+	out, err := op(ctx, &call.Request{App: *app, Params: form.NewReader(values), Wire: call.V4})
+	if err != nil {
+		return httpevent.ErrorResponse(f.Error(s.toAPIError(route, err)))
+	}
+	result, err := v4Result(f, out)
+	if err != nil {
+		return s.fail(route, err)
+	}
+	return httpevent.JSONResponse(http.StatusOK, result), apierr.OKv4
+}
+
+// v4Params checks a v4 request in the contract's order (body size, signature, content type,
+// fields) and gives the operation's parameters.
+func (s *Server) v4Params(ctx context.Context, f *call.V4Form, ev Event, headers signature.Header, app *apps.App) (form.Values, error) {
+	body, err := decodeBody(ev)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authenticate(ctx, headers, app); err != nil {
+		return nil, err
+	}
+	if err := jsonbody.CheckContentType(headers("content-type")); err != nil {
+		return nil, err
+	}
+	return jsonbody.Decode([]byte(body), f.Fields)
+}
+
+// authenticate checks the signature, which sets app, and the nonce.
+func (s *Server) authenticate(ctx context.Context, headers signature.Header, app *apps.App) error {
+	now := s.Now()
+	var err error
+	if *app, err = signature.Verify(headers, s.Apps, now, s.Window); err != nil {
+		return err
+	}
+	return s.checkNonce(ctx, app.Key, signature.NonceOf(headers), now)
 }
 
 // checkNonce records the request's nonce and refuses it if another request used it. A nonce
@@ -129,26 +197,36 @@ func (s *Server) checkNonce(ctx context.Context, app, nonce string, now time.Tim
 // DefaultNonceWindow is the signature window that nonce memory assumes when the window is off.
 const DefaultNonceWindow = 5 * time.Minute
 
+// decodeBody is the request's body, refused when over the limit (as sent, or once decoded).
 func decodeBody(ev Event) (string, error) {
 	if httpevent.TooLarge(ev) {
 		return "", httpevent.ErrBodyTooLarge
 	}
-	if !ev.IsBase64Encoded {
-		return ev.Body, nil
+	body := ev.Body
+	if ev.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(ev.Body)
+		if err != nil {
+			return "", apierr.New(apierr.BadParam, "request body is not valid base64")
+		}
+		body = string(b)
 	}
-	b, err := base64.StdEncoding.DecodeString(ev.Body)
-	if err != nil {
-		return "", apierr.New(apierr.BadParam, "request body is not valid base64")
+	if len(body) > form.MaxBody {
+		return "", httpevent.ErrBodyTooLarge
 	}
-	return string(b), nil
+	return body, nil
 }
 
 func (s *Server) fail(route string, err error) (Response, int) {
+	return httpevent.ErrorResponse(s.toAPIError(route, err))
+}
+
+// toAPIError is err's contract error, logging the faults that are the service's own.
+func (s *Server) toAPIError(route string, err error) *apierr.Error {
 	e := call.ToAPIError(err)
 	if e.Code == apierr.Internal || e.Code == apierr.Timeout {
 		s.Log.Error("operation failed", "route", route, "error", err.Error())
 	}
-	return httpevent.ErrorResponse(e)
+	return e
 }
 
 // success is the answer with the operation's fields after "code":200, which clients see first.
@@ -165,4 +243,21 @@ func success(out any) (Response, int) {
 		}
 	}
 	return httpevent.JSONResponse(http.StatusOK, body), apierr.OK
+}
+
+// v4Result is the v4 success body: {"code":0}, with the operation's answer as f reads it
+// under "result" when f has a result.
+func v4Result(f *call.V4Form, out any) (string, error) {
+	if f.Answer == nil {
+		return `{"code":0}`, nil
+	}
+	result, err := f.Answer(out)
+	if err != nil {
+		return "", err
+	}
+	body, err := json.Marshal(struct {
+		Code   int `json:"code"`
+		Result any `json:"result"`
+	}{apierr.OKv4, result})
+	return string(body), err
 }

@@ -22,6 +22,7 @@ import (
 	"imusers/shared/domain/users"
 	"imusers/shared/wire/apierr"
 	"imusers/shared/wire/form"
+	"imusers/shared/wire/jsonbody"
 	"imusers/shared/wire/signature"
 )
 
@@ -410,7 +411,7 @@ func TestRequestLogLine(t *testing.T) {
 
 func TestLambdaNeverFails(t *testing.T) {
 	s := newServer(t, io.Discard)
-	h := s.Lambda(route, func(context.Context, *call.Request) (any, error) { panic("x") })
+	h := s.Lambda(route, func(context.Context, *call.Request) (any, error) { panic("x") }, nil)
 	resp, err := h(context.Background(), signedEvent(""))
 	if err != nil {
 		t.Fatalf("Lambda returned error %v; API Gateway would answer 502", err)
@@ -435,7 +436,7 @@ func FuzzLambda(f *testing.F) {
 	s := newServer(f, io.Discard)
 	h := lambda.NewHandler(s.Lambda(route, func(_ context.Context, r *call.Request) (any, error) {
 		return map[string]string{"userId": r.Params.UserID("userId")}, r.Params.Err()
-	}))
+	}, nil))
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		out, err := h.Invoke(context.Background(), payload)
 		if err != nil {
@@ -547,6 +548,84 @@ func FuzzServe(f *testing.F) {
 		}
 		if onlyID != "" && resp.Headers["X-Request-ID"] != onlyID {
 			t.Fatalf("X-Request-ID %q not echoed (got %q)", onlyID, resp.Headers["X-Request-ID"])
+		}
+	})
+}
+
+// FuzzServeV4 sends any JSON body with any content type, signed, to a v4 path: every answer is
+// the contract's JSON with the status its code travels with (415 for a body that is not JSON),
+// a success is {"code":0,…}, and no internal error's text shows.
+func FuzzServeV4(f *testing.F) {
+	f.Add(`{"userIds":["a","b"],"mode":"x","n":"12"}`, "application/json")
+	f.Add(`{"userIds":["a"],"mode":"panic"}`, "application/json; charset=utf-8")
+	f.Add(`{"userIds":["a"],"mode":"opaque"}`, "application/json")
+	f.Add(`{"userIds":["a"],"mode":"apierr"}`, "application/json")
+	f.Add(`{"userIds":["a"],"mode":"mismatch"}`, "application/json")
+	f.Add(`{"userIds":"a"}`, "application/json")
+	f.Add(`userIds=a`, "application/x-www-form-urlencoded")
+	f.Add(`[1]`, "")
+	s := newServer(f, io.Discard)
+	v4 := &call.V4Form{
+		Fields: []jsonbody.Field{jsonbody.IDs("userIds", "userId", 20), jsonbody.Text("mode", "mode", 16), jsonbody.Int("n", "count", 0, 99)},
+		Answer: call.Answer(func(m map[string]string) any { return m }),
+	}
+	var wire call.Wire // of the last request the operation saw
+	op := func(ctx context.Context, r *call.Request) (any, error) {
+		wire = r.Wire
+		r.Params.UserIDs("userId", 20)
+		r.Params.Int("count", 0, 99, 0)
+		switch mode := r.Params.Text("mode", 16); mode {
+		case "panic":
+			panic("handler panic")
+		case "opaque":
+			return nil, errors.New("dynamodb: secret table")
+		case "apierr":
+			return nil, apierr.Malformed("userId", "bad")
+		case "mismatch":
+			return []string{"not the answer's type"}, nil
+		default:
+			return map[string]string{"mode": mode}, r.Params.Err()
+		}
+	}
+	h := s.Lambda(route, op, v4)
+	f.Fuzz(func(t *testing.T, body, contentType string) {
+		ev := signedEvent(body)
+		ev.RawPath = "/v4/user/x"
+		ev.Headers["content-type"] = contentType
+		wire = call.V4
+		resp, err := h(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wire != call.V4 {
+			t.Fatal("a v4 path served as v1")
+		}
+		var got struct {
+			Code *int `json:"code"`
+		}
+		if err := json.Unmarshal([]byte(resp.Body), &got); err != nil || got.Code == nil {
+			t.Fatalf("body %q is not a JSON object with a code", resp.Body)
+		}
+		want := apierr.StatusOf(*got.Code)
+		switch {
+		case *got.Code == 0:
+			want = http.StatusOK
+			if !strings.HasPrefix(resp.Body, `{"code":0`) {
+				t.Fatalf("success body %q", resp.Body)
+			}
+		case *got.Code == apierr.BadParam && resp.StatusCode == http.StatusUnsupportedMediaType:
+			want = resp.StatusCode
+		case *got.Code == apierr.BodyTooLarge && resp.StatusCode == http.StatusRequestEntityTooLarge:
+			want = resp.StatusCode
+		}
+		if resp.StatusCode != want {
+			t.Fatalf("code %d with status %d", *got.Code, resp.StatusCode)
+		}
+		if strings.Contains(resp.Body, "secret table") || strings.Contains(resp.Body, "handler panic") || strings.Contains(resp.Body, "not the answer") {
+			t.Fatalf("body %q shows an internal error's text", resp.Body)
+		}
+		if strings.Contains(resp.Body, `"userId is`) {
+			t.Fatalf("body %q names the v1 parameter, not the v4 field", resp.Body)
 		}
 	})
 }

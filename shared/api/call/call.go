@@ -14,11 +14,21 @@ import (
 	"imusers/shared/wire/form"
 )
 
-// Request is what an operation sees: the authenticated app and its parameters.
+// Request is what an operation sees: the authenticated app, its parameters, and the API it
+// came through, for the few rules the two APIs' contracts set apart.
 type Request struct {
 	App    apps.App
 	Params *form.Reader
+	Wire   Wire
 }
+
+// Wire is an API of the Server API's two: v1 (form bodies) and v4 (JSON bodies).
+type Wire int
+
+const (
+	V1 Wire = iota
+	V4
+)
 
 // Handler runs one operation. Its result is a JSON object that goes out with "code":200 added;
 // nil means no other field.
@@ -39,6 +49,7 @@ func ToAPIError(err error) *apierr.Error {
 		{users.ErrBlocked, apierr.UserBlocked},
 		{users.ErrCapReached, apierr.DevUserCap},
 		{users.ErrDevOnly, apierr.NotAllowed},
+		{users.ErrTooEarly, apierr.RestoreTooEarly},
 		{users.ErrBadToken, apierr.BadToken},
 		{relations.ErrListFull, apierr.ListFull},
 		{relations.ErrNoFriendAdds, apierr.FriendAddRefused},

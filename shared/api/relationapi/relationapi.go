@@ -66,7 +66,8 @@ func (a *API) listChange(ctx context.Context, r *call.Request, list relations.Li
 	return nil, a.Relations.RemoveFromList(ctx, r.App, list, owner, targets, relations.ByServer)
 }
 
-type listPage struct {
+// ListPage is a page of a blocklist or whitelist.
+type ListPage struct {
 	Users []string `json:"users"`
 	Next  string   `json:"next,omitempty"` // only when another page follows
 }
@@ -83,7 +84,7 @@ func (a *API) listQuery(ctx context.Context, r *call.Request, list relations.Lis
 	if err != nil {
 		return nil, err
 	}
-	return listPage{nonNil(ids), next}, nil
+	return ListPage{nonNil(ids), next}, nil
 }
 
 // BlacklistAdd: /user/blacklist/add.json (and /user/blocklist/add.json).
@@ -235,7 +236,8 @@ func checkExtProfile(s string) error {
 	return nil
 }
 
-type friend struct {
+// Friend is one entry of a friend page.
+type Friend struct {
 	UserID     string `json:"userId"`
 	Name       string `json:"name"` // the friend's name when the friendship was made
 	RemarkName string `json:"remarkName"`
@@ -257,18 +259,18 @@ func (a *API) FriendGet(ctx context.Context, r *call.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	list := make([]friend, len(page.Friends))
+	list := make([]Friend, len(page.Friends))
 	for i, e := range page.Friends {
-		list[i] = friend{e.Target, e.Name, e.Remark, e.Ext, e.At}
+		list[i] = Friend{e.Target, e.Name, e.Remark, e.Ext, e.At}
 	}
-	return friendPage{page.Next, page.Total, list}, nil
+	return FriendPage{page.Next, page.Total, list}, nil
 }
 
-// friendPage is FriendGet's answer.
-type friendPage struct {
+// FriendPage is FriendGet's answer.
+type FriendPage struct {
 	PageToken  string   `json:"pageToken"` // "" on the last page
 	TotalCount int64    `json:"totalCount"`
-	FriendList []friend `json:"friendList"`
+	FriendList []Friend `json:"friendList"`
 }
 
 // Results of a friendship check, as the platform numbers them.
@@ -277,7 +279,8 @@ const (
 	mutualFriends = 4
 )
 
-type checkResult struct {
+// CheckResult is one target of a friendship check.
+type CheckResult struct {
 	UserID string `json:"userId"`
 	Result int    `json:"result"`
 }
@@ -294,16 +297,19 @@ func (a *API) FriendCheck(ctx context.Context, r *call.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]checkResult, len(targets))
+	out := make([]CheckResult, len(targets))
 	for i, t := range targets {
-		out[i] = checkResult{t, notFriends}
+		out[i] = CheckResult{t, notFriends}
 		if friends[t] {
 			out[i].Result = mutualFriends
 		}
 	}
-	return struct {
-		Results []checkResult `json:"results"`
-	}{out}, nil
+	return FriendChecks{out}, nil
+}
+
+// FriendChecks is FriendCheck's answer.
+type FriendChecks struct {
+	Results []CheckResult `json:"results"`
 }
 
 // FriendPermissionSet: /friend/permission/set.json.
@@ -317,7 +323,8 @@ func (a *API) FriendPermissionSet(ctx context.Context, r *call.Request) (any, er
 	return nil, a.Relations.SetPermission(ctx, r.App, ids, relations.Permission(perm))
 }
 
-type permissionSetting struct {
+// PermissionSetting is one user's friend permission.
+type PermissionSetting struct {
 	UserID string `json:"userId"`
 	Type   int    `json:"type"`
 }
@@ -332,13 +339,16 @@ func (a *API) FriendPermissionGet(ctx context.Context, r *call.Request) (any, er
 	if err != nil {
 		return nil, err
 	}
-	out := make([]permissionSetting, len(ids))
+	out := make([]PermissionSetting, len(ids))
 	for i, id := range ids {
-		out[i] = permissionSetting{id, int(perms[id])}
+		out[i] = PermissionSetting{id, int(perms[id])}
 	}
-	return struct {
-		Settings []permissionSetting `json:"permissionSettings"`
-	}{out}, nil
+	return Permissions{out}, nil
+}
+
+// Permissions is FriendPermissionGet's answer.
+type Permissions struct {
+	Settings []PermissionSetting `json:"permissionSettings"`
 }
 
 type appSettings struct {

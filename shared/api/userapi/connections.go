@@ -39,38 +39,44 @@ func (a *API) Unblock(ctx context.Context, r *call.Request) (any, error) {
 	return nil, a.Users.Unblock(ctx, r.App, ids)
 }
 
-type blockedUser struct {
+// Bans is BlockQuery's answer.
+type Bans struct {
+	Users []BlockedUser `json:"users"`
+}
+
+// BlockedUser is one ban in force.
+type BlockedUser struct {
 	UserID       string `json:"userId"`
 	BlockEndTime string `json:"blockEndTime"`
 }
 
-// BlockQuery: /user/block/query.json.
+// BlockQuery: /user/block/query.json. Through v4 (ban list), bans come latest end first, and a
+// call without page is the first 1000 whatever its page size.
 func (a *API) BlockQuery(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
-	page := p.Int("page", 1, 1_000_000, 0)
+	page := p.Int("page", 1, maxPageNo, 0)
 	size := p.Int("size", 1, maxBanPage, 0)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
+	v4 := r.Wire == call.V4
 	switch {
-	case page == 0 && size == 0:
+	case page == 0 && (size == 0 || v4):
 		page, size = 1, allBansPage
 	case page == 0:
 		page = 1
 	case size == 0:
 		size = defaultBanPage
 	}
-	bans, err := a.Users.ListBlocked(ctx, r.App, int(page), int(size))
+	bans, err := a.Users.ListBlocked(ctx, r.App, int(page), int(size), v4)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]blockedUser, len(bans))
+	out := make([]BlockedUser, len(bans))
 	for i, b := range bans {
-		out[i] = blockedUser{b.User, wireTime(b.Until)}
+		out[i] = BlockedUser{b.User, wireTime(b.Until)}
 	}
-	return struct {
-		Users []blockedUser `json:"users"`
-	}{out}, nil
+	return Bans{out}, nil
 }
 
 func status(online bool) string {
@@ -90,9 +96,12 @@ func (a *API) CheckOnline(ctx context.Context, r *call.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct {
-		Status string `json:"status"`
-	}{status(online)}, nil
+	return Status{status(online)}, nil
+}
+
+// Status is CheckOnline's answer: "1" online, "0" not.
+type Status struct {
+	Status string `json:"status"`
 }
 
 type userStatus struct {

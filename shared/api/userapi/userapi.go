@@ -23,6 +23,8 @@ const (
 	maxBatch     = 100
 	maxDevPage   = 100
 	maxDeactPage = 50
+	maxPageNo    = 1_000_000
+	maxTime      = 1 << 53 // ms
 )
 
 // wireTime is the contract's time format for string fields (UTC).
@@ -43,17 +45,20 @@ func (a *API) GetToken(ctx context.Context, r *call.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct {
-		UserID string `json:"userId"`
-		Token  string `json:"token"`
-	}{user, tok}, nil
+	return Token{user, tok}, nil
+}
+
+// Token is GetToken's answer.
+type Token struct {
+	UserID string `json:"userId"`
+	Token  string `json:"token"`
 }
 
 // ExpireTokens: /user/token/expire.json.
 func (a *API) ExpireTokens(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	ids := p.UserIDs("userId", maxExpire)
-	t := p.RequiredInt("time", 0, 1<<53)
+	t := p.RequiredInt("time", 0, maxTime)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
@@ -70,11 +75,14 @@ func (a *API) Info(ctx context.Context, r *call.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct {
-		Name       string `json:"userName"`
-		Portrait   string `json:"userPortrait"`
-		CreateTime string `json:"createTime"`
-	}{u.Name, u.Portrait, wireTime(u.CreatedAt)}, nil
+	return UserInfo{u.Name, u.Portrait, wireTime(u.CreatedAt)}, nil
+}
+
+// UserInfo is Info's answer.
+type UserInfo struct {
+	Name       string `json:"userName"`
+	Portrait   string `json:"userPortrait"`
+	CreateTime string `json:"createTime"`
 }
 
 // Refresh: /user/refresh.json.
@@ -89,7 +97,8 @@ func (a *API) Refresh(ctx context.Context, r *call.Request) (any, error) {
 	return nil, a.Users.Refresh(ctx, r.App, id, name, portrait)
 }
 
-type operation struct {
+// Operation is the answer of the calls that start work on users (deactivation, reactivation).
+type Operation struct {
 	OperateID string `json:"operateId"`
 }
 
@@ -103,26 +112,31 @@ func (a *API) Deactivate(ctx context.Context, r *call.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return operation{op}, nil
+	return Operation{op}, nil
 }
 
-// Reactivate: /user/reactivate.json.
+// Reactivate: /user/reactivate.json. Through v4 (restore), a user deactivated less than an
+// hour ago refuses the call.
 func (a *API) Reactivate(ctx context.Context, r *call.Request) (any, error) {
 	ids := r.Params.UserIDs("userId", maxBatch)
 	if err := r.Params.Err(); err != nil {
 		return nil, err
 	}
-	op, err := a.Users.Reactivate(ctx, r.App, ids)
+	var wait time.Duration
+	if r.Wire == call.V4 {
+		wait = users.RestoreWait
+	}
+	op, err := a.Users.Reactivate(ctx, r.App, ids, wait)
 	if err != nil {
 		return nil, err
 	}
-	return operation{op}, nil
+	return Operation{op}, nil
 }
 
 // DeactivatedQuery: /user/deactivate/query.json.
 func (a *API) DeactivatedQuery(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
-	pageNo := p.Int("pageNo", 1, 1_000_000, 1)
+	pageNo := p.Int("pageNo", 1, maxPageNo, 1)
 	pageSize := p.Int("pageSize", 1, maxDeactPage, maxDeactPage)
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -131,9 +145,12 @@ func (a *API) DeactivatedQuery(ctx context.Context, r *call.Request) (any, error
 	if err != nil {
 		return nil, err
 	}
-	return struct {
-		Users []string `json:"users"`
-	}{nonNil(ids)}, nil
+	return UserIDs{nonNil(ids)}, nil
+}
+
+// UserIDs is the answer of the deactivated list.
+type UserIDs struct {
+	Users []string `json:"users"`
 }
 
 type devUser struct {
@@ -146,7 +163,7 @@ type devUser struct {
 // Query: /user/query.json (development apps only).
 func (a *API) Query(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
-	page := p.Int("page", 1, 1_000_000, 1)
+	page := p.Int("page", 1, maxPageNo, 1)
 	size := p.Int("pageSize", 1, maxDevPage, 20)
 	order := p.Int("order", 0, 1, 0)
 	if err := p.Err(); err != nil {

@@ -71,7 +71,8 @@ func (s *Service) Unblock(ctx context.Context, app apps.App, ids []string) error
 	return s.Store.DeleteBans(ctx, app.Key, ids)
 }
 
-// ListBlocked returns one page of the bans in force now, soonest end first.
-func (s *Service) ListBlocked(ctx context.Context, app apps.App, page, size int) ([]store.Ban, error) {
-	return s.Store.ListBanned(ctx, app.Key, s.nowMS(), page, size)
+// ListBlocked returns one page of the bans in force now, soonest end first (latest end first
+// when latestEndFirst).
+func (s *Service) ListBlocked(ctx context.Context, app apps.App, page, size int, latestEndFirst bool) ([]store.Ban, error) {
+	return s.Store.ListBanned(ctx, app.Key, s.nowMS(), page, size, latestEndFirst)
 }

@@ -29,7 +29,12 @@ var (
 	ErrCapReached  = errors.New("development app has reached its 100-user cap")
 	ErrDevOnly     = errors.New("this call is only allowed for development apps")
 	ErrBadToken    = errors.New("token is invalid or expired")
+	ErrTooEarly    = errors.New("user was deactivated less than an hour ago")
 )
+
+// RestoreWait is how long after its deactivation a user may not be restored through the v4
+// API (its restore refuses the whole call; v1 reactivation has no such wait).
+const RestoreWait = time.Hour
 
 // Eraser starts the asynchronous erasure of deactivated or deleted users' data.
 type Eraser interface {
@@ -165,13 +170,20 @@ func (s *Service) Deactivate(ctx context.Context, app apps.App, ids []string) (s
 }
 
 // Reactivate lets deactivated users in again; they need new tokens, and erased data stays gone.
-// Active users are left as they are.
-func (s *Service) Reactivate(ctx context.Context, app apps.App, ids []string) (string, error) {
-	if _, err := s.existing(ctx, app.Key, ids); err != nil {
+// Active users are left as they are. A user deactivated less than wait ago refuses the whole
+// call (ErrTooEarly), before anything changes.
+func (s *Service) Reactivate(ctx context.Context, app apps.App, ids []string, wait time.Duration) (string, error) {
+	found, err := s.existing(ctx, app.Key, ids)
+	if err != nil {
 		return "", err
 	}
 	now := s.nowMS()
-	err := forEach(ctx, ids, func(ctx context.Context, id string) error {
+	for _, id := range ids {
+		if at := found[id].DeactivatedAt; at != 0 && now-at < wait.Milliseconds() {
+			return "", fmt.Errorf("%w: %s", ErrTooEarly, id)
+		}
+	}
+	err = forEach(ctx, ids, func(ctx context.Context, id string) error {
 		return s.Store.Reactivate(ctx, app.Key, id, now)
 	})
 	if err != nil {

@@ -17,9 +17,10 @@ import (
 )
 
 // Handler is the Lambda handler of b's function, serving op to requests that one of reg's apps
-// signed.
-func Handler(b *lambdaapp.Boot, reg *apps.Registry, st *store.Store, op call.Handler) func(context.Context, httpapi.Event) (httpapi.Response, error) {
-	return Server(b.Config, reg, st, time.Now, b.Log).Lambda(b.Function, op)
+// signed: on its v1 paths, and through its v4 form on its v4 paths (v4 nil: the operation has
+// none).
+func Handler(b *lambdaapp.Boot, reg *apps.Registry, st *store.Store, op call.Handler, v4 *call.V4Form) func(context.Context, httpapi.Event) (httpapi.Response, error) {
+	return Server(b.Config, reg, st, time.Now, b.Log).Lambda(b.Function, op, v4)
 }
 
 // Server is what the Server API's operations share under cfg: the signature window, and st

@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 )
 
 // Codes of the wire contract, plus the ones this service defines (3xxx).
 const (
 	OK              = 200
+	OKv4            = 0 // success in the v4 API
 	Internal        = 1000
 	AppKeyMismatch  = 1001
 	BadParam        = 1002
@@ -33,6 +35,7 @@ const (
 	FriendNeedsApproval = 3007
 	NotFriends          = 3008
 	SenderNotAllowed    = 3009
+	RestoreTooEarly     = 3010 // v4 restore within an hour of the soft delete
 	BodyTooLarge        = 1005 // same code as TooLong; travels with HTTP 413
 )
 
@@ -46,7 +49,7 @@ var Table = []struct {
 	{OK, http.StatusOK, "success"},
 	{Internal, http.StatusInternalServerError, "internal error"},
 	{AppKeyMismatch, http.StatusUnauthorized, "unknown App-Key"},
-	{BadParam, http.StatusBadRequest, "parameter missing or malformed (the message names it; HTTP 404 for a path of no operation)"},
+	{BadParam, http.StatusBadRequest, "parameter missing or malformed (the message names it; HTTP 404 for a path of no operation, 415 for a v4 body that is not JSON)"},
 	{BadSignature, http.StatusUnauthorized, "signature check failed, or timestamp outside the window"},
 	{TooLong, http.StatusBadRequest, "parameter too long or too many items (HTTP 413 for a body over 512 KiB)"},
 	{NotAllowed, http.StatusUnauthorized, "call not allowed for this app's environment"},
@@ -62,6 +65,7 @@ var Table = []struct {
 	{FriendNeedsApproval, http.StatusForbidden, "the target accepts friend requests only with approval (permission type 2); nothing was stored"},
 	{NotFriends, http.StatusForbidden, "the users are not friends"},
 	{SenderNotAllowed, http.StatusForbidden, "the sender of a direct message, or the user of a connection's blocklist frame, is deactivated or does not exist"},
+	{RestoreTooEarly, http.StatusForbidden, "v4 restore refused: the user was soft-deleted (deactivated) less than an hour ago; nobody was restored"},
 }
 
 // Error is an API error: a code from Table and a message safe to show to the caller.
@@ -69,6 +73,9 @@ type Error struct {
 	Code    int
 	Status  int
 	Message string
+	// Param is the parameter the message starts with, when it names one, so that an adapter
+	// whose wire calls the parameter otherwise can say it its own way (Rename).
+	Param string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d: %s", e.Code, e.Message) }
@@ -98,16 +105,34 @@ func StatusOf(code int) int {
 }
 
 // Missing, Malformed and TooMany name the parameter at fault, as the contract asks.
-func Missing(param string) *Error { return New(BadParam, "%s is required", param) }
+func Missing(param string) *Error { return about(param, New(BadParam, "%s is required", param)) }
 
-func Malformed(param, why string) *Error { return New(BadParam, "%s is malformed: %s", param, why) }
+func Malformed(param, why string) *Error {
+	return about(param, New(BadParam, "%s is malformed: %s", param, why))
+}
 
 func TooMany(param string, max int) *Error {
-	return New(TooLong, "%s takes at most %d items", param, max)
+	return about(param, New(TooLong, "%s takes at most %d items", param, max))
 }
 
 func TooLongParam(param string, max int) *Error {
-	return New(TooLong, "%s is longer than %d", param, max)
+	return about(param, New(TooLong, "%s is longer than %d", param, max))
+}
+
+func about(param string, e *Error) *Error {
+	e.Param = param
+	return e
+}
+
+// Rename is e naming its parameter as name instead (e itself when it names none or is nil).
+func (e *Error) Rename(name string) *Error {
+	if e == nil || e.Param == "" {
+		return e
+	}
+	out := *e
+	out.Message = name + strings.TrimPrefix(e.Message, e.Param)
+	out.Param = name
+	return &out
 }
 
 // As returns the API error inside err, if there is one.
