@@ -91,12 +91,26 @@ build-UserGetTokenFunction:
 	$(call sam-build,userGetToken)
 build-UserInfoFunction:
 	$(call sam-build,userInfo)
+build-UserProfileBatchQueryFunction:
+	$(call sam-build,userProfileBatchQuery)
+build-UserProfileCleanFunction:
+	$(call sam-build,userProfileClean)
+build-UserProfileQueryFunction:
+	$(call sam-build,userProfileQuery)
+build-UserProfileSetFunction:
+	$(call sam-build,userProfileSet)
 build-UserQueryFunction:
 	$(call sam-build,userQuery)
 build-UserReactivateFunction:
 	$(call sam-build,userReactivate)
 build-UserRefreshFunction:
 	$(call sam-build,userRefresh)
+build-UserTagBatchSetFunction:
+	$(call sam-build,userTagBatchSet)
+build-UserTagSetFunction:
+	$(call sam-build,userTagSet)
+build-UserTagsGetFunction:
+	$(call sam-build,userTagsGet)
 build-UserTokenExpireFunction:
 	$(call sam-build,userTokenExpire)
 build-UserUnblockFunction:

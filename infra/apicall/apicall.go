@@ -61,6 +61,17 @@ var All = []Call{
 	{Route: "userChatFbSet", Writes: true, Form: func(u Users) url.Values { return form("userId", u.B, "state", "1", "type", "PERSON") }},
 	{Route: "userChatFbQuerylist", Form: func(Users) url.Values { return form("type", "PERSON") }},
 
+	// Hosted profiles and tags; the tag set calls take a form body as well as JSON.
+	{Route: "userProfileSet", Writes: true, Form: func(u Users) url.Values {
+		return form("userId", u.A, "userProfile", `{"name":"Nick","level":2}`, "userExtProfile", `{"ext_city":"bj"}`)
+	}},
+	{Route: "userProfileQuery", Form: func(Users) url.Values { return form("page", "1", "size", "20") }},
+	{Route: "userProfileBatchQuery", Form: func(u Users) url.Values { return form("userId", u.A+","+u.B) }},
+	{Route: "userProfileClean", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A) }},
+	{Route: "userTagSet", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "tags", "vip") }},
+	{Route: "userTagBatchSet", Writes: true, Form: func(u Users) url.Values { return form("userIds", u.A+","+u.B, "tags", "bj,male") }},
+	{Route: "userTagsGet", Form: func(u Users) url.Values { return form("userIds", u.A, "userIds", u.B) }},
+
 	// Relations, in an order where each call finds what it needs: the friendship is made before
 	// the calls that need one and ended after them.
 	{Route: "userBlacklistAdd", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "blackUserId", u.B) }, V4: func(u Users) body { return body{"userId": u.A, "targetUserIds": []string{u.B}} }},

@@ -322,6 +322,89 @@ var scenarios = append(append([]scenario{
 				},
 			}, nil
 		}},
+	{route: "userProfileSet", variant: "one key changed", via: viaGateway,
+		budget: readsWrites(1, 1, "README: profile set, 1 batched read and 1 conditional write"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if err := e.registerAll(ctx, app, "owner"); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "userProfileSet", func(i int) url.Values {
+				return url.Values{"userId": {"owner"}, "userProfile": {fmt.Sprintf(`{"name":"Nick %d","level":2}`, i)}, "userExtProfile": {`{"ext_city":"bj"}`}}
+			})}, nil
+		}},
+	{route: "userProfileClean", variant: "1 user with a profile", via: viaGateway,
+		budget: readsWrites(1, 1, "README: profile clean of N, 1 batched read and 1 write per user that has a profile"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if err := e.registerAll(ctx, app, "owner"); err != nil {
+				return step{}, err
+			}
+			return step{
+				prepare: func(ctx context.Context, _ int) error {
+					_, err := e.post(ctx, app, "userProfileSet", url.Values{"userId": {"owner"}, "userProfile": {`{"name":"Nick"}`}})
+					return err
+				},
+				run: e.call(app, "userProfileClean", func(int) url.Values { return url.Values{"userId": {"owner"}} }),
+			}, nil
+		}},
+	{route: "userProfileQuery", variant: "page 1 of 20, 30 profiles", via: viaGateway,
+		budget: readsWrites(5, 0, "README: profile list, 1 Query per index shard (4) per 1,000 keys reached, then 1 batched read"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			users := ids("p", 30)
+			if err := e.registerAll(ctx, app, users...); err != nil {
+				return step{}, err
+			}
+			for _, u := range users {
+				if _, err := e.post(ctx, app, "userProfileSet", url.Values{"userId": {u}, "userProfile": {`{"name":"Nick","level":2}`}}); err != nil {
+					return step{}, err
+				}
+			}
+			return step{run: e.call(app, "userProfileQuery", func(int) url.Values { return url.Values{"page": {"1"}, "size": {"20"}} })}, nil
+		}},
+	{route: "userProfileBatchQuery", variant: "20 users", via: viaGateway,
+		budget: calls(1, "README: profile batch query, 1 batched read"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			users := ids("p", 20)
+			if err := e.registerAll(ctx, app, users...); err != nil {
+				return step{}, err
+			}
+			for _, u := range users {
+				if _, err := e.post(ctx, app, "userProfileSet", url.Values{"userId": {u}, "userProfile": {`{"name":"Nick"}`}}); err != nil {
+					return step{}, err
+				}
+			}
+			return step{run: e.call(app, "userProfileBatchQuery", func(int) url.Values { return url.Values{"userId": {strings.Join(users, ",")}} })}, nil
+		}},
+	{route: "userTagSet", variant: "1 user, 2 tags", via: viaGateway,
+		budget: readsWrites(1, 1, "README: tag set, 1 batched read and 1 batch write"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if err := e.registerAll(ctx, app, "owner"); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "userTagSet", func(i int) url.Values { return url.Values{"userId": {"owner"}, "tags": {"bj", fmt.Sprint("t", i)}} })}, nil
+		}},
+	{route: "userTagBatchSet", variant: "100 users", via: viaGateway,
+		budget: readsWrites(1, 4, "README: tag batch set of N, ⌈N/100⌉ batched reads and ⌈N/25⌉ batch writes"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			users := ids("t", 100)
+			if err := e.registerAll(ctx, app, users...); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "userTagBatchSet", func(i int) url.Values {
+				return url.Values{"userIds": {strings.Join(users, ",")}, "tags": {"vip", fmt.Sprint("t", i)}}
+			})}, nil
+		}},
+	{route: "userTagsGet", variant: "50 users", via: viaGateway,
+		budget: calls(1, "README: tag get, 1 batched read"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			users := ids("t", 50)
+			if err := e.registerAll(ctx, app, users...); err != nil {
+				return step{}, err
+			}
+			if _, err := e.post(ctx, app, "userTagBatchSet", url.Values{"userIds": {strings.Join(users, ",")}, "tags": {"vip"}}); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "userTagsGet", func(int) url.Values { return url.Values{"userIds": {strings.Join(users, ",")}} })}, nil
+		}},
 	{route: "userWhitesettingSet", variant: "1 user", via: viaGateway,
 		budget: calls(2, "README: whitesetting set of N, 1 batched read and N updates"),
 		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {

@@ -130,6 +130,41 @@ var samples = []sample{
 	{"userCheckOnlineBatch", "error-missing-user", httpEvent("userCheckOnlineBatch", form()),
 		answers(400, 1002)},
 
+	{"userProfileSet", "success", httpEvent("userProfileSet", form("userId", sampleUser, "userProfile", `{"name":"Alice","level":2}`, "userExtProfile", `{"ext_city":"bj"}`)),
+		answers(200, 200)},
+	{"userProfileSet", "error-unknown-key", httpEvent("userProfileSet", form("userId", sampleUser, "userProfile", `{"nickname":"Al"}`)),
+		answers(400, 1002, field("profileKey", "nickname"))},
+
+	{"userProfileQuery", "success", httpEvent("userProfileQuery", form("page", "1", "size", "20")),
+		answers(200, 200, listed("userList", "userId", sampleUser))},
+	{"userProfileQuery", "error-past-reach", httpEvent("userProfileQuery", form("page", "101", "size", "100")),
+		answers(400, 1005)},
+
+	{"userProfileBatchQuery", "success", httpEvent("userProfileBatchQuery", form("userId", sampleUser+",bob")),
+		answers(200, 200, listed("userList", "userId", sampleUser))},
+	{"userProfileBatchQuery", "error-missing-user", httpEvent("userProfileBatchQuery", form()),
+		answers(400, 1002)},
+
+	{"userProfileClean", "success", httpEvent("userProfileClean", form("userId", sampleUser)),
+		answers(200, 200)},
+	{"userProfileClean", "error-unknown-user", httpEvent("userProfileClean", form("userId", "nobody")),
+		answers(404, 3001)},
+
+	{"userTagSet", "success", httpEvent("userTagSet", `{"userId":"alice","tags":["bj","male"]}`, asJSON),
+		answers(200, 200)},
+	{"userTagSet", "error-bad-tag", httpEvent("userTagSet", `{"userId":"alice","tags":["b j"]}`, asJSON),
+		answers(400, 1002)},
+
+	{"userTagBatchSet", "success", httpEvent("userTagBatchSet", `{"userIds":["alice","bob"],"tags":["vip"]}`, asJSON),
+		answers(200, 200)},
+	{"userTagBatchSet", "error-unknown-user", httpEvent("userTagBatchSet", `{"userIds":["alice","nobody"],"tags":[]}`, asJSON),
+		answers(404, 3001)},
+
+	{"userTagsGet", "success", httpEvent("userTagsGet", form("userIds", sampleUser, "userIds", "nobody")),
+		answers(200, 200, field("result", map[string]any{sampleUser: []any{"vip"}, "nobody": []any{}}))},
+	{"userTagsGet", "error-malformed-user", httpEvent("userTagsGet", form("userIds", "alice smith")),
+		answers(400, 1002)},
+
 	{"userBlacklistAdd", "success", httpEvent("userBlacklistAdd", form("userId", sampleUser, "blackUserId", "bob")),
 		answers(200, 200)},
 	{"userBlacklistAdd", "error-unknown-user", httpEvent("userBlacklistAdd", form("userId", "nobody", "blackUserId", "bob")),
@@ -304,6 +339,9 @@ type signing struct{ key, secret, path, contentType string }
 // signedWith signs with another secret than the app's.
 func signedWith(secret string) func(*signing) { return func(s *signing) { s.secret = secret } }
 
+// asJSON sends the body as application/json, as the official SDKs send tag calls.
+func asJSON(s *signing) { s.contentType = "application/json" }
+
 // appKey sends another App-Key.
 func appKey(key string) func(*signing) { return func(s *signing) { s.key = key } }
 
@@ -322,7 +360,7 @@ func httpEvent(fn, body string, opts ...func(*signing)) any {
 // v4Event is the event of a signed v4 call (a JSON body) to the function's v4 path.
 func v4Event(fn, body string) any {
 	r, _ := routes.ByName(fn)
-	return httpEvent(fn, body, atPath(r.V4[0]), func(s *signing) { s.contentType = "application/json" })
+	return httpEvent(fn, body, atPath(r.V4[0]), asJSON)
 }
 
 // atPath sends the call to another path of the function than its v1 path.

@@ -17,12 +17,14 @@ import (
 	"imusers/shared/adapter/wsconn"
 	"imusers/shared/api/call"
 	"imusers/shared/api/messageapi"
+	"imusers/shared/api/profileapi"
 	"imusers/shared/api/relationapi"
 	"imusers/shared/api/userapi"
 	"imusers/shared/apps"
 	"imusers/shared/aws/connections"
 	"imusers/shared/domain/erasure"
 	"imusers/shared/domain/messages"
+	"imusers/shared/domain/profiles"
 	"imusers/shared/domain/relations"
 	"imusers/shared/domain/users"
 	"imusers/shared/lambdaapp/serverapi"
@@ -45,6 +47,9 @@ type Service struct {
 	// Messages and MessageAPI: direct messages, from the App Server and from clients.
 	Messages   *messages.Service
 	MessageAPI *messageapi.API
+	// Profiles and ProfileAPI: hosted profiles and tags.
+	Profiles   *profiles.Service
+	ProfileAPI *profileapi.API
 	Erasure    *erasure.Worker
 	WS         *wsapi.Server
 	// Lambda is the Lambda client: erasure jobs and the $default route's forwarding use it.
@@ -83,6 +88,7 @@ func New(cfg service.Config, d Deps) *Service {
 	u := &users.Service{Store: st, Eraser: starter, Apps: d.Apps, Now: d.Now}
 	rel := &relations.Service{Store: st, Now: d.Now}
 	msgs := &messages.Service{Store: st, Now: d.Now, Log: d.Log}
+	prof := &profiles.Service{Store: st, Now: d.Now}
 	if d.Connections != nil {
 		u.Conns, msgs.Conns = d.Connections, d.Connections
 	}
@@ -97,6 +103,8 @@ func New(cfg service.Config, d Deps) *Service {
 		RelationAPI: &relationapi.API{Relations: rel},
 		Messages:    msgs,
 		MessageAPI:  &messageapi.API{Messages: msgs},
+		Profiles:    prof,
+		ProfileAPI:  &profileapi.API{Profiles: prof},
 		Erasure:     &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: erasure.DefaultReserve, Settle: cfg.ErasureSettle, Now: d.Now},
 		WS:          &wsapi.Server{Users: u, Messages: msgs, Relations: rel, Apps: d.Apps, Log: d.Log},
 		Lambda:      d.Lambda,
@@ -135,6 +143,14 @@ func (s *Service) operations() map[string]operation {
 		"userCheckOnlineBatch": {s.UserAPI.CheckOnlineBatch, nil},
 		"userChatFbSet":        {s.UserAPI.ChatMuteSet, nil},
 		"userChatFbQuerylist":  {s.UserAPI.ChatMuteQuery, nil},
+
+		"userProfileSet":        {s.ProfileAPI.ProfileSet, nil},
+		"userProfileClean":      {s.ProfileAPI.ProfileClean, nil},
+		"userProfileQuery":      {s.ProfileAPI.ProfileQuery, nil},
+		"userProfileBatchQuery": {s.ProfileAPI.ProfileBatchQuery, nil},
+		"userTagSet":            {s.ProfileAPI.TagSet, nil},
+		"userTagBatchSet":       {s.ProfileAPI.TagBatchSet, nil},
+		"userTagsGet":           {s.ProfileAPI.TagsGet, nil},
 
 		"userBlacklistAdd":      {s.RelationAPI.BlacklistAdd, relationapi.V4BlacklistAdd},
 		"userBlacklistRemove":   {s.RelationAPI.BlacklistRemove, relationapi.V4BlacklistRemove},

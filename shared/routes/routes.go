@@ -72,6 +72,7 @@ func (r Route) Paths() []string {
 const (
 	defaultRate  = 100
 	getTokenRate = 200
+	tagBatchRate = 10
 )
 
 // All is every function of the service.
@@ -96,6 +97,15 @@ var All = []Route{
 	// sparse index of muted users.
 	{Name: "userChatFbSet", Kind: HTTP, Path: "/user/chat/fb/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem}},
 	{Name: "userChatFbQuerylist", Kind: HTTP, Path: "/user/chat/fb/querylist.json", RateLimit: defaultRate, Actions: []string{Query}},
+
+	// Hosted profiles and tags: what the App Server keeps for its users, under their partitions.
+	{Name: "userProfileSet", Kind: HTTP, Path: "/user/profile/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem}},
+	{Name: "userProfileClean", Kind: HTTP, Path: "/user/profile/clean.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem}},
+	{Name: "userProfileQuery", Kind: HTTP, Path: "/user/profile/query.json", RateLimit: defaultRate, Actions: []string{Query, BatchGetItem}},
+	{Name: "userProfileBatchQuery", Kind: HTTP, Path: "/user/profile/batch/query.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
+	{Name: "userTagSet", Kind: HTTP, Path: "/user/tag/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem}},
+	{Name: "userTagBatchSet", Kind: HTTP, Path: "/user/tag/batch/set.json", RateLimit: tagBatchRate, Actions: []string{BatchGetItem, BatchWriteItem}},
+	{Name: "userTagsGet", Kind: HTTP, Path: "/user/tags/get.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
 
 	// Relations: a list change reads, reserves its count, writes and confirms (see store).
 	{Name: "userBlacklistAdd", Kind: HTTP, Path: "/user/blacklist/add.json", Aliases: []string{"/user/blocklist/add.json"}, V4: []string{"/v4/user/blocklist/add"},
@@ -144,7 +154,7 @@ var All = []Route{
 // Every Server API function may record its request's nonce (see PutItem).
 func init() {
 	for i, r := range All {
-		if r.Kind == HTTP {
+		if r.Kind == HTTP && !slices.Contains(r.Actions, PutItem) {
 			All[i].Actions = append(r.Actions[:len(r.Actions):len(r.Actions)], PutItem)
 		}
 	}

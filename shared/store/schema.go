@@ -28,6 +28,10 @@ const (
 	// IndexLists also orders each user's blocklist, whitelist and friends by time added
 	// (partition "<user partition>#<kind>"; the deactivated users' partitions look different).
 	IndexLists = IndexDeactivated
+	// IndexHostedProfiles also lists the users that have a hosted profile by registration time
+	// (sparse, sharded; partitions "A#<app>#HP#<shard>", apart from the development users').
+	IndexHostedProfiles = IndexDevUsers
+
 	// IndexFriendsAsc holds a second copy of each user's friend entries, so that the friend
 	// count item heads the scan in either order (see ListEntries).
 	IndexFriendsAsc = IndexBanned
@@ -71,6 +75,13 @@ const (
 
 const skSettings = "#SETTINGS" // an app's settings, under the app's partition
 
+// What the App Server keeps for a user beside its name and portrait: the hosted profile
+// (/user/profile/*) and the tags. Both sort after the profile, so erasure removes them.
+const (
+	skHosted = "HOSTED"
+	skTags   = "TAGS"
+)
+
 func entrySK(kind Kind, target string) string    { return string(kind) + "#" + target }
 func counterSK(kind Kind) string                 { return string(kind) }
 func listPK(app, owner string, kind Kind) string { return userPK(app, owner) + "#" + string(kind) }
@@ -84,6 +95,9 @@ func deactIndexPK(app string, shard int) string {
 func banIndexPK(app string, shard int) string { return fmt.Sprintf("A#%s#BAN#%d", app, shard) }
 func muteIndexPK(app string, shard int) string {
 	return fmt.Sprintf("A#%s#MUTE#%d", app, shard)
+}
+func hostedIndexPK(app string, shard int) string {
+	return fmt.Sprintf("A#%s#HP#%d", app, shard)
 }
 
 // ProfileKey is the key of a user's profile item, for reading it past the store (the

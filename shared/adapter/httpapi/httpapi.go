@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"time"
 
@@ -113,14 +114,15 @@ func (s *Server) serve(ctx context.Context, route string, op call.Handler, ev Ev
 	if err != nil {
 		return s.fail(route, err)
 	}
-	values, err := form.Parse(body)
+	req, err := request(body, headers("content-type"))
 	if err != nil {
 		return s.fail(route, err)
 	}
 	if err := s.authenticate(ctx, headers, app); err != nil {
 		return s.fail(route, err)
 	}
-	out, err := op(ctx, &call.Request{App: *app, Params: form.NewReader(values)})
+	req.App = *app
+	out, err := op(ctx, req)
 	if err != nil {
 		return s.fail(route, err)
 	}
@@ -196,6 +198,19 @@ func (s *Server) checkNonce(ctx context.Context, app, nonce string, now time.Tim
 
 // DefaultNonceWindow is the signature window that nonce memory assumes when the window is off.
 const DefaultNonceWindow = 5 * time.Minute
+
+// request reads the body as a form, or leaves it whole for the operation when the Content-Type
+// is application/json (the signature covers headers only, so it holds either way).
+func request(body, contentType string) (*call.Request, error) {
+	if media, _, _ := mime.ParseMediaType(contentType); media == "application/json" {
+		return &call.Request{Params: form.NewReader(form.Values{}), JSON: []byte(body)}, nil
+	}
+	values, err := form.Parse(body)
+	if err != nil {
+		return nil, err
+	}
+	return &call.Request{Params: form.NewReader(values)}, nil
+}
 
 // decodeBody is the request's body, refused when over the limit (as sent, or once decoded).
 func decodeBody(ev Event) (string, error) {

@@ -252,6 +252,41 @@ func TestOversizeBody(t *testing.T) {
 	}
 }
 
+// TestJSONBodies: a body sent as application/json reaches the operation whole, with no form
+// parameters, signed and limited like a form; any other type is read as a form.
+func TestJSONBodies(t *testing.T) {
+	s := newServer(t, io.Discard)
+	body := `{"userId":"u1","tags":["a&b=c"]}`
+	for _, tc := range []struct{ contentType, json string }{
+		{"application/json", body},
+		{"Application/JSON; charset=utf-8", body},
+		{"application/x-www-form-urlencoded", ""},
+		{"", ""},
+	} {
+		ev := signedEvent(body)
+		ev.Headers["content-type"] = tc.contentType
+		var seen *call.Request
+		resp := s.Serve(context.Background(), route, func(_ context.Context, r *call.Request) (any, error) {
+			seen = r
+			return nil, nil
+		}, ev)
+		if resp.StatusCode != http.StatusOK || seen == nil || string(seen.JSON) != tc.json {
+			t.Fatalf("%q: status %d, operation saw %+v", tc.contentType, resp.StatusCode, seen)
+		}
+		// Read as a form, the body has a parameter "b" (from "&b=c").
+		if asForm := tc.json == ""; seen.Params.Has("b") != asForm {
+			t.Errorf("%q: form parameter b present = %v, want %v", tc.contentType, !asForm, asForm)
+		}
+	}
+	ev := signedEvent(`{"userId":"u1"}`)
+	ev.Headers["content-type"] = "application/json"
+	ev.Headers["signature"] = signature.Sign("not-the-secret", "14314", ev.Headers["timestamp"])
+	httpeventtest.WantError(t, s.Serve(context.Background(), route, mustNotRun(t), ev), http.StatusUnauthorized, 1004)
+	ev = signedEvent(`"` + strings.Repeat("x", form.MaxBody) + `"`)
+	ev.Headers["content-type"] = "application/json"
+	httpeventtest.WantError(t, s.Serve(context.Background(), route, mustNotRun(t), ev), http.StatusRequestEntityTooLarge, 1005)
+}
+
 func TestRequestIDEchoed(t *testing.T) {
 	s := newServer(t, io.Discard)
 	ok := func(context.Context, *call.Request) (any, error) { return nil, nil }

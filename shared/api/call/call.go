@@ -20,6 +20,9 @@ type Request struct {
 	App    apps.App
 	Params *form.Reader
 	Wire   Wire
+	// JSON is the body of a request sent as application/json (Params then holds nothing), for
+	// the operations that take JSON bodies; nil for a form body.
+	JSON []byte
 }
 
 // Wire is an API of the Server API's two: v1 (form bodies) and v4 (JSON bodies).

@@ -76,16 +76,20 @@ type Error struct {
 	// Param is the parameter the message starts with, when it names one, so that an adapter
 	// whose wire calls the parameter otherwise can say it its own way (Rename).
 	Param string
+	// ProfileKey names the hosted-profile key at fault, for the profile calls' answers.
+	ProfileKey string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d: %s", e.Code, e.Message) }
 
-// Body is the error's JSON body as the contract gives it: {"code":…,"errorMessage":"…"}.
+// Body is the error's JSON body as the contract gives it: {"code":…,"errorMessage":"…"}, with
+// "profileKey":"…" when a hosted-profile key is at fault.
 func (e *Error) Body() []byte {
 	body, _ := json.Marshal(struct {
-		Code    int    `json:"code"`
-		Message string `json:"errorMessage"`
-	}{e.Code, e.Message})
+		Code       int    `json:"code"`
+		Message    string `json:"errorMessage"`
+		ProfileKey string `json:"profileKey,omitempty"`
+	}{e.Code, e.Message, e.ProfileKey})
 	return body
 }
 

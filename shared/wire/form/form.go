@@ -122,6 +122,9 @@ func (r *Reader) one(name string) (string, bool) {
 // means "leave unchanged" and empty means "clear".
 func (r *Reader) Has(name string) bool { return len(r.v[name]) > 0 }
 
+// List is every value the parameter arrived with, in order, unchecked (nil when absent).
+func (r *Reader) List(name string) []string { return r.v[name] }
+
 // Text reads an optional text parameter of at most maxChars characters ("" when absent).
 func (r *Reader) Text(name string, maxChars int) string {
 	s, _ := r.one(name)
