@@ -17,7 +17,7 @@ func main() {
 	b := lambdaapp.Init("wsSendMessage")
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
 	conns := connections.NewClient(b.AWS, b.ManagementEndpoint())
-	msgs := &messages.Service{Store: st, Conns: conns, Now: time.Now, Log: b.Log}
+	msgs := &messages.Service{Store: st, Conns: conns, Now: time.Now, Log: b.Log, SettingsMaxAge: b.Config.SettingsMaxAge}
 	ws := &wsapi.Server{Messages: msgs, Log: b.Log}
 	lambda.Start(ws.SendMessage)
 }

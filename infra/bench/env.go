@@ -117,7 +117,8 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 		return nil, err
 	}
 	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	cfg := service.Config{Table: e.table, SignatureWindow: 5 * time.Minute, EraseFunction: "eraseUsers"}
+	// Message sends keep the app's settings as deployed (IM_SETTINGS_MAX_AGE_SECONDS' default).
+	cfg := service.Config{Table: e.table, SignatureWindow: 5 * time.Minute, EraseFunction: "eraseUsers", SettingsMaxAge: 10 * time.Second}
 
 	// Asynchronous erasure goes to a queue of its own and runs between measurements: run at
 	// once, its DynamoDB traffic would land inside the timing of whatever is measured next.

@@ -94,6 +94,14 @@ func main() {
 			log.Print(err)
 		}
 	}
+	if len(rep.Ops) > 0 {
+		t, err := readDeployment(root)
+		if err != nil {
+			rep.Problems = append(rep.Problems, "capacity: "+err.Error())
+		}
+		c := capacity(designProfile, defaultLimits, t, rep.Ops)
+		rep.Capacity = &c
+	}
 	if !skipped["coldstart"] {
 		phase("cold start")
 		log.Printf("cold starts: every function and its baseline (a minimal handler creating the same SDK clients), %d runs each under aws-lambda-rie", *coldRuns)
@@ -123,8 +131,8 @@ func main() {
 		log.Fatal(err)
 	}
 	v := rep.Verdicts
-	log.Printf("report: %s (budgets %d pass / %d fail, overhead %d pass / %d fail, cold start %d pass / %d fail) in %.0f s",
-		filepath.Join(dir, "report.md"), v.BudgetPass, v.BudgetFail, v.OverheadPass, v.OverheadFail, v.ColdPass, v.ColdFail, rep.DurationSec)
+	log.Printf("report: %s (budgets %d pass / %d fail, overhead %d pass / %d fail, cold start %d pass / %d fail, capacity at scale %d pass / %d fail) in %.0f s",
+		filepath.Join(dir, "report.md"), v.BudgetPass, v.BudgetFail, v.OverheadPass, v.OverheadFail, v.ColdPass, v.ColdFail, v.CapacityPass, v.CapacityFail, rep.DurationSec)
 }
 
 // startCPUProfile profiles this process until the returned function runs; the gateway, the

@@ -30,6 +30,9 @@ type meter struct {
 	// waits for them once, not once each.
 	dynamo, other, outside span
 	calls                  []timedCall // every DynamoDB call since the last reset
+	items                  itemUse
+	// Management API calls (frames posted, connections closed) and Lambda invocations.
+	posts, closes, invokes int
 }
 
 var _ store.DB = (*meter)(nil)
@@ -79,6 +82,8 @@ type usage struct {
 	// call out, Outside with either: the part of a request's latency that is not the service's.
 	Waited, OtherAWS, Outside time.Duration
 	Calls                     []timedCall
+	Items                     itemUse
+	Posts, Closes, Invokes    int
 }
 
 func (m *meter) reset() {
@@ -89,6 +94,8 @@ func (m *meter) reset() {
 	m.other.reset(now)
 	m.outside.reset(now)
 	m.calls = nil
+	m.items = itemUse{}
+	m.posts, m.closes, m.invokes = 0, 0, 0
 	m.mu.Unlock()
 }
 
@@ -96,7 +103,8 @@ func (m *meter) usage() usage {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return usage{Read: m.read, Write: m.write, Waited: m.dynamo.total, OtherAWS: m.other.total,
-		Outside: m.outside.total, Calls: append([]timedCall(nil), m.calls...)}
+		Outside: m.outside.total, Calls: append([]timedCall(nil), m.calls...), Items: perCall(m.items, 1),
+		Posts: m.posts, Closes: m.closes, Invokes: m.invokes}
 }
 
 // begin marks a DynamoDB call going out and returns when it did.
@@ -109,10 +117,10 @@ func (m *meter) begin() time.Time {
 	return now
 }
 
-// add ends a DynamoDB call and books its time and what it consumed. isWrite says which kind
-// the call is, for answers that give only a total; answers that split read and write units
-// are taken as given.
-func (m *meter) add(action string, start time.Time, isWrite bool, ccs ...*types.ConsumedCapacity) {
+// add ends a DynamoDB call and books its time and what it consumed, in all and over the items
+// it touched. isWrite says which kind the call is, for answers that give only a total; answers
+// that split read and write units are taken as given.
+func (m *meter) add(action string, start time.Time, isWrite bool, ts []touch, ccs ...*types.ConsumedCapacity) {
 	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -122,6 +130,7 @@ func (m *meter) add(action string, start time.Time, isWrite bool, ccs ...*types.
 	if len(m.calls) < maxTimedCalls {
 		m.calls = append(m.calls, timedCall{action, now.Sub(start)})
 	}
+	var read, write float64
 	for _, cc := range ccs {
 		if cc == nil {
 			continue
@@ -134,15 +143,20 @@ func (m *meter) add(action string, start time.Time, isWrite bool, ccs ...*types.
 				r = aws.ToFloat64(cc.CapacityUnits)
 			}
 		}
-		m.read += r
-		m.write += w
+		read += r
+		write += w
 	}
+	m.read += read
+	m.write += write
+	m.items.book(ts, false, read)
+	m.items.book(ts, true, write)
 }
 
-// otherCall times one call to an AWS API other than DynamoDB.
-func (m *meter) otherCall(call func()) {
+// otherCall times one call to an AWS API other than DynamoDB and counts it in n.
+func (m *meter) otherCall(n *int, call func()) {
 	now := time.Now()
 	m.mu.Lock()
+	*n++
 	m.other.begin(now)
 	m.outside.begin(now)
 	m.mu.Unlock()
@@ -166,84 +180,91 @@ const total = types.ReturnConsumedCapacityTotal
 
 func (m *meter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	in.ReturnConsumedCapacity = total
+	ts := []touch{{key: in.Key}}
 	start := m.begin()
 	out, err := m.DB.GetItem(ctx, in, optFns...)
 	if out != nil {
-		m.add("GetItem", start, false, out.ConsumedCapacity)
+		m.add("GetItem", start, false, ts, out.ConsumedCapacity)
 	} else {
-		m.add("GetItem", start, false)
+		m.add("GetItem", start, false, ts)
 	}
 	return out, err
 }
 
 func (m *meter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	in.ReturnConsumedCapacity = total
+	ts := putTouch(in)
 	start := m.begin()
 	out, err := m.DB.PutItem(ctx, in, optFns...)
 	if out != nil {
-		m.add("PutItem", start, true, out.ConsumedCapacity)
+		m.add("PutItem", start, true, ts, out.ConsumedCapacity)
 	} else {
-		m.add("PutItem", start, true)
+		m.add("PutItem", start, true, ts)
 	}
 	return out, err
 }
 
 func (m *meter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	in.ReturnConsumedCapacity = total
+	ts := updateTouch(in)
 	start := m.begin()
 	out, err := m.DB.UpdateItem(ctx, in, optFns...)
 	if out != nil {
-		m.add("UpdateItem", start, true, out.ConsumedCapacity)
+		m.add("UpdateItem", start, true, ts, out.ConsumedCapacity)
 	} else {
-		m.add("UpdateItem", start, true)
+		m.add("UpdateItem", start, true, ts)
 	}
 	return out, err
 }
 
 func (m *meter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
 	in.ReturnConsumedCapacity = total
+	ts := []touch{{key: in.Key, deletes: true}}
 	start := m.begin()
 	out, err := m.DB.DeleteItem(ctx, in, optFns...)
 	if out != nil {
-		m.add("DeleteItem", start, true, out.ConsumedCapacity)
+		m.add("DeleteItem", start, true, ts, out.ConsumedCapacity)
 	} else {
-		m.add("DeleteItem", start, true)
+		m.add("DeleteItem", start, true, ts)
 	}
 	return out, err
 }
 
 func (m *meter) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	in.ReturnConsumedCapacity = total
+	ts := []touch{{}}
 	start := m.begin()
 	out, err := m.DB.Query(ctx, in, optFns...)
 	if out != nil {
-		m.add("Query", start, false, out.ConsumedCapacity)
+		m.add("Query", start, false, ts, out.ConsumedCapacity)
 	} else {
-		m.add("Query", start, false)
+		m.add("Query", start, false, ts)
 	}
 	return out, err
 }
 
 func (m *meter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	in.ReturnConsumedCapacity = total
+	ts := batchGetTouches(in)
 	start := m.begin()
 	out, err := m.DB.BatchGetItem(ctx, in, optFns...)
 	if out != nil {
-		m.add("BatchGetItem", start, false, ptrs(out.ConsumedCapacity)...)
+		m.add("BatchGetItem", start, false, ts, ptrs(out.ConsumedCapacity)...)
 	} else {
-		m.add("BatchGetItem", start, false)
+		m.add("BatchGetItem", start, false, ts)
 	}
 	return out, err
 }
 
 func (m *meter) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
 	in.ReturnConsumedCapacity = total
+	ts := batchWriteTouches(in)
 	start := m.begin()
 	out, err := m.DB.BatchWriteItem(ctx, in, optFns...)
 	if out != nil {
-		m.add("BatchWriteItem", start, true, ptrs(out.ConsumedCapacity)...)
+		m.add("BatchWriteItem", start, true, ts, ptrs(out.ConsumedCapacity)...)
 	} else {
-		m.add("BatchWriteItem", start, true)
+		m.add("BatchWriteItem", start, true, ts)
 	}
 	return out, err
 }
@@ -256,12 +277,12 @@ type meteredConnections struct {
 }
 
 func (c meteredConnections) Post(ctx context.Context, connID string, data []byte) (err error) {
-	c.m.otherCall(func() { err = c.API.Post(ctx, connID, data) })
+	c.m.otherCall(&c.m.posts, func() { err = c.API.Post(ctx, connID, data) })
 	return err
 }
 
 func (c meteredConnections) Delete(ctx context.Context, connID string) (err error) {
-	c.m.otherCall(func() { err = c.API.Delete(ctx, connID) })
+	c.m.otherCall(&c.m.closes, func() { err = c.API.Delete(ctx, connID) })
 	return err
 }
 
@@ -272,6 +293,6 @@ type meteredInvoker struct {
 }
 
 func (i meteredInvoker) Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (out *lambda.InvokeOutput, err error) {
-	i.m.otherCall(func() { out, err = i.Invoker.Invoke(ctx, in, optFns...) })
+	i.m.otherCall(&i.m.invokes, func() { out, err = i.Invoker.Invoke(ctx, in, optFns...) })
 	return out, err
 }

@@ -108,7 +108,7 @@ func TestMeterCountsOtherAWSCallsOnceWithDynamoDB(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		m.otherCall(func() { time.Sleep(d) })
+		m.otherCall(&m.posts, func() { time.Sleep(d) })
 	}()
 	if _, err := m.GetItem(ctx, &dynamodb.GetItemInput{}); err != nil {
 		t.Fatal(err)

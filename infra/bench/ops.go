@@ -51,6 +51,12 @@ type opResult struct {
 	BudgetVerdict string    `json:"budgetVerdict"` // pass, fail, none
 	ReadCU        float64   `json:"readCapacityUnitsPerCall"`
 	WriteCU       float64   `json:"writeCapacityUnitsPerCall"`
+	// Items are the capacity units per call by item kind and the index write units by index
+	// partition; Posts, Closes and Invokes the Management API and Lambda calls per call.
+	Items   itemUse `json:"itemsPerCall"`
+	Posts   float64 `json:"framesPostedPerCall"`
+	Closes  float64 `json:"connectionsClosedPerCall"`
+	Invokes float64 `json:"lambdaInvokesPerCall"`
 
 	Latency stats.Summary `json:"latency"`
 	Waited  stats.Summary `json:"dynamodbTime"` // time with at least one DynamoDB request out
@@ -438,6 +444,10 @@ func summarize(sc scenario, ss []sample, bases baselines) opResult {
 		}
 		r.ReadCU += s.usage.Read
 		r.WriteCU += s.usage.Write
+		r.Items.add(s.usage.Items, 1)
+		r.Posts += float64(s.usage.Posts)
+		r.Closes += float64(s.usage.Closes)
+		r.Invokes += float64(s.usage.Invokes)
 	}
 	r.Samples = len(lat)
 	if r.Samples == 0 {
@@ -450,6 +460,10 @@ func summarize(sc scenario, ss []sample, bases baselines) opResult {
 	r.Bytes = float64(totalBytes) / n
 	r.ReadCU /= n
 	r.WriteCU /= n
+	r.Items = perCall(r.Items, n)
+	r.Posts /= n
+	r.Closes /= n
+	r.Invokes /= n
 	r.Latency, r.Waited, r.OtherAWS, r.Own = stats.Summarize(lat), stats.Summarize(waited), stats.Summarize(other), stats.Summarize(own)
 	r.CallTimes = callTimes(ss)
 	r.P50Ratio = stats.Ratio(r.Latency.P50, base.P50)

@@ -43,22 +43,25 @@ type verdicts struct {
 	OverheadFail int `json:"overheadFail"`
 	ColdPass     int `json:"coldStartPass"`
 	ColdFail     int `json:"coldStartFail"`
+	CapacityPass int `json:"capacityPass"`
+	CapacityFail int `json:"capacityFail"`
 	Uncovered    int `json:"functionsNotMeasured"`
 }
 
 type report struct {
-	Started     time.Time    `json:"started"`
-	DurationSec float64      `json:"durationSeconds"`
-	Machine     machine      `json:"machine"`
-	Settings    settings     `json:"settings"`
-	Baselines   baselines    `json:"baselines"`
-	Ops         []opResult   `json:"operations"`
-	Uncovered   []string     `json:"functionsNotMeasured"`
-	ColdStart   *coldReport  `json:"coldStart,omitempty"`
-	Load        []loadResult `json:"load"`
-	Verdicts    verdicts     `json:"verdicts"`
-	Problems    []string     `json:"problems,omitempty"` // phases that could not run
-	Plots       []string     `json:"plots"`
+	Started     time.Time      `json:"started"`
+	DurationSec float64        `json:"durationSeconds"`
+	Machine     machine        `json:"machine"`
+	Settings    settings       `json:"settings"`
+	Baselines   baselines      `json:"baselines"`
+	Ops         []opResult     `json:"operations"`
+	Uncovered   []string       `json:"functionsNotMeasured"`
+	ColdStart   *coldReport    `json:"coldStart,omitempty"`
+	Load        []loadResult   `json:"load"`
+	Capacity    *capacityModel `json:"capacityAtScale,omitempty"`
+	Verdicts    verdicts       `json:"verdicts"`
+	Problems    []string       `json:"problems,omitempty"` // phases that could not run
+	Plots       []string       `json:"plots"`
 }
 
 type settings struct {
@@ -97,6 +100,15 @@ func (r *report) tally() {
 				v.ColdPass++
 			} else {
 				v.ColdFail++
+			}
+		}
+	}
+	if r.Capacity != nil {
+		for _, c := range r.Capacity.Rows {
+			if c.Verdict == "pass" {
+				v.CapacityPass++
+			} else {
+				v.CapacityFail++
 			}
 		}
 	}
@@ -262,6 +274,9 @@ func (r *report) markdown(w io.Writer) {
 	for _, l := range r.Load {
 		p("| load: %s | p99 under %.0f ms at the platform limit (%d/s) | highest passing rate %d/s = %s× the limit |\n", l.Route, p99Limit, l.Limit, l.MaxRate, f2(l.Ratio))
 	}
+	if r.Capacity != nil {
+		p("| capacity at scale (section 5) | every need at design.md's load profile within its AWS limit, or a quota to raise | %d pass, %d fail |\n", v.CapacityPass, v.CapacityFail)
+	}
 	if len(r.Uncovered) > 0 {
 		p("| coverage | every function of the route table measured | not measured: %s |\n", strings.Join(r.Uncovered, ", "))
 	}
@@ -377,6 +392,10 @@ func (r *report) markdown(w io.Writer) {
 				}
 			}
 		}
+	}
+
+	if c := r.Capacity; c != nil {
+		c.markdown(w)
 	}
 
 	p("\n\n## Plots\n\n")

@@ -216,6 +216,7 @@ func TestReportWritesMarkdownJSONAndPlots(t *testing.T) {
 			Secrets: &secretsCost{ReadAt: "init", Function: "userInfo", ReadsPerStart: 1, EnvInitMs: 5, SSMInitMs: 6.5, SSMClientMs: 0.4}},
 		Load: []loadResult{{Route: "userGetToken", Limit: 200, MaxRate: 400, Ratio: 2,
 			Steps: []loadStep{{Rate: 200, P99: 5, Success: 1, Pass: true}, {Rate: 400, P99: 60, Success: 1}}}},
+		Capacity: &capacityModel{Rows: []capacityRow{{What: "settings item", Verdict: "fail"}, {What: "table reads", Verdict: "pass"}}},
 	}
 	if err := r.write(dir); err != nil {
 		t.Fatal(err)
@@ -224,7 +225,7 @@ func TestReportWritesMarkdownJSONAndPlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"❌ fail", "newRoute", "2.50×", "400/s", "2 CPUs", "(latency.svg)", "(coldstart.svg)", "(load.svg)", "earlier measure", "minimal-dynamodb", "**init**", "+1.50 ms", "at most 1.25×"} {
+	for _, want := range []string{"❌ fail", "newRoute", "2.50×", "400/s", "2 CPUs", "(latency.svg)", "(coldstart.svg)", "(load.svg)", "earlier measure", "minimal-dynamodb", "**init**", "+1.50 ms", "at most 1.25×", "## 5. Capacity at scale", "| capacity at scale (section 5) | every need at design.md's load profile within its AWS limit, or a quota to raise | 1 pass, 1 fail |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}
@@ -234,7 +235,8 @@ func TestReportWritesMarkdownJSONAndPlots(t *testing.T) {
 	if err != nil || json.Unmarshal(raw, &back) != nil {
 		t.Fatalf("report.json unreadable: %v", err)
 	}
-	if back.Verdicts.BudgetFail != 1 || back.Verdicts.ColdFail != 1 || back.Verdicts.Uncovered != 1 || len(back.Ops) != 1 || back.Ops[0].Calls.Max != 2 {
+	if back.Verdicts.BudgetFail != 1 || back.Verdicts.ColdFail != 1 || back.Verdicts.Uncovered != 1 || len(back.Ops) != 1 || back.Ops[0].Calls.Max != 2 ||
+		back.Verdicts.CapacityPass != 1 || back.Verdicts.CapacityFail != 1 {
 		t.Fatalf("report.json figures: %+v", back.Verdicts)
 	}
 	if len(back.Plots) != 4 {

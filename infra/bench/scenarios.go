@@ -15,7 +15,11 @@ import (
 	"imusers/shared/apps"
 	"imusers/shared/domain/users"
 	"imusers/shared/routes"
+	"imusers/shared/store"
 )
+
+// nonceVariant is the scenario that records request nonces, as replay protection does.
+const nonceVariant = "nonce record (replay protection on)"
 
 // scenario measures one operation: its round trips, capacity and latency. Adding an
 // operation to the benchmark is adding one entry to scenarios (and, for load, to loadTargets).
@@ -124,7 +128,7 @@ var scenarios = append(append([]scenario{
 			}, nil
 		}},
 	{route: "userDeactivateQuery", variant: "page 1 of 50, 30 deactivated", via: viaGateway,
-		budget: noBudget("none stated (design.md's one call per page names the blocklist, whitelist and friend lists; this index is sharded in 4)"),
+		budget: noBudget("none stated (design.md's one call per page names the blocklist, whitelist and friend lists; this index is sharded in 8)"),
 		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
 			ids := make([]string, 30)
 			for i := range ids {
@@ -216,7 +220,7 @@ var scenarios = append(append([]scenario{
 			}, nil
 		}},
 	{route: "userBlockQuery", variant: "page 1 of 50, 30 bans", via: viaGateway,
-		budget: calls(4, "README: one query per index shard (4) per page"),
+		budget: calls(store.IndexShards, "README: one query per index shard (8) per page"),
 		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
 			var ids []string
 			for i := range 30 {
@@ -582,6 +586,19 @@ var scenarios = append(append([]scenario{
 			}
 			return step{run: func(ctx context.Context, _ int) error {
 				_, _, err := e.svc.Users.VerifyToken(ctx, tok)
+				return err
+			}}, nil
+		}},
+	{route: "", variant: nonceVariant, via: viaInProcess,
+		budget: readsWrites(0, 1, "README: replay protection costs one more DynamoDB write per call"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			st := store.New(e.calls, e.table)
+			return step{run: func(ctx context.Context, i int) error {
+				now := time.Now()
+				fresh, err := st.UseNonce(ctx, app.Key, fmt.Sprint("bench-", now.UnixNano(), "-", i), "bench", now, now.Add(10*time.Minute))
+				if err == nil && !fresh {
+					err = fmt.Errorf("a fresh nonce was taken for a replay")
+				}
 				return err
 			}}, nil
 		}},

@@ -233,6 +233,14 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
+// paramNumber is a number, or a reference to a parameter read at its default.
+func paramNumber(t *testing.T, v any) (float64, bool) {
+	if name, ok := at(v, "Ref").(string); ok {
+		v = at(tmpl(t), "Parameters", name, "Default")
+	}
+	return number(v)
+}
+
 // diff reports what one set has that the other lacks, both ways.
 func diff[K comparable](t *testing.T, what string, got, want map[K]bool) {
 	t.Helper()
@@ -534,6 +542,7 @@ func TestThrottling(t *testing.T) {
 	api := resource(t, apiID, "AWS::Serverless::HttpApi")
 	settings, _ := at(api, "Properties", "RouteSettings").(map[string]any)
 	want := map[string]int{}
+	param := map[string]string{} // route key -> the parameter its rate is
 	for _, r := range routes.All {
 		if r.Kind != routes.HTTP && r.Kind != routes.Default {
 			continue
@@ -541,12 +550,17 @@ func TestThrottling(t *testing.T) {
 		if r.RateLimit <= 0 {
 			t.Errorf("route table: %s has no RateLimit", r.Name)
 		}
+		rate := r.RateLimit
+		if r.RateParameter != "" {
+			rate = r.DeployedRate
+		}
 		if r.Kind == routes.Default {
-			want[defaultRoute] = r.RateLimit
+			want[defaultRoute] = rate
 		}
 		for _, p := range r.Paths() {
 			if p != "" {
-				want["POST "+p] = r.RateLimit
+				want["POST "+p] = rate
+				param["POST "+p] = r.RateParameter
 			}
 		}
 	}
@@ -556,10 +570,13 @@ func TestThrottling(t *testing.T) {
 		if !ok {
 			continue
 		}
-		if got, ok := number(at(s, "ThrottlingRateLimit")); !ok || got != float64(rate) {
-			t.Errorf("%s: ThrottlingRateLimit = %v, want the route's RateLimit %d", key, at(s, "ThrottlingRateLimit"), rate)
+		if p := param[key]; p != "" && !same(at(s, "ThrottlingRateLimit"), ref(p)) {
+			t.Errorf("%s: ThrottlingRateLimit = %v, want the route's RateParameter %s", key, at(s, "ThrottlingRateLimit"), p)
 		}
-		if burst, ok := number(at(s, "ThrottlingBurstLimit")); !ok || burst < float64(rate) {
+		if got, ok := paramNumber(t, at(s, "ThrottlingRateLimit")); !ok || got != float64(rate) {
+			t.Errorf("%s: ThrottlingRateLimit = %v, want the route's rate %d", key, at(s, "ThrottlingRateLimit"), rate)
+		}
+		if burst, ok := paramNumber(t, at(s, "ThrottlingBurstLimit")); !ok || burst < float64(rate) {
 			t.Errorf("%s: ThrottlingBurstLimit = %v, want at least the rate %d", key, at(s, "ThrottlingBurstLimit"), rate)
 		}
 	}
@@ -899,5 +916,30 @@ f: 3
 	}
 	if !same(got, want) {
 		t.Errorf("plain = %s\nwant %s", canon(got), canon(want))
+	}
+}
+
+// The functions the load profile must never starve (the authorizer, clients' messages) and the
+// one that must not starve them (erasure) reserve concurrency through a parameter each, which
+// reserves none at its default so the stack deploys into an account at default quotas.
+func TestReservedConcurrency(t *testing.T) {
+	for name, param := range map[string]string{
+		"wsAuthorize":   "AuthorizerReservedConcurrency",
+		"wsSendMessage": "SendMessageReservedConcurrency",
+		"eraseUsers":    "ErasureReservedConcurrency",
+	} {
+		fn := resource(t, logicalID(name), "AWS::Serverless::Function")
+		cond := strings.TrimSuffix(param, "Concurrency")
+		want := map[string]any{"Fn::If": []any{cond, ref(param), ref("AWS::NoValue")}}
+		if got := at(fn, "Properties", "ReservedConcurrentExecutions"); !same(got, want) {
+			t.Errorf("%s: ReservedConcurrentExecutions = %s, want %s", name, canon(got), canon(want))
+		}
+		if def, ok := number(at(tmpl(t), "Parameters", param, "Default")); !ok || def != 0 {
+			t.Errorf("%s: default %v, want 0 (no reservation)", param, at(tmpl(t), "Parameters", param, "Default"))
+		}
+		wantCond := map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{ref(param), 0}}}}
+		if got := at(tmpl(t), "Conditions", cond); !same(got, wantCond) {
+			t.Errorf("condition %s = %s, want %s", cond, canon(got), canon(wantCond))
+		}
 	}
 }

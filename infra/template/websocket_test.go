@@ -179,10 +179,16 @@ func TestWebSocketAPI(t *testing.T) {
 		if at(st, "Properties", "AutoDeploy") != true {
 			t.Errorf("stage %s: AutoDeploy = %v, want true (route changes must reach the stage)", id, at(st, "Properties", "AutoDeploy"))
 		}
-		for _, k := range []string{"ThrottlingRateLimit", "ThrottlingBurstLimit"} {
-			if v, ok := number(at(st, "Properties", "DefaultRouteSettings", k)); !ok || v <= 0 {
-				t.Errorf("stage %s: DefaultRouteSettings.%s = %v, want a positive number", id, k, at(st, "Properties", "DefaultRouteSettings", k))
-			}
+		limits := at(st, "Properties", "DefaultRouteSettings")
+		if !same(at(limits, "ThrottlingRateLimit"), ref(routes.ConnectionRateParameter)) {
+			t.Errorf("stage %s: ThrottlingRateLimit = %v, want the parameter %s", id, at(limits, "ThrottlingRateLimit"), routes.ConnectionRateParameter)
+		}
+		rate, _ := paramNumber(t, at(limits, "ThrottlingRateLimit"))
+		if rate != routes.ConnectionDeployedRate {
+			t.Errorf("stage %s: ThrottlingRateLimit defaults to %v, want %d", id, rate, routes.ConnectionDeployedRate)
+		}
+		if burst, ok := paramNumber(t, at(limits, "ThrottlingBurstLimit")); !ok || burst < rate {
+			t.Errorf("stage %s: ThrottlingBurstLimit = %v, want at least the rate", id, at(limits, "ThrottlingBurstLimit"))
 		}
 	}
 	if !found {

@@ -87,7 +87,7 @@ func New(cfg service.Config, d Deps) *Service {
 	starter := &erasure.Starter{Lambda: d.Lambda, Function: cfg.EraseFunction}
 	u := &users.Service{Store: st, Eraser: starter, Apps: d.Apps, Now: d.Now}
 	rel := &relations.Service{Store: st, Now: d.Now}
-	msgs := &messages.Service{Store: st, Now: d.Now, Log: d.Log}
+	msgs := &messages.Service{Store: st, Now: d.Now, Log: d.Log, SettingsMaxAge: cfg.SettingsMaxAge}
 	prof := &profiles.Service{Store: st, Now: d.Now}
 	if d.Connections != nil {
 		u.Conns, msgs.Conns = d.Connections, d.Connections

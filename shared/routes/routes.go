@@ -30,6 +30,11 @@ type Route struct {
 	V4 []string
 	// RateLimit is the route's steady requests per second (the platform's published limits).
 	RateLimit int
+	// RateParameter, when set, names the template parameter that holds the route's throttle in
+	// AWS instead, and DeployedRate is its default: what design.md's load profile sends through
+	// one deployment, where the platform's per-app limit would refuse it.
+	RateParameter string
+	DeployedRate  int
 	// RouteKey is the WebSocket API route (Kind WebSocket): $connect, $disconnect, or the value
 	// of a frame's "action" field.
 	RouteKey string
@@ -59,6 +64,15 @@ const (
 	PutItem = "dynamodb:PutItem"
 )
 
+// ConnectionRateParameter is the template parameter that throttles the connection API's stage
+// (every WebSocket route, $connect included); ConnectionDeployedRate is its default, sized for
+// design.md's load profile: 20,000 messages/s, a reconnect storm of 50,000 connects/s and the
+// pings of a million connections.
+const (
+	ConnectionRateParameter = "ConnectionRateLimit"
+	ConnectionDeployedRate  = 80_000
+)
+
 // LoadsApps reports whether the function reads the apps' secrets (from SSM in AWS): the Server
 // API functions check each request's signature, the authorizer checks each client's token, and
 // the blocklist frames sign page tokens.
@@ -77,7 +91,8 @@ const (
 
 // All is every function of the service.
 var All = []Route{
-	{Name: "userGetToken", Kind: HTTP, Path: "/user/getToken.json", V4: []string{"/v4/auth/access-token/issue"}, RateLimit: getTokenRate, Actions: []string{UpdateItem}},
+	{Name: "userGetToken", Kind: HTTP, Path: "/user/getToken.json", V4: []string{"/v4/auth/access-token/issue"}, RateLimit: getTokenRate,
+		RateParameter: "GetTokenRateLimit", DeployedRate: 5_000, Actions: []string{UpdateItem}},
 	{Name: "userTokenExpire", Kind: HTTP, Path: "/user/token/expire.json", V4: []string{"/v4/auth/access-token/expire"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem}},
 	{Name: "userInfo", Kind: HTTP, Path: "/user/info.json", V4: []string{"/v4/user/get"}, RateLimit: defaultRate, Actions: []string{GetItem}},
 	{Name: "userRefresh", Kind: HTTP, Path: "/user/refresh.json", V4: []string{"/v4/user/update"}, RateLimit: defaultRate, Actions: []string{UpdateItem, GetItem}},

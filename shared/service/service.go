@@ -29,6 +29,10 @@ type Config struct {
 	// final time, for writes that read the user as active just before (default 15: the API
 	// functions' 10-second timeout plus a margin).
 	ErasureSettle time.Duration
+	// IM_SETTINGS_MAX_AGE_SECONDS: how long the app settings one client message read serve the
+	// following messages of the same function instance (default 10; 0 reads them every time).
+	// A change of the settings reaches client sends within it.
+	SettingsMaxAge time.Duration
 }
 
 // ConfigFromEnv reads Config from getenv.
@@ -54,13 +58,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	default:
 		return c, fmt.Errorf("IM_NONCE_REPLAY_PROTECTION must be on or off, got %q", v)
 	}
-	c.ErasureSettle = 15 * time.Second
-	if v := getenv("IM_ERASURE_SETTLE_SECONDS"); v != "" {
-		secs, err := strconv.Atoi(v)
-		if err != nil || secs < 0 {
-			return c, fmt.Errorf("IM_ERASURE_SETTLE_SECONDS must be a whole number of seconds, got %q", v)
-		}
-		c.ErasureSettle = time.Duration(secs) * time.Second
+	var err error
+	if c.ErasureSettle, err = seconds(getenv, "IM_ERASURE_SETTLE_SECONDS", 15); err != nil {
+		return c, err
+	}
+	if c.SettingsMaxAge, err = seconds(getenv, "IM_SETTINGS_MAX_AGE_SECONDS", 10); err != nil {
+		return c, err
 	}
 	if w := getenv("IM_SIGNATURE_WINDOW_SECONDS"); w != "" {
 		secs, err := strconv.Atoi(w)
@@ -70,4 +73,17 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.SignatureWindow = time.Duration(secs) * time.Second
 	}
 	return c, nil
+}
+
+// seconds reads a setting given in whole seconds, def when unset.
+func seconds(getenv func(string) string, name string, def int) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return time.Duration(def) * time.Second, nil
+	}
+	secs, err := strconv.Atoi(v)
+	if err != nil || secs < 0 {
+		return 0, fmt.Errorf("%s must be a whole number of seconds, got %q", name, v)
+	}
+	return time.Duration(secs) * time.Second, nil
 }

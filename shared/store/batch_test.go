@@ -131,3 +131,67 @@ func TestConditionFailureIsToldApart(t *testing.T) {
 		t.Fatal("a wrapped failed condition must be found, and only it")
 	}
 }
+
+// inFlight counts the batch calls out at once, each held a little so that calls that can
+// overlap do.
+type inFlight struct {
+	store.DB
+	now, peak atomic.Int64
+}
+
+func (f *inFlight) enter() {
+	n := f.now.Add(1)
+	for p := f.peak.Load(); n > p && !f.peak.CompareAndSwap(p, n); p = f.peak.Load() {
+	}
+	time.Sleep(20 * time.Millisecond)
+}
+
+func (f *inFlight) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	f.enter()
+	defer f.now.Add(-1)
+	return f.DB.BatchGetItem(ctx, in, optFns...)
+}
+
+func (f *inFlight) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	f.enter()
+	defer f.now.Add(-1)
+	return f.DB.BatchWriteItem(ctx, in, optFns...)
+}
+
+// A batch larger than one call runs its calls side by side, ten at most, and still reads and
+// writes every item once.
+func TestBatchCallsRunSideBySideBounded(t *testing.T) {
+	f := &inFlight{DB: testenv.Client(t)}
+	calls := &store.Counter{DB: f}
+	st := store.New(calls, testenv.NewTable(t, testenv.Client(t)))
+	ctx := context.Background()
+	var users []string
+	for i := range 500 {
+		users = append(users, fmt.Sprintf("user%03d", i))
+	}
+	if err := st.PutBans(ctx, "app", users, time.Now().Add(time.Hour).UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	if c, p := calls.Calls().BatchWriteItem, f.peak.Load(); c != 20 || p < 2 || p > 10 {
+		t.Errorf("500 bans: %d BatchWriteItem calls, at most %d at once; want 20 calls, 2 to 10 at once", c, p)
+	}
+	banned, err := st.ListBanned(ctx, "app", time.Now().UnixMilli(), 1, 1000, false)
+	if err != nil || len(banned) != len(users) {
+		t.Fatalf("%d of %d bans landed (%v)", len(banned), len(users), err)
+	}
+
+	for _, u := range users[:300] {
+		if _, err := st.Register(ctx, "app", u, "Name "+u, "", 1, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls.Reset()
+	f.peak.Store(0)
+	got, err := st.GetUsers(ctx, "app", users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, p := calls.Calls().BatchGetItem, f.peak.Load(); len(got) != 300 || c != 5 || p < 2 || p > 5 {
+		t.Errorf("500 keys: %d users read in %d BatchGetItem calls, at most %d at once; want 300 in 5, side by side", len(got), c, p)
+	}
+}

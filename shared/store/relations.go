@@ -765,8 +765,8 @@ func (st *Store) settle(ctx context.Context, app string, r listRef, delta int64,
 	return nil
 }
 
-// parallelism bounds the single-item writes one request runs at once (DynamoDB has no batch
-// update).
+// parallelism bounds the calls one request runs at once: single-item writes (DynamoDB has no
+// batch update) and the chunks of a batch call.
 const parallelism = 10
 
 // each runs fn for 0..n-1, at most parallelism at a time, and returns the first error that is

@@ -29,7 +29,8 @@ type SendRead struct {
 	Sender   bool // the sender's profile and ban
 	Mute     bool // the sender's mute
 	Lists    bool // the recipient's blocklist and whitelist entries for the sender
-	Friends  bool // the recipient's friend entry for the sender, and the app's settings
+	Friends  bool // the recipient's friend entry for the sender
+	Settings bool // the app's settings
 	Presence bool // the recipient's recorded connections
 }
 
@@ -48,7 +49,7 @@ func (st *Store) SendPermission(ctx context.Context, app, from, to string) (*Sen
 // four keys per recipient, 100 keys to a BatchGetItem (so 24 recipients in the first call and
 // 25 in each further one).
 func (st *Store) SendPermissions(ctx context.Context, app, from string, to []string) (map[string]*SendFacts, error) {
-	return st.ReadSendFacts(ctx, app, from, to, SendRead{Sender: true, Mute: true, Lists: true, Friends: true})
+	return st.ReadSendFacts(ctx, app, from, to, SendRead{Sender: true, Mute: true, Lists: true, Friends: true, Settings: true})
 }
 
 // ReadSendFacts reads the facts that what chooses for a message to many recipients, 100 keys to
@@ -69,7 +70,7 @@ func (st *Store) ReadSendFacts(ctx context.Context, app, from string, to []strin
 	if what.Mute {
 		add(userPK(app, from), skMute)
 	}
-	if what.Friends {
+	if what.Settings {
 		add(appPK(app), skSettings)
 	}
 	out := make(map[string]*SendFacts, len(to))

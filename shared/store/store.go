@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -11,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"imusers/shared/parallel"
 )
 
 // DB is the part of the SDK's DynamoDB client the store uses. *dynamodb.Client satisfies it;
@@ -174,41 +177,43 @@ const (
 	Eventual Consistency = false
 )
 
-// batchGet reads keys 100 to a call (DynamoDB's limit), and again only for keys DynamoDB left
-// unprocessed.
+// batchGet reads keys 100 to a call (DynamoDB's limit), the calls side by side (at most
+// parallelism at once), each again only for keys DynamoDB left unprocessed.
 func (st *Store) batchGet(ctx context.Context, keys []itemKey, c Consistency) ([]item, error) {
+	var mu sync.Mutex
 	var out []item
-	for len(keys) > 0 {
-		chunk := make([]item, min(100, len(keys)))
+	err := inChunks(ctx, len(keys), 100, func(ctx context.Context, from, to int) error {
+		chunk := make([]item, to-from)
 		for i := range chunk {
-			chunk[i] = keys[i].av()
+			chunk[i] = keys[from+i].av()
 		}
-		keys = keys[len(chunk):]
 		req := map[string]types.KeysAndAttributes{st.table: {Keys: chunk, ConsistentRead: aws.Bool(bool(c))}}
 		for attempt := 0; len(req) > 0; attempt++ {
 			if attempt > 0 {
 				if err := backoff(ctx, attempt); err != nil {
-					return nil, err
+					return err
 				}
 			}
 			res, err := st.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 			if err != nil {
-				return nil, fmt.Errorf("batch get: %w", err)
+				return fmt.Errorf("batch get: %w", err)
 			}
+			mu.Lock()
 			out = append(out, res.Responses[st.table]...)
+			mu.Unlock()
 			req = res.UnprocessedKeys
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
-// batchWrite writes requests in groups of 25, retrying unprocessed items. Every request it is
-// given must be safe to repeat (puts of whole items, deletes).
+// batchWrite writes requests in groups of 25, the groups side by side (at most parallelism at
+// once), retrying unprocessed items. Every request it is given must be safe to repeat (puts of
+// whole items, deletes).
 func (st *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
-	for len(reqs) > 0 {
-		chunk := reqs[:min(25, len(reqs))]
-		reqs = reqs[len(chunk):]
-		pending := map[string][]types.WriteRequest{st.table: chunk}
+	return inChunks(ctx, len(reqs), 25, func(ctx context.Context, from, to int) error {
+		pending := map[string][]types.WriteRequest{st.table: reqs[from:to]}
 		for attempt := 0; len(pending) > 0; attempt++ {
 			if attempt > 0 {
 				if err := backoff(ctx, attempt); err != nil {
@@ -221,8 +226,24 @@ func (st *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) erro
 			}
 			pending = res.UnprocessedItems
 		}
+		return nil
+	})
+}
+
+// inChunks runs fn on n items in chunks of size [from, to), side by side, at most parallelism
+// at once: a batch call's chunks are independent of each other. A single chunk runs in the
+// caller's goroutine.
+func inChunks(ctx context.Context, n, size int, fn func(ctx context.Context, from, to int) error) error {
+	if n <= size {
+		if n == 0 {
+			return nil
+		}
+		return fn(ctx, 0, n)
 	}
-	return nil
+	chunks := (n + size - 1) / size
+	return parallel.First(parallel.Do(ctx, chunks, parallelism, func(ctx context.Context, i int) error {
+		return fn(ctx, i*size, min((i+1)*size, n))
+	}))
 }
 
 // backoff waits before retrying unprocessed batch items (capped exponential), and gives up

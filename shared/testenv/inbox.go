@@ -55,6 +55,16 @@ func (in *Inbox) Next(t testing.TB, d time.Duration) map[string]any {
 	return nil
 }
 
+// Poll returns the next frame if one comes within d.
+func (in *Inbox) Poll(d time.Duration) (map[string]any, bool) {
+	select {
+	case f, ok := <-in.frames:
+		return f, ok
+	case <-time.After(d):
+		return nil, false
+	}
+}
+
 // Quiet fails the test if a frame comes within d.
 func (in *Inbox) Quiet(t testing.TB, d time.Duration) {
 	t.Helper()

@@ -35,6 +35,10 @@ type Ack struct {
 	Code         int    `json:"code"`
 	MsgID        string `json:"msgId,omitempty"`
 	ErrorMessage string `json:"errorMessage,omitempty"`
+	// Delivered and Connections (code 206): the recipient's open connections that took the
+	// message, of all it had.
+	Delivered   int `json:"delivered,omitempty"`
+	Connections int `json:"connections,omitempty"`
 }
 
 // DecodeSend reads a sendMessage frame. On a fault it still returns the clientMsgId when that
@@ -50,6 +54,9 @@ func DecodeSend(body string) (SendFrame, error) {
 	}
 	if f.ClientMsgID, err = frameID(raw, "clientMsgId", MaxClientMsgID); err != nil {
 		return f, err
+	}
+	if len(body) > messages.MaxClientFrame {
+		return f, apierr.New(apierr.TooLong, "frame of %d bytes is over %d, API Gateway's limit for a WebSocket frame", len(body), messages.MaxClientFrame)
 	}
 	if f.ToUserID, err = frameUserID(raw, "toUserId"); err != nil {
 		return f, err
@@ -185,6 +192,11 @@ func (s *Server) sendMessage(ctx context.Context, app, user string, ev Event) Ac
 	}
 	if !res.Verdict.Allowed() {
 		return Ack{Type: "ack", ClientMsgID: f.ClientMsgID, Code: res.Verdict.Code, ErrorMessage: res.Verdict.Reason}
+	}
+	if n := res.Undelivered(); n > 0 {
+		return Ack{Type: "ack", ClientMsgID: f.ClientMsgID, Code: messages.PartlyDelivered, MsgID: res.MsgID,
+			Delivered: res.Reached, Connections: res.Live - res.Gone,
+			ErrorMessage: fmt.Sprintf("delivered to %d of the recipient's %d open connections; %d refused it (throttled or unreachable)", res.Reached, res.Live-res.Gone, n)}
 	}
 	return Ack{Type: "ack", ClientMsgID: f.ClientMsgID, Code: apierr.OK, MsgID: res.MsgID}
 }

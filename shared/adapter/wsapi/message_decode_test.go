@@ -31,6 +31,8 @@ func TestDecodeSend(t *testing.T) {
 		{"clientMsgId a number", `{"toUserId":"bob","objectName":"RC:TxtMsg","content":"{}","clientMsgId":5}`, 1002, ""},
 		{"clientMsgId too long", `{"toUserId":"bob","objectName":"RC:TxtMsg","content":"{}","clientMsgId":"` + strings.Repeat("c", 129) + `"}`, 1005, ""},
 		{"frame over 128 KiB", `{"toUserId":"bob","pad":"` + strings.Repeat("p", 128<<10) + `"}`, 1005, ""},
+		{"frame over 32 KiB", frameOf(32<<10+1, "c11"), 1005, "c11"},
+		{"frame of 32 KiB", frameOf(32<<10, "c12"), 200, "c12"},
 	}
 	for _, tc := range cases {
 		f, err := DecodeSend(tc.body)
@@ -74,4 +76,10 @@ func FuzzDecodeSend(f *testing.F) {
 			t.Fatalf("accepted a frame without a required field: %+v", fr)
 		}
 	})
+}
+
+// frameOf is a valid sendMessage frame of exactly size bytes.
+func frameOf(size int, clientMsgID string) string {
+	head, tail := `{"toUserId":"bob","objectName":"RC:TxtMsg","clientMsgId":"`+clientMsgID+`","content":"{\"a\":\"`, `\"}"}`
+	return head + strings.Repeat("x", size-len(head)-len(tail)) + tail
 }

@@ -4,14 +4,22 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
 	"imusers/shared/adapter/wsapi"
+	"imusers/shared/service"
 	"imusers/shared/testenv"
 )
 
@@ -280,6 +288,7 @@ func TestSendMessageBadFrames(t *testing.T) {
 		{"content not JSON", map[string]any{"toUserId": "bob", "objectName": "RC:TxtMsg", "content": "hello", "clientMsgId": "b8"}, 1002, "b8"},
 		{"content too deep", map[string]any{"toUserId": "bob", "objectName": "RC:TxtMsg", "content": strings.Repeat("[", 33) + strings.Repeat("]", 33), "clientMsgId": "b9"}, 1002, "b9"},
 		{"content over 61,440 bytes", map[string]any{"toUserId": "bob", "objectName": "RC:TxtMsg", "content": big, "clientMsgId": "b10"}, 1005, "b10"},
+		{"frame over 32 KiB", map[string]any{"toUserId": "bob", "objectName": "RC:TxtMsg", "content": `{"a":"` + strings.Repeat("x", 32<<10) + `"}`, "clientMsgId": "b12"}, 1005, "b12"},
 		{"clientMsgId a number", map[string]any{"toUserId": "bob", "objectName": "RC:TxtMsg", "content": "{}", "clientMsgId": 11}, 1002, ""},
 	} {
 		tc.frame["action"] = "sendMessage"
@@ -373,12 +382,11 @@ func TestSendMessageMuted(t *testing.T) {
 		t.Errorf("ack = %v", ack)
 	}
 	u["ben"].Quiet(t, quiet)
-	// The mute is decided after the recipient's existence and before its lists and friends-only.
+	// The mute is decided after the recipient's existence and before its lists (and
+	// friends-only, which comes after them: relations.TestDecide).
 	expectAck(t, u["amy"], "nobody", "muted", 3001)
 	c.MustOK(t, "/user/blacklist/add.json", form("userId", "ben", "blackUserId", "amy"))
-	c.MustOK(t, "/app/setting/set.json", form("friendsOnlyDirectMessages", "1"))
 	expectAck(t, u["amy"], "ben", "muted", 20106)
-	c.MustOK(t, "/app/setting/set.json", form("friendsOnlyDirectMessages", "0"))
 	c.MustOK(t, "/user/blacklist/remove.json", form("userId", "ben", "blackUserId", "amy"))
 
 	// A muted user still receives, and the App Server still publishes on its behalf.
@@ -395,4 +403,109 @@ func TestSendMessageMuted(t *testing.T) {
 	expectMessage(t, u["amy"], expectAck(t, u["cal"], "amy", "not muted", 200), "cal", "not muted")
 	c.MustOK(t, "/user/chat/fb/set.json", form("userId", "amy", "state", "0", "type", "PERSON"))
 	expectMessage(t, u["ben"], expectAck(t, u["amy"], "ben", "unmuted", 200), "amy", "unmuted")
+}
+
+// The friends-only setting a client message read serves the instance's next messages for
+// IM_SETTINGS_MAX_AGE_SECONDS, so a change reaches client sends within that time, and no later.
+func TestFriendsOnlyReachesSendsWithinTheSettingsMaxAge(t *testing.T) {
+	const maxAge = time.Second
+	s := testenv.StartStackWith(t, testenv.Options{Configure: func(c *service.Config) { c.SettingsMaxAge = maxAge }})
+	c := s.Client(0)
+	u := connect(t, s, "amy", "ben")
+	expectMessage(t, u["ben"], expectAck(t, u["amy"], "ben", "setting read", 200), "amy", "setting read")
+
+	set := time.Now()
+	c.MustOK(t, "/app/setting/set.json", form("friendsOnlyDirectMessages", "1"))
+	ack := send(t, u["amy"], "ben", "within the max age")
+	if code(ack) != 200 && time.Since(set) < maxAge {
+		t.Fatalf("a send right after the change got %v; the settings read less than %v before should serve", ack, maxAge)
+	}
+	if code(ack) == 200 {
+		u["ben"].Next(t, 5*time.Second)
+	}
+
+	time.Sleep(maxAge - time.Since(set) + 50*time.Millisecond)
+	expectAck(t, u["amy"], "ben", "after the max age", 3008)
+	u["ben"].Quiet(t, quiet)
+}
+
+// refusingEndpoint stands between the service and the stack's @connections endpoint: while on,
+// it answers 429 to every post to one connection (the first posted to), as an API Gateway over
+// its account's quota would, past the Management API client's retries.
+type refusingEndpoint struct {
+	on      atomic.Bool
+	mu      sync.Mutex
+	refused string
+}
+
+func (e *refusingEndpoint) configure(t *testing.T) func(*service.Config) {
+	return func(c *service.Config) {
+		target, err := url.Parse(c.ManagementEndpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy := httputil.NewSingleHostReverseProxy(target)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && e.on.Load() && e.refuses(path.Base(r.URL.Path)) {
+				w.Header().Set("X-Amzn-ErrorType", "LimitExceededException")
+				w.WriteHeader(http.StatusTooManyRequests)
+				_, _ = io.WriteString(w, `{"message":"Too Many Requests"}`)
+				return
+			}
+			proxy.ServeHTTP(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		c.ManagementEndpoint = srv.URL
+	}
+}
+
+func (e *refusingEndpoint) refuses(conn string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.refused == "" {
+		e.refused = conn
+	}
+	return e.refused == conn
+}
+
+// A message one of the recipient's open connections refused is not acked 200: the ack (206)
+// and the publish answer say how many connections took it; with nothing refused it is 200 again.
+func TestDeliveryRefusedByAConnectionIsReported(t *testing.T) {
+	var ep refusingEndpoint
+	s := testenv.StartStackWith(t, testenv.Options{Configure: ep.configure(t)})
+	c := s.Client(0)
+	u := connect(t, s, "alice")
+	tok := c.Register(t, "bob")
+	phone, laptop := testenv.NewInbox(s.MustDial(t, tok)), testenv.NewInbox(s.MustDial(t, tok))
+
+	ep.on.Store(true)
+	ack := send(t, u["alice"], "bob", "one of two")
+	if code(ack) != 206 || ack["delivered"] != 1.0 || ack["connections"] != 2.0 || ack["msgId"] == nil || ack["errorMessage"] == nil {
+		t.Fatalf("ack %v, want 206 with 1 of 2 connections and the message's id", ack)
+	}
+	got := 0
+	for _, in := range []*testenv.Inbox{phone, laptop} {
+		if f, ok := in.Poll(quiet); ok {
+			if f["msgId"] != ack["msgId"] {
+				t.Fatalf("bob got %v, want message %v", f, ack["msgId"])
+			}
+			got++
+		}
+	}
+	if got != 1 {
+		t.Fatalf("the message reached %d of bob's connections, want 1", got)
+	}
+
+	res := c.MustOK(t, "/message/private/publish.json", form("fromUserId", "alice", "toUserId", "bob", "objectName", "RC:TxtMsg", "content", `{"content":"server"}`))
+	und, _ := res.Body["undelivered"].([]any)
+	if len(und) != 1 || und[0].(map[string]any)["userId"] != "bob" || und[0].(map[string]any)["delivered"] != 1.0 || und[0].(map[string]any)["connections"] != 2.0 {
+		t.Fatalf("publish answer %v, want bob undelivered on 1 of 2 connections", res.Body)
+	}
+	phone.Poll(quiet)
+	laptop.Poll(quiet)
+
+	ep.on.Store(false)
+	ack = expectAck(t, u["alice"], "bob", "both", 200)
+	expectMessage(t, phone, ack, "alice", "both")
+	expectMessage(t, laptop, ack, "alice", "both")
 }

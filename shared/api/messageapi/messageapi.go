@@ -29,9 +29,19 @@ type MessageUID struct {
 	MessageUID string `json:"messageUID"`
 }
 
+// Undelivered is an accepted message that some open connection of its recipient refused
+// (throttled or unreachable): it reached Delivered of the recipient's Connections.
+type Undelivered struct {
+	UserID      string `json:"userId"`
+	MessageUID  string `json:"messageUID"`
+	Delivered   int    `json:"delivered"`
+	Connections int    `json:"connections"`
+}
+
 type publishAnswer struct {
-	MessageUIDs []MessageUID `json:"messageUIDs"`
-	Rejected    []Rejection  `json:"rejected,omitempty"` // only when some recipient refused
+	MessageUIDs []MessageUID  `json:"messageUIDs"`
+	Rejected    []Rejection   `json:"rejected,omitempty"`    // only when some recipient refused
+	Undelivered []Undelivered `json:"undelivered,omitempty"` // only when some connection refused
 }
 
 // PrivatePublish: /message/private/publish.json.
@@ -58,6 +68,9 @@ func (a *API) PrivatePublish(ctx context.Context, r *call.Request) (any, error) 
 	for _, res := range results {
 		if res.Verdict.Allowed() {
 			out.MessageUIDs = append(out.MessageUIDs, MessageUID{res.To, res.MsgID})
+			if res.Undelivered() > 0 {
+				out.Undelivered = append(out.Undelivered, Undelivered{res.To, res.MsgID, res.Reached, res.Live - res.Gone})
+			}
 		} else {
 			out.Rejected = append(out.Rejected, Rejection{res.To, res.Verdict.Code})
 		}

@@ -324,7 +324,7 @@ func TestProfileQuery(t *testing.T) {
 		t.Helper()
 		return ids(userList(t, c, "/user/profile/query.json", f))
 	}
-	budget(t, s, "the first page", store.Calls{Query: 4, BatchGetItem: 1}, func() {
+	budget(t, s, "the first page", store.Calls{Query: store.IndexShards, BatchGetItem: 1}, func() {
 		if got := page(form()); !slices.Equal(got, want[:20]) {
 			t.Fatalf("default page: %v, want %v", got, want[:20])
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"imusers/shared/store"
 	"imusers/shared/testenv"
 )
 
@@ -84,7 +85,7 @@ func TestBlockQueryPagesLiveBansByEndTime(t *testing.T) {
 	if got := blocked(t, c, nil); fmt.Sprint(got) != fmt.Sprint(ids) {
 		t.Fatalf("no parameters = %v, want all live bans by end time %v", got, ids)
 	}
-	if n := s.Calls.Calls(); n.Total() != n.Query || n.Query > 4 {
+	if n := s.Calls.Calls(); n.Total() != n.Query || n.Query > store.IndexShards {
 		t.Errorf("block query made %+v; want one Query per index shard at most", n)
 	}
 	if got := blocked(t, c, form("page", "1", "size", "3")); fmt.Sprint(got) != "[u0 u1 u2]" {

@@ -41,8 +41,12 @@ const (
 	MaxContent = 60 << 10
 	// MaxContentDepth is how deeply content's objects and arrays may nest.
 	MaxContentDepth = 32
-	// MaxFrame is API Gateway's limit for a WebSocket frame and a PostToConnection payload.
+	// MaxFrame is API Gateway's limit for a WebSocket message and a PostToConnection payload,
+	// which API Gateway hands to the client in frames of at most 32 KiB.
 	MaxFrame = 128 << 10
+	// MaxClientFrame is API Gateway's limit for one WebSocket frame a client sends: a client's
+	// message must fit one, or API Gateway closes the connection.
+	MaxClientFrame = 32 << 10
 	// MaxRecipients is how many users one publish may address.
 	MaxRecipients = 1000
 )
@@ -166,6 +170,10 @@ type Service struct {
 	Conns Deliverer
 	Now   func() time.Time
 	Log   *slog.Logger
+	// SettingsMaxAge is how long the app's settings a send read serve the next sends of this
+	// instance (IM_SETTINGS_MAX_AGE_SECONDS); 0 reads them with every message.
+	SettingsMaxAge time.Duration
+	settings       settingsCache
 }
 
 // Result is what became of a message to one recipient.
@@ -173,9 +181,18 @@ type Result struct {
 	To      string
 	Verdict relations.Verdict
 	MsgID   string // set when accepted
-	// Reached counts the recipient's connections the message was handed to.
-	Reached int
+	// Live counts the recipient's open connections the message was posted to, Reached those
+	// that took it and Gone those found closed meanwhile; the rest refused it (throttled after
+	// the client's retries, unreachable).
+	Live, Reached, Gone int
 }
+
+// PartlyDelivered is the code of an accepted message that some open connection of the
+// recipient refused: the message has its id and reached Reached of them.
+const PartlyDelivered = 206
+
+// Undelivered counts the open connections that did not take the message.
+func (r Result) Undelivered() int { return r.Live - r.Reached - r.Gone }
 
 // Send sends a message from a user's own connection: every rule applies. The facts, the
 // recipient's connections included, are one BatchGetItem.
@@ -214,10 +231,14 @@ func (s *Service) send(ctx context.Context, app, from string, to []string, m Mes
 	if via != relations.FromClient {
 		read.Sender = true // the server's sender must exist and be active
 	}
+	now := s.Now()
+	cached, fresh := s.settings.get(app, now, s.SettingsMaxAge)
+	read.Settings = read.Settings && !fresh
 	facts, err := s.Store.ReadSendFacts(ctx, app, from, to, read)
 	if err != nil {
 		return nil, err
 	}
+	s.settings.apply(app, facts, read.Settings, fresh, cached, now)
 	if via != relations.FromClient && len(to) > 0 {
 		switch sender := facts[to[0]].Sender; {
 		case sender == nil:
@@ -226,7 +247,6 @@ func (s *Service) send(ctx context.Context, app, from string, to []string, m Mes
 			return nil, fmt.Errorf("%w: %s", users.ErrDeactivated, from)
 		}
 	}
-	now := s.Now()
 	results := make([]Result, len(to))
 	var work []delivery
 	for i, r := range to {
@@ -249,6 +269,7 @@ func (s *Service) send(ctx context.Context, app, from string, to []string, m Mes
 			// Check keeps content well under the limit; this guards the arithmetic.
 			return nil, fmt.Errorf("delivery frame of %d bytes exceeds %d", len(frame), MaxFrame)
 		}
+		results[i].Live = len(live)
 		for _, c := range live {
 			work = append(work, delivery{result: &results[i], user: r, conn: c.ID, frame: frame})
 		}
@@ -262,8 +283,8 @@ func (s *Service) send(ctx context.Context, app, from string, to []string, m Mes
 
 // deliver posts every frame at once (up to parallelism at a time). A connection that is gone
 // (closed without its $disconnect having run yet, or lost) is skipped and forgotten, one write
-// each; other failures are logged: the message was accepted, and the service keeps no copy to
-// send again.
+// each; other failures are logged and counted in the result, which the sender is told: the
+// message was accepted, and the service keeps no copy to send again.
 func (s *Service) deliver(ctx context.Context, app string, work []delivery) {
 	var mu sync.Mutex
 	parallel.Do(ctx, len(work), parallelism, func(ctx context.Context, i int) error {
@@ -275,6 +296,9 @@ func (s *Service) deliver(ctx context.Context, app string, work []delivery) {
 			d.result.Reached++
 			mu.Unlock()
 		case errors.Is(err, users.ErrGone):
+			mu.Lock()
+			d.result.Gone++
+			mu.Unlock()
 			if err := s.Store.Disconnect(ctx, app, d.user, d.conn); err != nil {
 				s.Log.Warn("forgetting a gone connection failed", "app", app, "error", err.Error())
 			}

@@ -91,7 +91,7 @@ func Decide(f *store.SendFacts, via Via, now time.Time) Verdict {
 func Reads(via Via) store.SendRead {
 	switch via {
 	case FromClient:
-		return store.SendRead{Sender: true, Mute: true, Lists: true, Friends: true}
+		return store.SendRead{Sender: true, Mute: true, Lists: true, Friends: true, Settings: true}
 	case FromServerVerified:
 		return store.SendRead{Lists: true}
 	}
