@@ -83,6 +83,10 @@ build-UserCheckOnlineFunction:
 	$(call sam-build,userCheckOnline)
 build-UserCheckOnlineBatchFunction:
 	$(call sam-build,userCheckOnlineBatch)
+build-UserChatFbQuerylistFunction:
+	$(call sam-build,userChatFbQuerylist)
+build-UserChatFbSetFunction:
+	$(call sam-build,userChatFbSet)
 build-UserDeactivateFunction:
 	$(call sam-build,userDeactivate)
 build-UserDeactivateQueryFunction:
@@ -127,14 +131,22 @@ build-UserWhitesettingQueryFunction:
 	$(call sam-build,userWhitesettingQuery)
 build-UserWhitesettingSetFunction:
 	$(call sam-build,userWhitesettingSet)
+build-WsAddToBlocklistFunction:
+	$(call sam-build,wsAddToBlocklist)
 build-WsAuthorizeFunction:
 	$(call sam-build,wsAuthorize)
+build-WsCheckBlockedFunction:
+	$(call sam-build,wsCheckBlocked)
 build-WsConnectFunction:
 	$(call sam-build,wsConnect)
 build-WsDisconnectFunction:
 	$(call sam-build,wsDisconnect)
+build-WsGetBlocklistFunction:
+	$(call sam-build,wsGetBlocklist)
 build-WsPingFunction:
 	$(call sam-build,wsPing)
+build-WsRemoveFromBlocklistFunction:
+	$(call sam-build,wsRemoveFromBlocklist)
 build-WsSendMessageFunction:
 	$(call sam-build,wsSendMessage)
 

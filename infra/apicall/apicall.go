@@ -58,6 +58,8 @@ var All = []Call{
 	{Route: "userBlockQuery", Form: func(Users) url.Values { return form() }, V4: func(Users) body { return body{} }},
 	{Route: "userCheckOnline", Form: func(u Users) url.Values { return form("userId", u.A) }, V4: func(u Users) body { return body{"userId": u.A} }},
 	{Route: "userCheckOnlineBatch", Form: func(u Users) url.Values { return form("userId", u.A+","+u.B) }},
+	{Route: "userChatFbSet", Writes: true, Form: func(u Users) url.Values { return form("userId", u.B, "state", "1", "type", "PERSON") }},
+	{Route: "userChatFbQuerylist", Form: func(Users) url.Values { return form("type", "PERSON") }},
 
 	// Hosted profiles and tags; the tag set calls take a form body as well as JSON.
 	{Route: "userProfileSet", Writes: true, Form: func(u Users) url.Values {

@@ -44,6 +44,10 @@ var Setup = map[string][]string{
 	"friendCheck":           {"friendAdd"},
 	"friendPermissionGet":   {"friendPermissionSet"},
 	"appSettingQuery":       {"appSettingSet"},
+	"userChatFbQuerylist":   {"userChatFbSet"},
+	"wsCheckBlocked":        {"userBlacklistAdd"},
+	"wsGetBlocklist":        {"userBlacklistAdd"},
+	"wsRemoveFromBlocklist": {"userBlacklistAdd"},
 }
 
 // Needs lists the functions a run of fn's sample events starts: fn, userGetToken (which

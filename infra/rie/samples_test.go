@@ -110,6 +110,16 @@ var samples = []sample{
 	{"userBlockQuery", "error-page", httpEvent("userBlockQuery", form("page", "0")),
 		answers(400, 1002)},
 
+	{"userChatFbSet", "success", httpEvent("userChatFbSet", form("userId", "bob", "state", "1", "type", "PERSON")),
+		answers(200, 200)},
+	{"userChatFbSet", "error-type", httpEvent("userChatFbSet", form("userId", sampleUser, "state", "1", "type", "GROUP")),
+		answers(400, 1002)},
+
+	{"userChatFbQuerylist", "success", httpEvent("userChatFbQuerylist", form("num", "100", "offset", "0", "type", "PERSON")),
+		answers(200, 200, field("total", float64(1)), field("users", []any{"bob"}))},
+	{"userChatFbQuerylist", "error-missing-type", httpEvent("userChatFbQuerylist", form("num", "100")),
+		answers(400, 1002)},
+
 	{"userCheckOnline", "success", httpEvent("userCheckOnline", form("userId", sampleUser)),
 		answers(200, 200, field("status", "0"))},
 	{"userCheckOnline", "error-malformed-user", httpEvent("userCheckOnline", form("userId", "alice smith")),
@@ -169,6 +179,24 @@ var samples = []sample{
 		answers(200, 200, field("users", []any{"bob"}))},
 	{"userBlacklistQuery", "error-size", httpEvent("userBlacklistQuery", form("userId", sampleUser, "size", "1001")),
 		answers(400, 1002)},
+
+	// The client's own blocklist: alice's, which holds bob for all but addToBlocklist (Setup).
+	{"wsAddToBlocklist", "success", wsEvent("addToBlocklist", "MESSAGE", `{"action":"addToBlocklist","userId":"carol","requestId":"r-1"}`, true),
+		wsAnswers(200, `{"type":"result","action":"addToBlocklist","requestId":"r-1","code":200}`)},
+	{"wsAddToBlocklist", "error-self", wsEvent("addToBlocklist", "MESSAGE", `{"action":"addToBlocklist","userId":"alice","requestId":"r-2"}`, true),
+		wsAnswers(200, `{"type":"result","action":"addToBlocklist","requestId":"r-2","code":1002,"errorMessage":"userId is malformed: must not be the connection's own user"}`)},
+	{"wsCheckBlocked", "success", wsEvent("checkBlocked", "MESSAGE", `{"action":"checkBlocked","userId":"bob","requestId":"r-3"}`, true),
+		wsAnswers(200, `{"type":"result","action":"checkBlocked","requestId":"r-3","code":200,"blocked":true}`)},
+	{"wsCheckBlocked", "error-missing-user", wsEvent("checkBlocked", "MESSAGE", `{"action":"checkBlocked","requestId":"r-4"}`, true),
+		wsAnswers(200, `{"type":"result","action":"checkBlocked","requestId":"r-4","code":1002,"errorMessage":"userId is required"}`)},
+	{"wsGetBlocklist", "success", wsEvent("getBlocklist", "MESSAGE", `{"action":"getBlocklist","requestId":"r-5","size":10}`, true),
+		wsAnswers(200, `{"type":"result","action":"getBlocklist","requestId":"r-5","code":200,"userIds":["bob"]}`)},
+	{"wsGetBlocklist", "error-size", wsEvent("getBlocklist", "MESSAGE", `{"action":"getBlocklist","requestId":"r-6","size":0}`, true),
+		wsAnswers(200, `{"type":"result","action":"getBlocklist","requestId":"r-6","code":1002,"errorMessage":"size is malformed: must be a whole number between 1 and 400"}`)},
+	{"wsRemoveFromBlocklist", "success", wsEvent("removeFromBlocklist", "MESSAGE", `{"action":"removeFromBlocklist","userId":"bob","requestId":"r-7"}`, true),
+		wsAnswers(200, `{"type":"result","action":"removeFromBlocklist","requestId":"r-7","code":200}`)},
+	{"wsRemoveFromBlocklist", "error-no-identity", wsEvent("removeFromBlocklist", "MESSAGE", `{"action":"removeFromBlocklist","userId":"carol"}`, false),
+		wsAnswers(401, "")},
 
 	{"userWhitelistAdd", "success", httpEvent("userWhitelistAdd", form("userId", sampleUser, "whiteUserId", "bob")),
 		answers(200, 200)},

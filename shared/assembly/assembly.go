@@ -124,7 +124,7 @@ func New(cfg service.Config, d Deps) *Service {
 		Webhooks:        hooks,
 		WebhookSchedule: &webhooks.Schedule{Worker: hooks},
 		WebhookAPI:      &webhookapi.API{DeadLetters: &webhooks.DeadLetters{Store: st, Now: d.Now}},
-		WS:              &wsapi.Server{Users: u, Messages: msgs, Log: d.Log},
+		WS:              &wsapi.Server{Users: u, Messages: msgs, Relations: rel, Apps: d.Apps, Log: d.Log},
 		Lambda:          d.Lambda,
 		Log:             d.Log,
 	}
@@ -159,6 +159,8 @@ func (s *Service) operations() map[string]operation {
 		"userBlockQuery":       {s.UserAPI.BlockQuery, userapi.V4BlockQuery},
 		"userCheckOnline":      {s.UserAPI.CheckOnline, userapi.V4CheckOnline},
 		"userCheckOnlineBatch": {s.UserAPI.CheckOnlineBatch, nil},
+		"userChatFbSet":        {s.UserAPI.ChatMuteSet, nil},
+		"userChatFbQuerylist":  {s.UserAPI.ChatMuteQuery, nil},
 
 		"userProfileSet":        {s.ProfileAPI.ProfileSet, nil},
 		"userProfileClean":      {s.ProfileAPI.ProfileClean, nil},
@@ -207,6 +209,11 @@ func (s *Service) others() map[string]any {
 		"wsDisconnect":    s.WS.Disconnect,
 		"wsPing":          s.WS.Ping,
 		"wsSendMessage":   s.WS.SendMessage,
+
+		"wsAddToBlocklist":      s.WS.AddToBlocklist,
+		"wsRemoveFromBlocklist": s.WS.RemoveFromBlocklist,
+		"wsCheckBlocked":        s.WS.CheckBlocked,
+		"wsGetBlocklist":        s.WS.GetBlocklist,
 	}
 }
 

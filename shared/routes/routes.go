@@ -44,8 +44,8 @@ type Route struct {
 	// Invokes names the functions this one invokes (lambda:InvokeFunction on exactly those);
 	// the $default route invokes every Server API function instead.
 	Invokes []string
-	// Signs: the function signs requests with the apps' secrets (webhook deliveries), so it
-	// loads the apps like the functions that check signatures.
+	// Signs: the function signs with the apps' secrets (webhook deliveries; the blocklist
+	// frames' page tokens), so it loads the apps like the functions that check signatures.
 	Signs bool
 	// Schedule is the EventBridge rate the function runs on (template.yaml's Schedule event;
 	// the local twin invokes it on the same rate), "" for none.
@@ -83,7 +83,7 @@ const (
 
 // LoadsApps reports whether the function reads the apps' secrets (from SSM in AWS): the Server
 // API functions check each request's signature, and the authorizer checks each client's token.
-// The webhook functions read them to sign what they send.
+// The webhook functions and the blocklist frames read them to sign.
 func (r Route) LoadsApps() bool { return r.Kind == HTTP || r.Kind == Authorizer || r.Signs }
 
 // Paths lists the route's path, its aliases and its v4 paths.
@@ -128,6 +128,10 @@ var All = []Route{
 	{Name: "userBlockQuery", Kind: HTTP, Path: "/user/block/query.json", V4: []string{"/v4/user/ban/list"}, RateLimit: defaultRate, Actions: []string{Query}},
 	{Name: "userCheckOnline", Kind: HTTP, Path: "/user/checkOnline.json", V4: []string{"/v4/user/connection-status/get", "/v4/user/online-status/get"}, RateLimit: defaultRate, Actions: []string{GetItem}},
 	{Name: "userCheckOnlineBatch", Kind: HTTP, Path: "/user/checkOnline/batch.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
+	// Direct-chat mute: a blind batch write after the users' batched read; the list reads the
+	// sparse index of muted users.
+	{Name: "userChatFbSet", Kind: HTTP, Path: "/user/chat/fb/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem}},
+	{Name: "userChatFbQuerylist", Kind: HTTP, Path: "/user/chat/fb/querylist.json", RateLimit: defaultRate, Actions: []string{Query}},
 
 	// Hosted profiles and tags: what the App Server keeps for its users, under their partitions.
 	{Name: "userProfileSet", Kind: HTTP, Path: "/user/profile/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem}},
@@ -182,6 +186,11 @@ var All = []Route{
 	{Name: "wsDisconnect", Kind: WebSocket, RouteKey: "$disconnect", Actions: []string{UpdateItem, Invoke}, Invokes: raises},
 	{Name: "wsPing", Kind: WebSocket, RouteKey: "ping", Actions: []string{UpdateItem}},
 	{Name: "wsSendMessage", Kind: WebSocket, RouteKey: "sendMessage", Actions: []string{BatchGetItem, UpdateItem, ManageConnections}},
+	// The client's own blocklist: the same rules and cost as /user/blacklist/*.
+	{Name: "wsAddToBlocklist", Kind: WebSocket, RouteKey: "addToBlocklist", Signs: true, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
+	{Name: "wsRemoveFromBlocklist", Kind: WebSocket, RouteKey: "removeFromBlocklist", Signs: true, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
+	{Name: "wsCheckBlocked", Kind: WebSocket, RouteKey: "checkBlocked", Signs: true, Actions: []string{BatchGetItem}},
+	{Name: "wsGetBlocklist", Kind: WebSocket, RouteKey: "getBlocklist", Signs: true, Actions: []string{Query}},
 }
 
 // Every Server API function may record its request's nonce (see PutItem).

@@ -81,17 +81,14 @@ func (st *Store) GetUserState(ctx context.Context, app, user string) (*User, err
 		}
 		switch k.SK {
 		case skProfile:
-			if u, err = userFrom(it); err != nil {
-				return nil, err
-			}
+			u, err = userFrom(it)
 		case skBan:
-			if until, err = banEnd(it); err != nil {
-				return nil, err
-			}
+			until, err = banEnd(it)
 		case skSettings:
-			if settings, err = settingsFrom(it); err != nil {
-				return nil, err
-			}
+			settings, err = settingsFrom(it)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	if u == nil {

@@ -169,6 +169,7 @@ type change struct {
 type mutation struct {
 	changes []change
 	users   []string // profiles to read and hand to check (and to name friends)
+	bans    bool     // read the users' bans too (Member.BanUntil), for check
 	check   Check
 	limit   int64 // most entries per list; 0 for none
 	now     int64
@@ -361,6 +362,9 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 	var keys []itemKey
 	for _, u := range m.users {
 		keys = append(keys, userKey(app, u))
+		if m.bans {
+			keys = append(keys, banKey(app, u))
+		}
 	}
 	var refs []listRef
 	for _, c := range m.changes {
@@ -376,6 +380,7 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 	}
 	now := st.now().UnixMilli()
 	users := map[string]*Member{}
+	bans := map[string]int64{}
 	counters := map[listRef]*counter{}
 	listed := map[entryRef]bool{}
 	for _, it := range items {
@@ -384,12 +389,18 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 			return stageRead, err
 		}
 		owner, sk := ownerOf(k.PK), k.SK
-		if sk == skProfile {
+		switch sk {
+		case skProfile:
 			u, err := memberFrom(it)
 			if err != nil {
 				return stageRead, err
 			}
 			users[u.ID] = u
+			continue
+		case skBan:
+			if bans[owner], err = banEnd(it); err != nil {
+				return stageRead, err
+			}
 			continue
 		}
 		if kind, target, ok := strings.Cut(sk, "#"); ok {
@@ -398,6 +409,11 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 		}
 		if counters[listRef{owner, Kind(sk)}], err = counterFrom(it); err != nil {
 			return stageRead, err
+		}
+	}
+	for id, until := range bans {
+		if u := users[id]; u != nil {
+			u.BanUntil = until
 		}
 	}
 	for _, r := range refs {
@@ -768,9 +784,9 @@ func each(ctx context.Context, n int, fn func(context.Context, int) error) error
 
 // AddEntries puts targets on owner's blocklist or whitelist (already listed ones are left as
 // they are), refusing with ErrListFull beyond limit entries. check judges the owner, whose
-// profile is read in the same batch.
+// profile and ban are read in the same batch.
 func (st *Store) AddEntries(ctx context.Context, app string, kind Kind, owner string, targets []string, limit int, now int64, check Check) error {
-	m := mutation{users: []string{owner}, check: check, limit: int64(limit), now: now}
+	m := mutation{users: []string{owner}, bans: true, check: check, limit: int64(limit), now: now}
 	for _, t := range targets {
 		m.changes = append(m.changes, change{owner: owner, kind: kind, target: t, present: true})
 	}
@@ -778,8 +794,9 @@ func (st *Store) AddEntries(ctx context.Context, app string, kind Kind, owner st
 }
 
 // RemoveEntries takes targets off owner's blocklist or whitelist; absent ones are ignored.
+// check judges the owner, whose profile and ban are read in the same batch.
 func (st *Store) RemoveEntries(ctx context.Context, app string, kind Kind, owner string, targets []string, check Check) error {
-	m := mutation{users: []string{owner}, check: check}
+	m := mutation{users: []string{owner}, bans: true, check: check}
 	for _, t := range targets {
 		m.changes = append(m.changes, change{owner: owner, kind: kind, target: t})
 	}
@@ -1024,6 +1041,39 @@ func (st *Store) SetFriendProfile(ctx context.Context, app, owner, target string
 	return nil
 }
 
+// Listed reports whether target is on owner's list of kind, reading the owner's profile and
+// ban in the same BatchGetItem (the member is nil when the owner is unknown).
+func (st *Store) Listed(ctx context.Context, app, owner string, kind Kind, target string) (*Member, bool, error) {
+	items, err := st.batchGet(ctx, []itemKey{userKey(app, owner), banKey(app, owner), key(userPK(app, owner), entrySK(kind, target))}, Strong)
+	if err != nil {
+		return nil, false, err
+	}
+	var m *Member
+	var until int64
+	listed := false
+	for _, it := range items {
+		k, err := keyOf(it)
+		if err != nil {
+			return nil, false, err
+		}
+		switch k.SK {
+		case skProfile:
+			m, err = memberFrom(it)
+		case skBan:
+			until, err = banEnd(it)
+		default:
+			listed = true
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	if m != nil {
+		m.BanUntil = until
+	}
+	return m, listed, nil
+}
+
 // FriendsOf reports which targets owner has as friends, 100 keys to a BatchGetItem, with the
 // owner's profile read in the same batch (nil when unknown).
 func (st *Store) FriendsOf(ctx context.Context, app, owner string, targets []string) (*Member, map[string]bool, error) {
@@ -1099,7 +1149,9 @@ func (st *Store) setOnProfiles(ctx context.Context, app string, users []string, 
 type AppSettings struct {
 	// FriendsOnlyDirectMessages: only friends may send each other direct messages.
 	FriendsOnlyDirectMessages bool
-	Webhook                   WebhookSettings
+	// TokenTTLDays is how many days a token is good for from its issue time; 0 for ever.
+	TokenTTLDays int
+	Webhook      WebhookSettings
 }
 
 // WebhookSettings are where the app's webhooks go (see shared/domain/webhooks).
@@ -1113,17 +1165,17 @@ type WebhookSettings struct {
 // AppSettingsChange names the settings a call changes; nil fields keep their values.
 type AppSettingsChange struct {
 	FriendsOnlyDirectMessages *bool
+	TokenTTLDays              *int
 	WebhookURL                *string
 	WebhookFormat             *string
 	WebhookEvents             *[]string
 	WebhookURLs               *map[string]string
 }
 
-const attrFriendsOnly = "friendsOnlyDirectMessages"
-
 // settingsItem is an app's settings as stored (settingsItem.FriendsOnly is 1 when on).
 type settingsItem struct {
 	FriendsOnly   int64             `dynamodbav:"friendsOnlyDirectMessages"`
+	TokenTTLDays  int64             `dynamodbav:"tokenTtlDays"`
 	WebhookURL    string            `dynamodbav:"webhookUrl"`
 	WebhookFormat string            `dynamodbav:"webhookFormat"`
 	WebhookEvents []string          `dynamodbav:"webhookEvents"`
@@ -1137,7 +1189,7 @@ func settingsFrom(it item) (AppSettings, error) {
 	if err != nil {
 		return AppSettings{}, err
 	}
-	return AppSettings{FriendsOnlyDirectMessages: si.FriendsOnly == 1, Webhook: WebhookSettings{
+	return AppSettings{FriendsOnlyDirectMessages: si.FriendsOnly == 1, TokenTTLDays: int(si.TokenTTLDays), Webhook: WebhookSettings{
 		URL: si.WebhookURL, Format: si.WebhookFormat, Events: si.WebhookEvents, URLs: si.WebhookURLs,
 	}}, nil
 }
@@ -1163,7 +1215,10 @@ func (st *Store) UpdateAppSettings(ctx context.Context, app string, c AppSetting
 		sets = append(sets, "#a"+n+" = :v"+n)
 	}
 	if c.FriendsOnlyDirectMessages != nil {
-		set(attrFriendsOnly, boolInt(*c.FriendsOnlyDirectMessages))
+		set("friendsOnlyDirectMessages", boolInt(*c.FriendsOnlyDirectMessages))
+	}
+	if c.TokenTTLDays != nil {
+		set("tokenTtlDays", int64(*c.TokenTTLDays))
 	}
 	if c.WebhookURL != nil {
 		set("webhookUrl", *c.WebhookURL)

@@ -22,6 +22,9 @@ const (
 	IndexDeactivated = "GSI2"
 	// IndexBanned lists users under a ban (sparse, sharded).
 	IndexBanned = "GSI3"
+	// IndexMuted also lists an app's users muted in direct chats, by userId (sparse, sharded;
+	// partitions "A#<app>#MUTE#<shard>").
+	IndexMuted = IndexDevUsers
 
 	// IndexLists also orders each user's blocklist, whitelist and friends by time added
 	// (partition "<user partition>#<kind>"; the deactivated users' partitions look different).
@@ -55,7 +58,10 @@ const (
 	skDevUsers = "#DEVUSERS"
 	// A user's ban sorts before the profile, so erasure (which clears what sorts after it)
 	// keeps it; the user's presence item sorts after, so erasure removes it.
-	skBan      = "#BAN"
+	skBan = "#BAN"
+	// A mute sorts before the profile too: like a ban, it is the App Server's decision and
+	// erasure keeps it.
+	skMute     = "#MUTE"
 	skPresence = "PRESENCE"
 )
 
@@ -90,6 +96,9 @@ func deactIndexPK(app string, shard int) string {
 	return fmt.Sprintf("A#%s#DEACT#%d", app, shard)
 }
 func banIndexPK(app string, shard int) string { return fmt.Sprintf("A#%s#BAN#%d", app, shard) }
+func muteIndexPK(app string, shard int) string {
+	return fmt.Sprintf("A#%s#MUTE#%d", app, shard)
+}
 func hostedIndexPK(app string, shard int) string {
 	return fmt.Sprintf("A#%s#HP#%d", app, shard)
 }

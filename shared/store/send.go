@@ -8,8 +8,10 @@ import (
 // SendFacts is everything the rules for one direct message look at. Every fact is an item
 // addressed by its exact key, so the facts for a message are one BatchGetItem.
 type SendFacts struct {
-	Sender    *Member // nil when unknown; BanUntil comes from the sender's ban item
-	Recipient *Member // nil when unknown; carries deactivation and whitelist mode
+	Sender *Member // nil when unknown; BanUntil comes from the sender's ban item
+	// SenderMuted: the sender is muted in direct chats (it may not send from its client).
+	SenderMuted bool
+	Recipient   *Member // nil when unknown; carries deactivation and whitelist mode
 	// Blocked: the sender is on the recipient's blocklist. Whitelisted: on its whitelist.
 	Blocked, Whitelisted bool
 	// Friends: the recipient has the sender as a friend (both sides are written together).
@@ -25,6 +27,7 @@ type SendFacts struct {
 // pays only for the facts its rules consult.
 type SendRead struct {
 	Sender   bool // the sender's profile and ban
+	Mute     bool // the sender's mute
 	Lists    bool // the recipient's blocklist and whitelist entries for the sender
 	Friends  bool // the recipient's friend entry for the sender
 	Settings bool // the app's settings
@@ -32,8 +35,8 @@ type SendRead struct {
 }
 
 // SendPermission reads the facts for a message from one user to another in one BatchGetItem of
-// seven keys: the sender's profile and ban, the app's settings, the recipient's profile, and the
-// recipient's blocklist, whitelist and friend entries for the sender.
+// eight keys: the sender's profile, ban and mute, the app's settings, the recipient's profile,
+// and the recipient's blocklist, whitelist and friend entries for the sender.
 func (st *Store) SendPermission(ctx context.Context, app, from, to string) (*SendFacts, error) {
 	all, err := st.SendPermissions(ctx, app, from, []string{to})
 	if err != nil {
@@ -42,11 +45,11 @@ func (st *Store) SendPermission(ctx context.Context, app, from, to string) (*Sen
 	return all[to], nil
 }
 
-// SendPermissions reads the facts for a message to many recipients: the three shared keys once,
+// SendPermissions reads the facts for a message to many recipients: the four shared keys once,
 // four keys per recipient, 100 keys to a BatchGetItem (so 24 recipients in the first call and
 // 25 in each further one).
 func (st *Store) SendPermissions(ctx context.Context, app, from string, to []string) (map[string]*SendFacts, error) {
-	return st.ReadSendFacts(ctx, app, from, to, SendRead{Sender: true, Lists: true, Friends: true, Settings: true})
+	return st.ReadSendFacts(ctx, app, from, to, SendRead{Sender: true, Mute: true, Lists: true, Friends: true, Settings: true})
 }
 
 // ReadSendFacts reads the facts that what chooses for a message to many recipients, 100 keys to
@@ -63,6 +66,9 @@ func (st *Store) ReadSendFacts(ctx context.Context, app, from string, to []strin
 	if what.Sender {
 		add(userPK(app, from), skProfile)
 		add(userPK(app, from), skBan)
+	}
+	if what.Mute {
+		add(userPK(app, from), skMute)
 	}
 	if what.Settings {
 		add(appPK(app), skSettings)
@@ -88,6 +94,7 @@ func (st *Store) ReadSendFacts(ctx context.Context, app, from string, to []strin
 	}
 	var sender *Member
 	var banUntil int64
+	var muted bool
 	var settings AppSettings
 	for _, it := range items {
 		k, err := keyOf(it)
@@ -112,6 +119,8 @@ func (st *Store) ReadSendFacts(ctx context.Context, app, from string, to []strin
 				if banUntil, err = banEnd(it); err != nil {
 					return nil, err
 				}
+			case skMute:
+				muted = true
 			}
 		}
 		f := out[owner]
@@ -139,7 +148,7 @@ func (st *Store) ReadSendFacts(ctx context.Context, app, from string, to []strin
 		sender.BanUntil = banUntil
 	}
 	for _, f := range out {
-		f.Sender, f.Settings = sender, settings
+		f.Sender, f.SenderMuted, f.Settings = sender, muted, settings
 	}
 	return out, nil
 }

@@ -64,6 +64,20 @@ func TestReadSendFacts(t *testing.T) {
 		t.Error("friendship read though not asked for")
 	}
 
+	// The sender's mute is read only when asked for.
+	if err := st.PutMutes(ctx, "app", []string{"sam"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, what := range []store.SendRead{all, {Sender: true, Mute: true}} {
+		got, err := st.ReadSendFacts(ctx, "app", "sam", []string{"rita"}, what)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got["rita"].SenderMuted != what.Mute {
+			t.Errorf("%+v: SenderMuted = %v", what, got["rita"].SenderMuted)
+		}
+	}
+
 	// Keys per recipient: profile, then 2 for lists, 1 for friends, 1 for presence.
 	for _, tc := range []struct {
 		what              store.SendRead

@@ -23,8 +23,9 @@ type User struct {
 	NotBefore     int64 // ms; tokens issued earlier are expired
 	DeactivatedAt int64 // ms; 0 while active
 	ErasePending  string
-	// BanUntil (ms) comes from the user's ban item, read with the profile by GetUserState only;
-	// the ban holds while now < BanUntil.
+	// BanUntil (ms) comes from the user's ban item, read with the profile only by GetUserState,
+	// the direct-message check and the list reads and changes; the ban holds while
+	// now < BanUntil.
 	BanUntil int64
 	// AppSettings are the user's app's, read with the profile by GetUserState only (whether
 	// the app wants to hear of the connection).
@@ -429,12 +430,12 @@ func (st *Store) ListDevUsers(ctx context.Context, app string) ([]*User, error) 
 	}
 }
 
-// DeleteUsers removes users' profile and ban items (their related items go through erasure):
-// a userId registered again starts without the old ban.
+// DeleteUsers removes users' profile, ban and mute items (their related items go through
+// erasure): a userId registered again starts without the old ban or mute.
 func (st *Store) DeleteUsers(ctx context.Context, app string, users []string) error {
-	reqs := make([]types.WriteRequest, 0, 2*len(users))
+	reqs := make([]types.WriteRequest, 0, 3*len(users))
 	for _, u := range users {
-		reqs = append(reqs, deleteRequest(userKey(app, u)), deleteRequest(banKey(app, u)))
+		reqs = append(reqs, deleteRequest(userKey(app, u)), deleteRequest(banKey(app, u)), deleteRequest(muteKey(app, u)))
 	}
 	return st.batchWrite(ctx, reqs)
 }

@@ -75,3 +75,21 @@ func WriteFrame(t testing.TB, c *websocket.Conn, frame any) {
 		t.Fatalf("write frame: %v", err)
 	}
 }
+
+// Ask sends one frame on c and reads the answer, as a client waiting on its request does, and
+// returns it with its size in bytes. c reads with coder/websocket's default limit of 32 KiB,
+// API Gateway's limit for a frame, so a larger answer fails the test.
+func Ask(t testing.TB, c *websocket.Conn, frame any) (answer map[string]any, size int) {
+	t.Helper()
+	WriteFrame(t, c, frame)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, data, err := c.Read(ctx)
+	if err != nil {
+		t.Fatalf("no answer to %v: %v", frame, err)
+	}
+	if err := json.Unmarshal(data, &answer); err != nil {
+		t.Fatalf("answer is not a JSON object: %q", data)
+	}
+	return answer, len(data)
+}

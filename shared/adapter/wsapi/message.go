@@ -48,50 +48,77 @@ func DecodeSend(body string) (SendFrame, error) {
 	if len(body) > messages.MaxFrame {
 		return f, apierr.New(apierr.TooLong, "frame is larger than %d bytes", messages.MaxFrame)
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(body), &raw); err != nil || raw == nil {
-		return f, apierr.New(apierr.BadParam, "frame is not a JSON object")
-	}
-	text := func(name string) (string, error) {
-		v, ok := raw[name]
-		if !ok {
-			return "", nil
-		}
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			return "", apierr.Malformed(name, "must be a string")
-		}
-		return s, nil
-	}
-	id, err := text("clientMsgId")
-	switch {
-	case err != nil:
+	raw, err := frameObject(body)
+	if err != nil {
 		return f, err
-	case len(id) > MaxClientMsgID:
-		return f, apierr.TooLongParam("clientMsgId", MaxClientMsgID)
 	}
-	f.ClientMsgID = id
+	if f.ClientMsgID, err = frameID(raw, "clientMsgId", MaxClientMsgID); err != nil {
+		return f, err
+	}
 	if len(body) > messages.MaxClientFrame {
 		return f, apierr.New(apierr.TooLong, "frame of %d bytes is over %d, API Gateway's limit for a WebSocket frame", len(body), messages.MaxClientFrame)
 	}
-	if f.ToUserID, err = text("toUserId"); err != nil {
+	if f.ToUserID, err = frameUserID(raw, "toUserId"); err != nil {
 		return f, err
 	}
-	switch {
-	case f.ToUserID == "":
-		return f, apierr.Missing("toUserId")
-	case len(f.ToUserID) > form.MaxUserID:
-		return f, apierr.TooLongParam("toUserId", form.MaxUserID)
-	case !form.ValidUserID(f.ToUserID):
-		return f, apierr.Malformed("toUserId", "only letters, digits, '_', '=', '+' and '-' are allowed")
-	}
-	if f.ObjectName, err = text("objectName"); err != nil {
+	if f.ObjectName, err = frameText(raw, "objectName"); err != nil {
 		return f, err
 	}
-	if f.Content, err = text("content"); err != nil {
+	if f.Content, err = frameText(raw, "content"); err != nil {
 		return f, err
 	}
 	return f, messages.Message{ObjectName: f.ObjectName, Content: f.Content}.Check()
+}
+
+// frameObject reads a frame's fields.
+func frameObject(body string) (map[string]json.RawMessage, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(body), &raw); err != nil || raw == nil {
+		return nil, apierr.New(apierr.BadParam, "frame is not a JSON object")
+	}
+	return raw, nil
+}
+
+// frameText reads an optional string field of a frame ("" when absent or null).
+func frameText(raw map[string]json.RawMessage, name string) (string, error) {
+	v, ok := raw[name]
+	if !ok {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return "", apierr.Malformed(name, "must be a string")
+	}
+	return s, nil
+}
+
+// frameID reads the optional id a client gives a frame to match its answer, of at most max
+// bytes; "" when it is missing or cannot be echoed.
+func frameID(raw map[string]json.RawMessage, name string, max int) (string, error) {
+	id, err := frameText(raw, name)
+	switch {
+	case err != nil:
+		return "", err
+	case len(id) > max:
+		return "", apierr.TooLongParam(name, max)
+	}
+	return id, nil
+}
+
+// frameUserID reads a required userId field of a frame.
+func frameUserID(raw map[string]json.RawMessage, name string) (string, error) {
+	id, err := frameText(raw, name)
+	switch {
+	case err != nil:
+		return "", err
+	case id == "":
+		return "", apierr.Missing(name)
+	case len(id) > form.MaxUserID:
+		return "", apierr.TooLongParam(name, form.MaxUserID)
+	case !form.ValidUserID(id):
+		return "", apierr.Malformed(name, "only letters, digits, '_', '=', '+' and '-' are allowed")
+	}
+	return id, nil
 }
 
 // SendMessage serves the sendMessage route: it sends one direct message from the connection's
@@ -116,27 +143,40 @@ func (s *Server) SendMessage(ctx context.Context, ev Event) (resp Response, _ er
 		s.Log.Error("event carries no authorizer identity", "route", ev.RequestContext.RouteKey)
 		return Response{StatusCode: http.StatusUnauthorized}, nil
 	}
-	if deadline, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-answerMargin))
-		defer cancel()
-	}
+	ctx, cancel := withAnswerMargin(ctx)
+	defer cancel()
 	ack = s.sendMessage(ctx, app, user, ev)
 	return wsconn.FrameResponse(ack), nil
 }
 
 // answerMargin is kept back from the invocation's deadline so that a slow dependency still
-// gets the sender an ack (1050) rather than API Gateway's bare error.
+// gets the sender an answer frame (1050) rather than API Gateway's bare error.
 const answerMargin = 500 * time.Millisecond
 
+func withAnswerMargin(ctx context.Context) (context.Context, context.CancelFunc) {
+	if deadline, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, deadline.Add(-answerMargin))
+	}
+	return ctx, func() {}
+}
+
+// frameBody is the frame the client sent, as text (API Gateway hands a binary frame over in
+// base64).
+func frameBody(ev Event) (string, error) {
+	if !ev.IsBase64Encoded {
+		return ev.Body, nil
+	}
+	b, err := base64.StdEncoding.DecodeString(ev.Body)
+	if err != nil {
+		return "", apierr.New(apierr.BadParam, "frame is not valid base64")
+	}
+	return string(b), nil
+}
+
 func (s *Server) sendMessage(ctx context.Context, app, user string, ev Event) Ack {
-	body := ev.Body
-	if ev.IsBase64Encoded {
-		b, err := base64.StdEncoding.DecodeString(body)
-		if err != nil {
-			return refusal("", apierr.New(apierr.BadParam, "frame is not valid base64"))
-		}
-		body = string(b)
+	body, err := frameBody(ev)
+	if err != nil {
+		return refusal("", err)
 	}
 	f, err := DecodeSend(body)
 	if err != nil {

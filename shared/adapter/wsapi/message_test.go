@@ -366,6 +366,45 @@ func TestSendMessageHandlerNeverFails(t *testing.T) {
 	}
 }
 
+func TestSendMessageMuted(t *testing.T) {
+	s := testenv.StartStack(t)
+	c := s.Client(0)
+	u := connect(t, s, "amy", "ben", "cal")
+	c.MustOK(t, "/user/chat/fb/set.json", form("userId", "amy", "state", "1", "type", "PERSON"))
+
+	// A muted sender's frame is refused, in the one batched read, and reaches nobody.
+	s.Calls.Reset()
+	ack := expectAck(t, u["amy"], "ben", "muted", 20106)
+	if calls := s.Calls.Calls(); calls.Total() != 1 || calls.BatchGetItem != 1 {
+		t.Errorf("a muted sender's message made %+v, budget one BatchGetItem", calls)
+	}
+	if ack["errorMessage"] != "the sender is muted in direct chats" {
+		t.Errorf("ack = %v", ack)
+	}
+	u["ben"].Quiet(t, quiet)
+	// The mute is decided after the recipient's existence and before its lists (and
+	// friends-only, which comes after them: relations.TestDecide).
+	expectAck(t, u["amy"], "nobody", "muted", 3001)
+	c.MustOK(t, "/user/blacklist/add.json", form("userId", "ben", "blackUserId", "amy"))
+	expectAck(t, u["amy"], "ben", "muted", 20106)
+	c.MustOK(t, "/user/blacklist/remove.json", form("userId", "ben", "blackUserId", "amy"))
+
+	// A muted user still receives, and the App Server still publishes on its behalf.
+	expectMessage(t, u["amy"], expectAck(t, u["ben"], "amy", "to amy", 200), "ben", "to amy")
+	r := c.MustOK(t, "/message/private/publish.json", form("fromUserId", "amy", "toUserId", "ben",
+		"objectName", "RC:TxtMsg", "content", `{"content":"from the server"}`))
+	if r.Body["rejected"] != nil {
+		t.Fatalf("publish for a muted user: %s", r.Raw)
+	}
+	if f := u["ben"].Next(t, 2*time.Second); f["type"] != "message" || f["fromUserId"] != "amy" {
+		t.Fatalf("ben got %v, want amy's published message", f)
+	}
+	// Only amy is muted; unmuted, she sends again.
+	expectMessage(t, u["amy"], expectAck(t, u["cal"], "amy", "not muted", 200), "cal", "not muted")
+	c.MustOK(t, "/user/chat/fb/set.json", form("userId", "amy", "state", "0", "type", "PERSON"))
+	expectMessage(t, u["ben"], expectAck(t, u["amy"], "ben", "unmuted", 200), "amy", "unmuted")
+}
+
 // The friends-only setting a client message read serves the instance's next messages for
 // IM_SETTINGS_MAX_AGE_SECONDS, so a change reaches client sends within that time, and no later.
 func TestFriendsOnlyReachesSendsWithinTheSettingsMaxAge(t *testing.T) {

@@ -1,6 +1,7 @@
 // Package wsapi adapts the client connection API (an API Gateway WebSocket API) to the user,
 // presence and message rules: the $connect authorizer records the connection and checks the
-// token, $disconnect and ping keep the user's presence, and sendMessage carries direct messages. The authorizer's
+// token, $disconnect and ping keep the user's presence, sendMessage carries direct messages, and
+// the blocklist frames keep the user's own blocklist. The authorizer's
 // answer names the app and user; API Gateway hands that context to every later event of the
 // connection, which is how the later routes know whose connection they serve without a lookup.
 package wsapi
@@ -15,7 +16,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"imusers/shared/adapter/wsconn"
+	"imusers/shared/apps"
 	"imusers/shared/domain/messages"
+	"imusers/shared/domain/relations"
 	"imusers/shared/domain/users"
 )
 
@@ -57,7 +60,10 @@ var ErrUnauthorized = errors.New("Unauthorized")
 type Server struct {
 	Users    *users.Service
 	Messages *messages.Service // the sendMessage route
-	Log      *slog.Logger
+	// Relations and Apps: the blocklist frames (the apps' keys sign their page tokens).
+	Relations *relations.Service
+	Apps      *apps.Registry
+	Log       *slog.Logger
 }
 
 // Authorize is the $connect authorizer. It records the connection, then reads the user's state

@@ -567,3 +567,55 @@ func TestDeleteKicks(t *testing.T) {
 		t.Fatalf("a deleted user shows online: %s", got)
 	}
 }
+
+func TestTokenLifetimeIsJudgedAtConnect(t *testing.T) {
+	s := testenv.StartStack(t)
+	c := s.Client(0)
+	tok := register(t, c, "alice")
+	c.MustOK(t, "/app/setting/set.json", form("tokenTtlDays", "1"))
+
+	s.Clock.Advance(24*time.Hour - time.Minute)
+	s.Calls.Reset()
+	conn := s.MustDial(t, tok)
+	if got := s.Calls.Calls(); got.Total() != 2 || got.BatchGetItem != 1 || got.UpdateItem != 1 {
+		t.Errorf("connect with a token lifetime set made %+v; budget one read and one write", got)
+	}
+	// A day after its issue the token is refused, and the refusal keeps nothing; the connection
+	// opened before stays open.
+	s.Clock.Advance(time.Minute)
+	if _, status := s.Dial(t, tok); status != http.StatusUnauthorized {
+		t.Fatalf("connect with a token a day old answered %d, want 401", status)
+	}
+	if n := len(connections(t, s, "alice")); n != 1 {
+		t.Fatalf("%d connections recorded after a refused connect, want the one open", n)
+	}
+	if f := ping(t, conn); f["type"] != "pong" {
+		t.Fatalf("the open connection stopped working: %v", f)
+	}
+	// A token issued now is good; the setting as it is at connect decides, so lengthening it or
+	// setting it back to permanent revives the old token, and shortening it ages it again.
+	s.MustDial(t, register(t, c, "alice"))
+	c.MustOK(t, "/app/setting/set.json", form("tokenTtlDays", "7"))
+	s.MustDial(t, tok)
+	s.Clock.Advance(7 * 24 * time.Hour)
+	if _, status := s.Dial(t, tok); status != http.StatusUnauthorized {
+		t.Fatalf("connect with a token over 7 days old answered %d, want 401", status)
+	}
+	c.MustOK(t, "/app/setting/set.json", form("tokenTtlDays", "30"))
+	s.MustDial(t, tok)
+	c.MustOK(t, "/app/setting/set.json", form("tokenTtlDays", "0"))
+	s.Clock.Advance(365 * 24 * time.Hour)
+	s.MustDial(t, tok)
+	c.MustOK(t, "/app/setting/set.json", form("tokenTtlDays", "30"))
+	if _, status := s.Dial(t, tok); status != http.StatusUnauthorized {
+		t.Fatalf("connect with a token over 30 days old answered %d, want 401", status)
+	}
+	// /user/token/expire.json still refuses for good what a longer lifetime would revive.
+	fresh := register(t, c, "alice")
+	time.Sleep(2 * time.Millisecond)
+	c.MustOK(t, "/user/token/expire.json", form("userId", "alice", "time", fmt.Sprint(s.Clock.Now().UnixMilli())))
+	c.MustOK(t, "/app/setting/set.json", form("tokenTtlDays", "0"))
+	if _, status := s.Dial(t, fresh); status != http.StatusUnauthorized {
+		t.Fatalf("connect with an expired token answered %d, want 401", status)
+	}
+}

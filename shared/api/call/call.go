@@ -59,6 +59,7 @@ func ToAPIError(err error) *apierr.Error {
 		{relations.ErrNeedsApproval, apierr.FriendNeedsApproval},
 		{relations.ErrNotFriends, apierr.NotFriends},
 		{relations.ErrBadPageToken, apierr.BadParam},
+		{relations.ErrOwnerGone, apierr.SenderNotAllowed},
 	} {
 		if errors.Is(err, m.err) {
 			return apierr.New(m.code, "%s", err.Error())

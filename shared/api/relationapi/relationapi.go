@@ -11,6 +11,7 @@ import (
 	"imusers/shared/api/call"
 	"imusers/shared/apps"
 	"imusers/shared/domain/relations"
+	"imusers/shared/domain/users"
 	"imusers/shared/domain/webhooks"
 	"imusers/shared/wire/apierr"
 	"imusers/shared/wire/form"
@@ -64,9 +65,9 @@ func (a *API) listChange(ctx context.Context, r *call.Request, list relations.Li
 		return nil, err
 	}
 	if add {
-		return nil, a.Relations.AddToList(ctx, r.App, list, owner, targets)
+		return nil, a.Relations.AddToList(ctx, r.App, list, owner, targets, relations.ByServer)
 	}
-	return nil, a.Relations.RemoveFromList(ctx, r.App, list, owner, targets)
+	return nil, a.Relations.RemoveFromList(ctx, r.App, list, owner, targets, relations.ByServer)
 }
 
 // ListPage is a page of a blocklist or whitelist.
@@ -163,7 +164,8 @@ func (a *API) FriendAdd(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
 	owner := p.UserID("userId")
 	target := p.UserID("targetId")
-	opt := p.RequiredInt("optType", 1, 2)
+	// The official server SDKs leave optType out by default: it then honours the permission.
+	opt := p.Int("optType", 1, 2, 1)
 	p.Text("extra", maxExtra) // checked, not kept: it would travel with an approval request
 	if err := p.Err(); err != nil {
 		return nil, err
@@ -355,6 +357,7 @@ type Permissions struct {
 
 type appSettings struct {
 	FriendsOnlyDirectMessages int               `json:"friendsOnlyDirectMessages"` // 1 on, 0 off
+	TokenTTLDays              int               `json:"tokenTtlDays"`              // 0: tokens do not age
 	WebhookURL                string            `json:"webhookUrl"`
 	WebhookFormat             string            `json:"webhookFormat"`
 	WebhookEvents             []string          `json:"webhookEvents"`
@@ -380,6 +383,13 @@ func (a *API) settingsChange(r *call.Request) (relations.SettingsChange, error) 
 		on := p.RequiredInt("friendsOnlyDirectMessages", 0, 1) == 1
 		c.FriendsOnlyDirectMessages = &on
 	}
+	if p.Has("tokenTtlDays") {
+		days := int(p.RequiredInt("tokenTtlDays", 0, 30))
+		if p.Err() == nil && !slices.Contains(users.TokenLifetimes, days) {
+			return c, apierr.Malformed("tokenTtlDays", "must be 0, 1, 7 or 30")
+		}
+		c.TokenTTLDays = &days
+	}
 	if p.Has("webhookUrl") {
 		u := p.Bytes("webhookUrl", form.MaxBody)
 		c.WebhookURL = &u
@@ -397,7 +407,7 @@ func (a *API) settingsChange(r *call.Request) (relations.SettingsChange, error) 
 		return c, err
 	}
 	if c == (relations.SettingsChange{}) && !p.Has("webhookUrls") {
-		return c, apierr.New(apierr.BadParam, "no setting given: name at least one of friendsOnlyDirectMessages, webhookUrl, webhookFormat, webhookEvents, webhookUrls")
+		return c, apierr.New(apierr.BadParam, "no setting given: name at least one of friendsOnlyDirectMessages, tokenTtlDays, webhookUrl, webhookFormat, webhookEvents, webhookUrls")
 	}
 	return c, a.checkWebhook(&c, p.Has("webhookUrls"), urls, env)
 }
@@ -436,7 +446,7 @@ func (a *API) AppSettingQuery(ctx context.Context, r *call.Request) (any, error)
 		return nil, err
 	}
 	w := webhooks.Settings(s.Webhook)
-	out := appSettings{WebhookURL: w.URL, WebhookFormat: w.EffectiveFormat(), WebhookEvents: w.EffectiveEvents(), WebhookURLs: w.URLs}
+	out := appSettings{TokenTTLDays: s.TokenTTLDays, WebhookURL: w.URL, WebhookFormat: w.EffectiveFormat(), WebhookEvents: w.EffectiveEvents(), WebhookURLs: w.URLs}
 	if s.FriendsOnlyDirectMessages {
 		out.FriendsOnlyDirectMessages = 1
 	}

@@ -379,7 +379,8 @@ func TestFriendsBothDirections(t *testing.T) {
 	c := s.Client(0)
 	register(t, c, "alice", "bob", "carol", "dave", "erin")
 
-	c.MustOK(t, "/friend/add.json", form("userId", "alice", "targetId", "bob", "optType", "1", "extra", "hi"))
+	// optType left out is optType 1, as the official server SDKs send it.
+	c.MustOK(t, "/friend/add.json", form("userId", "alice", "targetId", "bob", "extra", "hi"))
 	if got := check(t, c, "alice", "bob", "carol"); got != "bob:4 carol:1" {
 		t.Fatalf("alice's view: %s", got)
 	}
@@ -405,12 +406,16 @@ func TestFriendsBothDirections(t *testing.T) {
 	}
 	c.MustOK(t, "/friend/permission/set.json", form("userIds", "erin", "permissionType", "2"))
 	expectCode(t, c, "/friend/add.json", form("userId", "bob", "targetId", "erin", "optType", "1"), 403, 3007)
+	// Without optType the permission is honoured, as with optType 1.
+	expectCode(t, c, "/friend/add.json", form("userId", "bob", "targetId", "erin"), 403, 3007)
+	expectCode(t, c, "/friend/add.json", form("userId", "bob", "targetId", "erin", "optType", ""), 403, 3007)
 	c.MustOK(t, "/friend/permission/set.json", form("userIds", "erin,carol", "permissionType", "3"))
 	r = c.MustOK(t, "/friend/permission/get.json", form("userIds", "erin,carol,dave"))
 	if r.Raw != `{"code":200,"permissionSettings":[{"userId":"erin","type":3},{"userId":"carol","type":3},{"userId":"dave","type":1}]}` {
 		t.Fatalf("permissions = %s", r.Raw)
 	}
 	expectCode(t, c, "/friend/add.json", form("userId", "bob", "targetId", "erin", "optType", "1"), 403, 3006)
+	expectCode(t, c, "/friend/add.json", form("userId", "bob", "targetId", "erin"), 403, 3006)
 	if got := check(t, c, "erin", "bob"); got != "bob:1" {
 		t.Fatalf("a refused add stored something: %s", got)
 	}
@@ -494,6 +499,8 @@ func TestFriendsBothDirections(t *testing.T) {
 	expectCode(t, c, "/friend/add.json", form("userId", "alice", "targetId", "alice", "optType", "2"), 400, 1002)
 	expectCode(t, c, "/friend/add.json", form("userId", "alice", "targetId", "ghost", "optType", "2"), 404, 3001)
 	expectCode(t, c, "/friend/add.json", form("userId", "alice", "targetId", "bob", "optType", "3"), 400, 1002)
+	expectCode(t, c, "/friend/add.json", form("userId", "alice", "targetId", "bob", "optType", "0"), 400, 1002)
+	expectCode(t, c, "/friend/add.json", "userId=alice&targetId=bob&optType=1&optType=2", 400, 1002)
 	expectCode(t, c, "/friend/add.json", form("userId", "alice", "targetId", "bob", "optType", "2", "extra", strings.Repeat("e", 129)), 400, 1005)
 	expectCode(t, c, "/friend/delete.json", form("userId", "alice", "targetIds", strings.Join(ids("f", 101), ",")), 400, 1005)
 	expectCode(t, c, "/friend/check.json", form("userId", "ghost", "targetIds", "bob"), 404, 3001)
@@ -566,35 +573,70 @@ func TestFriendPagesAndTokens(t *testing.T) {
 	}
 }
 
-// settingsJSON is /app/setting/query.json's answer with friends-only as given and webhooks at
-// their defaults.
-func settingsJSON(friendsOnly int) string {
-	return fmt.Sprintf(`{"code":200,"friendsOnlyDirectMessages":%d,"webhookUrl":"","webhookFormat":"rongcloud",`+
-		`"webhookEvents":["user:connection_status","user:activation_state","user:profile_update"],"webhookUrls":{}}`, friendsOnly)
+// settingsJSON is /app/setting/query.json's answer with friends-only and the token lifetime
+// as given and webhooks at their defaults.
+func settingsJSON(friendsOnly int, tokenTTLDays any) string {
+	return fmt.Sprintf(`{"code":200,"friendsOnlyDirectMessages":%d,"tokenTtlDays":%v,"webhookUrl":"","webhookFormat":"rongcloud",`+
+		`"webhookEvents":["user:connection_status","user:activation_state","user:profile_update"],"webhookUrls":{}}`, friendsOnly, tokenTTLDays)
 }
 
 func TestAppSettings(t *testing.T) {
 	s := testenv.StartStack(t, testenv.NewApp(apps.Production), testenv.NewApp(apps.Development))
 	a, b := s.Client(0), s.Client(1)
-	if r := a.MustOK(t, "/app/setting/query.json", nil); r.Raw != settingsJSON(0) {
-		t.Fatalf("default = %s", r.Raw)
+	query := func(c *testenv.APIClient, want string) {
+		t.Helper()
+		if r := c.MustOK(t, "/app/setting/query.json", nil); r.Raw != want {
+			t.Fatalf("settings = %s, want %s", r.Raw, want)
+		}
 	}
+	query(a, settingsJSON(0, 0))
 	a.MustOK(t, "/app/setting/set.json", form("friendsOnlyDirectMessages", "1"))
-	if r := a.MustOK(t, "/app/setting/query.json", nil); r.Raw != settingsJSON(1) {
-		t.Fatalf("after set = %s", r.Raw)
+	query(a, settingsJSON(1, 0))
+	query(b, settingsJSON(0, 0))
+	// Each parameter is optional: a setting left out keeps its value.
+	s.Calls.Reset()
+	a.MustOK(t, "/app/setting/set.json", form("tokenTtlDays", "7"))
+	if calls := s.Calls.Calls(); calls.Total() != 1 || calls.UpdateItem != 1 {
+		t.Fatalf("set made %+v, budget one write", calls)
 	}
-	if r := b.MustOK(t, "/app/setting/query.json", nil); r.Raw != settingsJSON(0) {
-		t.Fatalf("another app's setting changed: %s", r.Raw)
-	}
+	query(a, settingsJSON(1, 7))
 	a.MustOK(t, "/app/setting/set.json", form("friendsOnlyDirectMessages", "0"))
-	if r := a.MustOK(t, "/app/setting/query.json", nil); r.Raw != settingsJSON(0) {
-		t.Fatalf("after unset = %s", r.Raw)
+	query(a, settingsJSON(0, 7))
+	for _, days := range []string{"30", "1", "0"} {
+		a.MustOK(t, "/app/setting/set.json", form("tokenTtlDays", days, "friendsOnlyDirectMessages", "1"))
+		query(a, settingsJSON(1, days))
 	}
-	expectCode(t, a, "/app/setting/set.json", form("friendsOnlyDirectMessages", "yes"), 400, 1002)
-	expectCode(t, a, "/app/setting/set.json", nil, 400, 1002)
+	s.Calls.Reset()
+	query(a, settingsJSON(1, 0))
+	if n := s.Calls.Calls().Total(); n != 1 {
+		t.Fatalf("query made %d calls, budget 1", n)
+	}
+	query(b, settingsJSON(0, 0))
+
+	// Bad values answer 1002 and change nothing, not even a good setting sent beside them.
+	a.MustOK(t, "/app/setting/set.json", form("tokenTtlDays", "7"))
+	for _, bad := range []any{
+		form("friendsOnlyDirectMessages", "yes"),
+		form("friendsOnlyDirectMessages", ""),
+		form("tokenTtlDays", "2"),
+		form("tokenTtlDays", "-1"),
+		form("tokenTtlDays", "31"),
+		form("tokenTtlDays", "7.0"),
+		form("tokenTtlDays", ""),
+		form("tokenTtlDays", "99999999999999999999"),
+		form("tokenTtlDays", "2", "friendsOnlyDirectMessages", "0"),
+		form("tokenTtlDays", "30", "friendsOnlyDirectMessages", "2"),
+		"tokenTtlDays=1&tokenTtlDays=30",
+		nil,                        // sets nothing
+		form("somethingElse", "1"), // sets nothing
+	} {
+		expectCode(t, a, "/app/setting/set.json", bad, 400, 1002)
+	}
+	query(a, settingsJSON(1, 7))
 	wrong := *a
 	wrong.App.Secret = "not-the-secret"
-	expectCode(t, &wrong, "/app/setting/set.json", form("friendsOnlyDirectMessages", "1"), 401, 1004)
+	expectCode(t, &wrong, "/app/setting/set.json", form("friendsOnlyDirectMessages", "0"), 401, 1004)
+	query(a, settingsJSON(1, 7))
 }
 
 // The webhook settings: each parameter optional and kept when left out, every bad value
@@ -611,7 +653,7 @@ func TestWebhookSettings(t *testing.T) {
 	if calls := s.Calls.Calls(); calls.Total() != 1 || calls.UpdateItem != 1 {
 		t.Fatalf("set made %+v", calls)
 	}
-	want := `{"code":200,"friendsOnlyDirectMessages":1,"webhookUrl":"https://hooks.example.com/im?x=1","webhookFormat":"nexconn",` +
+	want := `{"code":200,"friendsOnlyDirectMessages":1,"tokenTtlDays":0,"webhookUrl":"https://hooks.example.com/im?x=1","webhookFormat":"nexconn",` +
 		`"webhookEvents":["user:banned","user:ban_expired","user:connection_status"],"webhookUrls":{"user:banned":"https://bans.example.com/"}}`
 	if r := prod.MustOK(t, "/app/setting/query.json", nil); r.Raw != want {
 		t.Fatalf("after set = %s\nwant %s", r.Raw, want)
@@ -664,7 +706,7 @@ func TestWebhookSettings(t *testing.T) {
 	dev.MustOK(t, "/app/setting/set.json", form("webhookUrl", "http://hooks.example.com/"))
 	prod.MustOK(t, "/app/setting/set.json", form("webhookUrl", "http://127.0.0.1:9/hook"))
 	prod.MustOK(t, "/app/setting/set.json", form("webhookUrl", "", "webhookUrls", `{"user:banned":""}`, "webhookEvents", ""))
-	want = `{"code":200,"friendsOnlyDirectMessages":1,"webhookUrl":"","webhookFormat":"nexconn","webhookEvents":["user:connection_status",` +
+	want = `{"code":200,"friendsOnlyDirectMessages":1,"tokenTtlDays":0,"webhookUrl":"","webhookFormat":"nexconn","webhookEvents":["user:connection_status",` +
 		`"user:activation_state","user:profile_update","user:banned","user:unbanned","user:ban_expired","user:deactivation_erased"],"webhookUrls":{}}`
 	if r := prod.MustOK(t, "/app/setting/query.json", nil); r.Raw != want {
 		t.Fatalf("after turning off = %s\nwant %s", r.Raw, want)

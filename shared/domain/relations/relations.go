@@ -29,7 +29,37 @@ var (
 	ErrNeedsApproval = errors.New("the target accepts friend requests only with approval, which this service does not run; nothing was stored")
 	ErrNotFriends    = errors.New("the users are not friends")
 	ErrBadPageToken  = errors.New("pageToken is malformed, altered, or belongs to another list")
+	// ErrOwnerGone: a client's own list, but its user was deactivated or deleted since it
+	// connected (a frame racing the kick).
+	ErrOwnerGone = errors.New("the connection's user is deactivated or no longer exists")
 )
+
+// Actor says who changes or reads a user's list, which decides how the owner is judged.
+type Actor int
+
+const (
+	// ByServer is the App Server: the owner must exist (3001) and be active (3002).
+	ByServer Actor = iota
+	// ByClient is the owner itself, over its connection: a deactivated or deleted owner is
+	// ErrOwnerGone (3009) and a banned one users.ErrBlocked (3003), as for its direct messages.
+	ByClient
+)
+
+// judge is the check of the owner that a, the owner's actor, applies at now (ms).
+func (a Actor) judge(owner string, now int64) store.Check {
+	return func(known map[string]*store.Member) error {
+		if a == ByServer {
+			return active(known, owner)
+		}
+		switch m := known[owner]; {
+		case m == nil || m.Deactivated():
+			return ErrOwnerGone
+		case now < m.BanUntil:
+			return fmt.Errorf("%w: %s", users.ErrBlocked, owner)
+		}
+		return nil
+	}
+}
 
 // Permission says who may add a user as a friend with optType 1.
 type Permission int
@@ -98,19 +128,32 @@ func domainErr(err error) error {
 	return err
 }
 
-// AddToList puts targets on owner's blocklist or whitelist. The owner must exist and be active;
-// targets are userIds the App Server names, registered or not yet (a list applies to whoever
-// sends under that id). Users already listed stay as they are (and keep their place).
-func (s *Service) AddToList(ctx context.Context, app apps.App, list List, owner string, targets []string) error {
-	return domainErr(s.Store.AddEntries(ctx, app.Key, list.kind(), owner, targets, MaxListEntries, s.nowMS(),
-		func(known map[string]*store.Member) error { return active(known, owner) }))
+// AddToList puts targets on owner's blocklist or whitelist, for the App Server or the owner's
+// own client (by). The owner must exist and be active (and, from its client, not be banned);
+// targets are userIds, registered or not yet (a list applies to whoever sends under that id).
+// Users already listed stay as they are (and keep their place).
+func (s *Service) AddToList(ctx context.Context, app apps.App, list List, owner string, targets []string, by Actor) error {
+	now := s.nowMS()
+	return domainErr(s.Store.AddEntries(ctx, app.Key, list.kind(), owner, targets, MaxListEntries, now, by.judge(owner, now)))
 }
 
-// RemoveFromList takes targets off owner's list. Targets need not exist (a deleted user can be
-// taken off); targets not listed are ignored.
-func (s *Service) RemoveFromList(ctx context.Context, app apps.App, list List, owner string, targets []string) error {
-	return domainErr(s.Store.RemoveEntries(ctx, app.Key, list.kind(), owner, targets,
-		func(known map[string]*store.Member) error { return active(known, owner) }))
+// RemoveFromList takes targets off owner's list, judging the owner as AddToList does. Targets
+// need not exist (a deleted user can be taken off); targets not listed are ignored.
+func (s *Service) RemoveFromList(ctx context.Context, app apps.App, list List, owner string, targets []string, by Actor) error {
+	return domainErr(s.Store.RemoveEntries(ctx, app.Key, list.kind(), owner, targets, by.judge(owner, s.nowMS())))
+}
+
+// Listed reports whether target is on owner's list, judging the owner as AddToList does, in one
+// batched read (the owner's profile and ban, and the entry).
+func (s *Service) Listed(ctx context.Context, app apps.App, list List, owner, target string, by Actor) (bool, error) {
+	m, listed, err := s.Store.Listed(ctx, app.Key, owner, list.kind(), target)
+	if err != nil {
+		return false, err
+	}
+	if err := by.judge(owner, s.nowMS())(map[string]*store.Member{owner: m}); err != nil {
+		return false, err
+	}
+	return listed, nil
 }
 
 // ListPage returns one page of owner's blocklist or whitelist, newest first, in one Query, and

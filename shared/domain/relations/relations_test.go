@@ -79,12 +79,18 @@ func TestCheckSendReadsOnce(t *testing.T) {
 	expect("eve", "amy", relations.FromClient, 3003)
 	s.Clock.Advance(11 * time.Minute)
 	expect("eve", "amy", relations.FromClient, 200)
+	// A muted sender is refused from its client only.
+	c.MustOK(t, "/user/chat/fb/set.json", form("userId", "eve", "state", "1", "type", "PERSON"))
+	expect("eve", "amy", relations.FromClient, 20106)
+	expect("eve", "amy", relations.FromServerVerified, 200)
+	c.MustOK(t, "/user/chat/fb/set.json", form("userId", "eve", "state", "0", "type", "PERSON"))
+	expect("eve", "amy", relations.FromClient, 200)
 	c.MustOK(t, "/user/deactivate.json", form("userId", "amy"))
 	s.Gateway.Wait() // the erasure it starts, so its calls are not counted below
 	expect("eve", "amy", relations.FromClient, 3002)
 	expect("amy", "eve", relations.FromClient, 3009)
 
-	// Many recipients: the three shared facts once, four per recipient, 100 keys a call.
+	// Many recipients: the four shared facts once, four per recipient, 100 keys a call.
 	for _, tc := range []struct{ recipients, calls int }{{1, 1}, {24, 1}, {25, 2}, {49, 2}, {50, 3}} {
 		to := []string{"ben", "cid"}
 		for i := len(to); i < tc.recipients; i++ {

@@ -35,6 +35,9 @@ const (
 	RecipientGone       = apierr.UserDeactivated  // the recipient is deactivated
 	SenderBanned        = apierr.UserBlocked      // the sender is blocked (banned) now
 	SenderNotAllowed    = apierr.SenderNotAllowed // the sender is deactivated or unknown
+	// SenderMuted: the sender is muted in direct chats (/user/chat/fb/set.json); the platform's
+	// client code FORBIDDEN_IN_PRIVATE.
+	SenderMuted = 20106
 )
 
 // Verdict is the decision about one message to one recipient.
@@ -47,7 +50,8 @@ type Verdict struct {
 func (v Verdict) Allowed() bool { return v.Code == Accepted }
 
 // Decide applies the rules to the facts of one message, in this order: the recipient must exist
-// and be active; a client's sender must exist, be active and not be banned; then the recipient's
+// and be active; a client's sender must exist, be active, not be banned and not be muted in
+// direct chats; then the recipient's
 // lists (the whitelist alone while whitelist mode is on: the blocklist is kept but not
 // consulted); then the app's friends-only setting. A blocklist refusal therefore wins over
 // friendship.
@@ -64,6 +68,8 @@ func Decide(f *store.SendFacts, via Via, now time.Time) Verdict {
 			return Verdict{SenderNotAllowed, "the sender is deactivated or does not exist"}
 		case now.UnixMilli() < s.BanUntil:
 			return Verdict{SenderBanned, "the sender is blocked"}
+		case f.SenderMuted:
+			return Verdict{SenderMuted, "the sender is muted in direct chats"}
 		}
 	}
 	if via != FromServer {
@@ -85,7 +91,7 @@ func Decide(f *store.SendFacts, via Via, now time.Time) Verdict {
 func Reads(via Via) store.SendRead {
 	switch via {
 	case FromClient:
-		return store.SendRead{Sender: true, Lists: true, Friends: true, Settings: true}
+		return store.SendRead{Sender: true, Mute: true, Lists: true, Friends: true, Settings: true}
 	case FromServerVerified:
 		return store.SendRead{Lists: true}
 	}

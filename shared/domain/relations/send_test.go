@@ -38,6 +38,7 @@ func TestDecide(t *testing.T) {
 	friends := func(f *store.SendFacts) { f.Friends = true }
 	friendsOnly := func(f *store.SendFacts) { f.Settings.FriendsOnlyDirectMessages = true }
 	whitelistOn := func(f *store.SendFacts) { f.Recipient.WhiteMode = true }
+	muted := func(f *store.SendFacts) { f.SenderMuted = true }
 	recipient := func(m *store.Member) func(*store.SendFacts) { return func(f *store.SendFacts) { f.Recipient = m } }
 	sender := func(m *store.Member) func(*store.SendFacts) { return func(f *store.SendFacts) { f.Sender = m } }
 
@@ -65,6 +66,12 @@ func TestDecide(t *testing.T) {
 		{"the blocklist wins over friendship", facts(friendsOnly, friends, blocked), codes(405, 200, 405)},
 		{"whitelist and friends-only both apply", facts(friendsOnly, whitelistOn, listed), codes(3008, 200, 200)},
 		{"a banned sender is told so before the lists", facts(sender(member("s", bannedUntil(now.UnixMilli()+1))), blocked), codes(3003, 200, 405)},
+		{"muted", facts(muted), codes(20106, 200, 200)},
+		{"a muted sender is told so before the lists", facts(muted, blocked), codes(20106, 200, 405)},
+		{"a muted sender is told so before friends-only", facts(muted, friendsOnly), codes(20106, 200, 200)},
+		{"a banned muted sender is told of the ban", facts(muted, sender(member("s", bannedUntil(now.UnixMilli()+1)))), codes(3003, 200, 200)},
+		{"a deactivated muted sender is told of the deactivation", facts(muted, sender(member("s", deactivated))), codes(3009, 200, 200)},
+		{"a muted sender to an unknown recipient", facts(muted, recipient(nil)), codes(3001, 3001, 3001)},
 	}
 	for _, tc := range cases {
 		for _, via := range all {

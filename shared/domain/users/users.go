@@ -274,7 +274,8 @@ func (s *Service) DeleteDev(ctx context.Context, app apps.App, ids []string) err
 
 // VerifyToken checks a token: well-signed by a configured app, its user exists, is not
 // deactivated, not banned now, and the token was issued neither before the user's expiry time
-// nor before the user's current registration. One read (profile and ban together).
+// nor before the user's current registration, nor longer ago than the app's token lifetime.
+// One read (profile, ban and the app's settings together).
 func (s *Service) VerifyToken(ctx context.Context, tok string) (apps.App, *store.User, error) {
 	app, c, err := s.parseToken(tok)
 	if err != nil {
@@ -296,6 +297,17 @@ func (s *Service) parseToken(tok string) (apps.App, token.Claims, error) {
 	return app, c, nil
 }
 
+// TokenLifetimes are the token lifetimes an app may set, in days; 0 (the default) means tokens
+// do not age.
+var TokenLifetimes = []int{0, 1, 7, 30}
+
+// aged reports whether a token issued at issued (ms) has outlived the app's token lifetime at
+// now. The lifetime is the app's setting at the time of the check, so shortening it ages old
+// tokens at once and lengthening it revives tokens that had lapsed only by age.
+func aged(issued int64, ttlDays int, now int64) bool {
+	return ttlDays > 0 && issued+int64(ttlDays)*24*time.Hour.Milliseconds() <= now
+}
+
 // checkToken reads the state of a well-signed token's user and judges the token by it.
 func (s *Service) checkToken(ctx context.Context, app apps.App, c token.Claims) (apps.App, *store.User, error) {
 	u, err := s.Store.GetUserState(ctx, app.Key, c.UserID)
@@ -309,7 +321,7 @@ func (s *Service) checkToken(ctx context.Context, app apps.App, c token.Claims) 
 		return apps.App{}, nil, ErrDeactivated
 	}
 	issued := c.IssuedAt.UnixMilli()
-	if issued < u.NotBefore || issued < u.CreatedAt {
+	if issued < u.NotBefore || issued < u.CreatedAt || aged(issued, u.AppSettings.TokenTTLDays, s.nowMS()) {
 		return apps.App{}, nil, ErrBadToken
 	}
 	if s.nowMS() < u.BanUntil {

@@ -64,7 +64,7 @@ var Table = []struct {
 	{FriendAddRefused, http.StatusForbidden, "the target accepts no friend requests (permission type 3)"},
 	{FriendNeedsApproval, http.StatusForbidden, "the target accepts friend requests only with approval (permission type 2); nothing was stored"},
 	{NotFriends, http.StatusForbidden, "the users are not friends"},
-	{SenderNotAllowed, http.StatusForbidden, "the sender of a direct message is deactivated or does not exist"},
+	{SenderNotAllowed, http.StatusForbidden, "the sender of a direct message, or the user of a connection's blocklist frame, is deactivated or does not exist"},
 	{RestoreTooEarly, http.StatusForbidden, "v4 restore refused: the user was soft-deleted (deactivated) less than an hour ago; nobody was restored"},
 }
 
