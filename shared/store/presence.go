@@ -20,6 +20,12 @@ const (
 	ConnectionIdle   = 10 * time.Minute
 )
 
+// SeenRefresh is how stale a connection's recorded last-seen time may be: client frames write
+// it at most this often (users.Service.Heard), so an open connection's last frame is at most
+// SeenRefresh after it, and a recorded connection counts until ConnectionIdle + SeenRefresh
+// past it. A connection whose $disconnect never came counts that long after its last frame.
+const SeenRefresh = 3 * time.Minute
+
 // MaxConnectionID bounds the connection ids the store accepts (API Gateway's are 16 characters).
 const MaxConnectionID = 128
 
@@ -27,12 +33,12 @@ const MaxConnectionID = 128
 type Conn struct {
 	ID          string
 	ConnectedAt int64 // ms
-	LastSeen    int64 // ms; the connect or the latest ping
+	LastSeen    int64 // ms; the connect or the latest frame that wrote it (SeenRefresh)
 }
 
 // Live reports whether the connection can still be open at now (ms).
 func (c Conn) Live(now int64) bool {
-	return now < c.ConnectedAt+ConnectionMaxAge.Milliseconds() && now < c.LastSeen+ConnectionIdle.Milliseconds()
+	return now < c.ConnectedAt+ConnectionMaxAge.Milliseconds() && now < c.LastSeen+(ConnectionIdle+SeenRefresh).Milliseconds()
 }
 
 // Live returns the connections of conns that can still be open at now (ms).

@@ -1,6 +1,6 @@
 // Package wsapi adapts the client connection API (an API Gateway WebSocket API) to the user,
 // presence and message rules: the $connect authorizer records the connection and checks the
-// token, $disconnect and ping keep the user's presence, and sendMessage carries direct messages. The authorizer's
+// token, $disconnect and the client's frames keep the user's presence, and sendMessage carries direct messages. The authorizer's
 // answer names the app and user; API Gateway hands that context to every later event of the
 // connection, which is how the later routes know whose connection they serve without a lookup.
 package wsapi
@@ -117,16 +117,21 @@ type Pong struct {
 	Type string `json:"type"` // always "pong"
 }
 
-// Ping serves the ping route: it records that the client is still there, in one write, and
-// answers a pong frame. A connection the service no longer records (it was just kicked) still
-// gets its pong; its close is on the way.
+// Ping serves the ping route: it answers a pong frame, and counts the frame as the client's
+// activity (users.Heard: one write at most every few minutes, else none). A connection the
+// service no longer records (it was just kicked) still gets its pong; its close is on the way.
 func (s *Server) Ping(ctx context.Context, ev Event) (Response, error) {
 	return s.serve(ctx, ev, func(ctx context.Context, app, user string) (Response, error) {
-		if err := s.Users.Seen(ctx, app, user, ev.RequestContext.ConnectionID); err != nil {
+		if err := s.heard(ctx, app, user, ev); err != nil {
 			return Response{}, err
 		}
 		return wsconn.FrameResponse(Pong{Type: "pong"}), nil
 	})
+}
+
+// heard counts a client frame as activity on its connection.
+func (s *Server) heard(ctx context.Context, app, user string, ev Event) error {
+	return s.Users.Heard(ctx, app, user, ev.RequestContext.ConnectionID, ev.RequestContext.ConnectedAt)
 }
 
 func (s *Server) serve(ctx context.Context, ev Event, op wsconn.Op) (Response, error) {

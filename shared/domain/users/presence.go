@@ -92,16 +92,6 @@ func (s *Service) OnlineMany(ctx context.Context, app apps.App, ids []string) ([
 	return out, nil
 }
 
-// Seen records that a connection is still there, in one write. A connection the service no
-// longer records (it was just kicked, and its close is on the way) is no error.
-func (s *Service) Seen(ctx context.Context, app, user, connID string) error {
-	err := s.Store.Touch(ctx, app, user, connID, s.nowMS())
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	return err
-}
-
 // Disconnect forgets a closed connection, in one write.
 func (s *Service) Disconnect(ctx context.Context, app, user, connID string) error {
 	return s.Store.Disconnect(ctx, app, user, connID)

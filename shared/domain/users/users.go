@@ -60,6 +60,8 @@ type Service struct {
 	Conns Connections
 	Apps  *apps.Registry
 	Now   func() time.Time
+
+	seen seenWrites // the last-seen times this instance wrote (Heard)
 }
 
 func (s *Service) nowMS() int64 { return s.Now().UnixMilli() }
