@@ -326,6 +326,10 @@ var scenarios = append(append([]scenario{
 					}
 					return err
 				},
+				// A user's recorded connections are capped: each goes after its ping.
+				cleanup: func(ctx context.Context, i int) error {
+					return e.fixtures.Disconnect(ctx, app.Key, "pinging", connID(i))
+				},
 			}, nil
 		}},
 	{route: "wsDisconnect", variant: "$disconnect of a recorded connection", via: viaHandler,

@@ -62,7 +62,8 @@ type Server struct {
 
 // Authorize is the $connect authorizer. It records the connection, then reads the user's state
 // once to decide (see users.Admit): a bad, expired or unknown user's token is refused with 401,
-// a blocked or deactivated user with 403 (an explicit Deny), and a refusal takes the record back.
+// a blocked or deactivated user, or one with the most connections allowed, with 403 (an explicit
+// Deny), and a refusal takes the record back.
 func (s *Server) Authorize(ctx context.Context, ev AuthorizerEvent) (AuthorizerResponse, error) {
 	start := time.Now()
 	app, u, err := s.Users.Admit(ctx, ev.QueryStringParameters[TokenParam], ev.RequestContext.ConnectionID)
@@ -77,12 +78,8 @@ func (s *Server) Authorize(ctx context.Context, ev AuthorizerEvent) (AuthorizerR
 	case errors.Is(err, users.ErrBadToken):
 		log("unauthorized")
 		return AuthorizerResponse{}, ErrUnauthorized
-	case errors.Is(err, users.ErrBlocked), errors.Is(err, users.ErrDeactivated):
-		reason := "blocked"
-		if errors.Is(err, users.ErrDeactivated) {
-			reason = "deactivated"
-		}
-		log(reason)
+	case errors.Is(err, users.ErrBlocked), errors.Is(err, users.ErrDeactivated), errors.Is(err, users.ErrTooManyConnections):
+		log(deniedFor(err))
 		return policy("refused", "Deny", ev.MethodArn, nil), nil
 	case err != nil:
 		s.Log.Error("token check failed", "route", "$connect authorizer", "error", err.Error())
@@ -90,6 +87,17 @@ func (s *Server) Authorize(ctx context.Context, ev AuthorizerEvent) (AuthorizerR
 	}
 	log("allowed")
 	return policy(u.ID, "Allow", ev.MethodArn, map[string]any{ContextApp: app.Key, ContextUser: u.ID}), nil
+}
+
+// deniedFor names why a connect was denied, for the log.
+func deniedFor(err error) string {
+	switch {
+	case errors.Is(err, users.ErrDeactivated):
+		return "deactivated"
+	case errors.Is(err, users.ErrTooManyConnections):
+		return "too many connections"
+	}
+	return "blocked"
 }
 
 func policy(principal, effect, resource string, context map[string]any) AuthorizerResponse {

@@ -569,3 +569,30 @@ func TestDeleteKicks(t *testing.T) {
 		t.Fatalf("a deleted user shows online: %s", got)
 	}
 }
+
+// A user with the most connections allowed open is refused one more with 403, which stores
+// nothing; a disconnect makes room again.
+func TestConnectBeyondTheCapIsRefused(t *testing.T) {
+	s := testenv.StartStack(t)
+	c := s.Client(0)
+	app := s.Apps[0].Key
+	tok := register(t, c, "bot")
+	for i := range store.MaxConnections {
+		if err := s.Service.Store.Connect(context.Background(), app, "bot", fmt.Sprint("open", i), s.Clock.Now().UnixMilli()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, status := s.Dial(t, tok); status != http.StatusForbidden {
+		t.Fatalf("connection %d answered HTTP %d, want 403", store.MaxConnections+1, status)
+	}
+	if n := len(connections(t, s, "bot")); n != store.MaxConnections {
+		t.Fatalf("%d connections recorded after the refusal, want %d", n, store.MaxConnections)
+	}
+	if err := s.Service.Store.Disconnect(context.Background(), app, "bot", "open0"); err != nil {
+		t.Fatal(err)
+	}
+	s.MustDial(t, tok)
+	if n := len(connections(t, s, "bot")); n != store.MaxConnections {
+		t.Fatalf("%d connections recorded, want %d", n, store.MaxConnections)
+	}
+}

@@ -27,13 +27,17 @@ const (
 // ErrTooSlow refuses a connect whose decision came later than AdmitWithin.
 var ErrTooSlow = errors.New("connect decided too late to be admitted")
 
+// ErrTooManyConnections refuses a connect of a user who has store.MaxConnections open already.
+var ErrTooManyConnections = errors.New("the user has the most connections allowed open")
+
 // ErrNotWithdrawn joins the refusal of a connect whose recorded connection could not be taken
 // back: it counts as online until the idle limit.
 var ErrNotWithdrawn = errors.New("the refused connection stays recorded")
 
 // Admit decides a connect of connection connID with token tok, as VerifyToken does, recording
 // the connection first: one write, then the one read. A bad signature is refused without I/O;
-// any other refusal takes the record back (one more write).
+// a user with the most connections allowed, by the record itself; any other refusal takes the
+// record back (one more write).
 func (s *Service) Admit(ctx context.Context, tok, connID string) (apps.App, *store.User, error) {
 	app, c, err := s.parseToken(tok)
 	if err != nil {
@@ -41,6 +45,9 @@ func (s *Service) Admit(ctx context.Context, tok, connID string) (apps.App, *sto
 	}
 	start := time.Now()
 	rec, err := s.Store.Record(ctx, app.Key, c.UserID, connID, s.nowMS())
+	if errors.Is(err, store.ErrTooManyConnections) {
+		return apps.App{}, nil, fmt.Errorf("%w: %d", ErrTooManyConnections, store.MaxConnections)
+	}
 	if err != nil {
 		return apps.App{}, nil, err
 	}
