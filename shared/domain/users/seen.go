@@ -15,8 +15,8 @@ import (
 //
 // What was written is known from the frame itself (API Gateway's connectedAt: the connect
 // recorded the connection then) and from what this instance wrote since. Another instance
-// serving the same connection knows neither, and writes once itself: the writes per connection
-// are at most one per SeenRefresh per instance that serves it.
+// serving the same connection knows only the connect, and writes once itself: the writes per
+// connection are at most one per SeenRefresh per instance that serves it.
 const (
 	// connectLead is how long before API Gateway's connectedAt the authorizer may have recorded
 	// the connection: the admission's deadline and the $connect function.
