@@ -9,6 +9,7 @@ import (
 	"imusers/shared/adapter/wsapi"
 	"imusers/shared/aws/connections"
 	"imusers/shared/domain/messages"
+	"imusers/shared/domain/users"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/store"
 )
@@ -18,6 +19,6 @@ func main() {
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
 	conns := connections.NewClient(b.AWS, b.ManagementEndpoint())
 	msgs := &messages.Service{Store: st, Conns: conns, Now: time.Now, Log: b.Log, SettingsMaxAge: b.Config.SettingsMaxAge}
-	ws := &wsapi.Server{Messages: msgs, Log: b.Log}
+	ws := &wsapi.Server{Users: &users.Service{Store: st, Now: time.Now}, Messages: msgs, Log: b.Log}
 	lambda.Start(ws.SendMessage)
 }

@@ -89,6 +89,19 @@ type demand struct {
 	requests float64
 }
 
+// The two kinds of ping: one that writes the connection's last-seen time, at most every
+// store.SeenRefresh, and one that comes sooner and writes nothing.
+const (
+	pingStale = "ping 3 minutes or more after the connection's last write"
+	pingFresh = "ping within 3 minutes of the connection's last write"
+)
+
+// writingPings and freshPings are one connection's pings of each kind per second.
+func writingPings(p profile) float64 {
+	return 1 / max(p.PingEverySec, store.SeenRefresh.Seconds())
+}
+func freshPings(p profile) float64 { return 1/p.PingEverySec - writingPings(p) }
+
 func once(profile) float64 { return 1 }
 func zero(profile) float64 { return 0 }
 
@@ -96,8 +109,10 @@ func zero(profile) float64 { return 0 }
 var demands = []demand{
 	{route: "wsSendMessage", rate: func(p profile) float64 { return p.MessagesPerSec }, scale: once,
 		busiest: func(p profile) float64 { return p.Busiest.MessagesInPerSec }, requests: 1},
-	{route: "wsPing", rate: func(p profile) float64 { return p.Connections / p.PingEverySec }, scale: once,
-		busiest: func(p profile) float64 { return p.Busiest.Connections / p.PingEverySec }, requests: 1},
+	{route: "wsPing", variant: pingStale, rate: func(p profile) float64 { return p.Connections * writingPings(p) }, scale: once,
+		busiest: func(p profile) float64 { return p.Busiest.Connections * writingPings(p) }, requests: 1},
+	{route: "wsPing", variant: pingFresh, rate: func(p profile) float64 { return p.Connections * freshPings(p) }, scale: once,
+		busiest: func(p profile) float64 { return p.Busiest.Connections * freshPings(p) }, requests: 1},
 	{route: "wsConnect", rate: func(p profile) float64 { return p.ConnectsPerSec }, scale: once,
 		busiest: func(p profile) float64 { return p.Busiest.Connections }, requests: 1},
 	{route: "wsDisconnect", rate: func(p profile) float64 { return p.ConnectsPerSec }, scale: once,

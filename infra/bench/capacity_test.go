@@ -44,7 +44,8 @@ func testOps() []opResult {
 	})
 	send.Posts, send.Calls.Mean = 1, 1
 	presence := itemUse{Kinds: map[string]units{store.KindPresence: {Write: 1}}, Items: map[string]float64{store.KindPresence: 1}, Touching: map[string]float64{store.KindPresence: 1}}
-	ping := op("wsPing", "", 0, 1, presence)
+	ping := op("wsPing", pingStale, 0, 1, presence)
+	freshPing := op("wsPing", pingFresh, 0, 0, itemUse{})
 	connect := op("wsConnect", "", 1, 1, presence)
 	block := op("userBlock", "", 1, 2, itemUse{
 		Kinds:    map[string]units{store.KindBan: {Write: 1}},
@@ -62,7 +63,7 @@ func testOps() []opResult {
 	erase.Calls.Mean, erase.Own = 2, stats.Summary{P50: 5}
 	dev := op("userGetToken", "development app", 0, 2, itemUse{Kinds: map[string]units{store.KindDevRegistry: {Write: 1}},
 		Items: map[string]float64{store.KindDevRegistry: 1}, Touching: map[string]float64{store.KindDevRegistry: 1}})
-	return []opResult{send, ping, connect, block, friend, erase, dev}
+	return []opResult{send, ping, freshPing, connect, block, friend, erase, dev}
 }
 
 func row(t *testing.T, m capacityModel, prefix string) capacityRow {
@@ -88,16 +89,19 @@ func TestCapacityArithmetic(t *testing.T) {
 	if r := row(t, m, "table read"); !near(r.Need, 400+20+40+20) || r.Verdict != "pass" || r.Note != "raise to 480" {
 		t.Errorf("table reads: %+v", r)
 	}
-	// Writes: 10 pings/s × 1 + 20 connects × 1 + 10 × 4 × 2 + 3 friend adds × 8 + 2 × 10 = 154.
-	if r := row(t, m, "table write"); !near(r.Need, 154) || r.Note != "" {
+	// Pings come every 100 s, but a connection's last-seen is written every SeenRefresh (180 s)
+	// at most: 1,000/180 of the 10 pings/s write.
+	writingPings := 1_000 / store.SeenRefresh.Seconds()
+	// Writes: the writing pings × 1 + 20 connects × 1 + 10 × 4 × 2 + 3 friend adds × 8 + 2 × 10.
+	if r := row(t, m, "table write"); !near(r.Need, writingPings+144) || r.Note != "" {
 		t.Errorf("table writes: %+v", r)
 	}
 	// Settings: every message reads it once: 100 RCU/s against 30.
 	if r := row(t, m, "settings item"); !near(r.Need, 100.0/30) || r.Verdict != "fail" {
 		t.Errorf("settings: %+v", r)
 	}
-	// Busiest presence: 10 messages/s read it (10 RCU), 5/100 pings and 5 connects write it.
-	if r := row(t, m, "presence item"); !near(r.Need, 5.05/10) || r.Verdict != "pass" || r.Note != "10 RCU/s, 5 WCU/s" {
+	// Busiest presence: 10 messages/s read it (10 RCU), 5/180 pings and 5 connects write it.
+	if r := row(t, m, "presence item"); !near(r.Need, (5+5/store.SeenRefresh.Seconds())/10) || r.Verdict != "pass" || r.Note != "10 RCU/s, 5 WCU/s" {
 		t.Errorf("presence: %+v", r)
 	}
 	// Busiest list counter: 3 changes/s × 2 WCU (4 over two sides' counters).

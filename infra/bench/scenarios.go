@@ -281,8 +281,8 @@ var scenarios = append(append([]scenario{
 				},
 			}, nil
 		}},
-	{route: "wsPing", variant: "ping frame to pong frame on an open connection", via: viaWebSocket,
-		budget: readsWrites(0, 1, "README: ping one write"),
+	{route: "wsPing", variant: pingFresh, via: viaWebSocket,
+		budget: noBudget("README: no call within 3 minutes of the connection's last write"),
 		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
 			tok, err := e.register(ctx, app, "pinging")
 			if err != nil {
@@ -296,6 +296,41 @@ var scenarios = append(append([]scenario{
 				_, err := exchange(ctx, c, map[string]string{"action": "ping"}, "pong")
 				return err
 			}}, nil
+		}},
+	{route: "wsPing", variant: pingStale, via: viaHandler,
+		budget: readsWrites(0, 1, "README: a ping 3 minutes or more after the connection's last write, one write"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if _, err := e.register(ctx, app, "pinging"); err != nil {
+				return step{}, err
+			}
+			h, err := e.handler("wsPing")
+			if err != nil {
+				return step{}, err
+			}
+			// A connection each call, opened long enough ago that its ping writes.
+			connID := func(i int) string { return fmt.Sprint("bench-ping-", i) }
+			var payload []byte
+			return step{
+				prepare: func(ctx context.Context, i int) (err error) {
+					ev := connectionEvent("ping", "MESSAGE", connID(i), app, "pinging")
+					ev.RequestContext.ConnectedAt -= (store.SeenRefresh + time.Minute).Milliseconds()
+					if payload, err = json.Marshal(ev); err != nil {
+						return err
+					}
+					return e.fixtures.Connect(ctx, app.Key, "pinging", connID(i), ev.RequestContext.ConnectedAt)
+				},
+				run: func(ctx context.Context, i int) error {
+					out, err := h.Invoke(ctx, payload)
+					if err == nil && !strings.Contains(string(out), "pong") {
+						err = fmt.Errorf("ping answered %s", out)
+					}
+					return err
+				},
+				// A user's recorded connections are capped: each goes after its ping.
+				cleanup: func(ctx context.Context, i int) error {
+					return e.fixtures.Disconnect(ctx, app.Key, "pinging", connID(i))
+				},
+			}, nil
 		}},
 	{route: "wsDisconnect", variant: "$disconnect of a recorded connection", via: viaHandler,
 		budget: readsWrites(0, 1, "README: disconnect one write"),

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -20,6 +21,12 @@ const (
 	ConnectionIdle   = 10 * time.Minute
 )
 
+// SeenRefresh is how stale a connection's recorded last-seen time may be: client frames write
+// it at most this often (users.Service.Heard), so an open connection's last frame is at most
+// SeenRefresh after it, and a recorded connection counts until ConnectionIdle + SeenRefresh
+// past it. A connection whose $disconnect never came counts that long after its last frame.
+const SeenRefresh = 3 * time.Minute
+
 // MaxConnectionID bounds the connection ids the store accepts (API Gateway's are 16 characters).
 const MaxConnectionID = 128
 
@@ -27,12 +34,12 @@ const MaxConnectionID = 128
 type Conn struct {
 	ID          string
 	ConnectedAt int64 // ms
-	LastSeen    int64 // ms; the connect or the latest ping
+	LastSeen    int64 // ms; the connect or the latest frame that wrote it (SeenRefresh)
 }
 
 // Live reports whether the connection can still be open at now (ms).
 func (c Conn) Live(now int64) bool {
-	return now < c.ConnectedAt+ConnectionMaxAge.Milliseconds() && now < c.LastSeen+ConnectionIdle.Milliseconds()
+	return now < c.ConnectedAt+ConnectionMaxAge.Milliseconds() && now < c.LastSeen+(ConnectionIdle+SeenRefresh).Milliseconds()
 }
 
 // Live returns the connections of conns that can still be open at now (ms).
@@ -46,10 +53,20 @@ func Live(conns []Conn, now int64) []Conn {
 	return out
 }
 
+// MaxConnections is how many connections one user may have recorded at once (lapsed ones that
+// the next connect clears included): a presence item of that many stays far below DynamoDB's
+// 400 KB (about 17 KB with the longest connection ids), and a message's read of it small.
+const MaxConnections = 100
+
+// ErrTooManyConnections refuses a connect of a user who has MaxConnections open already.
+var ErrTooManyConnections = errors.New("the user has the most connections allowed open")
+
 // The presence item holds all of a user's connections, one attribute each, so that one GetItem
-// answers whether a user is online and one BatchGetItem answers it for 100 users. Its TTL is the
-// latest connect plus the maximum connection time: by then every connection in it has lapsed.
+// answers whether a user is online and one BatchGetItem answers it for 100 users; a count
+// beside them, changed in the same writes, caps them. Its TTL is the latest connect plus the
+// maximum connection time: by then every connection in it has lapsed.
 const (
+	attrConnCount  = "n"
 	connAttrPrefix = "c:"
 	connLastSeen   = "seen" // connTimes.LastSeen
 	// attrLatestConnect names the connection of the latest connect's write, so that a refused
@@ -107,59 +124,110 @@ func (st *Store) Connect(ctx context.Context, app, user, connID string, now int6
 
 // Record records a connection of user at now (ms), in one write. Connections of the user that
 // have lapsed without a $disconnect are cleared by a second write, only when there are any.
+// A user who has MaxConnections recorded already is refused with ErrTooManyConnections, and
+// nothing is stored; when lapsed connections fill it, they are cleared first (a strong read
+// and a write) and the record tried once more.
 func (st *Store) Record(ctx context.Context, app, user, connID string, now int64) (Recorded, error) {
 	e := Recorded{App: app, User: user, ConnID: connID}
 	if err := checkConnID(connID); err != nil {
 		return e, err
 	}
-	expires := (now+ConnectionMaxAge.Milliseconds())/1000 + 1
-	res, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(st.table),
-		Key:                      presenceKey(app, user).av(),
-		UpdateExpression:         aws.String("SET #c = :conn, #ttl = :exp, #latest = :id"),
-		ExpressionAttributeNames: map[string]string{"#c": connAttr(connID), "#ttl": AttrTTL, "#latest": attrLatestConnect},
-		ExpressionAttributeValues: values(map[string]any{
-			":conn": connTimes{ConnectedAt: now, LastSeen: now},
-			":exp":  expires,
-			":id":   connID,
-		}),
-		ReturnValues: types.ReturnValueAllNew,
-	})
+	res, err := st.record(ctx, e, now)
+	if isConditionFailed(err) {
+		res, err = st.recordAfterClearing(ctx, e, now)
+	}
 	if err != nil {
-		return e, fmt.Errorf("record connection: %w", err)
+		return e, err
 	}
 	conns, err := connsFrom(res.Attributes)
 	if err != nil {
 		return e, fmt.Errorf("record connection: %w", err)
 	}
 	e.alone = len(conns) == 1
-	var stale []string
-	for _, c := range conns {
-		if !c.Live(now) {
-			stale = append(stale, c.ID)
-		}
-	}
-	if len(stale) == 0 {
-		return e, nil
-	}
-	names := map[string]string{}
-	var removes []string
-	for i, id := range stale {
-		ref := fmt.Sprintf("#s%d", i)
-		names[ref] = connAttr(id)
-		removes = append(removes, ref)
-	}
-	_, err = st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(st.table),
-		Key:                      presenceKey(app, user).av(),
-		UpdateExpression:         aws.String("REMOVE " + strings.Join(removes, ", ")),
-		ConditionExpression:      aws.String("attribute_exists(PK)"),
-		ExpressionAttributeNames: names,
+	_, err = st.clearLapsed(ctx, app, user, conns, now)
+	return e, err
+}
+
+// record writes the connection into the user's presence item and counts it, unless the item
+// counts MaxConnections already (or, never in practice, records this connection already).
+func (st *Store) record(ctx context.Context, e Recorded, now int64) (*dynamodb.UpdateItemOutput, error) {
+	expires := (now+ConnectionMaxAge.Milliseconds())/1000 + 1
+	res, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(st.table),
+		Key:                 presenceKey(e.App, e.User).av(),
+		UpdateExpression:    aws.String("SET #c = :conn, #ttl = :exp, #latest = :id ADD #n :one"),
+		ConditionExpression: aws.String("attribute_not_exists(#c) AND (attribute_not_exists(#n) OR #n < :max)"),
+		ExpressionAttributeNames: map[string]string{"#c": connAttr(e.ConnID), "#ttl": AttrTTL,
+			"#latest": attrLatestConnect, "#n": attrConnCount},
+		ExpressionAttributeValues: values(map[string]any{
+			":conn": connTimes{ConnectedAt: now, LastSeen: now},
+			":exp":  expires,
+			":id":   e.ConnID,
+			":one":  1,
+			":max":  MaxConnections,
+		}),
+		ReturnValues: types.ReturnValueAllNew,
 	})
 	if err != nil && !isConditionFailed(err) {
-		return e, fmt.Errorf("clear lapsed connections: %w", err)
+		return nil, fmt.Errorf("record connection: %w", err)
 	}
-	return e, nil
+	return res, err
+}
+
+// recordAfterClearing clears the lapsed connections of a full presence item and records the
+// connection once more; ErrTooManyConnections when none had lapsed or it is still full.
+func (st *Store) recordAfterClearing(ctx context.Context, e Recorded, now int64) (*dynamodb.UpdateItemOutput, error) {
+	conns, err := st.Connections(ctx, e.App, e.User, Strong)
+	if err != nil {
+		return nil, err
+	}
+	cleared, err := st.clearLapsed(ctx, e.App, e.User, conns, now)
+	if err != nil {
+		return nil, err
+	}
+	if !cleared {
+		return nil, ErrTooManyConnections
+	}
+	res, err := st.record(ctx, e, now)
+	if isConditionFailed(err) {
+		return nil, ErrTooManyConnections
+	}
+	return res, err
+}
+
+// clearLapsed removes the connections of conns that have lapsed at now, in one write, and
+// uncounts them; it reports whether there were any and they were removed. When one of them is
+// gone already (its $disconnect came meanwhile) nothing is removed: the next connect clears them.
+func (st *Store) clearLapsed(ctx context.Context, app, user string, conns []Conn, now int64) (bool, error) {
+	names := map[string]string{"#n": attrConnCount}
+	var removes, exist []string
+	for _, c := range conns {
+		if c.Live(now) {
+			continue
+		}
+		ref := fmt.Sprintf("#s%d", len(removes))
+		names[ref] = connAttr(c.ID)
+		removes = append(removes, ref)
+		exist = append(exist, "attribute_exists("+ref+")")
+	}
+	if len(removes) == 0 {
+		return false, nil
+	}
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       presenceKey(app, user).av(),
+		UpdateExpression:          aws.String("REMOVE " + strings.Join(removes, ", ") + " ADD #n :minus"),
+		ConditionExpression:       aws.String(strings.Join(exist, " AND ")),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values(map[string]any{":minus": -len(removes)}),
+	})
+	switch {
+	case isConditionFailed(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("clear lapsed connections: %w", err)
+	}
+	return true, nil
 }
 
 // Withdraw takes back a connection Record stored for a connect that was then refused, so that
@@ -185,18 +253,19 @@ func (st *Store) Withdraw(ctx context.Context, e Recorded) error {
 	return st.Disconnect(ctx, e.App, e.User, e.ConnID)
 }
 
-// Disconnect forgets a connection, in one write. A connection already gone (or a presence item
-// already erased) is left as it is, never recreated.
+// Disconnect forgets a connection and uncounts it, in one write. A connection already gone (or
+// a presence item already erased) is left as it is, never recreated.
 func (st *Store) Disconnect(ctx context.Context, app, user, connID string) error {
 	if err := checkConnID(connID); err != nil {
 		return err
 	}
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(st.table),
-		Key:                      presenceKey(app, user).av(),
-		UpdateExpression:         aws.String("REMOVE #c"),
-		ConditionExpression:      aws.String("attribute_exists(#c)"),
-		ExpressionAttributeNames: map[string]string{"#c": connAttr(connID)},
+		TableName:                 aws.String(st.table),
+		Key:                       presenceKey(app, user).av(),
+		UpdateExpression:          aws.String("REMOVE #c ADD #n :minus"),
+		ConditionExpression:       aws.String("attribute_exists(#c)"),
+		ExpressionAttributeNames:  map[string]string{"#c": connAttr(connID), "#n": attrConnCount},
+		ExpressionAttributeValues: values(map[string]any{":minus": -1}),
 	})
 	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("forget connection: %w", err)

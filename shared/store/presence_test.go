@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -85,5 +87,68 @@ func TestWithdrawLeavesOnlyOtherConnections(t *testing.T) {
 	withdraw(r)
 	if left := items("dan"); len(left) != 0 {
 		t.Errorf("withdrawing after erasure left items %v", left)
+	}
+}
+
+// A user's recorded connections are capped at MaxConnections: one more is refused and stores
+// nothing; a disconnect frees a place; lapsed connections that fill the item are cleared to
+// make room, so killed clients lock nobody out.
+func TestConnectionsAreCappedPerUser(t *testing.T) {
+	st, calls := newStore(t)
+	ctx := context.Background()
+	const t0 = int64(1_000_000)
+	count := func(now int64) (recorded, live int) {
+		t.Helper()
+		conns, err := st.Connections(ctx, "app", "bot", store.Strong)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(conns), len(store.Live(conns, now))
+	}
+	for i := range store.MaxConnections {
+		if err := st.Connect(ctx, "app", "bot", fmt.Sprint("c", i), t0); err != nil {
+			t.Fatalf("connection %d of %d refused: %v", i+1, store.MaxConnections, err)
+		}
+	}
+	calls.Reset()
+	if _, err := st.Record(ctx, "app", "bot", "one-more", t0); !errors.Is(err, store.ErrTooManyConnections) {
+		t.Fatalf("connection %d: %v, want ErrTooManyConnections", store.MaxConnections+1, err)
+	}
+	// The refused write, then the strong read that finds nothing lapsed to clear.
+	if got := calls.Calls(); got.UpdateItem != 1 || got.GetItem != 1 || got.Total() != 2 {
+		t.Errorf("a refused connect made %+v", got)
+	}
+	if n, _ := count(t0); n != store.MaxConnections {
+		t.Fatalf("%d connections recorded after the refusal, want %d", n, store.MaxConnections)
+	}
+
+	if err := st.Disconnect(ctx, "app", "bot", "c0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Disconnect(ctx, "app", "bot", "c0"); err != nil {
+		t.Fatal(err) // a second $disconnect of the same connection uncounts nothing
+	}
+	if err := st.Connect(ctx, "app", "bot", "after-a-disconnect", t0); err != nil {
+		t.Fatalf("a disconnect did not free a place: %v", err)
+	}
+	if _, err := st.Record(ctx, "app", "bot", "still-full", t0); !errors.Is(err, store.ErrTooManyConnections) {
+		t.Fatalf("the freed place was counted twice: %v", err)
+	}
+
+	// Every connection has lapsed (no $disconnect came): the next connect clears them all.
+	later := t0 + store.ConnectionMaxAge.Milliseconds()
+	if err := st.Connect(ctx, "app", "bot", "fresh", later); err != nil {
+		t.Fatalf("lapsed connections locked the user out: %v", err)
+	}
+	if n, live := count(later); n != 1 || live != 1 {
+		t.Fatalf("after clearing, %d connections recorded (%d live), want only the new one", n, live)
+	}
+	for i := range store.MaxConnections - 1 {
+		if err := st.Connect(ctx, "app", "bot", fmt.Sprint("d", i), later); err != nil {
+			t.Fatalf("after clearing, connection %d refused: %v", i+2, err)
+		}
+	}
+	if _, err := st.Record(ctx, "app", "bot", "full-again", later); !errors.Is(err, store.ErrTooManyConnections) {
+		t.Fatalf("the cleared connections are still counted wrong: %v", err)
 	}
 }

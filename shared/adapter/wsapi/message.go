@@ -123,8 +123,9 @@ func frameUserID(raw map[string]json.RawMessage, name string) (string, error) {
 
 // SendMessage serves the sendMessage route: it sends one direct message from the connection's
 // user and answers the sender with an ack frame (the route is two-way, so the answer needs no
-// Management API call). Every outcome, a malformed frame or a failed dependency included, is
-// an ack with a code; the function itself never fails.
+// Management API call), and counts the frame as the client's activity, as a ping does. Every
+// outcome, a malformed frame or a failed dependency included, is an ack with a code; the
+// function itself never fails.
 func (s *Server) SendMessage(ctx context.Context, ev Event) (resp Response, _ error) {
 	start := time.Now()
 	app, user, ok := wsconn.Identity(ev)
@@ -146,6 +147,10 @@ func (s *Server) SendMessage(ctx context.Context, ev Event) (resp Response, _ er
 	ctx, cancel := withAnswerMargin(ctx)
 	defer cancel()
 	ack = s.sendMessage(ctx, app, user, ev)
+	// A message is the client's activity too: its connection stays online without pings.
+	if err := s.heard(ctx, app, user, ev); err != nil {
+		s.Log.Error("activity not recorded", "route", ev.RequestContext.RouteKey, "app", app, "error", err.Error())
+	}
 	return wsconn.FrameResponse(ack), nil
 }
 

@@ -1,7 +1,7 @@
 // Package wsapi adapts the client connection API (an API Gateway WebSocket API) to the user,
 // presence and message rules: the $connect authorizer records the connection and checks the
-// token, $disconnect and ping keep the user's presence, sendMessage carries direct messages, and
-// the blocklist frames keep the user's own blocklist. The authorizer's
+// token, $disconnect and the client's frames keep the user's presence, sendMessage carries
+// direct messages, and the blocklist frames keep the user's own blocklist. The authorizer's
 // answer names the app and user; API Gateway hands that context to every later event of the
 // connection, which is how the later routes know whose connection they serve without a lookup.
 package wsapi
@@ -68,7 +68,8 @@ type Server struct {
 
 // Authorize is the $connect authorizer. It records the connection, then reads the user's state
 // once to decide (see users.Admit): a bad, expired or unknown user's token is refused with 401,
-// a blocked or deactivated user with 403 (an explicit Deny), and a refusal takes the record back.
+// a blocked or deactivated user, or one with the most connections allowed, with 403 (an explicit
+// Deny), and a refusal takes the record back.
 func (s *Server) Authorize(ctx context.Context, ev AuthorizerEvent) (AuthorizerResponse, error) {
 	start := time.Now()
 	app, u, err := s.Users.Admit(ctx, ev.QueryStringParameters[TokenParam], ev.RequestContext.ConnectionID, ev.RequestContext.Identity.SourceIP)
@@ -83,12 +84,8 @@ func (s *Server) Authorize(ctx context.Context, ev AuthorizerEvent) (AuthorizerR
 	case errors.Is(err, users.ErrBadToken):
 		log("unauthorized")
 		return AuthorizerResponse{}, ErrUnauthorized
-	case errors.Is(err, users.ErrBlocked), errors.Is(err, users.ErrDeactivated):
-		reason := "blocked"
-		if errors.Is(err, users.ErrDeactivated) {
-			reason = "deactivated"
-		}
-		log(reason)
+	case errors.Is(err, users.ErrBlocked), errors.Is(err, users.ErrDeactivated), errors.Is(err, users.ErrTooManyConnections):
+		log(deniedFor(err))
 		return policy("refused", "Deny", ev.MethodArn, nil), nil
 	case err != nil:
 		s.Log.Error("token check failed", "route", "$connect authorizer", "error", err.Error())
@@ -100,6 +97,17 @@ func (s *Server) Authorize(ctx context.Context, ev AuthorizerEvent) (AuthorizerR
 		identity[wsconn.ContextReports] = "1"
 	}
 	return policy(u.ID, "Allow", ev.MethodArn, identity), nil
+}
+
+// deniedFor names why a connect was denied, for the log.
+func deniedFor(err error) string {
+	switch {
+	case errors.Is(err, users.ErrDeactivated):
+		return "deactivated"
+	case errors.Is(err, users.ErrTooManyConnections):
+		return "too many connections"
+	}
+	return "blocked"
 }
 
 func policy(principal, effect, resource string, context map[string]any) AuthorizerResponse {
@@ -135,16 +143,21 @@ type Pong struct {
 	Type string `json:"type"` // always "pong"
 }
 
-// Ping serves the ping route: it records that the client is still there, in one write, and
-// answers a pong frame. A connection the service no longer records (it was just kicked) still
-// gets its pong; its close is on the way.
+// Ping serves the ping route: it answers a pong frame, and counts the frame as the client's
+// activity (users.Heard: one write at most every few minutes, else none). A connection the
+// service no longer records (it was just kicked) still gets its pong; its close is on the way.
 func (s *Server) Ping(ctx context.Context, ev Event) (Response, error) {
 	return s.serve(ctx, ev, func(ctx context.Context, app, user string) (Response, error) {
-		if err := s.Users.Seen(ctx, app, user, ev.RequestContext.ConnectionID); err != nil {
+		if err := s.heard(ctx, app, user, ev); err != nil {
 			return Response{}, err
 		}
 		return wsconn.FrameResponse(Pong{Type: "pong"}), nil
 	})
+}
+
+// heard counts a client frame as activity on its connection.
+func (s *Server) heard(ctx context.Context, app, user string, ev Event) error {
+	return s.Users.Heard(ctx, app, user, ev.RequestContext.ConnectionID, ev.RequestContext.ConnectedAt)
 }
 
 func (s *Server) serve(ctx context.Context, ev Event, op wsconn.Op) (Response, error) {

@@ -105,8 +105,8 @@ func TestConnectPingDisconnect(t *testing.T) {
 	if f := ping(t, first); f["type"] != "pong" {
 		t.Fatalf("ping answered %v", f)
 	}
-	if got := s.Calls.Calls(); got.Total() != 1 || got.UpdateItem != 1 {
-		t.Errorf("ping made %+v, want one write", got)
+	if n := s.Calls.Calls().Total(); n != 0 {
+		t.Errorf("a ping right after the connect made %d calls: the connect's last-seen time is fresh", n)
 	}
 	// A frame naming no route gets API Gateway's answer for a missing route, and the
 	// connection stays usable.
@@ -331,9 +331,13 @@ func TestLapsedConnectionsAreOffline(t *testing.T) {
 	if online(t, c, "bob") != "1" {
 		t.Fatal("recorded connection not counted")
 	}
-	s.Clock.Advance(10 * time.Minute)
+	s.Clock.Advance(store.ConnectionIdle)
+	if online(t, c, "bob") != "1" {
+		t.Fatal("a recorded last-seen time may be SeenRefresh older than the last frame: the connection still counts")
+	}
+	s.Clock.Advance(store.SeenRefresh)
 	if online(t, c, "bob") != "0" {
-		t.Fatal("a connection silent for API Gateway's idle limit still counts as online")
+		t.Fatal("a connection silent for API Gateway's idle limit and the refresh interval still counts as online")
 	}
 	if len(connections(t, s, "bob")) != 1 {
 		t.Fatal("the lapsed item should still exist: reads, not deletion, make it offline")
@@ -617,5 +621,32 @@ func TestTokenLifetimeIsJudgedAtConnect(t *testing.T) {
 	c.MustOK(t, "/app/setting/set.json", form("tokenTtlDays", "0"))
 	if _, status := s.Dial(t, fresh); status != http.StatusUnauthorized {
 		t.Fatalf("connect with an expired token answered %d, want 401", status)
+	}
+}
+
+// A user with the most connections allowed open is refused one more with 403, which stores
+// nothing; a disconnect makes room again.
+func TestConnectBeyondTheCapIsRefused(t *testing.T) {
+	s := testenv.StartStack(t)
+	c := s.Client(0)
+	app := s.Apps[0].Key
+	tok := register(t, c, "bot")
+	for i := range store.MaxConnections {
+		if err := s.Service.Store.Connect(context.Background(), app, "bot", fmt.Sprint("open", i), s.Clock.Now().UnixMilli()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, status := s.Dial(t, tok); status != http.StatusForbidden {
+		t.Fatalf("connection %d answered HTTP %d, want 403", store.MaxConnections+1, status)
+	}
+	if n := len(connections(t, s, "bot")); n != store.MaxConnections {
+		t.Fatalf("%d connections recorded after the refusal, want %d", n, store.MaxConnections)
+	}
+	if err := s.Service.Store.Disconnect(context.Background(), app, "bot", "open0"); err != nil {
+		t.Fatal(err)
+	}
+	s.MustDial(t, tok)
+	if n := len(connections(t, s, "bot")); n != store.MaxConnections {
+		t.Fatalf("%d connections recorded, want %d", n, store.MaxConnections)
 	}
 }

@@ -28,13 +28,17 @@ const (
 // ErrTooSlow refuses a connect whose decision came later than AdmitWithin.
 var ErrTooSlow = errors.New("connect decided too late to be admitted")
 
+// ErrTooManyConnections refuses a connect of a user who has store.MaxConnections open already.
+var ErrTooManyConnections = errors.New("the user has the most connections allowed open")
+
 // ErrNotWithdrawn joins the refusal of a connect whose recorded connection could not be taken
 // back: it counts as online until the idle limit.
 var ErrNotWithdrawn = errors.New("the refused connection stays recorded")
 
 // Admit decides a connect of connection connID with token tok, as VerifyToken does, recording
 // the connection first: one write, then the one read. A bad signature is refused without I/O;
-// any other refusal takes the record back (one more write).
+// a user with the most connections allowed, by the record itself; any other refusal takes the
+// record back (one more write).
 func (s *Service) Admit(ctx context.Context, tok, connID, clientIP string) (apps.App, *store.User, error) {
 	app, c, err := s.parseToken(tok)
 	if err != nil {
@@ -42,6 +46,9 @@ func (s *Service) Admit(ctx context.Context, tok, connID, clientIP string) (apps
 	}
 	start := time.Now()
 	rec, err := s.Store.Record(ctx, app.Key, c.UserID, connID, s.nowMS())
+	if errors.Is(err, store.ErrTooManyConnections) {
+		return apps.App{}, nil, fmt.Errorf("%w: %d", ErrTooManyConnections, store.MaxConnections)
+	}
 	if err != nil {
 		return apps.App{}, nil, err
 	}
@@ -119,16 +126,6 @@ func (s *Service) OnlineMany(ctx context.Context, app apps.App, ids []string) ([
 		}
 	}
 	return out, nil
-}
-
-// Seen records that a connection is still there, in one write. A connection the service no
-// longer records (it was just kicked, and its close is on the way) is no error.
-func (s *Service) Seen(ctx context.Context, app, user, connID string) error {
-	err := s.Store.Touch(ctx, app, user, connID, s.nowMS())
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	return err
 }
 
 // Disconnect forgets a closed connection, in one write.

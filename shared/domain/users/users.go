@@ -65,6 +65,8 @@ type Service struct {
 	Now   func() time.Time
 	// Events receives the webhook events the rules raise; nil raises none.
 	Events Events
+
+	seen seenWrites // the last-seen times this instance wrote (Heard)
 }
 
 // Events receives the webhook events one call raises, all at once (a webhooks.Raiser).
