@@ -56,9 +56,15 @@ func (st *Store) PutBans(ctx context.Context, app string, users []string, until 
 
 // DeleteBans lifts users' bans, in one BatchWriteItem per 25 users.
 func (st *Store) DeleteBans(ctx context.Context, app string, users []string) error {
+	return st.deleteEach(ctx, app, users, banKey)
+}
+
+// deleteEach deletes each user's item of one kind (its key by keyOf), in one BatchWriteItem
+// per 25 users.
+func (st *Store) deleteEach(ctx context.Context, app string, users []string, keyOf func(app, user string) itemKey) error {
 	reqs := make([]types.WriteRequest, len(users))
 	for i, u := range users {
-		reqs[i] = deleteRequest(banKey(app, u))
+		reqs[i] = deleteRequest(keyOf(app, u))
 	}
 	return st.batchWrite(ctx, reqs)
 }

@@ -38,11 +38,7 @@ func (st *Store) PutMutes(ctx context.Context, app string, users []string) error
 
 // DeleteMutes unmutes users, in one BatchWriteItem per 25 users.
 func (st *Store) DeleteMutes(ctx context.Context, app string, users []string) error {
-	reqs := make([]types.WriteRequest, len(users))
-	for i, u := range users {
-		reqs[i] = deleteRequest(muteKey(app, u))
-	}
-	return st.batchWrite(ctx, reqs)
+	return st.deleteEach(ctx, app, users, muteKey)
 }
 
 // ListMuted returns every muted user of app, sorted by userId (byte order), reading each index
