@@ -20,6 +20,6 @@ func main() {
 	reg := b.Apps(ssmparam.Reader(b.AWS))
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
 	events := &webhookevents.Raiser{Lambda: lambdainvoke.New(b.AWS), Function: b.Config.WebhookFunction, Log: b.Log}
-	ws := &wsapi.Server{Users: &users.Service{Store: st, Apps: reg, Now: time.Now, Events: events}, Log: b.Log}
+	ws := &wsapi.Server{Users: &users.Service{Store: st, Apps: reg, Now: time.Now, Events: events, SettingsMaxAge: b.Config.SettingsMaxAge}, Log: b.Log}
 	lambda.Start(ws.Authorize)
 }

@@ -93,7 +93,7 @@ func New(cfg service.Config, d Deps) *Service {
 	}
 	st := store.New(d.DB, cfg.Table)
 	starter := &erasure.Starter{Lambda: d.Lambda, Function: cfg.EraseFunction}
-	u := &users.Service{Store: st, Eraser: starter, Apps: d.Apps, Now: d.Now}
+	u := &users.Service{Store: st, Eraser: starter, Apps: d.Apps, Now: d.Now, SettingsMaxAge: cfg.SettingsMaxAge}
 	eraser := &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: erasure.DefaultReserve, Settle: cfg.ErasureSettle, Now: d.Now}
 	if d.Lambda != nil {
 		u.Events = &webhookevents.Raiser{Lambda: d.Lambda, Function: cfg.WebhookFunction, Log: d.Log}

@@ -69,11 +69,16 @@ func (st *Store) deleteEach(ctx context.Context, app string, users []string, key
 	return st.batchWrite(ctx, reqs)
 }
 
-// GetUserState reads a user's profile and ban, and the app's settings, together in one
-// BatchGetItem: everything a token check asks (exists, deactivated, tokens expired, banned),
-// and whether the app wants to hear of the connection. User.BanUntil is 0 without a ban.
-func (st *Store) GetUserState(ctx context.Context, app, user string) (*User, error) {
-	items, err := st.batchGet(ctx, []itemKey{userKey(app, user), banKey(app, user), settingsKey(app)}, Strong)
+// GetUserState reads a user's profile and ban, and (withSettings) the app's settings, together
+// in one BatchGetItem: everything a token check asks (exists, deactivated, tokens expired or
+// aged out, banned), and whether the app wants to hear of the connection. User.BanUntil is 0
+// without a ban; User.AppSettings are the defaults when not read.
+func (st *Store) GetUserState(ctx context.Context, app, user string, withSettings bool) (*User, error) {
+	keys := []itemKey{userKey(app, user), banKey(app, user)}
+	if withSettings {
+		keys = append(keys, settingsKey(app))
+	}
+	items, err := st.batchGet(ctx, keys, Strong)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -132,16 +133,12 @@ func (st *Store) Record(ctx context.Context, app, user, connID string, now int64
 	if err := checkConnID(connID); err != nil {
 		return e, err
 	}
-	res, err := st.record(ctx, e, now)
+	conns, err := st.record(ctx, e, now)
 	if isConditionFailed(err) {
-		res, err = st.recordAfterClearing(ctx, e, now)
+		conns, err = st.recordAfterClearing(ctx, e, now)
 	}
 	if err != nil {
 		return e, err
-	}
-	conns, err := connsFrom(res.Attributes)
-	if err != nil {
-		return e, fmt.Errorf("record connection: %w", err)
 	}
 	e.alone = len(conns) == 1
 	_, err = st.clearLapsed(ctx, app, user, conns, now)
@@ -149,8 +146,9 @@ func (st *Store) Record(ctx context.Context, app, user, connID string, now int64
 }
 
 // record writes the connection into the user's presence item and counts it, unless the item
-// counts MaxConnections already (or, never in practice, records this connection already).
-func (st *Store) record(ctx context.Context, e Recorded, now int64) (*dynamodb.UpdateItemOutput, error) {
+// counts MaxConnections already or records this connection already; it returns the item's
+// connections after the write.
+func (st *Store) record(ctx context.Context, e Recorded, now int64) ([]Conn, error) {
 	expires := (now+ConnectionMaxAge.Milliseconds())/1000 + 1
 	res, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(st.table),
@@ -168,18 +166,30 @@ func (st *Store) record(ctx context.Context, e Recorded, now int64) (*dynamodb.U
 		}),
 		ReturnValues: types.ReturnValueAllNew,
 	})
-	if err != nil && !isConditionFailed(err) {
+	if isConditionFailed(err) {
+		return nil, err
+	}
+	if err != nil {
 		return nil, fmt.Errorf("record connection: %w", err)
 	}
-	return res, err
+	conns, err := connsFrom(res.Attributes)
+	if err != nil {
+		return nil, fmt.Errorf("record connection: %w", err)
+	}
+	return conns, nil
 }
 
-// recordAfterClearing clears the lapsed connections of a full presence item and records the
+// recordAfterClearing follows a refused record. When the connection is recorded already, at
+// now, the refusal was the SDK's retry of a write that had landed (its answer lost), and the
+// connect stands. Otherwise it clears the lapsed connections of the full item and records the
 // connection once more; ErrTooManyConnections when none had lapsed or it is still full.
-func (st *Store) recordAfterClearing(ctx context.Context, e Recorded, now int64) (*dynamodb.UpdateItemOutput, error) {
+func (st *Store) recordAfterClearing(ctx context.Context, e Recorded, now int64) ([]Conn, error) {
 	conns, err := st.Connections(ctx, e.App, e.User, Strong)
 	if err != nil {
 		return nil, err
+	}
+	if slices.ContainsFunc(conns, func(c Conn) bool { return c.ID == e.ConnID && c.ConnectedAt == now }) {
+		return conns, nil
 	}
 	cleared, err := st.clearLapsed(ctx, e.App, e.User, conns, now)
 	if err != nil {
@@ -188,11 +198,11 @@ func (st *Store) recordAfterClearing(ctx context.Context, e Recorded, now int64)
 	if !cleared {
 		return nil, ErrTooManyConnections
 	}
-	res, err := st.record(ctx, e, now)
+	conns, err = st.record(ctx, e, now)
 	if isConditionFailed(err) {
 		return nil, ErrTooManyConnections
 	}
-	return res, err
+	return conns, err
 }
 
 // clearLapsed removes the connections of conns that have lapsed at now, in one write, and

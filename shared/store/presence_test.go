@@ -152,3 +152,29 @@ func TestConnectionsAreCappedPerUser(t *testing.T) {
 		t.Fatalf("the cleared connections are still counted wrong: %v", err)
 	}
 }
+
+// The SDK retries a write whose answer was lost; when the first attempt had landed, the retry
+// is refused by the write's own condition. A connect repeated at the same instant is that
+// retry: it stands, and the connection is counted once.
+func TestARetriedConnectWhoseFirstWriteLandedStands(t *testing.T) {
+	st, _ := newStore(t)
+	ctx := context.Background()
+	const t0 = int64(1_000_000)
+	for range 2 {
+		if err := st.Connect(ctx, "app", "bot", "c1", t0); err != nil {
+			t.Fatalf("retried connect: %v", err)
+		}
+	}
+	// A later connect with the id of a recorded connection is no retry: it is refused.
+	if err := st.Connect(ctx, "app", "bot", "c1", t0+1); err == nil {
+		t.Fatal("a second connect with a recorded connection's id at a later time was accepted")
+	}
+	for i := range store.MaxConnections - 1 {
+		if err := st.Connect(ctx, "app", "bot", fmt.Sprint("d", i), t0); err != nil {
+			t.Fatalf("connection %d refused: the retried connect was counted twice: %v", i+2, err)
+		}
+	}
+	if _, err := st.Record(ctx, "app", "bot", "one-more", t0); !errors.Is(err, store.ErrTooManyConnections) {
+		t.Fatalf("connection %d: %v, want ErrTooManyConnections", store.MaxConnections+1, err)
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"imusers/shared/apps"
 	"imusers/shared/domain/token"
+	"imusers/shared/service"
 	"imusers/shared/store"
 	"imusers/shared/testenv"
 )
@@ -621,6 +622,25 @@ func TestTokenLifetimeIsJudgedAtConnect(t *testing.T) {
 	c.MustOK(t, "/app/setting/set.json", form("tokenTtlDays", "0"))
 	if _, status := s.Dial(t, fresh); status != http.StatusUnauthorized {
 		t.Fatalf("connect with an expired token answered %d, want 401", status)
+	}
+}
+
+// The app settings a connect read serve the instance's next connects for
+// IM_SETTINGS_MAX_AGE_SECONDS (the settings item is then left out of the connect's one read), so
+// a change of the token lifetime reaches connects within that time, and no later.
+func TestTokenLifetimeReachesConnectsWithinTheSettingsMaxAge(t *testing.T) {
+	const maxAge = time.Minute
+	s := testenv.StartStackWith(t, testenv.Options{Configure: func(c *service.Config) { c.SettingsMaxAge = maxAge }})
+	c := s.Client(0)
+	tok := register(t, c, "alice")
+	s.Clock.Advance(48 * time.Hour)
+	s.MustDial(t, tok) // reads the settings: tokens do not age
+	c.MustOK(t, "/app/setting/set.json", form("tokenTtlDays", "1"))
+	s.Clock.Advance(maxAge - time.Second)
+	s.MustDial(t, tok) // the settings read less than maxAge before still serve
+	s.Clock.Advance(time.Second)
+	if _, status := s.Dial(t, tok); status != http.StatusUnauthorized {
+		t.Fatalf("connect with a two-day-old token, a day's lifetime set %v before, answered %d, want 401", maxAge, status)
 	}
 }
 

@@ -232,7 +232,7 @@ func (s *Service) send(ctx context.Context, app, from string, to []string, m Mes
 		read.Sender = true // the server's sender must exist and be active
 	}
 	now := s.Now()
-	cached, fresh := s.settings.get(app, now, s.SettingsMaxAge)
+	cached, fresh := s.settings.Get(app, now, s.SettingsMaxAge)
 	read.Settings = read.Settings && !fresh
 	facts, err := s.Store.ReadSendFacts(ctx, app, from, to, read)
 	if err != nil {

@@ -65,8 +65,13 @@ type Service struct {
 	Now   func() time.Time
 	// Events receives the webhook events the rules raise; nil raises none.
 	Events Events
+	// SettingsMaxAge is how long the app settings a token check read serve the next checks of
+	// this instance (0: every check reads them). A change of the token lifetime or of the
+	// webhook settings reaches connects within it.
+	SettingsMaxAge time.Duration
 
-	seen seenWrites // the last-seen times this instance wrote (Heard)
+	seen     seenWrites    // the last-seen times this instance wrote (Heard)
+	settings SettingsCache // the app settings token checks read
 }
 
 // Events receives the webhook events one call raises, all at once (a webhooks.Raiser).
@@ -277,7 +282,8 @@ func (s *Service) DeleteDev(ctx context.Context, app apps.App, ids []string) err
 // VerifyToken checks a token: well-signed by a configured app, its user exists, is not
 // deactivated, not banned now, and the token was issued neither before the user's expiry time
 // nor before the user's current registration, nor longer ago than the app's token lifetime.
-// One read (profile, ban and the app's settings together).
+// One read (profile, ban and, unless this instance read them within SettingsMaxAge, the app's
+// settings together).
 func (s *Service) VerifyToken(ctx context.Context, tok string) (apps.App, *store.User, error) {
 	app, c, err := s.parseToken(tok)
 	if err != nil {
@@ -312,12 +318,19 @@ func aged(issued int64, ttlDays int, now int64) bool {
 
 // checkToken reads the state of a well-signed token's user and judges the token by it.
 func (s *Service) checkToken(ctx context.Context, app apps.App, c token.Claims) (apps.App, *store.User, error) {
-	u, err := s.Store.GetUserState(ctx, app.Key, c.UserID)
+	now := s.Now()
+	cached, fresh := s.settings.Get(app.Key, now, s.SettingsMaxAge)
+	u, err := s.Store.GetUserState(ctx, app.Key, c.UserID, !fresh)
 	if errors.Is(err, store.ErrNotFound) {
 		return apps.App{}, nil, ErrBadToken
 	}
 	if err != nil {
 		return apps.App{}, nil, err
+	}
+	if fresh {
+		u.AppSettings = cached
+	} else {
+		s.settings.Keep(app.Key, u.AppSettings, now)
 	}
 	if u.Deactivated() {
 		return apps.App{}, nil, ErrDeactivated
