@@ -102,7 +102,7 @@ func TestDecodeLists(t *testing.T) {
 		`{"tags":["a","b","a"],"profile":{"name": "n", "level": 2, "x": [1]},"type":"1","types":[1,"1","\u0050ERSON"]}`: {
 			"tags": {"a", "b"}, "profile": {`{"name":"n","level":2,"x":[1]}`}, "type": {"PERSON"}, "types": {"PERSON"}},
 		// [] is a value: the parameter is present and names nothing, as a form's empty one.
-		`{"tags":[],"profile":{},"types":["PERSON"]}`: {"tags": {""}, "profile": {"{}"}, "types": {"PERSON"}},
+		`{"tags":[],"profile":{},"types":["PERSON"]}`:          {"tags": {""}, "profile": {"{}"}, "types": {"PERSON"}},
 		`{"tags":null,"profile":null,"type":null,"types":[1]}`: {"types": {"PERSON"}},
 	} {
 		got, err := Decode([]byte(body), listFields)
