@@ -19,5 +19,5 @@ func main() {
 	reg := b.Apps(ssmparam.Reader(b.AWS))
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
 	api := &userapi.API{Users: &users.Service{Store: st, Apps: reg, Now: time.Now}}
-	lambda.Start(serverapi.Handler(b, reg, st, api.ChatMuteQuery, nil))
+	lambda.Start(serverapi.Handler(b, reg, st, api.ChatMuteQuery, userapi.V4ChatMuteQuery))
 }

@@ -19,5 +19,5 @@ func main() {
 	reg := b.Apps(ssmparam.Reader(b.AWS))
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
 	api := &profileapi.API{Profiles: &profiles.Service{Store: st, Now: time.Now}}
-	lambda.Start(serverapi.Handler(b, reg, st, api.ProfileBatchQuery, nil))
+	lambda.Start(serverapi.Handler(b, reg, st, api.ProfileBatchQuery, profileapi.V4ProfileBatchQuery))
 }

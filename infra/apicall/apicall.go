@@ -58,19 +58,25 @@ var All = []Call{
 	{Route: "userBlockQuery", Form: func(Users) url.Values { return form() }, V4: func(Users) body { return body{} }},
 	{Route: "userCheckOnline", Form: func(u Users) url.Values { return form("userId", u.A) }, V4: func(u Users) body { return body{"userId": u.A} }},
 	{Route: "userCheckOnlineBatch", Form: func(u Users) url.Values { return form("userId", u.A+","+u.B) }},
-	{Route: "userChatFbSet", Writes: true, Form: func(u Users) url.Values { return form("userId", u.B, "state", "1", "type", "PERSON") }},
-	{Route: "userChatFbQuerylist", Form: func(Users) url.Values { return form("type", "PERSON") }},
+	{Route: "userChatFbSet", Writes: true, Form: func(u Users) url.Values { return form("userId", u.B, "state", "1", "type", "PERSON") }, V4: func(u Users) body {
+		return body{"userIds": []string{u.B}, "muteState": 1, "channelTypes": []any{"PERSON"}}
+	}},
+	{Route: "userChatFbQuerylist", Form: func(Users) url.Values { return form("type", "PERSON") }, V4: func(Users) body { return body{"channelType": "PERSON"} }},
 
 	// Hosted profiles and tags; the tag set calls take a form body as well as JSON.
 	{Route: "userProfileSet", Writes: true, Form: func(u Users) url.Values {
 		return form("userId", u.A, "userProfile", `{"name":"Nick","level":2}`, "userExtProfile", `{"ext_city":"bj"}`)
+	}, V4: func(u Users) body {
+		return body{"userId": u.A, "userProfile": body{"name": "Nick", "level": 2}, "userExtProfile": body{"ext_city": "bj"}}
 	}},
-	{Route: "userProfileQuery", Form: func(Users) url.Values { return form("page", "1", "size", "20") }},
-	{Route: "userProfileBatchQuery", Form: func(u Users) url.Values { return form("userId", u.A+","+u.B) }},
-	{Route: "userProfileClean", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A) }},
+	{Route: "userProfileQuery", Form: func(Users) url.Values { return form("page", "1", "size", "20") }, V4: func(Users) body { return body{"page": 1, "pageSize": 20} }},
+	{Route: "userProfileBatchQuery", Form: func(u Users) url.Values { return form("userId", u.A+","+u.B) }, V4: func(u Users) body { return body{"userIds": []string{u.A, u.B}} }},
+	{Route: "userProfileClean", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A) }, V4: func(u Users) body { return body{"userIds": []string{u.A}} }},
 	{Route: "userTagSet", Writes: true, Form: func(u Users) url.Values { return form("userId", u.A, "tags", "vip") }},
-	{Route: "userTagBatchSet", Writes: true, Form: func(u Users) url.Values { return form("userIds", u.A+","+u.B, "tags", "bj,male") }},
-	{Route: "userTagsGet", Form: func(u Users) url.Values { return form("userIds", u.A, "userIds", u.B) }},
+	{Route: "userTagBatchSet", Writes: true, Form: func(u Users) url.Values { return form("userIds", u.A+","+u.B, "tags", "bj,male") }, V4: func(u Users) body {
+		return body{"userIds": []string{u.A, u.B}, "tags": []string{"bj", "male"}}
+	}},
+	{Route: "userTagsGet", Form: func(u Users) url.Values { return form("userIds", u.A, "userIds", u.B) }, V4: func(u Users) body { return body{"userIds": []string{u.A, u.B}} }},
 
 	// Relations, in an order where each call finds what it needs: the friendship is made before
 	// the calls that need one and ended after them.

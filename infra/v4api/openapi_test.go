@@ -1,9 +1,11 @@
 package v4api
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -86,7 +88,8 @@ func TestOpenAPIPathsAreTheRouteTables(t *testing.T) {
 	}
 }
 
-// Each operation's request schema is its v4 form's fields, and its answers are the form's.
+// Each operation's request schema is its v4 form's fields, and its answers are the form's: the
+// result schema is what the form's answer writes, field by field.
 func TestOpenAPIOperationsAreTheV4Forms(t *testing.T) {
 	doc := openAPI(t)
 	s := assembly.New(service.Config{Table: "t"}, assembly.Deps{})
@@ -149,6 +152,24 @@ func sameField(p any, doc node, fd jsonbody.Field) error {
 		}
 	case jsonbody.Integer:
 		typ, want["minimum"], want["maximum"] = "integer", fd.Min, fd.Max
+	case jsonbody.Strings:
+		typ, want["maxItems"] = "array", fd.Max
+		items := resolve(doc, at(p, "items"))
+		if at(items, "type") != "string" || num(at(items, "minLength")) != 1 {
+			return fmt.Errorf("items %v, declared non-empty strings", items)
+		}
+	case jsonbody.AnyObject:
+		typ = "object"
+	case jsonbody.Choice:
+		typ = "string"
+		if err := sameChoices(at(p, "enum"), fd); err != nil {
+			return err
+		}
+	case jsonbody.Choices:
+		typ, want["minItems"] = "array", 1
+		if err := sameChoices(at(resolve(doc, at(p, "items")), "enum"), fd); err != nil {
+			return fmt.Errorf("items: %w", err)
+		}
 	case jsonbody.Object:
 		typ, want["maxProperties"] = "object", fd.Max
 		if got := num(at(p, "propertyNames", "maxLength")); got != int64(fd.KeyMax) {
@@ -169,6 +190,22 @@ func sameField(p any, doc node, fd jsonbody.Field) error {
 	return nil
 }
 
+// sameChoices reports how an enum differs from the JSON values the field takes.
+func sameChoices(enum any, fd jsonbody.Field) error {
+	var got []string
+	for _, v := range listOf(enum) {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		got = append(got, string(b))
+	}
+	if want := slices.Sorted(maps.Keys(fd.Choices)); !slices.Equal(slices.Sorted(slices.Values(got)), want) {
+		return fmt.Errorf("enum %v, declared %v", got, want)
+	}
+	return nil
+}
+
 func checkResponses(t *testing.T, doc node, responses any, f *call.V4Form) {
 	for _, status := range []string{"200", "400", "401", "413", "415"} {
 		if at(responses, status) == nil {
@@ -180,6 +217,87 @@ func checkResponses(t *testing.T, doc node, responses any, f *call.V4Form) {
 	if (result != nil) != (f.Answer != nil) {
 		t.Errorf("200 answer has a result: %v; the v4 form answers one: %v", result != nil, f.Answer != nil)
 	}
+	shape, err := call.ResultShape(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shape != nil && result != nil {
+		for _, diff := range sameShape(doc, result, reflect.TypeOf(shape), "result") {
+			t.Error(diff)
+		}
+	}
+}
+
+var rawJSON = reflect.TypeFor[json.RawMessage]()
+
+// sameShape lists how schema differs from what encoding/json writes for a value of type ty:
+// JSON types, and for objects their properties and which are always written (required).
+func sameShape(doc node, schema any, ty reflect.Type, where string) []string {
+	schema = resolve(doc, schema)
+	for ty.Kind() == reflect.Pointer {
+		ty = ty.Elem()
+	}
+	var typ string
+	switch {
+	case ty == rawJSON:
+		typ = "object" // every raw value the v4 forms write is an object
+	case ty.Kind() == reflect.String:
+		typ = "string"
+	case ty.Kind() >= reflect.Int && ty.Kind() <= reflect.Uint64:
+		typ = "integer"
+	case ty.Kind() == reflect.Bool:
+		typ = "boolean"
+	case ty.Kind() == reflect.Slice:
+		typ = "array"
+	case ty.Kind() == reflect.Map, ty.Kind() == reflect.Struct:
+		typ = "object"
+	}
+	if got := at(schema, "type"); got != typ {
+		return []string{fmt.Sprintf("%s: type %v, the v4 form writes %s (%s)", where, got, typ, ty)}
+	}
+	switch {
+	case ty == rawJSON:
+	case ty.Kind() == reflect.Slice:
+		return sameShape(doc, at(schema, "items"), ty.Elem(), where+"[]")
+	case ty.Kind() == reflect.Map:
+		return nil
+	case ty.Kind() == reflect.Struct:
+		return sameProperties(doc, schema, ty, where)
+	}
+	return nil
+}
+
+func sameProperties(doc node, schema any, ty reflect.Type, where string) []string {
+	props, _ := at(schema, "properties").(node)
+	var diffs, names, always []string
+	for i := range ty.NumField() {
+		fd := ty.Field(i)
+		name, opts, _ := strings.Cut(fd.Tag.Get("json"), ",")
+		if !fd.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = fd.Name
+		}
+		names = append(names, name)
+		if !strings.Contains(opts, "omitempty") {
+			always = append(always, name)
+		}
+		if p, ok := props[name]; ok {
+			diffs = append(diffs, sameShape(doc, p, fd.Type, where+"."+name)...)
+		}
+	}
+	if got := slices.Sorted(maps.Keys(props)); !slices.Equal(got, slices.Sorted(slices.Values(names))) {
+		diffs = append(diffs, fmt.Sprintf("%s: properties %v, the v4 form writes %v", where, got, names))
+	}
+	var required []string
+	for _, v := range listOf(at(schema, "required")) {
+		required = append(required, fmt.Sprint(v))
+	}
+	if !slices.Equal(slices.Sorted(slices.Values(required)), slices.Sorted(slices.Values(always))) {
+		diffs = append(diffs, fmt.Sprintf("%s: required %v, the v4 form always writes %v", where, required, always))
+	}
+	return diffs
 }
 
 // Each function's main hands serverapi its operation's own v4 form (the operation's method

@@ -32,11 +32,11 @@ func wantError(t *testing.T, err error, status, code int, names string) {
 // wrongType is a JSON value of another type than a field of kind k takes.
 func wrongType(k jsonbody.Kind) any {
 	switch k {
-	case jsonbody.UserIDs:
+	case jsonbody.UserIDs, jsonbody.Strings, jsonbody.Choices:
 		return "alice"
 	case jsonbody.Integer:
 		return "ten"
-	case jsonbody.Object:
+	case jsonbody.Object, jsonbody.AnyObject:
 		return []string{"a"}
 	}
 	return 12

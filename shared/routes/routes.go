@@ -130,17 +130,17 @@ var All = []Route{
 	{Name: "userCheckOnlineBatch", Kind: HTTP, Path: "/user/checkOnline/batch.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
 	// Direct-chat mute: a blind batch write after the users' batched read; the list reads the
 	// sparse index of muted users.
-	{Name: "userChatFbSet", Kind: HTTP, Path: "/user/chat/fb/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem}},
-	{Name: "userChatFbQuerylist", Kind: HTTP, Path: "/user/chat/fb/querylist.json", RateLimit: defaultRate, Actions: []string{Query}},
+	{Name: "userChatFbSet", Kind: HTTP, Path: "/user/chat/fb/set.json", V4: []string{"/v4/channel-type/mute/set"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem}},
+	{Name: "userChatFbQuerylist", Kind: HTTP, Path: "/user/chat/fb/querylist.json", V4: []string{"/v4/channel-type/mute/list"}, RateLimit: defaultRate, Actions: []string{Query}},
 
 	// Hosted profiles and tags: what the App Server keeps for its users, under their partitions.
-	{Name: "userProfileSet", Kind: HTTP, Path: "/user/profile/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem}},
-	{Name: "userProfileClean", Kind: HTTP, Path: "/user/profile/clean.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem}},
-	{Name: "userProfileQuery", Kind: HTTP, Path: "/user/profile/query.json", RateLimit: defaultRate, Actions: []string{Query, BatchGetItem}},
-	{Name: "userProfileBatchQuery", Kind: HTTP, Path: "/user/profile/batch/query.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
+	{Name: "userProfileSet", Kind: HTTP, Path: "/user/profile/set.json", V4: []string{"/v4/user/profile/set"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem}},
+	{Name: "userProfileClean", Kind: HTTP, Path: "/user/profile/clean.json", V4: []string{"/v4/user/profile/delete"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem}},
+	{Name: "userProfileQuery", Kind: HTTP, Path: "/user/profile/query.json", V4: []string{"/v4/user/profile/list"}, RateLimit: defaultRate, Actions: []string{Query, BatchGetItem}},
+	{Name: "userProfileBatchQuery", Kind: HTTP, Path: "/user/profile/batch/query.json", V4: []string{"/v4/user/profile/batch/get"}, RateLimit: defaultRate, Actions: []string{BatchGetItem}},
 	{Name: "userTagSet", Kind: HTTP, Path: "/user/tag/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem}},
-	{Name: "userTagBatchSet", Kind: HTTP, Path: "/user/tag/batch/set.json", RateLimit: tagBatchRate, Actions: []string{BatchGetItem, BatchWriteItem}},
-	{Name: "userTagsGet", Kind: HTTP, Path: "/user/tags/get.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
+	{Name: "userTagBatchSet", Kind: HTTP, Path: "/user/tag/batch/set.json", V4: []string{"/v4/user/tag/batch/set"}, RateLimit: tagBatchRate, Actions: []string{BatchGetItem, BatchWriteItem}},
+	{Name: "userTagsGet", Kind: HTTP, Path: "/user/tags/get.json", V4: []string{"/v4/user/tag/batch/get"}, RateLimit: defaultRate, Actions: []string{BatchGetItem}},
 
 	// Relations: a list change reads, reserves its count, writes and confirms (see store).
 	{Name: "userBlacklistAdd", Kind: HTTP, Path: "/user/blacklist/add.json", Aliases: []string{"/user/blocklist/add.json"}, V4: []string{"/v4/user/blocklist/add"},

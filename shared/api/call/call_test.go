@@ -49,3 +49,20 @@ func TestToAPIError(t *testing.T) {
 		}
 	}
 }
+
+// ResultShape is what a form's answer writes for its operation's zero answer, and nothing for a
+// form without a result; a real answer of another type is still refused.
+func TestResultShape(t *testing.T) {
+	type page struct{ Users []string }
+	f := &V4Form{Answer: Answer(func(p page) any { return struct{ N int }{len(p.Users) + 7} })}
+	shape, err := ResultShape(f)
+	if got, ok := shape.(struct{ N int }); err != nil || !ok || got.N != 7 {
+		t.Fatalf("ResultShape = %#v, %v", shape, err)
+	}
+	if shape, err := ResultShape(&V4Form{}); shape != nil || err != nil {
+		t.Fatalf("ResultShape of a form without a result = %#v, %v", shape, err)
+	}
+	if _, err := f.Answer("not a page"); err == nil {
+		t.Fatal("an answer of another type was taken")
+	}
+}

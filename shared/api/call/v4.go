@@ -38,10 +38,27 @@ func (f *V4Form) Error(e *apierr.Error) *apierr.Error {
 // Answer adapts a mapping of an operation's answer of type T to V4Form.Answer.
 func Answer[T any](f func(T) any) func(any) (any, error) {
 	return func(out any) (any, error) {
+		if _, ok := out.(shapeProbe); ok {
+			var zero T
+			return f(zero), nil
+		}
 		t, ok := out.(T)
 		if !ok {
 			return nil, fmt.Errorf("v4 answer: the operation answered %T, not %T", out, t)
 		}
 		return f(t), nil
 	}
+}
+
+// shapeProbe asks an Answer for the result of T's zero value; no operation can answer it.
+type shapeProbe struct{}
+
+// ResultShape is the result f's Answer writes for an empty answer of its operation (nil when f
+// has no result): its Go type is the shape of every result f writes, which the OpenAPI
+// document's result schema must give.
+func ResultShape(f *V4Form) (any, error) {
+	if f.Answer == nil {
+		return nil, nil
+	}
+	return f.Answer(shapeProbe{})
 }

@@ -23,6 +23,7 @@ const (
 	maxClean  = 20
 	maxBatch  = 100
 	maxPage   = 100
+	maxPageNo = 1_000_000
 	defPage   = 20
 	maxObject = form.MaxBody // a profile object is bounded by the body, its values by the rules of its keys
 )
@@ -111,7 +112,7 @@ func jsonText[V any](m map[string]V) (string, error) {
 // ProfileQuery: /user/profile/query.json. count is the documented example's name for size.
 func (a *API) ProfileQuery(ctx context.Context, r *call.Request) (any, error) {
 	p := r.Params
-	page := p.Int("page", 1, 1_000_000, 1)
+	page := p.Int("page", 1, maxPageNo, 1)
 	sizeName := "size"
 	if !p.Has("size") {
 		sizeName = "count"

@@ -41,24 +41,28 @@ func (a *API) setTags(ctx context.Context, r *call.Request, param string, users 
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	tags, err := tagList(p)
+	// A v4 tag is one JSON string: a ',' in it is no separator, and fails the tag's rule.
+	tags, err := tagList(p, r.Wire != call.V4)
 	if err != nil {
 		return nil, err
 	}
 	return nil, a.Profiles.SetTags(ctx, r.App, ids, tags)
 }
 
-// tagList reads "tags", repeated or comma-joined; present and empty means no tags.
-func tagList(p *form.Reader) ([]string, error) {
+// tagList reads "tags", repeated or (with split) comma-joined; present and empty means no tags.
+func tagList(p *form.Reader, split bool) ([]string, error) {
 	if !p.Has("tags") {
 		return nil, apierr.Missing("tags")
 	}
 	var tags []string
 	for _, v := range p.List("tags") {
-		if v == "" {
-			continue
+		switch {
+		case v == "":
+		case split:
+			tags = append(tags, strings.Split(v, ",")...)
+		default:
+			tags = append(tags, v)
 		}
-		tags = append(tags, strings.Split(v, ",")...)
 	}
 	return profiles.CheckTags("tags", tags)
 }
@@ -120,7 +124,11 @@ func (a *API) TagsGet(ctx context.Context, r *call.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct {
-		Result map[string][]string `json:"result"`
-	}{tags}, nil
+	return Tags{tags, ids}, nil
+}
+
+// Tags is the tags of the users asked, by user, and the users in the order asked.
+type Tags struct {
+	Result map[string][]string `json:"result"`
+	asked  []string
 }

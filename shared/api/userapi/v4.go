@@ -1,6 +1,8 @@
 package userapi
 
 import (
+	"math"
+
 	"imusers/shared/api/call"
 	"imusers/shared/wire/jsonbody"
 )
@@ -54,6 +56,24 @@ var (
 	V4CheckOnline = &call.V4Form{
 		Fields: []jsonbody.Field{userID},
 		Answer: call.Answer(func(s Status) any { return s }),
+	}
+
+	// Direct-chat mute: every channel type named must be the direct one, as v1's type PERSON.
+	V4ChatMuteSet = &call.V4Form{Fields: []jsonbody.Field{
+		jsonbody.IDs("userIds", "userId", maxMute), jsonbody.Int("muteState", "state", 0, 1).Req(),
+		jsonbody.SomeOf("channelTypes", "type", map[string]string{`"PERSON"`: mutedPerson, `"1"`: mutedPerson, `1`: mutedPerson}),
+	}}
+	V4ChatMuteQuery = &call.V4Form{
+		Fields: []jsonbody.Field{
+			jsonbody.OneOf("channelType", "type", map[string]string{`"PERSON"`: mutedPerson, `"1"`: mutedPerson}).Req(),
+			jsonbody.Int("pageSize", "num", 1, maxMuteNum), jsonbody.Int("offset", "offset", 0, math.MaxInt32),
+		},
+		Answer: call.Answer(func(l mutedList) any {
+			return struct {
+				TotalCount int      `json:"totalCount"`
+				Users      []string `json:"mutedUserIds"`
+			}{l.Total, l.Users}
+		}),
 	}
 )
 

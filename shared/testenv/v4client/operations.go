@@ -256,3 +256,89 @@ type GetFriendPermissionResult struct {
 func (c *Client) GetFriendPermission(ctx context.Context, r UsersRequest) (*GetFriendPermissionResult, error) {
 	return call[GetFriendPermissionResult](ctx, c, "/v4/friend/permission/get", r)
 }
+
+type SetChannelTypeMuteRequest struct {
+	UserIDs      []string `json:"userIds"`
+	MuteState    int64    `json:"muteState"`
+	ChannelTypes []any    `json:"channelTypes"` // "PERSON", "1" or 1
+}
+
+func (c *Client) SetChannelTypeMute(ctx context.Context, r SetChannelTypeMuteRequest) error {
+	return do(ctx, c, "/v4/channel-type/mute/set", r)
+}
+
+type ListChannelTypeMutesRequest struct {
+	ChannelType string `json:"channelType"`
+	PageSize    int64  `json:"pageSize,omitempty"`
+	Offset      int64  `json:"offset,omitempty"`
+}
+
+type ListChannelTypeMutesResult struct {
+	TotalCount   int      `json:"totalCount"`
+	MutedUserIDs []string `json:"mutedUserIds"`
+}
+
+func (c *Client) ListChannelTypeMutes(ctx context.Context, r ListChannelTypeMutesRequest) (*ListChannelTypeMutesResult, error) {
+	return call[ListChannelTypeMutesResult](ctx, c, "/v4/channel-type/mute/list", r)
+}
+
+type SetUserTagsRequest struct {
+	UserIDs []string `json:"userIds"`
+	Tags    []string `json:"tags"` // [] clears; nil is sent as null, which is no tags field at all
+}
+
+func (c *Client) SetUserTags(ctx context.Context, r SetUserTagsRequest) error {
+	return do(ctx, c, "/v4/user/tag/batch/set", r)
+}
+
+type UserTags struct {
+	UserID string   `json:"userId"`
+	Tags   []string `json:"tags"`
+}
+
+type GetUserTagsResult struct {
+	Users []UserTags `json:"users"`
+}
+
+func (c *Client) GetUserTags(ctx context.Context, r UsersRequest) (*GetUserTagsResult, error) {
+	return call[GetUserTagsResult](ctx, c, "/v4/user/tag/batch/get", r)
+}
+
+type SetUserProfileRequest struct {
+	UserID         string         `json:"userId"`
+	UserProfile    map[string]any `json:"userProfile,omitempty"`
+	UserExtProfile map[string]any `json:"userExtProfile,omitempty"`
+}
+
+func (c *Client) SetUserProfile(ctx context.Context, r SetUserProfileRequest) error {
+	return do(ctx, c, "/v4/user/profile/set", r)
+}
+
+type HostedProfile struct {
+	UserID         string            `json:"userId"`
+	Version        int64             `json:"version"`
+	UserProfile    map[string]any    `json:"userProfile"`
+	UserExtProfile map[string]string `json:"userExtProfile"`
+}
+
+type UserProfilesResult struct {
+	Users []HostedProfile `json:"users"`
+}
+
+func (c *Client) GetUserProfiles(ctx context.Context, r UsersRequest) (*UserProfilesResult, error) {
+	return call[UserProfilesResult](ctx, c, "/v4/user/profile/batch/get", r)
+}
+
+type ListUserProfilesRequest struct {
+	Page     int64 `json:"page,omitempty"`
+	PageSize int64 `json:"pageSize,omitempty"`
+	Order    int64 `json:"order,omitempty"`
+}
+
+func (c *Client) ListUserProfiles(ctx context.Context, r ListUserProfilesRequest) (*UserProfilesResult, error) {
+	return call[UserProfilesResult](ctx, c, "/v4/user/profile/list", r)
+}
+
+func (c *Client) DeleteUserProfiles(ctx context.Context, r UsersRequest) error {
+	return do(ctx, c, "/v4/user/profile/delete", r)
+}

@@ -30,11 +30,13 @@ type Client struct {
 	Now func() time.Time
 }
 
-// Error is an answer other than success: its HTTP status and the body's code and message.
+// Error is an answer other than success: its HTTP status and the body's code and message, and
+// the hosted-profile key at fault when the answer names one.
 type Error struct {
-	Status  int
-	Code    int
-	Message string
+	Status     int
+	Code       int
+	Message    string
+	ProfileKey string
 }
 
 func (e *Error) Error() string {
@@ -110,15 +112,16 @@ func (c *Client) sign(h http.Header) {
 // decode reads an answer: {"code":0[,"result":…]} with HTTP 200, or an Error.
 func decode(status int, answer []byte) (json.RawMessage, error) {
 	var env struct {
-		Code    *int            `json:"code"`
-		Message string          `json:"errorMessage"`
-		Result  json.RawMessage `json:"result"`
+		Code       *int            `json:"code"`
+		Message    string          `json:"errorMessage"`
+		ProfileKey string          `json:"profileKey"`
+		Result     json.RawMessage `json:"result"`
 	}
 	if err := json.Unmarshal(answer, &env); err != nil || env.Code == nil {
 		return nil, fmt.Errorf("HTTP %d: answer is not the contract's JSON: %q", status, answer)
 	}
 	if status != http.StatusOK || *env.Code != 0 {
-		return nil, &Error{Status: status, Code: *env.Code, Message: env.Message}
+		return nil, &Error{Status: status, Code: *env.Code, Message: env.Message, ProfileKey: env.ProfileKey}
 	}
 	return env.Result, nil
 }

@@ -7,8 +7,10 @@ package jsonbody
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -21,11 +23,15 @@ import (
 type Kind int
 
 const (
-	String  Kind = iota // a string of at most Max characters (Max bytes when Bytes is set)
-	UserID              // a string that is a userId
-	UserIDs             // an array of 1..Max userIds; duplicates count once
-	Integer             // an integer in [Min, Max], or a string of its decimal digits
-	Object              // an object of at most Max keys, each at most KeyMax characters, whose values are strings of at most ValueMax characters
+	String    Kind = iota // a string of at most Max characters (Max bytes when Bytes is set)
+	UserID                // a string that is a userId
+	UserIDs               // an array of 1..Max userIds; duplicates count once
+	Integer               // an integer in [Min, Max], or a string of its decimal digits
+	Object                // an object of at most Max keys, each at most KeyMax characters, whose values are strings of at most ValueMax characters
+	Strings               // an array of at most Max distinct non-empty strings, [] allowed; duplicates count once
+	AnyObject             // an object of any members, which the operation checks key by key
+	Choice                // one of Choices' JSON values
+	Choices               // a non-empty array of Choices' JSON values
 )
 
 // Field declares one field of a request body.
@@ -38,6 +44,9 @@ type Field struct {
 	Bytes    bool // String: Max counts bytes
 	// KeyMax and ValueMax bound an Object's keys and values, in characters.
 	KeyMax, ValueMax int
+	// Choices maps each JSON value a Choice or Choices field takes, as compact JSON text
+	// ("\"PERSON\"", "1"), to the parameter's value it gives.
+	Choices map[string]string
 	// Default is the parameter's value when the field is absent, if HasDefault.
 	Default    string
 	HasDefault bool
@@ -71,6 +80,28 @@ func Int(name, param string, min, max int64) Field {
 // Obj is an optional object of string values.
 func Obj(name, param string, maxKeys, keyMax, valueMax int) Field {
 	return Field{Name: name, Param: param, Kind: Object, Max: int64(maxKeys), KeyMax: keyMax, ValueMax: valueMax}
+}
+
+// List is an optional array of at most max distinct non-empty strings; [] is a value, none.
+func List(name, param string, max int) Field {
+	return Field{Name: name, Param: param, Kind: Strings, Max: int64(max)}
+}
+
+// Members is an optional object whose members the operation itself checks: it gets the object
+// as compact JSON text.
+func Members(name, param string) Field {
+	return Field{Name: name, Param: param, Kind: AnyObject}
+}
+
+// OneOf is an optional value among choices (compact JSON text → the parameter's value).
+func OneOf(name, param string, choices map[string]string) Field {
+	return Field{Name: name, Param: param, Kind: Choice, Choices: choices}
+}
+
+// SomeOf is a required non-empty array of values among choices; each parameter value counts
+// once, so the parameter holds at most one value per choice however long the array.
+func SomeOf(name, param string, choices map[string]string) Field {
+	return Field{Name: name, Param: param, Kind: Choices, Required: true, Choices: choices}
 }
 
 // Req is f required.
@@ -148,6 +179,16 @@ func (f Field) decode(raw json.RawMessage) ([]string, error) {
 	case Integer:
 		n, err := f.integer(raw)
 		return []string{n}, err
+	case Strings:
+		return f.strings(raw)
+	case AnyObject:
+		s, err := f.members(raw)
+		return []string{s}, err
+	case Choice:
+		s, err := f.choice(raw)
+		return []string{s}, err
+	case Choices:
+		return f.choices(raw)
 	}
 	s, err := f.object(raw)
 	return []string{s}, err
@@ -273,4 +314,86 @@ func (f Field) object(raw json.RawMessage) (string, error) {
 		return "", f.wrongType("an object")
 	}
 	return b.String(), nil
+}
+
+// array reads an array's items, or fails naming f as not an array of what.
+func (f Field) array(raw json.RawMessage, what string) ([]json.RawMessage, error) {
+	var items []json.RawMessage
+	if raw[0] != '[' || json.Unmarshal(raw, &items) != nil {
+		return nil, f.wrongType("an array of " + what)
+	}
+	return items, nil
+}
+
+// strings gives the distinct strings in order; [] gives one empty value, so that the
+// parameter is present and names nothing (as a form's empty parameter).
+func (f Field) strings(raw json.RawMessage) ([]string, error) {
+	items, err := f.array(raw, "strings")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, min(len(items), int(f.Max)+1))
+	for _, it := range items {
+		s, ok := str(it)
+		if !ok {
+			return nil, f.wrongType("an array of strings")
+		}
+		if s == "" {
+			return nil, apierr.Malformed(f.Name, "an item is empty")
+		}
+		if slices.Contains(out, s) {
+			continue
+		}
+		if out = append(out, s); int64(len(out)) > f.Max {
+			return nil, apierr.TooMany(f.Name, int(f.Max))
+		}
+	}
+	if len(out) == 0 {
+		return []string{""}, nil
+	}
+	return out, nil
+}
+
+func (f Field) members(raw json.RawMessage) (string, error) {
+	var b bytes.Buffer
+	if raw[0] != '{' || json.Compact(&b, raw) != nil {
+		return "", f.wrongType("an object")
+	}
+	return b.String(), nil
+}
+
+// choice is the parameter's value for one of f's choices. A string is compared once
+// unescaped, so "\u0050ERSON" is "PERSON"; a number as written.
+func (f Field) choice(raw json.RawMessage) (string, error) {
+	key := string(raw)
+	if s, ok := str(raw); ok {
+		b, _ := json.Marshal(s)
+		key = string(b)
+	}
+	v, ok := f.Choices[key]
+	if !ok {
+		return "", apierr.Malformed(f.Name, "must be one of "+strings.Join(slices.Sorted(maps.Keys(f.Choices)), ", "))
+	}
+	return v, nil
+}
+
+func (f Field) choices(raw json.RawMessage) ([]string, error) {
+	items, err := f.array(raw, "choices")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, it := range items {
+		v, err := f.choice(it)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	if len(out) == 0 {
+		return nil, apierr.Missing(f.Name)
+	}
+	return out, nil
 }

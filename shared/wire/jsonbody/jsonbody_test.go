@@ -1,8 +1,10 @@
 package jsonbody
 
 import (
+	"encoding/json"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,6 +86,67 @@ func TestDecodeFaults(t *testing.T) {
 	}
 }
 
+var person = map[string]string{`"PERSON"`: "PERSON", `"1"`: "PERSON", `1`: "PERSON"}
+
+// listFields are the kinds whose values are lists, mixed objects and choices.
+var listFields = []Field{
+	List("tags", "tags", 2),
+	Members("profile", "profile"),
+	OneOf("type", "type", map[string]string{`"PERSON"`: "PERSON", `"1"`: "PERSON"}),
+	SomeOf("types", "types", person),
+}
+
+func TestDecodeLists(t *testing.T) {
+	for body, want := range map[string]form.Values{
+		`{"types":["PERSON"]}`: {"types": {"PERSON"}},
+		`{"tags":["a","b","a"],"profile":{"name": "n", "level": 2, "x": [1]},"type":"1","types":[1,"1","\u0050ERSON"]}`: {
+			"tags": {"a", "b"}, "profile": {`{"name":"n","level":2,"x":[1]}`}, "type": {"PERSON"}, "types": {"PERSON"}},
+		// [] is a value: the parameter is present and names nothing, as a form's empty one.
+		`{"tags":[],"profile":{},"types":["PERSON"]}`:          {"tags": {""}, "profile": {"{}"}, "types": {"PERSON"}},
+		`{"tags":null,"profile":null,"type":null,"types":[1]}`: {"types": {"PERSON"}},
+	} {
+		got, err := Decode([]byte(body), listFields)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("Decode(%s) = %v, %v; want %v", body, got, err, want)
+		}
+	}
+}
+
+func TestDecodeListFaults(t *testing.T) {
+	const ok = `"types":["PERSON"]`
+	for _, tc := range []struct {
+		body string
+		code int
+		name string
+	}{
+		{`{}`, apierr.BadParam, "types"},
+		{`{"types":[]}`, apierr.BadParam, "types"},
+		{`{"types":"PERSON"}`, apierr.BadParam, "types"},
+		{`{"types":["GROUP"]}`, apierr.BadParam, "types"},
+		{`{"types":["person"]}`, apierr.BadParam, "types"},
+		{`{"types":[2]}`, apierr.BadParam, "types"},
+		{`{"types":[1.0]}`, apierr.BadParam, "types"},
+		{`{"types":[["PERSON"]]}`, apierr.BadParam, "types"},
+		{`{` + ok + `,"type":1}`, apierr.BadParam, "type"},
+		{`{` + ok + `,"type":"GROUP"}`, apierr.BadParam, "type"},
+		{`{` + ok + `,"type":["PERSON"]}`, apierr.BadParam, "type"},
+		{`{` + ok + `,"tags":"a"}`, apierr.BadParam, "tags"},
+		{`{` + ok + `,"tags":[1]}`, apierr.BadParam, "tags"},
+		{`{` + ok + `,"tags":[""]}`, apierr.BadParam, "tags"},
+		{`{` + ok + `,"tags":["a",null]}`, apierr.BadParam, "tags"},
+		{`{` + ok + `,"tags":["a","b","c"]}`, apierr.TooLong, "tags"},
+		{`{` + ok + `,"profile":"{}"}`, apierr.BadParam, "profile"},
+		{`{` + ok + `,"profile":[]}`, apierr.BadParam, "profile"},
+		{`{` + ok + `,"profile":1}`, apierr.BadParam, "profile"},
+	} {
+		_, err := Decode([]byte(tc.body), listFields)
+		e, isAPI := apierr.As(err)
+		if !isAPI || e.Code != tc.code || e.Status == http.StatusOK || !strings.Contains(e.Message, tc.name) || e.Param != tc.name {
+			t.Errorf("Decode(%s) = %v, want code %d naming %s", tc.body, err, tc.code, tc.name)
+		}
+	}
+}
+
 func TestCheckContentType(t *testing.T) {
 	for ct, ok := range map[string]bool{
 		"application/json":                  true,
@@ -110,10 +173,13 @@ func FuzzDecode(f *testing.F) {
 		`{"userId":"a","userIds":["b","c"],"expiresAt":"12","ext":{"k":"v"}}`,
 		`{"userId":"a","userIds":["b"],"expiresAt":1,"pageSize":1e2}`,
 		`{"userId":"\u00e4","userIds":null}`, `[]`, `null`, `{"userId":"a"`, "{\"name\":\"\xff\"}",
+		`{"tags":["a","b","a"],"profile":{"name":"n","level":2},"type":"1","types":[1,"PERSON"]}`,
+		`{"tags":[],"profile":{},"types":["\u0050ERSON"]}`, `{"tags":[""],"types":[1.0]}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		decodeLists(t, body)
 		vals, err := Decode(body, fields)
 		if err != nil {
 			if e, ok := apierr.As(err); !ok || e.Status < 400 || e.Status > 499 || e.Message == "" {
@@ -132,4 +198,30 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Decode(%q) = %v, which the operation refuses: %v", body, vals, err)
 		}
 	})
+}
+
+// decodeLists checks body against listFields as FuzzDecode does against fields: refused with a
+// 4xx contract error naming a field, or decoded into what the declaration allows.
+func decodeLists(t *testing.T, body []byte) {
+	vals, err := Decode(body, listFields)
+	if err != nil {
+		if e, ok := apierr.As(err); !ok || e.Status < 400 || e.Status > 499 || e.Message == "" {
+			t.Fatalf("Decode(%q) = %v, want a 4xx contract error", body, err)
+		}
+		return
+	}
+	if got := vals["types"]; !reflect.DeepEqual(got, []string{"PERSON"}) {
+		t.Fatalf("Decode(%q) gives types %q", body, got)
+	}
+	if got, ok := vals["type"]; ok && !reflect.DeepEqual(got, []string{"PERSON"}) {
+		t.Fatalf("Decode(%q) gives type %q", body, got)
+	}
+	tags := vals["tags"]
+	cleared := len(tags) == 1 && tags[0] == ""
+	if len(tags) > 2 || !cleared && (slices.Contains(tags, "") || len(tags) == 2 && tags[0] == tags[1]) {
+		t.Fatalf("Decode(%q) gives tags %q", body, tags)
+	}
+	if p, ok := vals["profile"]; ok && (len(p) != 1 || !json.Valid([]byte(p[0])) || p[0][0] != '{') {
+		t.Fatalf("Decode(%q) gives profile %q, not one JSON object", body, p)
+	}
 }
