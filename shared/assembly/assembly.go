@@ -11,6 +11,7 @@ import (
 	"sort"
 	"time"
 
+	"imusers/shared/adapter/console"
 	"imusers/shared/adapter/httpapi"
 	"imusers/shared/adapter/httpdefault"
 	"imusers/shared/adapter/wsapi"
@@ -204,6 +205,7 @@ func (s *Service) others() map[string]any {
 		"webhookDeliver":  s.Webhooks.Handle,
 		"webhookSchedule": s.WebhookSchedule.Run,
 		"httpDefault":     s.Fallback().Handle,
+		"console":         console.Handle,
 		"wsAuthorize":     s.WS.Authorize,
 		"wsConnect":       wsconn.Connect(s.Log),
 		"wsDisconnect":    s.WS.Disconnect,
