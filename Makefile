@@ -207,6 +207,11 @@ invoke: deps
 	@if [[ ! -f functions/$(FN)/main.go ]]; then echo "no function $(FN); functions: $(FUNCTIONS)" >&2; exit 2; fi
 	IM_RIE=$(RIE) go run ./infra/rie/invoke -fn $(FN) -build $(BUILD_DIR) $(if $(EVENT),-event $(EVENT))
 
+## screenshots: the console's main screens as PNGs under docs/console/ (Chromium, as its browser test)
+screenshots: deps
+	mkdir -p docs/console
+	GOFLAGS= IM_CONSOLE_SCREENSHOTS=$(CURDIR)/docs/console go test -count=1 -run '^TestConsoleInABrowser$$' ./infra/console/
+
 ## lint: formatting and go vet
 lint:
 	@unformatted=$$(gofmt -l $$(go list -f '{{.Dir}}' ./...)); \

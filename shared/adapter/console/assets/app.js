@@ -383,6 +383,19 @@ function loadLists() {
 }
 
 // ---- settings ----
+// loaded is the form as last read: a save sends only what changed since, so a value the
+// operator did not touch (the default event list, say) stays what it was.
+let loaded = null;
+function settingsForm() {
+  return {
+    friendsOnlyDirectMessages: $("s-friends-only").checked ? "1" : "0",
+    tokenTtlDays: $("s-ttl").value,
+    webhookUrl: $("s-url").value.trim(),
+    webhookFormat: $("s-format").value,
+    webhookEvents: $("s-events").value.replace(/\s+/g, ""),
+  };
+}
+
 async function loadSettings() {
   const msg = $("settings-msg");
   say(msg, "Reading…");
@@ -393,6 +406,7 @@ async function loadSettings() {
     $("s-url").value = s.webhookUrl || "";
     $("s-format").value = s.webhookFormat || "rongcloud";
     $("s-events").value = (s.webhookEvents || []).join(",");
+    loaded = settingsForm();
     say(msg, "");
   } catch (e) {
     failed(msg, e);
@@ -409,16 +423,16 @@ $("settings-form").addEventListener("submit", async (ev) => {
     $("s-url").focus();
     return;
   }
+  const now = settingsForm();
+  const changed = Object.fromEntries(Object.entries(now).filter(([k, v]) => !loaded || loaded[k] !== v));
+  if (Object.keys(changed).length === 0) {
+    say(msg, "Nothing to save: no setting was changed.");
+    return;
+  }
   say(msg, "Saving…");
   await busy([$("settings-save"), $("settings-reload")], async () => {
     try {
-      await client.call("/app/setting/set.json", {
-        friendsOnlyDirectMessages: $("s-friends-only").checked ? 1 : 0,
-        tokenTtlDays: $("s-ttl").value,
-        webhookUrl: url,
-        webhookFormat: $("s-format").value,
-        webhookEvents: $("s-events").value.trim(),
-      });
+      await client.call("/app/setting/set.json", changed);
     } catch (e) {
       failed(msg, e);
       // Put the focus on the field the service named, when it named one.
@@ -431,6 +445,7 @@ $("settings-form").addEventListener("submit", async (ev) => {
       }
       return;
     }
+    loaded = now;
     say(msg, "Saved.", "good");
   });
 });
