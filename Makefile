@@ -47,6 +47,8 @@ build-EraseUsersFunction:
 	$(call sam-build,eraseUsers)
 build-AppWebhookReplayFunction:
 	$(call sam-build,appWebhookReplay)
+build-AppWebhookTestFunction:
+	$(call sam-build,appWebhookTest)
 build-WebhookDeliverFunction:
 	$(call sam-build,webhookDeliver)
 build-WebhookScheduleFunction:

@@ -264,7 +264,9 @@ var samples = []sample{
 	{"friendPermissionGet", "error-missing-users", httpEvent("friendPermissionGet", form()),
 		answers(400, 1002)},
 
-	{"appSettingSet", "success", httpEvent("appSettingSet", form("friendsOnlyDirectMessages", "1")),
+	// The webhook URL is for appWebhookTest's sample: a name that resolves to loopback, which a
+	// delivery outside the local stack refuses.
+	{"appSettingSet", "success", httpEvent("appSettingSet", form("friendsOnlyDirectMessages", "1", "webhookUrl", "http://localhost:9/hooks")),
 		answers(200, 200)},
 	{"appSettingSet", "error-value", httpEvent("appSettingSet", form("friendsOnlyDirectMessages", "2")),
 		answers(400, 1002)},
@@ -277,6 +279,11 @@ var samples = []sample{
 	{"appWebhookReplay", "success", httpEvent("appWebhookReplay", form()),
 		answers(200, 200, field("replayed", 0.0))},
 	{"appWebhookReplay", "error-bad-signature", httpEvent("appWebhookReplay", form(), signedWith("not-the-secret")),
+		answers(401, 1004)},
+
+	{"appWebhookTest", "success", httpEvent("appWebhookTest", form()),
+		answers(200, 200, field("delivered", false), field("httpStatus", 0.0), field("error", "the address is private, loopback or link-local"))},
+	{"appWebhookTest", "error-bad-signature", httpEvent("appWebhookTest", form(), signedWith("not-the-secret")),
 		answers(401, 1004)},
 
 	{"eraseUsers", "success", json.RawMessage(`{"app":"` + localenv.AppKey + `","users":["` + sampleUser + `"],"operateId":"5f1c2a9e0b7d4c3e8a6f1b2d"}`),

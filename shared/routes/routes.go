@@ -166,6 +166,8 @@ var All = []Route{
 	{Name: "appSettingSet", Kind: HTTP, Path: "/app/setting/set.json", RateLimit: defaultRate, Actions: []string{UpdateItem}},
 	{Name: "appSettingQuery", Kind: HTTP, Path: "/app/setting/query.json", RateLimit: defaultRate, Actions: []string{GetItem}},
 	{Name: "appWebhookReplay", Kind: HTTP, Path: "/app/webhook/replay.json", RateLimit: defaultRate, Actions: []string{Query, BatchWriteItem}},
+	// A test event sent at once to the app's receiver, answered with what became of it.
+	{Name: "appWebhookTest", Kind: HTTP, Path: "/app/webhook/test.json", RateLimit: defaultRate, Actions: []string{GetItem}},
 
 	// Direct messages: one batched read of the facts and the recipients' connections, frames
 	// to every open connection, and a write only to forget a connection found gone.
