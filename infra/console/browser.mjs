@@ -6,7 +6,7 @@ import { chromium } from "playwright-core";
 import readline from "node:readline";
 import path from "node:path";
 
-const { CONSOLE_URL, APP_KEY, APP_SECRET, USER_ID, CHROMIUM, SHOTS } = process.env;
+const { CONSOLE_URL, APP_KEY, APP_SECRET, USER_ID, CHROMIUM, SHOTS, RECEIVER_URL } = process.env;
 const input = readline.createInterface({ input: process.stdin });
 const answers = input[Symbol.asyncIterator]();
 
@@ -120,9 +120,18 @@ try {
   await see("#settings-msg", /webhookUrl/);
   await page.getByRole("button", { name: "Reload" }).click();
   await see("#settings-msg", /^$/);
+
+  // No URL yet: the test event says so. Then the test's receiver gets one.
   await page.getByRole("button", { name: "Send a test event" }).click();
-  await see("#test-msg", /\S/);
+  await see("#test-msg", /No webhook URL is set/);
+  await page.getByLabel("Webhook URL").fill(RECEIVER_URL);
+  await page.getByLabel("Webhook format").selectOption("nexconn");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await see("#settings-msg", /^Saved\.$/);
+  await page.getByRole("button", { name: "Send a test event" }).click();
+  await see("#test-msg", /^Delivered: the App Server answered HTTP 200\.$/);
   await shot("settings");
+  await step("tested");
 
   // A phone's width: the user screen in one column.
   await page.setViewportSize({ width: 390, height: 844 });

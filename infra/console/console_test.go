@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,13 +83,20 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Fatalf("tag set: %s", r.Raw)
 	}
 	client := testenv.NewInbox(s.MustDial(t, tok))
+	// The App Server's webhook receiver, on loopback as the local stack allows.
+	hooks := make(chan string, 10)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		hooks <- string(body)
+	}))
+	defer receiver.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "browser.mjs"))
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CONSOLE_URL="+s.URL+"/console/", "APP_KEY="+app.Key, "APP_SECRET="+app.Secret,
-		"USER_ID=alice", "CHROMIUM="+chromium, "SHOTS="+shots)
+		"USER_ID=alice", "CHROMIUM="+chromium, "SHOTS="+shots, "RECEIVER_URL="+receiver.URL+"/hooks")
 	var stderr testenv.SyncBuffer
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
@@ -132,6 +140,19 @@ func TestConsoleInABrowser(t *testing.T) {
 			got := c.MustOK(t, "/app/setting/query.json", nil).Body
 			if got["friendsOnlyDirectMessages"] != 1.0 || got["tokenTtlDays"] != 7.0 {
 				t.Fatalf("settings after the page saved them: %v", got)
+			}
+		},
+		"tested": func() {
+			select {
+			case body := <-hooks:
+				if !strings.Contains(body, `"type":"webhook:test"`) {
+					t.Fatalf("the receiver got %s, want the webhook:test event", body)
+				}
+			default:
+				t.Fatal("the page reported a delivered test event that the receiver never got")
+			}
+			if got := c.MustOK(t, "/app/setting/query.json", nil).Body; got["webhookFormat"] != "nexconn" || got["tokenTtlDays"] != 7.0 {
+				t.Fatalf("settings after the second save: %v", got)
 			}
 		},
 	}
