@@ -24,7 +24,7 @@ const Prefix = "/console/"
 // only, never inline, and no framing. Images also come from https: because portraits are URLs
 // the App Server stored (on any host), and showing them is part of finding a user; an image
 // runs no code, and Referrer-Policy keeps the console's address from the portrait's host.
-// data: is for the page's own placeholder portrait.
+// data: is for the page's empty icon.
 const Policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; " +
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
