@@ -98,6 +98,26 @@ try {
   await see("#u-ban", /^Not banned$/);
   await step("unbanned");
 
+  // Mute and unmute in direct chats.
+  await page.getByRole("button", { name: "Mute", exact: true }).click();
+  await see("#mute-msg", /^Muted in direct chats\.$/);
+  await see("#u-muted", /^Yes$/);
+  await step("muted");
+  await page.getByRole("button", { name: "Unmute" }).click();
+  await see("#mute-msg", /^Unmuted\.$/);
+  await see("#u-muted", /^No$/);
+
+  // Expire tokens: the test's client can no longer connect with its token.
+  await page.getByRole("button", { name: "Expire tokens" }).click();
+  await see("#expire-msg", /refused from now on/);
+  await step("expired");
+
+  // Clear the hosted profile the test set.
+  await see("#u-profile", /"level": 2/);
+  await page.getByRole("button", { name: "Clear hosted profile" }).click();
+  await see("#clean-msg", /^Hosted profile cleared\.$/);
+  await see("#u-profile", /^None$/);
+
   // The lists.
   await page.getByRole("button", { name: "Lists" }).click();
   await see("#bans-msg", /^None\.$/);
@@ -133,12 +153,36 @@ try {
   await shot("settings");
   await step("tested");
 
+  // Deactivate: the user shows as deactivated and is listed; opened from the list, reactivated.
+  await page.getByRole("button", { name: "User", exact: true }).click();
+  await page.getByRole("button", { name: "Deactivate" }).click();
+  await see("#deactivate-msg", /^Deactivated/);
+  await see("#u-deactivated", /^Yes$/);
+  await step("deactivated");
+  await page.getByRole("button", { name: "Lists" }).click();
+  await see("#deactivated-msg", /^Page 1: 1 shown\.$/);
+  await see("#dev-msg", /^Page 1: \d+ shown\.$/);
+  await page.locator("#deactivated-body").getByRole("button", { name: `Open user ${USER_ID}` }).click();
+  await see("#u-deactivated", /^Yes$/);
+  await page.getByRole("button", { name: "Reactivate" }).click();
+  await see("#reactivate-msg", /^Reactivated/);
+  await see("#u-deactivated", /^No$/);
+  await step("reactivated");
+
+  // A development user deleted from the list, after the page asks to be sure.
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: "Lists" }).click();
+  await see("#dev-msg", /^Page 1: \d+ shown\.$/);
+  await page.getByRole("button", { name: "Delete user bob" }).click();
+  await see("#dev-body", /Deleted\./);
+  await step("deleted");
+
   // A phone's width: the user screen in one column.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.getByRole("button", { name: "User", exact: true }).click();
   await page.getByLabel("User id").fill(USER_ID);
   await page.getByRole("button", { name: "Find" }).click();
-  await see("#u-name", /^Alice$/);
+  await see("#u-id", new RegExp(`^${USER_ID}$`));
   await see("#find-msg", /^$/);
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   if (wide > 390) throw new Error(`at 390 pixels wide the page is ${wide} wide`);

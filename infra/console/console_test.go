@@ -82,6 +82,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	if r := c.Post(t, "/user/tag/set.json", `{"userId":"alice","tags":["vip","beta"]}`, "Content-Type", "application/json"); r.Code() != 200 {
 		t.Fatalf("tag set: %s", r.Raw)
 	}
+	c.MustOK(t, "/user/profile/set.json", testenv.Form("userId", "alice", "userProfile", `{"level":2}`))
 	client := testenv.NewInbox(s.MustDial(t, tok))
 	// The App Server's webhook receiver, on loopback as the local stack allows.
 	hooks := make(chan string, 10)
@@ -135,6 +136,26 @@ func TestConsoleInABrowser(t *testing.T) {
 			if bans := c.MustOK(t, "/user/block/query.json", nil).Body["users"].([]any); len(bans) != 0 {
 				t.Fatalf("bans after the page's unban: %v", bans)
 			}
+		},
+		"muted": func() {
+			muted := c.MustOK(t, "/user/chat/fb/querylist.json", testenv.Form("type", "PERSON")).Body["users"].([]any)
+			if len(muted) != 1 || muted[0] != "alice" {
+				t.Fatalf("muted users after the page's mute: %v", muted)
+			}
+		},
+		"expired": func() {
+			if _, status := s.Dial(t, tok); status != http.StatusUnauthorized {
+				t.Fatalf("a connect with the expired token: HTTP %d, want 401", status)
+			}
+		},
+		"deactivated": func() {
+			c.Expect(t, "/user/info.json", testenv.Form("userId", "alice"), http.StatusForbidden, 3002)
+		},
+		"reactivated": func() {
+			c.MustOK(t, "/user/info.json", testenv.Form("userId", "alice"))
+		},
+		"deleted": func() {
+			c.Expect(t, "/user/info.json", testenv.Form("userId", "bob"), http.StatusNotFound, 3001)
 		},
 		"saved": func() {
 			got := c.MustOK(t, "/app/setting/query.json", nil).Body
