@@ -19,7 +19,7 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE := $(GOBIN_DIR)/aws-lambda-rie
 DYNALITE_STAMP := infra/node_modules/.package-lock.json
 
-.PHONY: build build-arm64 deps run test fuzz bench invoke lint deploy clean FORCE
+.PHONY: build build-arm64 deps browser run test fuzz bench invoke lint deploy clean screenshots FORCE
 
 ## build: every function for this machine, into build/<name>/bootstrap
 build: $(FUNCTIONS:%=$(BUILD_DIR)/%/bootstrap)
@@ -41,10 +41,14 @@ build-AppSettingQueryFunction:
 	$(call sam-build,appSettingQuery)
 build-AppSettingSetFunction:
 	$(call sam-build,appSettingSet)
+build-ConsoleFunction:
+	$(call sam-build,console)
 build-EraseUsersFunction:
 	$(call sam-build,eraseUsers)
 build-AppWebhookReplayFunction:
 	$(call sam-build,appWebhookReplay)
+build-AppWebhookTestFunction:
+	$(call sam-build,appWebhookTest)
 build-WebhookDeliverFunction:
 	$(call sam-build,webhookDeliver)
 build-WebhookScheduleFunction:
@@ -150,8 +154,20 @@ build-WsRemoveFromBlocklistFunction:
 build-WsSendMessageFunction:
 	$(call sam-build,wsSendMessage)
 
-## deps: dynalite (npm ci in infra/) and aws-lambda-rie; quick when both are there
-deps: $(DYNALITE_STAMP) $(RIE)
+## deps: dynalite and playwright-core (npm ci in infra/), aws-lambda-rie and chromium; quick when all are there
+deps: $(DYNALITE_STAMP) $(RIE) browser
+
+# The console's browser test drives Debian's chromium package (infra/console); as root with
+# apt-get it is installed here, otherwise the test says what is missing.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [[ $$(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing chromium (apt-get) for the console's browser test"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "warning: chromium is not installed; the console's browser test will fail (apt-get install chromium)" >&2; \
+		fi; \
+	fi
 
 # npm writes this file on every install, so it is newer than the lock exactly when the
 # installed packages are current.
@@ -192,6 +208,11 @@ invoke: deps
 		echo "functions: $(FUNCTIONS)" >&2; exit 2; fi
 	@if [[ ! -f functions/$(FN)/main.go ]]; then echo "no function $(FN); functions: $(FUNCTIONS)" >&2; exit 2; fi
 	IM_RIE=$(RIE) go run ./infra/rie/invoke -fn $(FN) -build $(BUILD_DIR) $(if $(EVENT),-event $(EVENT))
+
+## screenshots: the console's main screens as PNGs under docs/console/ (Chromium, as its browser test)
+screenshots: deps
+	mkdir -p docs/console
+	GOFLAGS= IM_CONSOLE_SCREENSHOTS=$(CURDIR)/docs/console go test -count=1 -run '^TestConsoleInABrowser$$' ./infra/console/
 
 ## lint: formatting and go vet
 lint:

@@ -32,6 +32,9 @@ func TestCallerOfOneAppCannotTouchAnother(t *testing.T) {
 	}
 	for _, call := range apicall.Available() {
 		reset(cb)
+		if call.Settings != nil {
+			cb.MustOK(t, "/app/setting/set.json", call.Settings)
+		}
 		if res := cb.Post(t, call.Path(), call.Form(users)); res.Code() != 200 {
 			t.Fatalf("B's own %s: HTTP %d %s", call.Route, res.Status, res.Raw)
 		}
@@ -62,6 +65,9 @@ func TestCallerOfOneAppCannotTouchAnother(t *testing.T) {
 	before := scan(t, s.Table, notA)
 
 	for _, call := range apicall.Available() {
+		if call.Settings != nil {
+			ca.MustOK(t, "/app/setting/set.json", call.Settings)
+		}
 		res := ca.Post(t, call.Path(), call.Form(users))
 		if strings.Contains(res.Raw, secretName) || strings.Contains(res.Raw, b.Key) {
 			t.Errorf("A's %s answered with B's data: %s", call.Route, res.Raw)

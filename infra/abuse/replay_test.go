@@ -36,6 +36,9 @@ func TestReplaysAreRefused(t *testing.T) {
 		for _, u := range []string{users.A, users.B} {
 			ca.MustOK(t, "/user/getToken.json", form("userId", u, "name", u))
 		}
+		if call.Settings != nil {
+			ca.MustOK(t, "/app/setting/set.json", call.Settings)
+		}
 		body := call.Form(users).Encode()
 		hs := signed("", a.Key, a.Secret, fmt.Sprint("nonce-", i), ts)
 		first := send(t, s.URL, call.Path(), formType, body, hs)

@@ -25,6 +25,9 @@ type Call struct {
 	Writes bool
 	// V4 is the same call's v4 JSON body, for a route with v4 paths.
 	V4 func(u Users) map[string]any
+	// Settings are app settings the call needs, to be set with /app/setting/set.json before
+	// it; they stay set, so such calls come last.
+	Settings url.Values
 }
 
 type body = map[string]any
@@ -107,6 +110,8 @@ var All = []Call{
 	{Route: "messagePrivatePublish", Form: func(u Users) url.Values {
 		return form("fromUserId", u.A, "toUserId", u.B, "objectName", "RC:TxtMsg", "content", `{"content":"hello"}`)
 	}},
+	// Nothing listens on the discard port: the test event is answered as not delivered.
+	{Route: "appWebhookTest", Settings: form("webhookUrl", "http://127.0.0.1:9/hooks"), Form: func(Users) url.Values { return form() }},
 }
 
 // Path is the route's path.

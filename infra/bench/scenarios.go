@@ -612,6 +612,31 @@ var scenarios = append(append([]scenario{
 				return e.check(req)
 			}}, nil
 		}},
+	{route: "console", variant: "GET /console/app.js (the console's largest file)", via: viaGateway,
+		budget: noBudget("README, Console: the console's function reads no table"),
+		setup: func(ctx context.Context, e *env, _ apps.App) (step, error) {
+			return step{run: func(ctx context.Context, _ int) error {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.url+"/console/app.js", nil)
+				if err != nil {
+					return err
+				}
+				start := time.Now()
+				res, err := e.http.Do(req)
+				if err != nil {
+					return err
+				}
+				defer res.Body.Close()
+				raw, err := io.ReadAll(res.Body)
+				if err != nil {
+					return err
+				}
+				e.exchanged = httpExchange{took: time.Since(start), bytes: len(raw)}
+				if res.StatusCode != http.StatusOK {
+					return &apiError{res.StatusCode, string(raw)}
+				}
+				return nil
+			}}, nil
+		}},
 	{route: "", variant: "token verification (users.VerifyToken)", via: viaInProcess,
 		budget: readsWrites(1, 0, "design.md, issue 2: token verification one read"),
 		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {

@@ -21,6 +21,14 @@ import (
 
 var fixture = apicall.Users{A: "alice", B: "bob"}
 
+// settings sets the app settings a call needs, with no fault in the way.
+func (r *rig) settings(c *testenv.APIClient, call apicall.Call) {
+	r.t.Helper()
+	if call.Settings != nil {
+		c.MustOK(r.t, "/app/setting/set.json", call.Settings)
+	}
+}
+
 // prepare brings the fixture users back to registered and active (an earlier call may have
 // deactivated or deleted one), with no faults in the way.
 func (r *rig) prepare(c *testenv.APIClient) {
@@ -62,6 +70,7 @@ func TestRetriesAbsorbTransientFaults(t *testing.T) {
 					continue
 				}
 				r.prepare(c)
+				r.settings(c, call)
 				r.freshClient()
 				before := r.proxy.Faults("")
 				r.proxy.Set(k.rule)
@@ -97,6 +106,7 @@ func TestExhaustedRetriesAnswerWithoutLeaking(t *testing.T) {
 			c := r.Client(0)
 			for _, call := range apicall.Available() {
 				r.prepare(c)
+				r.settings(c, call)
 				r.freshClient()
 				r.proxy.Set(k.rule)
 				checkFailure(t, c.Post(t, call.Path(), call.Form(fixture)))

@@ -44,7 +44,7 @@ const defaultRouteKey = "$default"
 // timeout is a function's timeout, as template.yaml sets it.
 func timeout(k routes.Kind) time.Duration {
 	switch k {
-	case routes.HTTP:
+	case routes.HTTP, routes.Page:
 		return httpTimeout
 	case routes.Default:
 		return defaultTimeout
@@ -63,6 +63,7 @@ type Gateway struct {
 	wsRoutes   map[string]function // WebSocket route key -> function
 	authorizer *function           // the $connect authorizer
 	fallback   *function           // the HTTP API's $default route
+	pages      []function          // the GET routes of Kind Page
 	conns      connTable
 	log        *slog.Logger
 	inFlight   sync.WaitGroup
@@ -105,6 +106,8 @@ func New(svc *assembly.Service) (*Gateway, error) {
 			g.authorizer = &f
 		case routes.Default:
 			g.fallback = &f
+		case routes.Page:
+			g.pages = append(g.pages, f)
 		}
 	}
 	return g, nil
@@ -130,7 +133,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// ("//user/x.json") is the $default function's to serve, through the same Lambda Invoke
 	// call it makes in AWS.
 	f, ok := g.byPath[r.URL.Path]
+	routeKey, proxy := "POST "+r.URL.Path, ""
 	if !ok || r.Method != http.MethodPost {
+		ok = false
+	}
+	if !ok && r.Method == http.MethodGet {
+		f, routeKey, proxy, ok = g.page(r.URL.Path)
+	}
+	if !ok {
 		if g.fallback == nil {
 			writeJSON(w, http.StatusNotFound, `{"message":"Not Found"}`)
 			return
@@ -150,6 +160,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev := g.event(r, f.route, body)
+	if f.route.Kind == routes.Page {
+		ev.RouteKey, ev.RequestContext.RouteKey = routeKey, routeKey
+		if proxy != "" {
+			ev.PathParameters = map[string]string{"proxy": proxy}
+		}
+	}
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, `{"message":"Internal Server Error"}`)
@@ -174,6 +190,24 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeResponse(w, resp)
+}
+
+// page matches a GET path against the Page routes as API Gateway does: a path exactly, or a
+// greedy "{proxy+}" as one or more segments after its prefix. It returns the route key
+// matched and what the greedy variable took.
+func (g *Gateway) page(p string) (f function, routeKey, proxy string, ok bool) {
+	for _, f := range g.pages {
+		for _, pattern := range f.route.Paths() {
+			if prefix, greedy := strings.CutSuffix(pattern, "{proxy+}"); greedy {
+				if rest, ok := strings.CutPrefix(p, prefix); ok && rest != "" {
+					return f, "GET " + pattern, rest, true
+				}
+			} else if p == pattern {
+				return f, "GET " + pattern, "", true
+			}
+		}
+	}
+	return function{}, "", "", false
 }
 
 // event builds the payload-2.0 event API Gateway would send for r.

@@ -225,6 +225,7 @@ func printBanner(w io.Writer, getenv func(string) string, base, dbURL, dataDir, 
 	fmt.Fprintf(w, "imusers local twin\n")
 	fmt.Fprintf(w, "  Server API     %s   (POST %s/user/getToken.json ...)\n", base, base)
 	fmt.Fprintf(w, "  connections    ws://%s%s?token=...\n", base[len("http://"):], gateway.WebSocketPath)
+	fmt.Fprintf(w, "  console        %s/console/   (sign in with the App Key and Secret below)\n", base)
 	fmt.Fprintf(w, "  DynamoDB       %s   (dynalite, %s table %q in %s)\n", dbURL, state, table, dataDir)
 	for _, a := range reg.All() {
 		fmt.Fprintf(w, "  App Key        %s   (%s)\n", a.Key, a.Environment)

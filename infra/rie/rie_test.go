@@ -366,6 +366,27 @@ func noCalls(t *testing.T, o outcome, _ map[string]any) {
 	}
 }
 
+// servesFile expects a console answer of this status and content type, with the page's
+// security headers, and no AWS call.
+func servesFile(status int, contentType string) func(*testing.T, outcome) {
+	return func(t *testing.T, o outcome) {
+		t.Helper()
+		var resp events.APIGatewayV2HTTPResponse
+		if err := json.Unmarshal(o.res.Body, &resp); err != nil || o.res.Status != 200 {
+			t.Fatalf("emulator answered HTTP %d %s", o.res.Status, o.res.Body)
+		}
+		if resp.StatusCode != status || resp.Headers["Content-Type"] != contentType {
+			t.Fatalf("got statusCode %d, Content-Type %q; want %d, %q", resp.StatusCode, resp.Headers["Content-Type"], status, contentType)
+		}
+		if !strings.HasPrefix(resp.Headers["Content-Security-Policy"], "default-src 'self'") || resp.Headers["X-Content-Type-Options"] != "nosniff" {
+			t.Errorf("headers %v lack the page's Content-Security-Policy or nosniff", resp.Headers)
+		}
+		if len(o.calls) != 0 {
+			t.Errorf("AWS calls = %+v, want none", o.calls)
+		}
+	}
+}
+
 // workerSucceeds expects an asynchronous worker's null result.
 func workerSucceeds(t *testing.T, o outcome) {
 	t.Helper()

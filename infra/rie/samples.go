@@ -44,6 +44,7 @@ var Setup = map[string][]string{
 	"friendCheck":           {"friendAdd"},
 	"friendPermissionGet":   {"friendPermissionSet"},
 	"appSettingQuery":       {"appSettingSet"},
+	"appWebhookTest":        {"appSettingSet"},
 	"userChatFbQuerylist":   {"userChatFbSet"},
 	"wsCheckBlocked":        {"userBlacklistAdd"},
 	"wsGetBlocklist":        {"userBlacklistAdd"},

@@ -264,7 +264,9 @@ var samples = []sample{
 	{"friendPermissionGet", "error-missing-users", httpEvent("friendPermissionGet", form()),
 		answers(400, 1002)},
 
-	{"appSettingSet", "success", httpEvent("appSettingSet", form("friendsOnlyDirectMessages", "1")),
+	// The webhook URL is for appWebhookTest's sample: a name that resolves to loopback, which a
+	// delivery outside the local stack refuses.
+	{"appSettingSet", "success", httpEvent("appSettingSet", form("friendsOnlyDirectMessages", "1", "webhookUrl", "http://localhost:9/hooks")),
 		answers(200, 200)},
 	{"appSettingSet", "error-value", httpEvent("appSettingSet", form("friendsOnlyDirectMessages", "2")),
 		answers(400, 1002)},
@@ -277,6 +279,11 @@ var samples = []sample{
 	{"appWebhookReplay", "success", httpEvent("appWebhookReplay", form()),
 		answers(200, 200, field("replayed", 0.0))},
 	{"appWebhookReplay", "error-bad-signature", httpEvent("appWebhookReplay", form(), signedWith("not-the-secret")),
+		answers(401, 1004)},
+
+	{"appWebhookTest", "success", httpEvent("appWebhookTest", form()),
+		answers(200, 200, field("delivered", false), field("httpStatus", 0.0), field("error", "the address is private, loopback or link-local"))},
+	{"appWebhookTest", "error-bad-signature", httpEvent("appWebhookTest", form(), signedWith("not-the-secret")),
 		answers(401, 1004)},
 
 	{"eraseUsers", "success", json.RawMessage(`{"app":"` + localenv.AppKey + `","users":["` + sampleUser + `"],"operateId":"5f1c2a9e0b7d4c3e8a6f1b2d"}`),
@@ -302,6 +309,12 @@ var samples = []sample{
 		forwards("userDeactivateQuery", "/user/deactivate/query.json")},
 	{"httpDefault", "error-unknown-path", defaultEvent("//user/nothing.json", form("userId", sampleUser)),
 		answers(404, 1002, field("errorMessage", "no operation at /user/nothing.json"), noCalls)},
+
+	// The console's files: the page at its own route, an unknown file under the greedy one.
+	{"console", "success", pageEvent("/console/", "GET /console/", ""),
+		servesFile(200, "text/html; charset=utf-8")},
+	{"console", "error-unknown-file", pageEvent("/console/nothing.js", "GET /console/{proxy+}", "nothing.js"),
+		servesFile(404, "text/plain; charset=utf-8")},
 
 	{"wsAuthorize", "success", authorizerEvent(rie.TokenPlaceholder),
 		authorizes("Allow")},
@@ -438,6 +451,45 @@ func apiEvent(fn, routeKey, path, body string, opts ...func(*signing)) any {
 		ev["body"] = base64.StdEncoding.EncodeToString([]byte(body))
 	} else {
 		ev["isBase64Encoded"] = false
+	}
+	return ev
+}
+
+// pageEvent is the event of a browser's GET of a console route, unsigned as a browser sends it.
+func pageEvent(path, routeKey, proxy string) any {
+	ev := map[string]any{
+		"version":        "2.0",
+		"routeKey":       routeKey,
+		"rawPath":        path,
+		"rawQueryString": "",
+		"headers": map[string]string{
+			"accept":            "text/html,*/*",
+			"accept-encoding":   "gzip",
+			"host":              sampleDomain,
+			"user-agent":        "Mozilla/5.0",
+			"x-forwarded-for":   "203.0.113.7",
+			"x-forwarded-port":  "443",
+			"x-forwarded-proto": "https",
+		},
+		"requestContext": map[string]any{
+			"accountId":    "123456789012",
+			"apiId":        sampleAPI,
+			"domainName":   sampleDomain,
+			"domainPrefix": sampleAPI,
+			"http": map[string]any{
+				"method": "GET", "path": path, "protocol": "HTTP/1.1",
+				"sourceIp": "203.0.113.7", "userAgent": "Mozilla/5.0",
+			},
+			"requestId": "sample-console",
+			"routeKey":  routeKey,
+			"stage":     "$default",
+			"time":      sampleTime,
+			"timeEpoch": sampleEpochMS,
+		},
+		"isBase64Encoded": false,
+	}
+	if proxy != "" {
+		ev["pathParameters"] = map[string]string{"proxy": proxy}
 	}
 	return ev
 }

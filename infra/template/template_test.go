@@ -401,7 +401,7 @@ func TestFunctionsRuntimeAndBuild(t *testing.T) {
 				t.Fatalf("Timeout = %v, want a positive number", setting(t, fn, "Timeout"))
 			}
 			switch r.Kind {
-			case routes.HTTP:
+			case routes.HTTP, routes.Page:
 				if timeout >= gatewayLimit {
 					t.Errorf("Timeout = %v s; an HTTP function must answer within API Gateway's %d s", timeout, gatewayLimit)
 				}
@@ -553,6 +553,10 @@ func TestHTTPRoutes(t *testing.T) {
 				}
 			case routes.Default:
 				mine[defaultRoute] = true
+			case routes.Page:
+				for _, p := range r.Paths() {
+					mine["GET "+p] = true
+				}
 			}
 			diff(t, "HTTP routes", got, mine)
 			for k := range got {
@@ -573,7 +577,7 @@ func TestThrottling(t *testing.T) {
 	want := map[string]int{}
 	param := map[string]string{} // route key -> the parameter its rate is
 	for _, r := range routes.All {
-		if r.Kind != routes.HTTP && r.Kind != routes.Default {
+		if r.Kind != routes.HTTP && r.Kind != routes.Default && r.Kind != routes.Page {
 			continue
 		}
 		if r.RateLimit <= 0 {
@@ -586,10 +590,14 @@ func TestThrottling(t *testing.T) {
 		if r.Kind == routes.Default {
 			want[defaultRoute] = rate
 		}
+		method := "POST "
+		if r.Kind == routes.Page {
+			method = "GET "
+		}
 		for _, p := range r.Paths() {
 			if p != "" {
-				want["POST "+p] = rate
-				param["POST "+p] = r.RateParameter
+				want[method+p] = rate
+				param[method+p] = r.RateParameter
 			}
 		}
 	}

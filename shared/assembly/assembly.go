@@ -11,6 +11,7 @@ import (
 	"sort"
 	"time"
 
+	"imusers/shared/adapter/console"
 	"imusers/shared/adapter/httpapi"
 	"imusers/shared/adapter/httpdefault"
 	"imusers/shared/adapter/wsapi"
@@ -55,7 +56,7 @@ type Service struct {
 	ProfileAPI *profileapi.API
 	Erasure    *erasure.Worker
 	// Webhooks delivers events as they are raised; WebhookSchedule runs every minute;
-	// WebhookAPI replays the dead-letter store.
+	// WebhookAPI sends test events and replays the dead-letter store.
 	Webhooks        *webhooks.Worker
 	WebhookSchedule *webhooks.Schedule
 	WebhookAPI      *webhookapi.API
@@ -123,7 +124,7 @@ func New(cfg service.Config, d Deps) *Service {
 		Erasure:         eraser,
 		Webhooks:        hooks,
 		WebhookSchedule: &webhooks.Schedule{Worker: hooks},
-		WebhookAPI:      &webhookapi.API{DeadLetters: &webhooks.DeadLetters{Store: st, Now: d.Now}},
+		WebhookAPI:      &webhookapi.API{DeadLetters: &webhooks.DeadLetters{Store: st, Now: d.Now}, Worker: hooks},
 		WS:              &wsapi.Server{Users: u, Messages: msgs, Relations: rel, Apps: d.Apps, Log: d.Log},
 		Lambda:          d.Lambda,
 		Log:             d.Log,
@@ -189,6 +190,7 @@ func (s *Service) operations() map[string]operation {
 		"appSettingSet":         {s.RelationAPI.AppSettingSet, nil},
 		"appSettingQuery":       {s.RelationAPI.AppSettingQuery, nil},
 		"appWebhookReplay":      {s.WebhookAPI.Replay, nil},
+		"appWebhookTest":        {s.WebhookAPI.Test, nil},
 
 		"messagePrivatePublish": {s.MessageAPI.PrivatePublish, nil},
 	}
@@ -204,6 +206,7 @@ func (s *Service) others() map[string]any {
 		"webhookDeliver":  s.Webhooks.Handle,
 		"webhookSchedule": s.WebhookSchedule.Run,
 		"httpDefault":     s.Fallback().Handle,
+		"console":         console.Handle,
 		"wsAuthorize":     s.WS.Authorize,
 		"wsConnect":       wsconn.Connect(s.Log),
 		"wsDisconnect":    s.WS.Disconnect,

@@ -17,13 +17,14 @@ const (
 	WebSocket  Kind = "websocket"  // a route of the client connection API (WebSocket API)
 	Authorizer Kind = "authorizer" // the connection API's $connect authorizer
 	Default    Kind = "default"    // the HTTP API's $default route: requests no route matched
+	Page       Kind = "page"       // GET routes of the HTTP API serving the operator console's files
 )
 
 // Route is one function.
 type Route struct {
 	Name    string   // folder under functions/; the template's resource is <Name>Function
 	Kind    Kind     //
-	Path    string   // HTTP path (Kind HTTP; the $default route has none)
+	Path    string   // HTTP path (Kind HTTP and Page; the $default route has none)
 	Aliases []string // further paths served by the same function
 	// V4 are the function's paths in the v4 Server API (JSON bodies): the contract's path, then
 	// its alias where the contract names one. The same function serves both APIs.
@@ -165,6 +166,8 @@ var All = []Route{
 	{Name: "appSettingSet", Kind: HTTP, Path: "/app/setting/set.json", RateLimit: defaultRate, Actions: []string{UpdateItem}},
 	{Name: "appSettingQuery", Kind: HTTP, Path: "/app/setting/query.json", RateLimit: defaultRate, Actions: []string{GetItem}},
 	{Name: "appWebhookReplay", Kind: HTTP, Path: "/app/webhook/replay.json", RateLimit: defaultRate, Actions: []string{Query, BatchWriteItem}},
+	// A test event sent at once to the app's receiver, answered with what became of it.
+	{Name: "appWebhookTest", Kind: HTTP, Path: "/app/webhook/test.json", RateLimit: defaultRate, Actions: []string{GetItem}},
 
 	// Direct messages: one batched read of the facts and the recipients' connections, frames
 	// to every open connection, and a write only to forget a connection found gone.
@@ -174,6 +177,10 @@ var All = []Route{
 	// (//user/deactivate/query.json) matches none and comes here, to be forwarded to its
 	// operation's function (httpdefault.Fallback).
 	{Name: "httpDefault", Kind: Default, RateLimit: defaultRate, Actions: []string{InvokeOperations}},
+	// The operator console: its page and files, embedded; the page signs Server API calls in
+	// the browser, so the function holds no secret and calls nothing. API Gateway's greedy
+	// {proxy+} needs a segment, so the page itself has a route of its own.
+	{Name: "console", Kind: Page, Path: "/console/", Aliases: []string{"/console/{proxy+}"}, RateLimit: defaultRate},
 
 	// Webhooks: the events a call raised are delivered by webhookDeliver, invoked
 	// asynchronously; every minute webhookSchedule makes the attempts that are due and announces

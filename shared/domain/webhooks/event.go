@@ -49,6 +49,11 @@ func New(typ string, data Data) Event {
 
 // Body is the request body of an event in a format, with its content type.
 func Body(format string, ev Event) (body []byte, contentType string, err error) {
+	if ev.Type == Test {
+		// The same envelope in both formats: the platform has no test callback to copy.
+		b, err := json.Marshal(envelope{Type: ev.Type, ID: ev.ID, Time: ev.Time, Data: []testData{{Message: "test"}}})
+		return b, "application/json", err
+	}
 	if format == FormatNexconn {
 		b, err := json.Marshal(envelope{Type: ev.Type, ID: ev.ID, Time: ev.Time, Data: []Data{ev.Data}})
 		return b, "application/json", err
@@ -69,7 +74,12 @@ type envelope struct {
 	Type string `json:"type"`
 	ID   string `json:"id"`
 	Time int64  `json:"time"`
-	Data []Data `json:"data"`
+	Data any    `json:"data"`
+}
+
+// testData is the data of a test event.
+type testData struct {
+	Message string `json:"message"`
 }
 
 // onlineStatus is one element of the platform's online-status callback (note "userid").
