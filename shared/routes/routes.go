@@ -166,7 +166,7 @@ var All = []Route{
 	{Name: "appSettingQuery", Kind: HTTP, Path: "/app/setting/query.json", RateLimit: defaultRate, Actions: []string{GetItem}},
 	{Name: "appWebhookReplay", Kind: HTTP, Path: "/app/webhook/replay.json", RateLimit: defaultRate, Actions: []string{Query, BatchWriteItem}},
 	// A test event sent at once to the app's receiver, answered with what became of it.
-	{Name: "appWebhookTest", Kind: HTTP, Path: "/app/webhook/test.json", RateLimit: defaultRate, Actions: []string{GetItem}},
+	{Name: "appWebhookTest", Kind: HTTP, Path: "/app/webhook/test.json", RateLimit: defaultRate, Actions: []string{GetItem, UpdateItem}},
 
 	// Direct messages: one batched read of the facts and the recipients' connections, frames
 	// to every open connection, and a write only to forget a connection found gone.
@@ -180,7 +180,7 @@ var All = []Route{
 	// Webhooks: the events a call raised are delivered by webhookDeliver, invoked
 	// asynchronously; every minute webhookSchedule makes the attempts that are due and announces
 	// the bans that ended.
-	{Name: webhookDeliver, Kind: Worker, Signs: true, Actions: []string{GetItem, PutItem}},
+	{Name: webhookDeliver, Kind: Worker, Signs: true, Actions: []string{GetItem, PutItem, UpdateItem}},
 	{Name: "webhookSchedule", Kind: Worker, Signs: true, Schedule: "rate(1 minute)", Actions: []string{Query, GetItem, PutItem, DeleteItem, UpdateItem}},
 
 	{Name: "wsAuthorize", Kind: Authorizer, Actions: []string{UpdateItem, BatchGetItem, DeleteItem, Invoke}, Invokes: raises},
