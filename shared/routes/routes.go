@@ -134,8 +134,10 @@ var All = []Route{
 	{Name: "userChatFbQuerylist", Kind: HTTP, Path: "/user/chat/fb/querylist.json", RateLimit: defaultRate, Actions: []string{Query}},
 
 	// Hosted profiles and tags: what the App Server keeps for its users, under their partitions.
-	{Name: "userProfileSet", Kind: HTTP, Path: "/user/profile/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem}},
-	{Name: "userProfileClean", Kind: HTTP, Path: "/user/profile/clean.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem}},
+	// A change is announced (user:profile_update) only when the app's settings, read in the
+	// change's batch, want it.
+	{Name: "userProfileSet", Kind: HTTP, Path: "/user/profile/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem, Invoke}, Invokes: raises},
+	{Name: "userProfileClean", Kind: HTTP, Path: "/user/profile/clean.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem, Invoke}, Invokes: raises},
 	{Name: "userProfileQuery", Kind: HTTP, Path: "/user/profile/query.json", RateLimit: defaultRate, Actions: []string{Query, BatchGetItem}},
 	{Name: "userProfileBatchQuery", Kind: HTTP, Path: "/user/profile/batch/query.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
 	{Name: "userTagSet", Kind: HTTP, Path: "/user/tag/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem}},
