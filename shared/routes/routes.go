@@ -181,9 +181,9 @@ var All = []Route{
 
 	// Webhooks: the events a call raised are delivered by webhookDeliver, invoked
 	// asynchronously; every minute webhookSchedule makes the attempts that are due and announces
-	// the bans that ended.
+	// the bans that ended and the watched connections that lapsed without a $disconnect.
 	{Name: webhookDeliver, Kind: Worker, Signs: true, Actions: []string{GetItem, PutItem, UpdateItem}},
-	{Name: "webhookSchedule", Kind: Worker, Signs: true, Schedule: "rate(1 minute)", Actions: []string{Query, GetItem, PutItem, DeleteItem, UpdateItem}},
+	{Name: "webhookSchedule", Kind: Worker, Signs: true, Schedule: "rate(1 minute)", Actions: []string{Query, GetItem, PutItem, DeleteItem, UpdateItem, BatchGetItem, BatchWriteItem}},
 
 	{Name: "wsAuthorize", Kind: Authorizer, Actions: []string{UpdateItem, BatchGetItem, DeleteItem, Invoke}, Invokes: raises},
 	{Name: "wsConnect", Kind: WebSocket, RouteKey: "$connect"},

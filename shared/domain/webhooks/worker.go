@@ -38,6 +38,9 @@ func (w *Worker) Handle(ctx context.Context, b Batch) error {
 	if err != nil {
 		return err
 	}
+	if err := w.watch(ctx, app.Key, b.Events); err != nil {
+		return err
+	}
 	now := w.Now().UnixMilli()
 	s := Settings(settings.Webhook)
 	for _, ev := range b.Events {
