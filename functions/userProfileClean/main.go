@@ -7,7 +7,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"imusers/shared/api/profileapi"
+	"imusers/shared/aws/lambdainvoke"
 	"imusers/shared/aws/ssmparam"
+	"imusers/shared/aws/webhookevents"
 	"imusers/shared/domain/profiles"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/lambdaapp/serverapi"
@@ -18,6 +20,7 @@ func main() {
 	b := lambdaapp.Init("userProfileClean")
 	reg := b.Apps(ssmparam.Reader(b.AWS))
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
-	api := &profileapi.API{Profiles: &profiles.Service{Store: st, Now: time.Now}}
+	events := &webhookevents.Raiser{Lambda: lambdainvoke.New(b.AWS), Function: b.Config.WebhookFunction, Log: b.Log}
+	api := &profileapi.API{Profiles: &profiles.Service{Store: st, Now: time.Now, Events: events}}
 	lambda.Start(serverapi.Handler(b, reg, st, api.ProfileClean, profileapi.V4ProfileClean))
 }

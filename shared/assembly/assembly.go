@@ -104,7 +104,7 @@ func New(cfg service.Config, d Deps) *Service {
 	hooks := &webhooks.Worker{Apps: d.Apps, Store: st, Sender: webhooks.NewSender(policy, d.Now), Log: d.Log, Now: d.Now}
 	rel := &relations.Service{Store: st, Now: d.Now}
 	msgs := &messages.Service{Store: st, Now: d.Now, Log: d.Log, SettingsMaxAge: cfg.SettingsMaxAge}
-	prof := &profiles.Service{Store: st, Now: d.Now}
+	prof := &profiles.Service{Store: st, Now: d.Now, Events: u.Events}
 	if d.Connections != nil {
 		u.Conns, msgs.Conns = d.Connections, d.Connections
 	}

@@ -135,8 +135,10 @@ var All = []Route{
 	{Name: "userChatFbQuerylist", Kind: HTTP, Path: "/user/chat/fb/querylist.json", V4: []string{"/v4/channel-type/mute/list"}, RateLimit: defaultRate, Actions: []string{Query}},
 
 	// Hosted profiles and tags: what the App Server keeps for its users, under their partitions.
-	{Name: "userProfileSet", Kind: HTTP, Path: "/user/profile/set.json", V4: []string{"/v4/user/profile/set"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem}},
-	{Name: "userProfileClean", Kind: HTTP, Path: "/user/profile/clean.json", V4: []string{"/v4/user/profile/delete"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem}},
+	// A change is announced (user:profile_update) only when the app's settings, read in the
+	// change's batch, want it.
+	{Name: "userProfileSet", Kind: HTTP, Path: "/user/profile/set.json", V4: []string{"/v4/user/profile/set"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem, Invoke}, Invokes: raises},
+	{Name: "userProfileClean", Kind: HTTP, Path: "/user/profile/clean.json", V4: []string{"/v4/user/profile/delete"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem, Invoke}, Invokes: raises},
 	{Name: "userProfileQuery", Kind: HTTP, Path: "/user/profile/query.json", V4: []string{"/v4/user/profile/list"}, RateLimit: defaultRate, Actions: []string{Query, BatchGetItem}},
 	{Name: "userProfileBatchQuery", Kind: HTTP, Path: "/user/profile/batch/query.json", V4: []string{"/v4/user/profile/batch/get"}, RateLimit: defaultRate, Actions: []string{BatchGetItem}},
 	{Name: "userTagSet", Kind: HTTP, Path: "/user/tag/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem}},
@@ -167,7 +169,7 @@ var All = []Route{
 	{Name: "appSettingQuery", Kind: HTTP, Path: "/app/setting/query.json", RateLimit: defaultRate, Actions: []string{GetItem}},
 	{Name: "appWebhookReplay", Kind: HTTP, Path: "/app/webhook/replay.json", RateLimit: defaultRate, Actions: []string{Query, BatchWriteItem}},
 	// A test event sent at once to the app's receiver, answered with what became of it.
-	{Name: "appWebhookTest", Kind: HTTP, Path: "/app/webhook/test.json", RateLimit: defaultRate, Actions: []string{GetItem}},
+	{Name: "appWebhookTest", Kind: HTTP, Path: "/app/webhook/test.json", RateLimit: defaultRate, Actions: []string{GetItem, UpdateItem}},
 
 	// Direct messages: one batched read of the facts and the recipients' connections, frames
 	// to every open connection, and a write only to forget a connection found gone.
@@ -184,9 +186,9 @@ var All = []Route{
 
 	// Webhooks: the events a call raised are delivered by webhookDeliver, invoked
 	// asynchronously; every minute webhookSchedule makes the attempts that are due and announces
-	// the bans that ended.
-	{Name: webhookDeliver, Kind: Worker, Signs: true, Actions: []string{GetItem, PutItem}},
-	{Name: "webhookSchedule", Kind: Worker, Signs: true, Schedule: "rate(1 minute)", Actions: []string{Query, GetItem, PutItem, DeleteItem, UpdateItem}},
+	// the bans that ended and the watched connections that lapsed without a $disconnect.
+	{Name: webhookDeliver, Kind: Worker, Signs: true, Actions: []string{GetItem, PutItem, UpdateItem}},
+	{Name: "webhookSchedule", Kind: Worker, Signs: true, Schedule: "rate(1 minute)", Actions: []string{Query, GetItem, PutItem, DeleteItem, UpdateItem, BatchGetItem, BatchWriteItem}},
 
 	{Name: "wsAuthorize", Kind: Authorizer, Actions: []string{UpdateItem, BatchGetItem, DeleteItem, Invoke}, Invokes: raises},
 	{Name: "wsConnect", Kind: WebSocket, RouteKey: "$connect"},

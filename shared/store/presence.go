@@ -266,8 +266,15 @@ func (st *Store) Withdraw(ctx context.Context, e Recorded) error {
 // Disconnect forgets a connection and uncounts it, in one write. A connection already gone (or
 // a presence item already erased) is left as it is, never recreated.
 func (st *Store) Disconnect(ctx context.Context, app, user, connID string) error {
+	_, err := st.ForgetConnection(ctx, app, user, connID)
+	return err
+}
+
+// ForgetConnection is Disconnect, reporting whether the connection was still recorded: false
+// when a $disconnect, a kick or an erasure got there first.
+func (st *Store) ForgetConnection(ctx context.Context, app, user, connID string) (bool, error) {
 	if err := checkConnID(connID); err != nil {
-		return err
+		return false, err
 	}
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.table),
@@ -277,10 +284,13 @@ func (st *Store) Disconnect(ctx context.Context, app, user, connID string) error
 		ExpressionAttributeNames:  map[string]string{"#c": connAttr(connID), "#n": attrConnCount},
 		ExpressionAttributeValues: values(map[string]any{":minus": -1}),
 	})
-	if err != nil && !isConditionFailed(err) {
-		return fmt.Errorf("forget connection: %w", err)
+	if isConditionFailed(err) {
+		return false, nil
 	}
-	return nil
+	if err != nil {
+		return false, fmt.Errorf("forget connection: %w", err)
+	}
+	return true, nil
 }
 
 // Touch records that a connection was heard from at now (ms), in one write; ErrNotFound when the

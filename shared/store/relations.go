@@ -1160,6 +1160,11 @@ type WebhookSettings struct {
 	Format string
 	Events []string
 	URLs   map[string]string
+	// Failures counts the deliveries that failed in a row since the last success or change
+	// of these settings, and LastFailure (ms) is when the last of them failed: what the
+	// pause after repeated failures is judged on.
+	Failures    int
+	LastFailure int64
 }
 
 // AppSettingsChange names the settings a call changes; nil fields keep their values.
@@ -1180,6 +1185,8 @@ type settingsItem struct {
 	WebhookFormat string            `dynamodbav:"webhookFormat"`
 	WebhookEvents []string          `dynamodbav:"webhookEvents"`
 	WebhookURLs   map[string]string `dynamodbav:"webhookUrls"`
+	Failures      int64             `dynamodbav:"webhookFailures"`
+	LastFailure   int64             `dynamodbav:"webhookLastFailure"`
 }
 
 func settingsKey(app string) itemKey { return key(appPK(app), skSettings) }
@@ -1191,6 +1198,7 @@ func settingsFrom(it item) (AppSettings, error) {
 	}
 	return AppSettings{FriendsOnlyDirectMessages: si.FriendsOnly == 1, TokenTTLDays: int(si.TokenTTLDays), Webhook: WebhookSettings{
 		URL: si.WebhookURL, Format: si.WebhookFormat, Events: si.WebhookEvents, URLs: si.WebhookURLs,
+		Failures: int(si.Failures), LastFailure: si.LastFailure,
 	}}, nil
 }
 
@@ -1235,10 +1243,15 @@ func (st *Store) UpdateAppSettings(ctx context.Context, app string, c AppSetting
 	if len(sets) == 0 {
 		return nil
 	}
+	expr := "SET " + strings.Join(sets, ", ")
+	if c.WebhookURL != nil || c.WebhookFormat != nil || c.WebhookEvents != nil || c.WebhookURLs != nil {
+		// A change of the webhook settings resumes paused deliveries, in the same write.
+		expr += " REMOVE " + attrWebhookFailures + ", " + attrWebhookLastFailure
+	}
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(st.table),
 		Key:                       settingsKey(app).av(),
-		UpdateExpression:          aws.String("SET " + strings.Join(sets, ", ")),
+		UpdateExpression:          aws.String(expr),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values(vals),
 	})

@@ -116,6 +116,15 @@ func webhookPendingPK(shard int) string     { return fmt.Sprintf("WEBHOOK#PENDIN
 func webhookDeadPK(app string) string       { return "A#" + app + "#WEBHOOK#DEAD" }
 func webhookDeadKey(app, id string) itemKey { return key(webhookDeadPK(app), id) }
 
+// Connections announced to an app's webhook are watched, so that one whose $disconnect never
+// came is found and announced when it lapses: one item per connection in a few partitions of
+// their own, across apps, sorted by when the connection is next to be looked at, as waiting
+// webhook events are (one query per shard finds every due one).
+func connWatchKey(shard int, dueMs int64, app, connID string) itemKey {
+	return key(connWatchPK(shard), fmt.Sprintf("%013d#%s#%s", dueMs, connID, app))
+}
+func connWatchPK(shard int) string { return fmt.Sprintf("CONN#WATCH#%d", shard) }
+
 // ProfileKey is the key of a user's profile item, for reading it past the store (the
 // benchmark's raw GetItem baseline).
 func ProfileKey(app, user string) map[string]types.AttributeValue { return userKey(app, user).av() }

@@ -135,3 +135,39 @@ func (st *Store) RequeueDead(ctx context.Context, ds []WebhookDelivery) error {
 	}
 	return nil
 }
+
+// The settings item's attributes that count an app's failed deliveries in a row.
+const (
+	attrWebhookFailures    = "webhookFailures"
+	attrWebhookLastFailure = "webhookLastFailure"
+)
+
+// WebhookFailed counts one more failed delivery of app's, at now, in one write to its
+// settings item.
+func (st *Store) WebhookFailed(ctx context.Context, app string, now time.Time) error {
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(st.table),
+		Key:                       settingsKey(app).av(),
+		UpdateExpression:          aws.String("ADD #n :one SET #at = :now"),
+		ExpressionAttributeNames:  map[string]string{"#n": attrWebhookFailures, "#at": attrWebhookLastFailure},
+		ExpressionAttributeValues: values(map[string]any{":one": 1, ":now": now.UnixMilli()}),
+	})
+	if err != nil {
+		return fmt.Errorf("count a failed webhook delivery: %w", err)
+	}
+	return nil
+}
+
+// WebhookSucceeded starts app's count of failed deliveries over, in one write.
+func (st *Store) WebhookSucceeded(ctx context.Context, app string) error {
+	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(st.table),
+		Key:                      settingsKey(app).av(),
+		UpdateExpression:         aws.String("REMOVE #n, #at"),
+		ExpressionAttributeNames: map[string]string{"#n": attrWebhookFailures, "#at": attrWebhookLastFailure},
+	})
+	if err != nil {
+		return fmt.Errorf("reset the failed webhook deliveries: %w", err)
+	}
+	return nil
+}

@@ -14,6 +14,7 @@ import (
 
 	"imusers/shared/apps"
 	"imusers/shared/domain/users"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/parallel"
 	"imusers/shared/store"
 	"imusers/shared/wire/apierr"
@@ -26,6 +27,9 @@ type Profile = store.HostedProfile
 type Service struct {
 	Store *store.Store
 	Now   func() time.Time
+	// Events takes the user:profile_update events of the changes, when the app's webhook
+	// settings want them (read in the change's batch); nil raises none.
+	Events users.Events
 }
 
 // attempts bounds how often one user's change is read and written again when other calls
@@ -71,19 +75,21 @@ func (s *Service) Clean(ctx context.Context, app apps.App, ids []string) error {
 // user is active, and stores each profile that edit changes, side by side. A profile another
 // call changed in between is read again and edited again.
 func (s *Service) change(ctx context.Context, app apps.App, ids []string, edit func(*store.HostedProfile) error) error {
-	found, profiles, err := s.Store.ProfileState(ctx, app.Key, ids)
+	found, profiles, settings, err := s.Store.ProfileChangeState(ctx, app.Key, ids)
 	if err != nil {
 		return err
 	}
 	if err := active(found, ids); err != nil {
 		return err
 	}
+	stored := make([]*store.HostedProfile, len(ids))
 	errs := parallel.Do(ctx, len(ids), parallelism, func(ctx context.Context, i int) error {
 		id := ids[i]
 		u, prev := found[id], profiles[id]
 		for range attempts {
-			err := s.store(ctx, app, u, prev, edit)
+			next, err := s.store(ctx, app, u, prev, edit)
 			if !errors.Is(err, store.ErrConflict) {
+				stored[i] = next
 				return err
 			}
 			again, profile, err := s.Store.ProfileState(ctx, app.Key, []string{id})
@@ -97,25 +103,59 @@ func (s *Service) change(ctx context.Context, app apps.App, ids []string, edit f
 		}
 		return errBusy
 	})
+	// Every change stored is announced, even when another user's failed.
+	if _, ok := webhooks.Settings(settings.Webhook).Wants(webhooks.ProfileUpdate); ok && s.Events != nil {
+		var evs []webhooks.Event
+		for _, p := range stored {
+			if p != nil {
+				evs = append(evs, profileUpdate(p, s.Now().UnixMilli()))
+			}
+		}
+		s.Events.Raise(ctx, app.Key, evs...)
+	}
 	return parallel.First(errs)
 }
 
+// profileUpdate is the user:profile_update event of a stored change: cleared when no field is
+// left, else modified, with the profile as it now is (events have no order, so each carries
+// the whole state rather than a difference).
+func profileUpdate(p *store.HostedProfile, now int64) webhooks.Event {
+	d := webhooks.Data{OperatorID: p.User, Time: now}
+	op := 0
+	if !p.Empty() {
+		op = 1
+		d.UserProfile = map[string]any{}
+		for k, v := range p.Text {
+			d.UserProfile[k] = v
+		}
+		for k, v := range p.Numbers {
+			d.UserProfile[k] = v
+		}
+		d.UserMetaData = p.Ext
+	}
+	d.OperationType = &op
+	return webhooks.New(webhooks.ProfileUpdate, d)
+}
+
 // store writes the edit of prev (nil: none stored) as the next version, unless it changes
-// nothing.
-func (s *Service) store(ctx context.Context, app apps.App, u *store.User, prev *store.HostedProfile, edit func(*store.HostedProfile) error) error {
+// nothing; it returns what it stored (nil: nothing).
+func (s *Service) store(ctx context.Context, app apps.App, u *store.User, prev *store.HostedProfile, edit func(*store.HostedProfile) error) (*store.HostedProfile, error) {
 	if prev == nil {
 		prev = &store.HostedProfile{User: u.ID}
 	}
 	next := &store.HostedProfile{User: u.ID, Text: maps.Clone(prev.Text), Numbers: maps.Clone(prev.Numbers), Ext: maps.Clone(prev.Ext)}
 	if err := edit(next); err != nil {
-		return err
+		return nil, err
 	}
 	if same(prev, next) {
-		return nil
+		return nil, nil
 	}
 	// Strictly increasing per user, even when two changes fall in the same millisecond.
 	next.Version = max(s.Now().UnixMilli(), prev.Version+1)
-	return s.Store.PutHostedProfile(ctx, app.Key, next, u.CreatedAt, prev.Version)
+	if err := s.Store.PutHostedProfile(ctx, app.Key, next, u.CreatedAt, prev.Version); err != nil {
+		return nil, err
+	}
+	return next, nil
 }
 
 func same(a, b *store.HostedProfile) bool {

@@ -27,12 +27,17 @@ type Data struct {
 	ClientIP      string `json:"clientIp,omitempty"`
 	SessionID     string `json:"sessionId,omitempty"`
 	OperateID     string `json:"operateId,omitempty"`
-	OperationType *int   `json:"operationType,omitempty"` // activation: 0 deactivated, 1 reactivated
+	OperationType *int   `json:"operationType,omitempty"` // activation: 0 deactivated, 1 reactivated; profile: 0 cleared, 1 modified
 	Code          string `json:"code,omitempty"`
 	Minute        int64  `json:"minute,omitempty"`
 	EndTime       int64  `json:"endTime,omitempty"`
 	Reason        string `json:"reason,omitempty"`
-	Time          int64  `json:"time"`
+	// A hosted profile's change: who changed (the user), and, when modified, the profile's
+	// basic fields and its ext pairs as they now are.
+	OperatorID   string            `json:"operatorId,omitempty"`
+	UserProfile  map[string]any    `json:"userProfile,omitempty"`
+	UserMetaData map[string]string `json:"userMetaData,omitempty"`
+	Time         int64             `json:"time"`
 }
 
 // NewID makes an event id: 128 random bits in hex.
@@ -66,6 +71,15 @@ func Body(format string, ev Event) (body []byte, contentType string, err error) 
 		return b, "application/json", err
 	case ActivationState:
 		return []byte(activationForm(ev.Data)), "application/x-www-form-urlencoded", nil
+	case ProfileUpdate:
+		// The platform's hosted-profile sync callback: one JSON object.
+		d := ev.Data
+		typ := 0
+		if d.OperationType != nil {
+			typ = *d.OperationType
+		}
+		b, err := json.Marshal(profileSync{UserID: d.OperatorID, Type: typ, Time: d.Time, UserProfile: d.UserProfile, UserExtProfile: d.UserMetaData})
+		return b, "application/json", err
 	}
 	return nil, "", fmt.Errorf("the %s format carries no %s events", format, ev.Type)
 }
@@ -90,6 +104,15 @@ type onlineStatus struct {
 	Time      int64  `json:"time"`
 	ClientIP  string `json:"clientIp,omitempty"`
 	SessionID string `json:"sessionId,omitempty"`
+}
+
+// profileSync is the platform's hosted-profile sync callback (type 0 cleared, 1 modified).
+type profileSync struct {
+	UserID         string            `json:"userId"`
+	Type           int               `json:"type"`
+	Time           int64             `json:"time"`
+	UserProfile    map[string]any    `json:"userProfile,omitempty"`
+	UserExtProfile map[string]string `json:"userExtProfile,omitempty"`
 }
 
 // activationForm is the platform's (de)activation callback, a form.

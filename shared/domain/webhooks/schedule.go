@@ -13,9 +13,9 @@ import (
 // failed is made up by the next, and bans that ended before webhooks existed are left alone.
 const BanLookback = 24 * time.Hour
 
-// Schedule is what runs every minute: the attempts that are due, and the announcement of every
+// Schedule is what runs every minute: the attempts that are due, the announcement of every
 // ban that reached its end time, unreplaced and unlifted (user:ban_expired, within about two
-// minutes of the end).
+// minutes of the end), and of every announced connection that lapsed without a $disconnect.
 type Schedule struct {
 	Worker *Worker
 }
@@ -32,7 +32,7 @@ func (s *Schedule) Run(ctx context.Context, t Tick) error {
 	if t.Source != "aws.events" || t.DetailType != "Scheduled Event" {
 		return fmt.Errorf("not a scheduled event: source %q, detail-type %q", t.Source, t.DetailType)
 	}
-	return errors.Join(s.Worker.Retry(ctx), s.announceBanEnds(ctx))
+	return errors.Join(s.Worker.Retry(ctx), s.announceBanEnds(ctx), s.announceLapsed(ctx))
 }
 
 // announceBanEnds raises user:ban_expired for each app's bans that ended since the last run,

@@ -38,9 +38,13 @@ func (w *Worker) Handle(ctx context.Context, b Batch) error {
 	if err != nil {
 		return err
 	}
+	if err := w.watch(ctx, app.Key, b.Events); err != nil {
+		return err
+	}
 	now := w.Now().UnixMilli()
+	s := Settings(settings.Webhook)
 	for _, ev := range b.Events {
-		if err := w.attempt(ctx, app, Settings(settings.Webhook), ev, store.WebhookDelivery{App: app.Key, ID: ev.ID, First: now}); err != nil {
+		if err := w.attempt(ctx, app, &s, ev, store.WebhookDelivery{App: app.Key, ID: ev.ID, First: now}); err != nil {
 			return err
 		}
 	}
@@ -53,7 +57,7 @@ func (w *Worker) Retry(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	settings := map[string]Settings{}
+	settings := map[string]*Settings{}
 	for _, d := range due {
 		if err := w.again(ctx, d, settings); err != nil {
 			return err
@@ -67,7 +71,7 @@ func (w *Worker) Retry(ctx context.Context) error {
 
 // again makes the next attempt of a kept event, with its app's settings (read once per run).
 // An event of an app no longer served, or that cannot be read, is dropped.
-func (w *Worker) again(ctx context.Context, d store.WebhookDelivery, settings map[string]Settings) error {
+func (w *Worker) again(ctx context.Context, d store.WebhookDelivery, settings map[string]*Settings) error {
 	app, ok := w.Apps.Lookup(d.App)
 	var ev Event
 	if !ok || json.Unmarshal([]byte(d.Event), &ev) != nil {
@@ -80,7 +84,7 @@ func (w *Worker) again(ctx context.Context, d store.WebhookDelivery, settings ma
 		if err != nil {
 			return err
 		}
-		s = Settings(cur.Webhook)
+		s = (*Settings)(&cur.Webhook)
 		settings[d.App] = s
 	}
 	return w.attempt(ctx, app, s, ev, d)
@@ -88,11 +92,21 @@ func (w *Worker) again(ctx context.Context, d store.WebhookDelivery, settings ma
 
 // attempt sends an event once, to where the app's settings say now, and keeps it for its next
 // attempt or in the dead-letter store when that is its outcome. An event no longer wanted (the
-// URL turned off, the type dropped) is dropped.
-func (w *Worker) attempt(ctx context.Context, app apps.App, s Settings, ev Event, d store.WebhookDelivery) error {
+// URL turned off, the type dropped) is dropped. While the app's deliveries are paused the event
+// is kept, unattempted, until the pause ends. s keeps the count of failures in a row as this
+// run changes it.
+func (w *Worker) attempt(ctx context.Context, app apps.App, s *Settings, ev Event, d store.WebhookDelivery) error {
 	target, ok := s.Wants(ev.Type)
 	if !ok {
 		return nil
+	}
+	if until, paused := s.PausedUntil(); paused && w.Now().Before(until) {
+		if err := keep(&d, ev); err != nil {
+			return err
+		}
+		d.Due = until.UnixMilli()
+		w.Log.Info("webhook deliveries paused; event kept", "appKey", app.Key, "type", ev.Type, "id", ev.ID, "due", d.Due)
+		return w.Store.PutWebhookPending(ctx, d)
 	}
 	d.Attempts++
 	a := w.Sender.Send(ctx, app, s.EffectiveFormat(), target, ev, d.Attempts)
@@ -103,14 +117,13 @@ func (w *Worker) attempt(ctx context.Context, app apps.App, s Settings, ev Event
 	}
 	if a.Outcome == Delivered {
 		log.Info("webhook delivered")
-		return nil
+		return w.succeeded(ctx, app.Key, s)
 	}
-	if d.Event == "" {
-		b, err := json.Marshal(ev)
-		if err != nil {
-			return err
-		}
-		d.Event = string(b)
+	if err := w.failed(ctx, app.Key, s); err != nil {
+		return err
+	}
+	if err := keep(&d, ev); err != nil {
+		return err
 	}
 	now := w.Now()
 	if next, ok := NextAttempt(d.Attempts, time.UnixMilli(d.First), now); ok && a.Outcome == Retry {
@@ -120,6 +133,60 @@ func (w *Worker) attempt(ctx context.Context, app apps.App, s Settings, ev Event
 	}
 	log.Error("webhook event dead-lettered")
 	return w.Store.PutWebhookDead(ctx, d, now)
+}
+
+// keep puts the event into d, as kept between attempts, once.
+func keep(d *store.WebhookDelivery, ev Event) error {
+	if d.Event != "" {
+		return nil
+	}
+	b, err := json.Marshal(ev)
+	d.Event = string(b)
+	return err
+}
+
+// Pause after repeated failures: after PauseAfter deliveries of an app failed in a row, its
+// deliveries pause for PauseFor from the last failure (the contract's "after 20 consecutive
+// failures an app's deliveries pause for 1 minute"). The attempt after a pause that fails again
+// pauses them again; a delivery that succeeds (a test event among them) or a change of the
+// webhook settings ends the count.
+const (
+	PauseAfter = 20
+	PauseFor   = time.Minute
+)
+
+// PausedUntil is when the app's paused deliveries resume, if they are paused.
+func (s Settings) PausedUntil() (time.Time, bool) {
+	if s.Failures < PauseAfter {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(s.LastFailure).Add(PauseFor), true
+}
+
+// failed counts a failed delivery, in the store and in s.
+func (w *Worker) failed(ctx context.Context, app string, s *Settings) error {
+	now := w.Now()
+	if err := w.Store.WebhookFailed(ctx, app, now); err != nil {
+		return err
+	}
+	s.Failures++
+	s.LastFailure = now.UnixMilli()
+	if s.Failures == PauseAfter {
+		w.Log.Warn("webhook deliveries paused after failures in a row", "appKey", app, "failures", s.Failures)
+	}
+	return nil
+}
+
+// succeeded starts the count of failures over; it costs a write only when there were some.
+func (w *Worker) succeeded(ctx context.Context, app string, s *Settings) error {
+	if s.Failures == 0 {
+		return nil
+	}
+	if err := w.Store.WebhookSucceeded(ctx, app); err != nil {
+		return err
+	}
+	s.Failures, s.LastFailure = 0, 0
+	return nil
 }
 
 // MaxReplay is how many dead-lettered events one replay moves; a call that moved that many

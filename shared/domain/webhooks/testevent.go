@@ -28,7 +28,8 @@ type TestResult struct {
 }
 
 // SendTest sends one test event to app's webhookUrl at once: one attempt, with the usual
-// signatures, timeout and address rules; nothing is kept for a retry.
+// signatures, timeout and address rules, paused or not; nothing is kept for a retry. A test
+// event that fails does not count towards the pause; one delivered ends it.
 func (w *Worker) SendTest(ctx context.Context, app apps.App) (TestResult, error) {
 	cur, err := w.Store.GetAppSettings(ctx, app.Key)
 	if err != nil {
@@ -44,7 +45,8 @@ func (w *Worker) SendTest(ctx context.Context, app apps.App) (TestResult, error)
 	log := w.Log.With("appKey", app.Key, "type", Test, "id", ev.ID, "status", a.Status)
 	if a.Outcome == Delivered {
 		log.Info("webhook test delivered")
-		return TestResult{Delivered: true, Status: a.Status}, nil
+		// A receiver that takes the test event takes the others: paused deliveries resume.
+		return TestResult{Delivered: true, Status: a.Status}, w.succeeded(ctx, app.Key, &s)
 	}
 	r := TestResult{Status: a.Status, Reason: reason(a)}
 	log.Warn("webhook test not delivered", "reason", r.Reason)
