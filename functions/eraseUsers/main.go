@@ -1,5 +1,6 @@
 // Command eraseUsers is the Lambda function that erases deactivated and deleted users' data,
-// invoked asynchronously by userDeactivate, userDelusers and itself.
+// invoked asynchronously by userDeactivate, userDelusers and itself, and every minute (an
+// EventBridge schedule) to start the final sweeps that are due.
 package main
 
 import (
@@ -21,5 +22,5 @@ func main() {
 	next := &erasure.Starter{Lambda: lam, Function: b.Config.EraseFunction}
 	events := &webhookevents.Raiser{Lambda: lam, Function: b.Config.WebhookFunction, Log: b.Log}
 	w := &erasure.Worker{Store: st, Next: next, Log: b.Log, Reserve: erasure.DefaultReserve, Settle: b.Config.ErasureSettle, Now: time.Now, Events: events}
-	lambda.Start(w.Handle)
+	lambda.Start(w.Run)
 }

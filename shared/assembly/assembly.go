@@ -200,7 +200,7 @@ func (s *Service) V4Form(name string) *call.V4Form { return s.operations()[name]
 // others are the Lambda handlers of the functions that are not Server API operations.
 func (s *Service) others() map[string]any {
 	return map[string]any{
-		"eraseUsers":      s.Erasure.Handle,
+		"eraseUsers":      s.Erasure.Run,
 		"webhookDeliver":  s.Webhooks.Handle,
 		"webhookSchedule": s.WebhookSchedule.Run,
 		"httpDefault":     s.Fallback().Handle,

@@ -121,7 +121,7 @@ var All = []Route{
 	{Name: "userReactivate", Kind: HTTP, Path: "/user/reactivate.json", V4: []string{"/v4/user/restore"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, Invoke}, Invokes: raises},
 	{Name: "userQuery", Kind: HTTP, Path: "/user/query.json", RateLimit: defaultRate, Actions: []string{Query}},
 	{Name: "userDelusers", Kind: HTTP, Path: "/user/delusers.json", RateLimit: defaultRate, Actions: []string{GetItem, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure, ManageConnections}, Invokes: erases},
-	{Name: erasure, Kind: Worker, Actions: []string{Query, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure}, Invokes: []string{erasure, webhookDeliver}},
+	{Name: erasure, Kind: Worker, Schedule: "rate(1 minute)", Actions: []string{Query, BatchGetItem, BatchWriteItem, UpdateItem, PutItem, DeleteItem, InvokeErasure}, Invokes: []string{erasure, webhookDeliver}},
 
 	{Name: "userBlock", Kind: HTTP, Path: "/user/block.json", V4: []string{"/v4/user/ban"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem, ManageConnections, Invoke}, Invokes: raises},
 	{Name: "userUnblock", Kind: HTTP, Path: "/user/unblock.json", V4: []string{"/v4/user/unban"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem, Invoke}, Invokes: raises},
