@@ -117,7 +117,7 @@ var All = []Route{
 	{Name: "userInfo", Kind: HTTP, Path: "/user/info.json", V4: []string{"/v4/user/get"}, RateLimit: defaultRate, Actions: []string{GetItem}},
 	{Name: "userRefresh", Kind: HTTP, Path: "/user/refresh.json", V4: []string{"/v4/user/update"}, RateLimit: defaultRate, Actions: []string{UpdateItem, GetItem}},
 	{Name: "userDeactivate", Kind: HTTP, Path: "/user/deactivate.json", V4: []string{"/v4/user/soft-delete"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, InvokeErasure, ManageConnections}, Invokes: erases},
-	{Name: "userDeactivateQuery", Kind: HTTP, Path: "/user/deactivate/query.json", V4: []string{"/v4/user/soft-deleted/list"}, RateLimit: defaultRate, Actions: []string{Query}},
+	{Name: "userDeactivateQuery", Kind: HTTP, Path: "/user/deactivate/query.json", V4: []string{"/v4/user/soft-deleted/list"}, RateLimit: defaultRate, Actions: []string{Query, GetItem}},
 	{Name: "userReactivate", Kind: HTTP, Path: "/user/reactivate.json", V4: []string{"/v4/user/restore"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, Invoke}, Invokes: raises},
 	{Name: "userQuery", Kind: HTTP, Path: "/user/query.json", RateLimit: defaultRate, Actions: []string{Query}},
 	{Name: "userDelusers", Kind: HTTP, Path: "/user/delusers.json", RateLimit: defaultRate, Actions: []string{GetItem, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure, ManageConnections}, Invokes: erases},
@@ -125,7 +125,7 @@ var All = []Route{
 
 	{Name: "userBlock", Kind: HTTP, Path: "/user/block.json", V4: []string{"/v4/user/ban"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem, ManageConnections, Invoke}, Invokes: raises},
 	{Name: "userUnblock", Kind: HTTP, Path: "/user/unblock.json", V4: []string{"/v4/user/unban"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem, Invoke}, Invokes: raises},
-	{Name: "userBlockQuery", Kind: HTTP, Path: "/user/block/query.json", V4: []string{"/v4/user/ban/list"}, RateLimit: defaultRate, Actions: []string{Query}},
+	{Name: "userBlockQuery", Kind: HTTP, Path: "/user/block/query.json", V4: []string{"/v4/user/ban/list"}, RateLimit: defaultRate, Actions: []string{Query, GetItem}},
 	{Name: "userCheckOnline", Kind: HTTP, Path: "/user/checkOnline.json", V4: []string{"/v4/user/connection-status/get", "/v4/user/online-status/get"}, RateLimit: defaultRate, Actions: []string{GetItem}},
 	{Name: "userCheckOnlineBatch", Kind: HTTP, Path: "/user/checkOnline/batch.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
 	// Direct-chat mute: a blind batch write after the users' batched read; the list reads the
