@@ -95,15 +95,18 @@ func New(cfg service.Config, d Deps) *Service {
 	starter := &erasure.Starter{Lambda: d.Lambda, Function: cfg.EraseFunction}
 	u := &users.Service{Store: st, Eraser: starter, Apps: d.Apps, Now: d.Now, SettingsMaxAge: cfg.SettingsMaxAge}
 	eraser := &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: erasure.DefaultReserve, Settle: cfg.ErasureSettle, Now: d.Now}
-	if d.Lambda != nil {
-		u.Events = &webhookevents.Raiser{Lambda: d.Lambda, Function: cfg.WebhookFunction, Log: d.Log}
-		eraser.Events = u.Events
-	}
+
 	policy := webhooks.Policy{AllowLoopback: cfg.WebhookAllowLoopback}
 	hooks := &webhooks.Worker{Apps: d.Apps, Store: st, Sender: webhooks.NewSender(policy, d.Now), Log: d.Log, Now: d.Now}
 	rel := &relations.Service{Store: st, Now: d.Now}
+	eraser.Friends = rel
 	msgs := &messages.Service{Store: st, Now: d.Now, Log: d.Log, SettingsMaxAge: cfg.SettingsMaxAge}
 	prof := &profiles.Service{Store: st, Now: d.Now}
+	if d.Lambda != nil {
+		u.Events = &webhookevents.Raiser{Lambda: d.Lambda, Function: cfg.WebhookFunction, Log: d.Log}
+		eraser.Events = u.Events
+		rel.Later = starter
+	}
 	if d.Connections != nil {
 		u.Conns, msgs.Conns = d.Connections, d.Connections
 	}

@@ -156,7 +156,7 @@ var All = []Route{
 	{Name: "userWhitesettingQuery", Kind: HTTP, Path: "/user/whitesetting/query.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
 	{Name: "friendAdd", Kind: HTTP, Path: "/friend/add.json", V4: []string{"/v4/friend/add"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
 	{Name: "friendDelete", Kind: HTTP, Path: "/friend/delete.json", V4: []string{"/v4/friend/remove", "/v4/friend/delete"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem}},
-	{Name: "friendClean", Kind: HTTP, Path: "/friend/clean.json", V4: []string{"/v4/friend/remove-all"}, RateLimit: defaultRate, Actions: []string{Query, BatchGetItem, UpdateItem, BatchWriteItem}},
+	{Name: "friendClean", Kind: HTTP, Path: "/friend/clean.json", V4: []string{"/v4/friend/remove-all"}, RateLimit: defaultRate, Actions: []string{Query, BatchGetItem, UpdateItem, BatchWriteItem, InvokeErasure}, Invokes: erases},
 	{Name: "friendProfileSet", Kind: HTTP, Path: "/friend/profile/set.json", V4: []string{"/v4/friend/profile/set"}, RateLimit: defaultRate, Actions: []string{UpdateItem, BatchGetItem}},
 	{Name: "friendGet", Kind: HTTP, Path: "/friend/get.json", V4: []string{"/v4/friend/list"}, RateLimit: defaultRate, Actions: []string{Query}},
 	{Name: "friendCheck", Kind: HTTP, Path: "/friend/check.json", V4: []string{"/v4/friend/relationship/get"}, RateLimit: defaultRate, Actions: []string{BatchGetItem}},

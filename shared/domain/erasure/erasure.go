@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"imusers/shared/domain/relations"
 	"imusers/shared/domain/users"
 	"imusers/shared/domain/webhooks"
 	"imusers/shared/parallel"
@@ -55,6 +56,25 @@ func (s *Starter) Start(ctx context.Context, job users.Erasure) error {
 	return nil
 }
 
+var _ relations.Cleaner = (*Starter)(nil)
+
+// CleanFriends queues the rest of a clean as a job of the erasure function.
+func (s *Starter) CleanFriends(ctx context.Context, job relations.CleanJob) error {
+	payload, err := json.Marshal(struct {
+		CleanFriends relations.CleanJob `json:"cleanFriends"`
+	}{job})
+	if err != nil {
+		return err
+	}
+	_, err = s.Lambda.Invoke(ctx, &lambda.InvokeInput{
+		FunctionName: aws.String(s.Function), InvocationType: types.InvocationTypeEvent, Payload: payload,
+	})
+	if err != nil {
+		return fmt.Errorf("invoke %s: %w", s.Function, err)
+	}
+	return nil
+}
+
 // Worker erases users' data.
 type Worker struct {
 	Store *store.Store
@@ -71,20 +91,33 @@ type Worker struct {
 	Now    func() time.Time
 	// Events receives the webhook events of finished erasures; nil raises none.
 	Events users.Events
+	// Friends finishes the cleans handed over (its Later continues them again).
+	Friends *relations.Service
 }
 
 // DefaultReserve is the Reserve of the deployed worker: enough to queue the rest of a job.
 const DefaultReserve = 10 * time.Second
 
 // Run is the Lambda handler: a tick of the schedule (EventBridge) starts the final sweeps that
-// are due; any other event is an erasure job.
+// are due, a cleanFriends job finishes a clean; any other event is an erasure job.
 func (w *Worker) Run(ctx context.Context, ev json.RawMessage) error {
-	var tick struct {
-		Source     string `json:"source"`
-		DetailType string `json:"detail-type"`
+	var kind struct {
+		Source       string              `json:"source"`
+		DetailType   string              `json:"detail-type"`
+		CleanFriends *relations.CleanJob `json:"cleanFriends"`
 	}
-	if json.Unmarshal(ev, &tick) == nil && tick.Source == "aws.events" && tick.DetailType == "Scheduled Event" {
+	err := json.Unmarshal(ev, &kind)
+	switch {
+	case err == nil && kind.Source == "aws.events" && kind.DetailType == "Scheduled Event":
 		return w.Sweep(ctx)
+	case err == nil && kind.CleanFriends != nil:
+		if w.Friends == nil {
+			return errors.New("a friend clean reached a worker that cannot run it")
+		}
+		return w.Friends.FinishClean(ctx, *kind.CleanFriends, func() bool {
+			deadline, ok := ctx.Deadline()
+			return ok && time.Until(deadline) < w.Reserve
+		})
 	}
 	var job users.Erasure
 	if err := json.Unmarshal(ev, &job); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"imusers/shared/domain/erasure"
+	"imusers/shared/domain/relations"
 	"imusers/shared/domain/users"
 	"imusers/shared/store"
 	"imusers/shared/testenv"
@@ -259,5 +260,25 @@ func TestRunRefusesMalformedJobs(t *testing.T) {
 	w := &erasure.Worker{Store: st, Next: &recorder{}, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	if err := w.Run(context.Background(), json.RawMessage(`{"app":"app","users":"u"}`)); err == nil {
 		t.Fatal("a job whose users is not a list was accepted")
+	}
+}
+
+// The erasure function finishes a friend clean handed to it: the friendships the job names end
+// on both sides.
+func TestRunFinishesAFriendClean(t *testing.T) {
+	st := store.New(testenv.Client(t), testenv.NewTable(t, testenv.Client(t)))
+	ctx := context.Background()
+	if err := st.SeedFriends(ctx, "app", "owner", []string{"f1", "f2", "f3"}, 10); err != nil {
+		t.Fatal(err)
+	}
+	w := &erasure.Worker{Store: st, Next: &recorder{}, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Friends: &relations.Service{Store: st, Now: time.Now}}
+	if err := w.Run(ctx, json.RawMessage(`{"cleanFriends":{"app":"app","owner":"owner","before":10}}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"owner", "f1", "f2", "f3"} {
+		if n, err := st.ListCount(ctx, "app", u, store.Friends); err != nil || n != 0 {
+			t.Fatalf("%s counts %d friends after the clean, %v", u, n, err)
+		}
 	}
 }
