@@ -11,8 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	par "imusers/shared/parallel"
 	"imusers/shared/domain/relations"
+	par "imusers/shared/parallel"
 	"imusers/shared/store"
 	"imusers/shared/testenv"
 )
