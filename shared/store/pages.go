@@ -15,17 +15,13 @@ import (
 // page N would have to read N pages of every shard to know where it begins. Instead each full
 // page leaves a bookmark, the last sort key it answered, and page N+1 continues every shard
 // after it: a bounded read at any depth for a caller that pages through in order. A page asked
-// without the bookmark before it (a jump, or one that lapsed) reads from the start, as before,
-// and leaves its own.
-const (
-	listingDeactivated = "DEACT"
-	listingBanned      = "BAN"
+// without the bookmark before it (a jump, or one that lapsed) reads each shard from its start,
+// as far as the page reaches, and leaves its own.
 
-	// BookmarkLife is how long a bookmark is used. Within it, a page continues after the
-	// bookmark's key, so a user that left an earlier page (reactivated, unbanned) does not
-	// shift later ones, and nothing is skipped or repeated for a caller paging through.
-	BookmarkLife = 10 * time.Minute
-)
+// BookmarkLife is how long a bookmark is used. Within it, a page continues after the
+// bookmark's key, so a user that left an earlier page (reactivated, unbanned) does not shift
+// later ones, and nothing is skipped or repeated for a caller paging through.
+const BookmarkLife = 10 * time.Minute
 
 // shardIndex names the sharded index partitions of one listing.
 type shardIndex struct {
@@ -37,14 +33,6 @@ type bookmarkItem struct {
 	itemKey
 	Last      string `dynamodbav:"last"`
 	ExpiresAt int64  `dynamodbav:"expiresAt"` // AttrTTL
-}
-
-func bookmarkKey(app, listing string, descending bool, pageSize, pageNo int) itemKey {
-	order := "asc"
-	if descending {
-		order = "desc"
-	}
-	return key(appPK(app)+"#PAGE#"+listing, fmt.Sprintf("%s#%d#%d", order, pageSize, pageNo))
 }
 
 // numberedPage returns page pageNo of the listing's sort keys after `after` (when set), in key

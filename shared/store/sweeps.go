@@ -20,16 +20,6 @@ type PendingSweep struct {
 	Due int64  `dynamodbav:"due"` // ms
 }
 
-// SweepShards is how many partitions pending sweeps spread over, so that a burst of
-// deactivations does not write one partition (as many as the index shards: shardOf places them).
-const SweepShards = IndexShards
-
-func sweepPK(shard int) string { return fmt.Sprintf("ERASURE#SWEEP#%d", shard) }
-
-func sweepKey(s PendingSweep) itemKey {
-	return key(sweepPK(shardOf(s.ID)), fmt.Sprintf("%013d#%s", s.Due, s.ID))
-}
-
 // SweepID names the sweep of one job's users: the same job recorded again (a retried
 // invocation) lands on the same item.
 func SweepID(app, operateID string, users []string) string {
