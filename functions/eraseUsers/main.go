@@ -1,5 +1,7 @@
 // Command eraseUsers is the Lambda function that erases deactivated and deleted users' data,
-// invoked asynchronously by userDeactivate, userDelusers and itself.
+// invoked asynchronously by userDeactivate, userDelusers and itself, and every minute (an
+// EventBridge schedule) to start the final sweeps that are due; it also finishes the friend
+// cleans that friendClean ran short of time for.
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 	"imusers/shared/aws/lambdainvoke"
 	"imusers/shared/aws/webhookevents"
 	"imusers/shared/domain/erasure"
+	"imusers/shared/domain/relations"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/store"
 )
@@ -20,6 +23,7 @@ func main() {
 	lam := lambdainvoke.New(b.AWS)
 	next := &erasure.Starter{Lambda: lam, Function: b.Config.EraseFunction}
 	events := &webhookevents.Raiser{Lambda: lam, Function: b.Config.WebhookFunction, Log: b.Log}
-	w := &erasure.Worker{Store: st, Next: next, Log: b.Log, Reserve: erasure.DefaultReserve, Settle: b.Config.ErasureSettle, Now: time.Now, Events: events}
-	lambda.Start(w.Handle)
+	friends := &relations.Service{Store: st, Now: time.Now, Later: next}
+	w := &erasure.Worker{Store: st, Next: next, Log: b.Log, Reserve: erasure.DefaultReserve, Settle: b.Config.ErasureSettle, Now: time.Now, Events: events, Friends: friends}
+	lambda.Start(w.Run)
 }

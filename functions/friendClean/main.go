@@ -7,7 +7,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"imusers/shared/api/relationapi"
+	"imusers/shared/aws/lambdainvoke"
 	"imusers/shared/aws/ssmparam"
+	"imusers/shared/domain/erasure"
 	"imusers/shared/domain/relations"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/lambdaapp/serverapi"
@@ -18,6 +20,7 @@ func main() {
 	b := lambdaapp.Init("friendClean")
 	reg := b.Apps(ssmparam.Reader(b.AWS))
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
-	api := &relationapi.API{Relations: &relations.Service{Store: st, Now: time.Now}}
+	later := &erasure.Starter{Lambda: lambdainvoke.New(b.AWS), Function: b.Config.EraseFunction}
+	api := &relationapi.API{Relations: &relations.Service{Store: st, Now: time.Now, Later: later}}
 	lambda.Start(serverapi.Handler(b, reg, st, api.FriendClean, relationapi.V4FriendClean))
 }

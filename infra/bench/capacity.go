@@ -40,8 +40,9 @@ type profile struct {
 	// Management API post or a Lambda Invoke.
 	DynamoDBMs float64 `json:"dynamodbRoundTripMs"`
 	OtherAWSMs float64 `json:"otherAwsRoundTripMs"`
-	// ErasureHoldSec is how long an erasure keeps its instance waiting before the final sweep.
-	ErasureHoldSec float64 `json:"erasureHoldSeconds"`
+	// ErasurePasses is how many invocations one erasure takes: the first sweep, and the final
+	// one its schedule starts once writes in flight have settled (no instance waits between).
+	ErasurePasses float64 `json:"erasurePasses"`
 }
 
 type busiestUser struct {
@@ -56,7 +57,7 @@ var designProfile = profile{
 	BlockCallsPerSec: 100, UsersPerBlock: 20, ConnectsPerSec: 50_000,
 	DeactivationsPerSec: 100, PingEverySec: 540,
 	Busiest:           busiestUser{Connections: 20, MessagesInPerSec: 100, ListChangesPerSec: 20},
-	DevGetTokenPerSec: 200, DynamoDBMs: 10, OtherAWSMs: 20, ErasureHoldSec: 15,
+	DevGetTokenPerSec: 200, DynamoDBMs: 10, OtherAWSMs: 20, ErasurePasses: 2,
 }
 
 // awsLimits are AWS's documented limits the model sets the demand against. Adjustable ones
@@ -256,11 +257,11 @@ func sides(o opResult) float64 {
 
 // busySeconds is how long one call keeps a Lambda instance in AWS: each function it runs, its
 // DynamoDB calls and other AWS calls at in-region round trips, and its own measured time; an
-// erasure also waits out its hold before the final sweep.
+// erasure runs once per pass.
 func busySeconds(p profile, route string, o opResult) float64 {
 	ms := o.Calls.Mean*p.DynamoDBMs + (o.Posts+o.Closes+o.Invokes)*p.OtherAWSMs + o.Own.P50
 	if route == "eraseUsers" {
-		ms += p.ErasureHoldSec * 1000
+		ms *= p.ErasurePasses
 	}
 	return ms / 1000
 }
@@ -350,9 +351,9 @@ func (c *capacityModel) markdown(w io.Writer) {
 	pr := c.Profile
 	p("\n\n## 5. Capacity at scale\n\n")
 	p("What one deployment needs from AWS at design.md's load profile, computed from what this run measured per operation (round trips, the capacity units DynamoDB reported, by item kind and index partition, frames posted and connections closed through the Management API, Lambda invocations) and set against AWS's documented limits and what template.yaml sets (throttles, reserved concurrency), with the parameters of samconfig.toml's `%s` environment. An adjustable quota above its default is a pass that names the increase to ask for (docs/deploy.md lists them); a fixed limit or a setting of ours that the profile exceeds is a fail.\n\n", profileEnvironment)
-	p("Profile: %s registered users, %s concurrent connections, %s direct messages/s, %s getToken/s, blocks of %s users at %s calls/s, a reconnect storm of %s connects/s (design.md). The model's own assumptions: %s deactivations/s (issue 10), each erasure holding its instance %s s; clients ping every %s s; the busiest user has %s connections that all reconnect in the storm's same second, receives %s messages/s and has %s list changes/s; a development app registers at %s/s; in-region round trips of %s ms per DynamoDB call and %s ms per Management API or Lambda call. Every app's load falls on one deployment (one stack per app environment, docs/deploy.md).\n\n",
+	p("Profile: %s registered users, %s concurrent connections, %s direct messages/s, %s getToken/s, blocks of %s users at %s calls/s, a reconnect storm of %s connects/s (design.md). The model's own assumptions: %s deactivations/s (issue 10), each erasure taking %s invocations (its first and final sweeps, none waiting); clients ping every %s s; the busiest user has %s connections that all reconnect in the storm's same second, receives %s messages/s and has %s list changes/s; a development app registers at %s/s; in-region round trips of %s ms per DynamoDB call and %s ms per Management API or Lambda call. Every app's load falls on one deployment (one stack per app environment, docs/deploy.md).\n\n",
 		n0(pr.RegisteredUsers), n0(pr.Connections), n0(pr.MessagesPerSec), n0(pr.GetTokenPerSec), n0(pr.UsersPerBlock), n0(pr.BlockCallsPerSec), n0(pr.ConnectsPerSec),
-		n0(pr.DeactivationsPerSec), n0(pr.ErasureHoldSec), n0(pr.PingEverySec), n0(pr.Busiest.Connections), n0(pr.Busiest.MessagesInPerSec), n0(pr.Busiest.ListChangesPerSec),
+		n0(pr.DeactivationsPerSec), n0(pr.ErasurePasses), n0(pr.PingEverySec), n0(pr.Busiest.Connections), n0(pr.Busiest.MessagesInPerSec), n0(pr.Busiest.ListChangesPerSec),
 		n0(pr.DevGetTokenPerSec), n0(pr.DynamoDBMs), n0(pr.OtherAWSMs))
 	p("| need | at the profile | limit | the limit | verdict | |\n|---|---|---|---|---|---|\n")
 	for _, r := range c.Rows {

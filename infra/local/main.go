@@ -177,7 +177,7 @@ func run(getenv func(string) string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// The scheduled functions (webhookSchedule) run on their rate, as EventBridge runs them.
+	// The scheduled functions (webhookSchedule, eraseUsers) run on their rate, as EventBridge runs them.
 	if err := gw.RunSchedules(ctx); err != nil {
 		return err
 	}

@@ -176,8 +176,10 @@ func TestListCountsMatchEntriesAfterRacing(t *testing.T) {
 // friend.
 func TestDeactivateDuringRelationWrites(t *testing.T) {
 	// Erasure sweeps again once every write that started before the deactivation has landed:
-	// here, calls answer well within the settle time given.
-	s := testenv.StartStackWith(t, testenv.Options{Configure: func(c *service.Config) { c.ErasureSettle = 3 * time.Second }})
+	// here, calls answer well within the settle time given, and the schedule starts that final
+	// sweep once the clock has passed it.
+	const settle = 3 * time.Second
+	s := testenv.StartStackWith(t, testenv.Options{Configure: func(c *service.Config) { c.ErasureSettle = settle }})
 	c := s.Client(0)
 	others := make([]string, workers*rounds)
 	for i := range others {
@@ -207,6 +209,11 @@ func TestDeactivateDuringRelationWrites(t *testing.T) {
 		return nil
 	})
 	s.Gateway.Wait()
+	s.Clock.Advance(settle)
+	s.Tick(t, "eraseUsers")
+	if u, err := s.Service.Store.GetUser(context.Background(), s.Apps[0].Key, "gone"); err != nil || u.ErasePending != "" {
+		t.Fatalf("erasure not finished after its final sweep: %+v, %v", u, err)
+	}
 	for _, kind := range []store.Kind{store.Blocklist, store.Friends} {
 		if left := entries(t, s, "gone", kind); len(left) > 0 {
 			t.Errorf("the deactivated user keeps %d %s entries: %v", len(left), kind, left)

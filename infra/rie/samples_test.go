@@ -288,6 +288,9 @@ var samples = []sample{
 
 	{"eraseUsers", "success", json.RawMessage(`{"app":"` + localenv.AppKey + `","users":["` + sampleUser + `"],"operateId":"5f1c2a9e0b7d4c3e8a6f1b2d"}`),
 		workerSucceeds},
+	{"eraseUsers", "scheduled", json.RawMessage(`{"version":"0","id":"7c2e4a1b-3d5f-4e6a-8b9c-0d1e2f3a4b5c","detail-type":"Scheduled Event",` +
+		`"source":"aws.events","account":"123456789012","time":"2026-01-01T00:00:00Z","region":"us-east-1","resources":[],"detail":{}}`),
+		workerSucceeds},
 	{"eraseUsers", "error-malformed-job", json.RawMessage(`{"app":"` + localenv.AppKey + `","users":"` + sampleUser + `"}`),
 		functionFails("")},
 

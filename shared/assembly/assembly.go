@@ -96,14 +96,17 @@ func New(cfg service.Config, d Deps) *Service {
 	starter := &erasure.Starter{Lambda: d.Lambda, Function: cfg.EraseFunction}
 	u := &users.Service{Store: st, Eraser: starter, Apps: d.Apps, Now: d.Now, SettingsMaxAge: cfg.SettingsMaxAge}
 	eraser := &erasure.Worker{Store: st, Next: starter, Log: d.Log, Reserve: erasure.DefaultReserve, Settle: cfg.ErasureSettle, Now: d.Now}
-	if d.Lambda != nil {
-		u.Events = &webhookevents.Raiser{Lambda: d.Lambda, Function: cfg.WebhookFunction, Log: d.Log}
-		eraser.Events = u.Events
-	}
+
 	policy := webhooks.Policy{AllowLoopback: cfg.WebhookAllowLoopback}
 	hooks := &webhooks.Worker{Apps: d.Apps, Store: st, Sender: webhooks.NewSender(policy, d.Now), Log: d.Log, Now: d.Now}
 	rel := &relations.Service{Store: st, Now: d.Now}
+	eraser.Friends = rel
 	msgs := &messages.Service{Store: st, Now: d.Now, Log: d.Log, SettingsMaxAge: cfg.SettingsMaxAge}
+	if d.Lambda != nil {
+		u.Events = &webhookevents.Raiser{Lambda: d.Lambda, Function: cfg.WebhookFunction, Log: d.Log}
+		eraser.Events = u.Events
+		rel.Later = starter
+	}
 	prof := &profiles.Service{Store: st, Now: d.Now, Events: u.Events}
 	if d.Connections != nil {
 		u.Conns, msgs.Conns = d.Connections, d.Connections
@@ -202,7 +205,7 @@ func (s *Service) V4Form(name string) *call.V4Form { return s.operations()[name]
 // others are the Lambda handlers of the functions that are not Server API operations.
 func (s *Service) others() map[string]any {
 	return map[string]any{
-		"eraseUsers":      s.Erasure.Handle,
+		"eraseUsers":      s.Erasure.Run,
 		"webhookDeliver":  s.Webhooks.Handle,
 		"webhookSchedule": s.WebhookSchedule.Run,
 		"httpDefault":     s.Fallback().Handle,

@@ -120,12 +120,13 @@ func banEnd(it item) (int64, error) {
 
 // ListBanned returns page pageNo (from 1) of the bans still in force at now (ms), soonest end
 // first (latest end first when latestEndFirst). Lapsed bans are outside every index range read, whether DynamoDB has deleted them yet
-// or not. It reads each shard as far as the page reaches and merges them.
+// or not. It continues after the previous page's bookmark when there is one, else reads each
+// shard as far as the page reaches (see numberedPage).
 func (st *Store) ListBanned(ctx context.Context, app string, now int64, pageNo, pageSize int, latestEndFirst bool) ([]Ban, error) {
 	// Index keys are zero-padded end times, so every key after this one ends after now.
 	after := fmt.Sprintf("%013d#~", now)
-	keys, err := st.shardedPage(ctx, IndexBanned, "GSI3PK", "GSI3SK",
-		func(shard int) string { return banIndexPK(app, shard) }, after, pageNo, pageSize, latestEndFirst)
+	keys, err := st.numberedPage(ctx, app, listingBanned, shardIndex{IndexBanned, "GSI3PK", "GSI3SK",
+		func(shard int) string { return banIndexPK(app, shard) }}, after, pageNo, pageSize, latestEndFirst)
 	if err != nil {
 		return nil, fmt.Errorf("list banned: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -825,40 +826,89 @@ func (st *Store) RemoveFriendships(ctx context.Context, app, owner string, targe
 	return st.apply(ctx, app, m)
 }
 
-// ClearFriends ends every friendship of owner, on both sides, 100 friends at a time. Stopped
-// part way (an error, a timeout), it leaves only whole friendships, and calling it again
-// finishes the rest.
-func (st *Store) ClearFriends(ctx context.Context, app, owner string, check Check) error {
+// clearChunk is how many friendships one change of ClearFriends ends: the owner's counter takes
+// a mark per target in one update, and a hundred is what fits DynamoDB's expression limit.
+const clearChunk = 100
+
+// clearParallelism bounds the changes ClearFriends runs side by side. Each touches disjoint
+// targets, so they contend only on the owner's counter (its conditions name their own marks);
+// each runs its own per-counter updates parallelism wide.
+const clearParallelism = 4
+
+// ClearFriends ends owner's friendships made no later than before (ms), on both sides: it lists
+// them (up to 1,000 a Query), then ends them clearChunk at a time, clearParallelism changes side
+// by side. stop is asked before each change but the first begins: once it says so, or when the
+// context's deadline is nearer than twice the slowest change so far, the changes not begun are
+// left and done is false. Stopped part way (stop, an error, a timeout), it leaves only whole
+// friendships, and calling it again finishes the rest; friendships made after before are kept.
+func (st *Store) ClearFriends(ctx context.Context, app, owner string, before int64, check Check, stop func() bool) (done bool, err error) {
+	targets, err := st.friendTargets(ctx, app, owner, before)
+	if err != nil {
+		return false, err
+	}
+	if len(targets) == 0 {
+		// The owner is checked even with no friends, so an unknown user is told so.
+		return true, st.RemoveFriendships(ctx, app, owner, nil, check)
+	}
+	chunks := slices.Collect(slices.Chunk(targets, clearChunk))
+	var left atomic.Bool
+	var slowest atomic.Int64 // ns: a change is not begun with less than twice this left
+	var first error
+	for _, err := range parallel.Do(ctx, len(chunks), clearParallelism, func(ctx context.Context, i int) error {
+		// The first change always runs: it judges the owner, and every call makes progress.
+		if stop != nil && i > 0 {
+			deadline, ok := ctx.Deadline()
+			if stop() || ok && time.Until(deadline) < 2*time.Duration(slowest.Load()) {
+				left.Store(true)
+				return nil
+			}
+		}
+		begin := time.Now()
+		err := st.RemoveFriendships(ctx, app, owner, chunks[i], check)
+		for took := int64(time.Since(begin)); ; {
+			if old := slowest.Load(); took <= old || slowest.CompareAndSwap(old, took) {
+				break
+			}
+		}
+		return err
+	}) {
+		// A refusal by check is the same for every chunk; any error says the clear is unfinished.
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	return first == nil && !left.Load(), first
+}
+
+// friendTargets lists the friends of owner made no later than before (ms), strongly
+// consistent, up to 1,000 a Query.
+func (st *Store) friendTargets(ctx context.Context, app, owner string, before int64) ([]string, error) {
+	var targets []string
 	var start item
 	for {
 		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
 			TableName:                 aws.String(st.table),
 			KeyConditionExpression:    aws.String("PK = :pk AND begins_with(SK, :fr)"),
-			ExpressionAttributeValues: values(map[string]any{":pk": userPK(app, owner), ":fr": entrySK(Friends, "")}),
+			FilterExpression:          aws.String("#at <= :before"),
+			ExpressionAttributeNames:  map[string]string{"#at": attrAt},
+			ExpressionAttributeValues: values(map[string]any{":pk": userPK(app, owner), ":fr": entrySK(Friends, ""), ":before": before}),
 			ProjectionExpression:      aws.String("SK"),
 			ConsistentRead:            aws.Bool(true),
 			ExclusiveStartKey:         start,
-			Limit:                     aws.Int32(100),
+			Limit:                     aws.Int32(1000),
 		})
 		if err != nil {
-			return fmt.Errorf("list friends: %w", err)
+			return nil, fmt.Errorf("list friends: %w", err)
 		}
 		var entries []itemKey
 		if err := attributevalue.UnmarshalListOfMaps(res.Items, &entries); err != nil {
-			return fmt.Errorf("list friends: %w", err)
+			return nil, fmt.Errorf("list friends: %w", err)
 		}
-		var targets []string
 		for _, e := range entries {
 			targets = append(targets, strings.TrimPrefix(e.SK, entrySK(Friends, "")))
 		}
-		// The owner is checked even with no friends, so an unknown user is told so.
-		if len(targets) > 0 || start == nil {
-			if err := st.RemoveFriendships(ctx, app, owner, targets, check); err != nil {
-				return err
-			}
-		}
 		if start = res.LastEvaluatedKey; start == nil {
-			return nil
+			return targets, nil
 		}
 	}
 }

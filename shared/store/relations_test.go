@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -345,7 +346,7 @@ func TestFriendshipCountsBothSides(t *testing.T) {
 	e.expect(t, "a", store.Friends, []string{"c"}, false)
 	e.expect(t, "b", store.Friends, nil, false)
 
-	if err := e.st.ClearFriends(ctx, "app", "a", nil); err != nil {
+	if done, err := e.st.ClearFriends(ctx, "app", "a", math.MaxInt64, nil, nil); err != nil || !done {
 		t.Fatal(err)
 	}
 	e.expect(t, "a", store.Friends, nil, false)

@@ -125,6 +125,30 @@ func connWatchKey(shard int, dueMs int64, app, connID string) itemKey {
 }
 func connWatchPK(shard int) string { return fmt.Sprintf("CONN#WATCH#%d", shard) }
 
+// Erasures waiting for their final sweep sit, across apps, in a few partitions of their own
+// sorted by when they are due, so the per-minute run finds every due one with one query per
+// shard and a burst of deactivations writes no single partition.
+const SweepShards = IndexShards
+
+func sweepPK(shard int) string { return fmt.Sprintf("ERASURE#SWEEP#%d", shard) }
+func sweepKey(s PendingSweep) itemKey {
+	return key(sweepPK(shardOf(s.ID)), fmt.Sprintf("%013d#%s", s.Due, s.ID))
+}
+
+// A numbered page's bookmark sits under its app, by listing, order, page size and page number.
+const (
+	listingDeactivated = "DEACT"
+	listingBanned      = "BAN"
+)
+
+func bookmarkKey(app, listing string, descending bool, pageSize, pageNo int) itemKey {
+	order := "asc"
+	if descending {
+		order = "desc"
+	}
+	return key(appPK(app)+"#PAGE#"+listing, fmt.Sprintf("%s#%d#%d", order, pageSize, pageNo))
+}
+
 // ProfileKey is the key of a user's profile item, for reading it past the store (the
 // benchmark's raw GetItem baseline).
 func ProfileKey(app, user string) map[string]types.AttributeValue { return userKey(app, user).av() }

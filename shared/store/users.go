@@ -325,10 +325,11 @@ func (st *Store) FinishErasure(ctx context.Context, app, user, operateID string)
 }
 
 // ListDeactivated returns page pageNo (from 1) of deactivated users, oldest deactivation
-// first. It reads each index shard once, as far as the page reaches, and merges them.
+// first: after the previous page's bookmark when there is one, else reading each index shard
+// as far as the page reaches (see numberedPage).
 func (st *Store) ListDeactivated(ctx context.Context, app string, pageNo, pageSize int) ([]string, error) {
-	keys, err := st.shardedPage(ctx, IndexDeactivated, "GSI2PK", "GSI2SK",
-		func(shard int) string { return deactIndexPK(app, shard) }, "", pageNo, pageSize, false)
+	keys, err := st.numberedPage(ctx, app, listingDeactivated, shardIndex{IndexDeactivated, "GSI2PK", "GSI2SK",
+		func(shard int) string { return deactIndexPK(app, shard) }}, "", pageNo, pageSize, false)
 	if err != nil {
 		return nil, fmt.Errorf("list deactivated: %w", err)
 	}

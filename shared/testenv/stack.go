@@ -327,3 +327,19 @@ func (b *SyncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// Tick runs a scheduled function once, as its schedule (EventBridge) would, through the stack's
+// Lambda Invoke endpoint, and waits for what it started to end.
+func (s *Stack) Tick(t testing.TB, function string) {
+	t.Helper()
+	ev := `{"version":"0","id":"1","detail-type":"Scheduled Event","source":"aws.events","time":"2026-01-01T00:00:00Z","detail":{}}`
+	resp, err := http.Post(s.URL+"/2015-03-31/functions/"+function+"/invocations", "application/json", strings.NewReader(ev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Amz-Function-Error") != "" {
+		t.Fatalf("%s on schedule: HTTP %d, %s", function, resp.StatusCode, resp.Header.Get("X-Amz-Function-Error"))
+	}
+	s.Gateway.Wait()
+}

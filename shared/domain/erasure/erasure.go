@@ -2,11 +2,15 @@
 // the request that deactivates users starts it through an asynchronous Lambda invocation (the
 // same call locally, against the local gateway's Lambda endpoint), and the worker continues
 // itself with a new invocation when its own time runs short, so no user is too large to erase.
+// The final sweep, which must wait for writes still in flight at the deactivation, is recorded
+// in the table with its due time and started by the erasure function's own schedule, so no
+// instance waits.
 package erasure
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -15,8 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"imusers/shared/domain/relations"
 	"imusers/shared/domain/users"
 	"imusers/shared/domain/webhooks"
+	"imusers/shared/parallel"
 	"imusers/shared/store"
 )
 
@@ -50,6 +56,25 @@ func (s *Starter) Start(ctx context.Context, job users.Erasure) error {
 	return nil
 }
 
+var _ relations.Cleaner = (*Starter)(nil)
+
+// CleanFriends queues the rest of a clean as a job of the erasure function.
+func (s *Starter) CleanFriends(ctx context.Context, job relations.CleanJob) error {
+	payload, err := json.Marshal(struct {
+		CleanFriends relations.CleanJob `json:"cleanFriends"`
+	}{job})
+	if err != nil {
+		return err
+	}
+	_, err = s.Lambda.Invoke(ctx, &lambda.InvokeInput{
+		FunctionName: aws.String(s.Function), InvocationType: types.InvocationTypeEvent, Payload: payload,
+	})
+	if err != nil {
+		return fmt.Errorf("invoke %s: %w", s.Function, err)
+	}
+	return nil
+}
+
 // Worker erases users' data.
 type Worker struct {
 	Store *store.Store
@@ -60,19 +85,51 @@ type Worker struct {
 	Reserve time.Duration
 	// Settle is how long after a deactivation a write that read the user as still active may
 	// land (the longest an API function runs, plus a margin). A sweep that starts once it has
-	// passed is final; an earlier one is repeated then, so such a straggling write is erased too.
+	// passed is final; an earlier one records the final one, due then, which the schedule
+	// starts, so such a straggling write is erased too.
 	Settle time.Duration
 	Now    func() time.Time
 	// Events receives the webhook events of finished erasures; nil raises none.
 	Events users.Events
+	// Friends finishes the cleans handed over (its Later continues them again).
+	Friends *relations.Service
 }
 
 // DefaultReserve is the Reserve of the deployed worker: enough to queue the rest of a job.
 const DefaultReserve = 10 * time.Second
 
-// Handle is the Lambda handler: it erases the job's users one after another and, if its time
-// runs short, hands the unfinished rest to a new invocation. Every step is safe to repeat, so a
-// retried or duplicated job only finishes the same work.
+// Run is the Lambda handler: a tick of the schedule (EventBridge) starts the final sweeps that
+// are due, a cleanFriends job finishes a clean; any other event is an erasure job.
+func (w *Worker) Run(ctx context.Context, ev json.RawMessage) error {
+	var kind struct {
+		Source       string              `json:"source"`
+		DetailType   string              `json:"detail-type"`
+		CleanFriends *relations.CleanJob `json:"cleanFriends"`
+	}
+	err := json.Unmarshal(ev, &kind)
+	switch {
+	case err == nil && kind.Source == "aws.events" && kind.DetailType == "Scheduled Event":
+		return w.Sweep(ctx)
+	case err == nil && kind.CleanFriends != nil:
+		if w.Friends == nil {
+			return errors.New("a friend clean reached a worker that cannot run it")
+		}
+		return w.Friends.FinishClean(ctx, *kind.CleanFriends, func() bool {
+			deadline, ok := ctx.Deadline()
+			return ok && time.Until(deadline) < w.Reserve
+		})
+	}
+	var job users.Erasure
+	if err := json.Unmarshal(ev, &job); err != nil {
+		return fmt.Errorf("erasure job: %w", err)
+	}
+	return w.Handle(ctx, job)
+}
+
+// Handle erases the job's users one after another and, if its time runs short, hands the
+// unfinished rest to a new invocation. Before the settle time has passed it is a first sweep:
+// it records the final one, due then, for the schedule, and returns. Every step is safe to
+// repeat, so a retried or duplicated job only finishes the same work.
 func (w *Worker) Handle(ctx context.Context, job users.Erasure) error {
 	settled := time.UnixMilli(job.At).Add(w.Settle)
 	final := !w.now().Before(settled)
@@ -80,7 +137,7 @@ func (w *Worker) Handle(ctx context.Context, job users.Erasure) error {
 		deadline, ok := ctx.Deadline()
 		return ok && time.Until(deadline) < w.Reserve
 	}
-	var finished []string
+	var finished, swept []string
 	defer func() { w.announce(ctx, job, finished) }()
 	for i, user := range job.Users {
 		done, err := w.Store.EraseRelated(ctx, job.App, user, stop)
@@ -88,11 +145,16 @@ func (w *Worker) Handle(ctx context.Context, job users.Erasure) error {
 			return fmt.Errorf("erase %s: %w", user, err)
 		}
 		if !done {
+			// The users swept so far still need their final sweep; the rest goes on elsewhere.
+			if err := w.later(ctx, job, swept, settled); err != nil {
+				return err
+			}
 			rest := job
 			rest.Users = job.Users[i:]
 			return w.handOver(ctx, rest)
 		}
 		if !final {
+			swept = append(swept, user)
 			continue
 		}
 		if err := w.Store.FinishErasure(ctx, job.App, user, job.OperateID); err != nil {
@@ -101,20 +163,66 @@ func (w *Worker) Handle(ctx context.Context, job users.Erasure) error {
 		finished = append(finished, user)
 	}
 	if !final {
-		// The first sweep erased what was there at once; the final one waits for stragglers.
-		wait := settled.Sub(w.now())
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline)-wait < w.Reserve {
-			return w.handOver(ctx, job)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		return w.Handle(ctx, job)
+		return w.later(ctx, job, swept, settled)
 	}
 	w.Log.Info("erasure finished", "app", job.App, "operateId", job.OperateID, "users", len(job.Users))
 	return nil
+}
+
+// later records the final sweep of users, due when the job's writes have settled.
+func (w *Worker) later(ctx context.Context, job users.Erasure, swept []string, settled time.Time) error {
+	if len(swept) == 0 {
+		return nil
+	}
+	job.Users = swept
+	payload, err := json.Marshal(job)
+	if err != nil {
+		return err
+	}
+	return w.Store.PutSweep(ctx, store.PendingSweep{
+		ID: store.SweepID(job.App, job.OperateID, swept), Job: string(payload), Due: settled.UnixMilli(),
+	})
+}
+
+// sweepBatch is how many due sweeps one query of a shard takes.
+const sweepBatch = 100
+
+// Sweep starts every final sweep that is due, each as an erasure job of its own (the sweeps of
+// one run spread over as many invocations as there are jobs), and forgets it once started. A
+// run that stops part way (time short, a failure) leaves the rest to the next; a sweep started
+// twice only finishes the same work.
+func (w *Worker) Sweep(ctx context.Context) error {
+	now := w.now()
+	errs := parallel.Do(ctx, store.SweepShards, store.SweepShards, func(ctx context.Context, shard int) error {
+		for {
+			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < w.Reserve {
+				return nil
+			}
+			due, err := w.Store.DueSweeps(ctx, shard, now, sweepBatch)
+			if err != nil {
+				return err
+			}
+			errs := parallel.Do(ctx, len(due), 10, func(ctx context.Context, i int) error {
+				var job users.Erasure
+				if err := json.Unmarshal([]byte(due[i].Job), &job); err != nil {
+					// Nothing can run it: keeping it would stop this shard for good.
+					w.Log.Error("final sweep unreadable, dropped", "id", due[i].ID, "error", err.Error())
+					return w.Store.DeleteSweep(ctx, due[i])
+				}
+				if err := w.Next.Start(ctx, job); err != nil {
+					return err
+				}
+				return w.Store.DeleteSweep(ctx, due[i])
+			})
+			if err := parallel.First(errs); err != nil {
+				return err
+			}
+			if len(due) < sweepBatch {
+				return nil
+			}
+		}
+	})
+	return errors.Join(errs...)
 }
 
 // announce raises the webhook events of the users whose erasure this invocation finished:

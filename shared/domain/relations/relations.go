@@ -93,7 +93,26 @@ func (l List) kind() store.Kind {
 type Service struct {
 	Store *store.Store
 	Now   func() time.Time
+	// Later finishes a /friend/clean.json that runs short of time (the erasure function, invoked
+	// asynchronously); nil runs every clean to the end in the call.
+	Later Cleaner
 }
+
+// CleanJob is the rest of a clean: the friendships of Owner made no later than Before (ms).
+type CleanJob struct {
+	App    string `json:"app"`
+	Owner  string `json:"owner"`
+	Before int64  `json:"before"`
+}
+
+// Cleaner finishes a clean elsewhere.
+type Cleaner interface {
+	CleanFriends(ctx context.Context, job CleanJob) error
+}
+
+// CleanReserve is the time a clean keeps back before its call's deadline: a change of a hundred
+// friendships begun within it might not end in time, so the rest goes to Later instead.
+const CleanReserve = 4 * time.Second
 
 func (s *Service) nowMS() int64 { return s.Now().UnixMilli() }
 
@@ -254,10 +273,35 @@ func (s *Service) DeleteFriends(ctx context.Context, app apps.App, owner string,
 		func(known map[string]*store.Member) error { return active(known, owner) }))
 }
 
-// CleanFriends ends every friendship of owner, on both sides.
+// CleanFriends ends every friendship of owner, on both sides: in the call, as far as its time
+// allows (thousands of friendships take well under a second a thousand in AWS), and the rest in
+// the background through Later, which ends only the friendships made before the call, so a
+// friend added after the answer stays.
 func (s *Service) CleanFriends(ctx context.Context, app apps.App, owner string) error {
-	return domainErr(s.Store.ClearFriends(ctx, app.Key, owner,
-		func(known map[string]*store.Member) error { return active(known, owner) }))
+	before := s.nowMS()
+	stop := func() bool {
+		deadline, ok := ctx.Deadline()
+		return s.Later != nil && ok && time.Until(deadline) < CleanReserve
+	}
+	done, err := s.Store.ClearFriends(ctx, app.Key, owner, before,
+		func(known map[string]*store.Member) error { return active(known, owner) }, stop)
+	if err != nil || done {
+		return domainErr(err)
+	}
+	return s.Later.CleanFriends(context.WithoutCancel(ctx), CleanJob{App: app.Key, Owner: owner, Before: before})
+}
+
+// FinishClean is the background part of a clean: it ends what the job names, as far as stop
+// allows, and hands the rest to Later again. The owner was judged when the clean was called.
+func (s *Service) FinishClean(ctx context.Context, job CleanJob, stop func() bool) error {
+	if s.Later == nil {
+		stop = nil // nothing could take the rest over
+	}
+	done, err := s.Store.ClearFriends(ctx, job.App, job.Owner, job.Before, nil, stop)
+	if err != nil || done {
+		return err
+	}
+	return s.Later.CleanFriends(context.WithoutCancel(ctx), job)
 }
 
 // SetFriendProfile sets what owner keeps about a friend: the remark and the extension profile

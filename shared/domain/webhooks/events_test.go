@@ -14,6 +14,7 @@ import (
 
 	"imusers/shared/apps"
 	"imusers/shared/domain/webhooks"
+	"imusers/shared/service"
 	"imusers/shared/testenv"
 )
 
@@ -133,9 +134,11 @@ func TestActivationEventAndNoURL(t *testing.T) {
 }
 
 // A deactivation is called back when its erasure has finished, with user:deactivation_erased
-// beside it; a development delete raises only the latter, with its reason.
+// beside it; a development delete raises only the latter, with its reason. Finished means after
+// the final sweep, which the erasure function's schedule starts once the settle time is over.
 func TestErasureEvents(t *testing.T) {
-	s := testenv.StartStack(t)
+	const settle = 15 * time.Second
+	s := testenv.StartStackWith(t, testenv.Options{Configure: func(c *service.Config) { c.ErasureSettle = settle }})
 	c, app := s.Client(0), s.Apps[0]
 	r := newReceiver(t)
 	c.MustOK(t, "/app/setting/set.json", testenv.Form("webhookUrl", r.URL, "webhookFormat", "nexconn"))
@@ -144,6 +147,12 @@ func TestErasureEvents(t *testing.T) {
 	op := c.MustOK(t, "/user/deactivate.json", testenv.Form("userId", "alice")).Body["operateId"]
 	c.MustOK(t, "/user/delusers.json", testenv.Form("userId", "bob"))
 	s.Gateway.Wait()
+	s.Tick(t, "eraseUsers")
+	if got := r.requests(); len(got) != 0 {
+		t.Fatalf("%d events before the final sweep: %s", len(got), got[0].body)
+	}
+	s.Clock.Advance(settle)
+	s.Tick(t, "eraseUsers")
 	byType := map[string][]envelope{}
 	for _, g := range r.requests() {
 		for _, e := range nexconnEvents(t, app, []received{g}) {
