@@ -44,13 +44,24 @@ const (
 	IndexShards = 8
 )
 
-// Indexes lists each global secondary index with its key attributes. The table's definition
-// (localenv.CreateTableInput, for local runs and tests) is built from these names.
-var Indexes = []struct{ Name, PK, SK string }{
-	{IndexDevUsers, "GSI1PK", "GSI1SK"},
-	{IndexDeactivated, "GSI2PK", "GSI2SK"},
-	{IndexBanned, "GSI3PK", "GSI3SK"},
+// Indexes lists each global secondary index with its key attributes and the other attributes
+// it projects: those its queries read, and no more, so that a write changing only attributes
+// an index does not project (a list counter, a token expiry, a hosted profile's fields) costs
+// that index nothing. The development users' list reads the profiles' names, portraits and
+// registration times; the lists read their entries' times, names, remarks and extensions; the
+// sharded lists (deactivated, banned, muted users, hosted profiles) read keys only. The table's
+// definition (localenv.CreateTableInput, for local runs and tests) is built from these.
+var Indexes = []struct {
+	Name, PK, SK string
+	Projected    []string
+}{
+	{IndexDevUsers, "GSI1PK", "GSI1SK", []string{attrName, attrPortrait, attrCreatedAt}},
+	{IndexDeactivated, "GSI2PK", "GSI2SK", entryAttrs},
+	{IndexBanned, "GSI3PK", "GSI3SK", entryAttrs},
 }
+
+// entryAttrs are what a list page reads of an entry beside its keys.
+var entryAttrs = []string{attrAt, attrName, attrRemark, attrExt}
 
 // Key prefixes. Every key starts with the app, so no query can reach another app's items.
 const (

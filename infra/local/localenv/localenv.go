@@ -259,7 +259,7 @@ func CreateTableInput(table string) *dynamodb.CreateTableInput {
 				{AttributeName: aws.String(ix.PK), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String(ix.SK), KeyType: types.KeyTypeRange},
 			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: ix.Projected},
 		})
 	}
 	return in
