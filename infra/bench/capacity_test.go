@@ -180,7 +180,7 @@ func TestItemUseBooksKindsAndIndexes(t *testing.T) {
 	if k := u.Kinds[store.KindBan]; k.Write != 2 || u.Items[store.KindBan] != 1 {
 		t.Errorf("ban: %+v, %v items", k, u.Items[store.KindBan])
 	}
-	if u.Indexes[partBanShard] != 4 || u.Indexes[partLists] != 2 || u.Indexes[partFriendsAsc] != 2 {
+	if u.Indexes[partBanShard] != 4 || u.Indexes[partLists] != 2 || len(u.Indexes) != 2 {
 		t.Errorf("indexes: %v", u.Indexes)
 	}
 	// The same item read again counts once; an update names its attributes through aliases.
@@ -199,6 +199,24 @@ func TestItemUseBooksKindsAndIndexes(t *testing.T) {
 	}
 	if got := (touch{key: keyAV("A#a#U#bob", "PRESENCE")}).indexWrites(); len(got) != 0 {
 		t.Errorf("presence has no index copy: %v", got)
+	}
+	// A list counter is in no index; an update of a friend entry writes the list index only
+	// when it changes an attribute the index projects.
+	reserve := updateTouch(&dynamodb.UpdateItemInput{Key: keyAV("A#a#U#bob", "FR"),
+		UpdateExpression:         aws.String("SET #t = if_not_exists(#t, :zero) + :d, #v = :next, #0 = :0"),
+		ExpressionAttributeNames: map[string]string{"#t": "total", "#v": "ver", "#0": "m#alice"}})
+	if got := reserve[0].indexWrites(); len(got) != 0 {
+		t.Errorf("a counter's reserve writes indexes: %v", got)
+	}
+	remark := updateTouch(&dynamodb.UpdateItemInput{Key: keyAV("A#a#U#bob", "FR#alice"),
+		UpdateExpression: aws.String("SET #0 = :0"), ExpressionAttributeNames: map[string]string{"#0": "remarkName"}})
+	if got := remark[0].indexWrites(); len(got) != 1 || got[partLists] != 1 {
+		t.Errorf("a remark's index writes: %v", got)
+	}
+	touchOnly := updateTouch(&dynamodb.UpdateItemInput{Key: keyAV("A#a#U#bob", "FR#alice"),
+		UpdateExpression: aws.String("SET #0 = :0"), ExpressionAttributeNames: map[string]string{"#0": "other"}})
+	if got := touchOnly[0].indexWrites(); len(got) != 0 {
+		t.Errorf("an update of an unprojected attribute writes indexes: %v", got)
 	}
 }
 

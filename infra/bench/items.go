@@ -23,6 +23,7 @@ type touch struct {
 	key     map[string]types.AttributeValue
 	names   []string // attributes the write names (a put's attributes, an update's expression)
 	deletes bool
+	updates bool // an update: it changes only the attributes it names
 }
 
 // Index partitions as the capacity model names them.
@@ -31,15 +32,13 @@ const (
 	partDeactShard   = "deactivated index"
 	partDevUsers     = "development users index"
 	partLists        = "list index"
-	partFriendsAsc   = "ascending friend index"
 	partOtherIndexed = "other index"
 )
 
 // indexedIn is where an existing item of kind has copies: writing or deleting it writes them too.
 var indexedIn = map[string][]string{
 	store.KindBan:           {store.IndexBanned},
-	store.KindFriendEntry:   {store.IndexLists, store.IndexFriendsAsc},
-	store.KindFriendCounter: {store.IndexLists, store.IndexFriendsAsc},
+	store.KindFriendEntry:   {store.IndexLists},
 	store.KindListEntry:     {store.IndexLists},
 }
 
@@ -54,8 +53,6 @@ func partitionOf(index, kind string) string {
 		return partDevUsers
 	case index == store.IndexLists:
 		return partLists
-	case index == store.IndexFriendsAsc:
-		return partFriendsAsc
 	}
 	return partOtherIndexed
 }
@@ -67,13 +64,17 @@ func movesSortKey(kind string, names []string, indexSK string) bool {
 }
 
 // indexWrites are the index partitions a write of t reaches, each with the multiple of the
-// item's write units it costs there.
+// item's write units it costs there. An update that names neither an index's keys nor an
+// attribute the index projects (store.Indexes) leaves the index alone.
 func (t touch) indexWrites() map[string]float64 {
 	kind := store.KindOf(t.key)
 	out := map[string]float64{}
 	for _, ix := range store.Indexes {
 		named := slices.Contains(t.names, ix.PK) || slices.Contains(t.names, ix.SK)
 		if !named && !slices.Contains(indexedIn[kind], ix.Name) {
+			continue
+		}
+		if t.updates && !named && !slices.ContainsFunc(t.names, func(n string) bool { return slices.Contains(ix.Projected, n) }) {
 			continue
 		}
 		n := 1.0
@@ -213,7 +214,7 @@ func updateTouch(in *dynamodb.UpdateItemInput) []touch {
 	if in.UpdateExpression != nil {
 		expr = *in.UpdateExpression
 	}
-	return []touch{{key: in.Key, names: namesOfUpdate(expr, in.ExpressionAttributeNames)}}
+	return []touch{{key: in.Key, names: namesOfUpdate(expr, in.ExpressionAttributeNames), updates: true}}
 }
 
 func batchGetTouches(in *dynamodb.BatchGetItemInput) []touch {

@@ -210,17 +210,19 @@ func (m mark) counted(listed bool) bool {
 }
 
 type counter struct {
-	exists bool
-	total  int64
-	ver    int64 // change number; 0 on an item that never had one
-	marks  map[string]mark
+	exists  bool
+	total   int64
+	ver     int64 // change number; 0 on an item that never had one
+	marks   map[string]mark
+	indexed bool // index keys an earlier version set
 }
 
 // counterItem is a list's counter item; its marks are attributes named by their targets. It is
 // written only by updates.
 type counterItem struct {
-	Total int64 `dynamodbav:"total"`
-	Ver   int64 `dynamodbav:"ver"`
+	Total   int64  `dynamodbav:"total"`
+	Ver     int64  `dynamodbav:"ver"`
+	IndexPK string `dynamodbav:"GSI2PK"`
 }
 
 func counterFrom(it item) (*counter, error) {
@@ -228,7 +230,7 @@ func counterFrom(it item) (*counter, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &counter{exists: true, total: ci.Total, ver: ci.Ver, marks: map[string]mark{}}
+	c := &counter{exists: true, total: ci.Total, ver: ci.Ver, marks: map[string]mark{}, indexed: ci.IndexPK != ""}
 	// Marks are named by their targets, so they are read off the item's attributes one by one.
 	for name, v := range it {
 		if t, ok := strings.CutPrefix(name, markPrefix); ok {
@@ -581,8 +583,6 @@ type entryItem struct {
 	At      int64  `dynamodbav:"at"`
 	ListPK  string `dynamodbav:"GSI2PK"`
 	ListSK  string `dynamodbav:"GSI2SK"`
-	AscPK   string `dynamodbav:"GSI3PK,omitempty"`
-	AscSK   string `dynamodbav:"GSI3SK,omitempty"`
 	Name    string `dynamodbav:"name,omitempty"` // friends: the friend's name when made
 	Remark  string `dynamodbav:"remarkName,omitempty"`
 	Profile string `dynamodbav:"friendExtProfile,omitempty"`
@@ -596,7 +596,6 @@ func newEntry(app string, c change, now int64, users map[string]*Member) entryIt
 		ListSK:  timeKey(now, c.target),
 	}
 	if c.kind == Friends {
-		e.AscPK, e.AscSK = e.ListPK, e.ListSK
 		if u := users[c.target]; u != nil {
 			e.Name = u.Name
 		}
@@ -700,7 +699,7 @@ func (st *Store) reserve(ctx context.Context, app string, r listRef, p *plan, cs
 	}
 	// Counters written by earlier versions kept marks of changes that were over and, for
 	// friends, index keys; they go as far as the expression has room.
-	if r.kind == Friends {
+	if cs.indexed {
 		u.drops = append(u.drops, "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
 	}
 	for t, mk := range cs.marks {
@@ -894,17 +893,14 @@ var listedAttrs = func() expression.Expression {
 // friend list's first page reads the count too, with a GetItem beside the Query: the counter
 // item stays out of the indexes, so that its writes cost no index writes.
 func (st *Store) ListEntries(ctx context.Context, app, owner string, kind Kind, after string, limit int, ascending bool) (EntryPage, error) {
-	index, pkAttr, skAttr := IndexLists, "GSI2PK", "GSI2SK"
-	if ascending {
-		if kind != Friends {
-			return EntryPage{}, fmt.Errorf("only friends are listed oldest first")
-		}
-		index, pkAttr, skAttr = IndexFriendsAsc, "GSI3PK", "GSI3SK"
+	if ascending && kind != Friends {
+		return EntryPage{}, fmt.Errorf("only friends are listed oldest first")
 	}
+	pkAttr, skAttr := "GSI2PK", "GSI2SK"
 	pk := listPK(app, owner, kind)
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(st.table),
-		IndexName:                 aws.String(index),
+		IndexName:                 aws.String(IndexLists),
 		KeyConditionExpression:    aws.String(pkAttr + " = :pk"),
 		ExpressionAttributeValues: values(map[string]any{":pk": pk}),
 		ScanIndexForward:          aws.Bool(ascending),

@@ -33,10 +33,6 @@ const (
 	// (sparse, sharded; partitions "A#<app>#HP#<shard>", apart from the development users').
 	IndexHostedProfiles = IndexDevUsers
 
-	// IndexFriendsAsc holds a second copy of each user's friend entries, so that the friend
-	// count item heads the scan in either order (see ListEntries).
-	IndexFriendsAsc = IndexBanned
-
 	// IndexShards spreads an app's deactivated and banned users over several index partitions,
 	// so no single partition takes every write of a busy app: at the design's 2,000 bans a
 	// second, each a re-block that moves the ban in the index (a delete and a put), 4 shards
@@ -48,8 +44,8 @@ const (
 // it projects: those its queries read, and no more, so that a write changing only attributes
 // an index does not project (a list counter, a token expiry, a hosted profile's fields) costs
 // that index nothing. The development users' list reads the profiles' names, portraits and
-// registration times; the lists read their entries' times, names, remarks and extensions; the
-// sharded lists (deactivated, banned, muted users, hosted profiles) read keys only. The table's
+// registration times; the lists, in either order, read their entries' times, names, remarks and
+// extensions; the sharded lists (deactivated, banned, muted users, hosted profiles) read keys only. The table's
 // definition (localenv.CreateTableInput, for local runs and tests) is built from these.
 var Indexes = []struct {
 	Name, PK, SK string
@@ -57,7 +53,7 @@ var Indexes = []struct {
 }{
 	{IndexDevUsers, "GSI1PK", "GSI1SK", []string{attrName, attrPortrait, attrCreatedAt}},
 	{IndexDeactivated, "GSI2PK", "GSI2SK", entryAttrs},
-	{IndexBanned, "GSI3PK", "GSI3SK", entryAttrs},
+	{IndexBanned, "GSI3PK", "GSI3SK", nil},
 }
 
 // entryAttrs are what a list page reads of an entry beside its keys.
@@ -154,7 +150,7 @@ const (
 	KindDevRegistry   = "development registry"
 	KindNonce         = "nonce"
 	KindListCounter   = "list counter"
-	KindFriendCounter = "friend counter" // a list counter that both list indexes copy
+	KindFriendCounter = "friend counter" // a friend list's counter: a change writes both sides
 	KindListEntry     = "list entry"
 	KindFriendEntry   = "friend entry" // a list entry that the ascending friend index copies too
 	KindHostedProfile = "hosted profile"
