@@ -37,9 +37,9 @@ const (
 
 // indexedIn is where an existing item of kind has copies: writing or deleting it writes them too.
 var indexedIn = map[string][]string{
-	store.KindBan:           {store.IndexBanned},
-	store.KindFriendEntry:   {store.IndexLists},
-	store.KindListEntry:     {store.IndexLists},
+	store.KindBan:         {store.IndexBanned},
+	store.KindFriendEntry: {store.IndexLists},
+	store.KindListEntry:   {store.IndexLists},
 }
 
 // partitionOf names the index partition an item of kind lands in in index.
