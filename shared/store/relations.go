@@ -474,6 +474,7 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 		has := listed[entryRef{c.owner, c.kind, c.target}]
 		switch {
 		case !cs.exists && !c.present:
+			// Nothing to remove, and no counter to create (the entry was not even read).
 		case has == c.present && mk.inFlight():
 			// The entry is as wanted: the mark (ours, or a leftover of a request that is
 			// over) goes, and the total follows the entry.
