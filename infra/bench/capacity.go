@@ -178,7 +178,7 @@ func capacity(p profile, l awsLimits, t deployment, ops []opResult) capacityMode
 	wru := sum(func(x measured) float64 { return at(x) * x.op.WriteCU })
 	m.add(adjustable("table read request units", rru, "RRU/s", l.TableRRU, "on-demand table maximum, adjustable"))
 	m.add(adjustable("table write request units", wru, "WRU/s", l.TableWRU, "on-demand table maximum, adjustable"))
-	for _, part := range []string{partBanShard, partDeactShard, partLists} {
+	for _, part := range []string{partBanShard, partDeactShard, partLists, partFriendsAsc} {
 		w := sum(func(x measured) float64 { return at(x) * x.op.Items.Indexes[part] })
 		m.add(adjustable(part+": write request units, all partitions", w, "WRU/s", l.TableWRU, "on-demand index maximum, adjustable"))
 	}
@@ -204,8 +204,10 @@ func capacity(p profile, l awsLimits, t deployment, ops []opResult) capacityMode
 	r, w = busiest(store.KindFriendCounter, store.KindListCounter)
 	m.hot("list counter of the busiest user", r, w, l)
 	// A list change writes both sides' lists (friends): one user's index partition takes its share.
-	w = sum(func(x measured) float64 { return x.busiest(p) * x.op.Items.Indexes[partLists] / max(1, sides(x.op)) })
-	m.hot(partLists+": the busiest user's partition", 0, w, l)
+	for _, part := range []string{partLists, partFriendsAsc} {
+		w := sum(func(x measured) float64 { return x.busiest(p) * x.op.Items.Indexes[part] / max(1, sides(x.op)) })
+		m.hot(part+": the busiest user's partition", 0, w, l)
+	}
 	for _, part := range []string{partBanShard, partDeactShard} {
 		w := sum(func(x measured) float64 { return at(x) * x.op.Items.Indexes[part] }) / store.IndexShards
 		m.hot(fmt.Sprintf("%s: each of its %d shards", part, store.IndexShards), 0, w, l)

@@ -32,14 +32,26 @@ const (
 	partDeactShard   = "deactivated index"
 	partDevUsers     = "development users index"
 	partLists        = "list index"
+	partFriendsAsc   = "ascending friend index"
 	partOtherIndexed = "other index"
 )
 
 // indexedIn is where an existing item of kind has copies: writing or deleting it writes them too.
 var indexedIn = map[string][]string{
-	store.KindBan:         {store.IndexBanned},
-	store.KindFriendEntry: {store.IndexLists},
-	store.KindListEntry:   {store.IndexLists},
+	store.KindBan:           {store.IndexBanned},
+	store.KindFriendEntry:   {store.IndexLists, store.IndexFriendsAsc},
+	store.KindFriendCounter: {store.IndexLists, store.IndexFriendsAsc},
+	store.KindListEntry:     {store.IndexLists},
+}
+
+// smallCopy is what the index copy of an item of kind costs a write where it is at most 1 KB
+// whatever the item's size: a friend counter's copies are its keys and total, while the item
+// itself also holds the marks of changes in flight.
+func smallCopy(kind string, itemUnits float64) float64 {
+	if kind == store.KindFriendCounter {
+		return 1
+	}
+	return itemUnits
 }
 
 // partitionOf names the index partition an item of kind lands in in index.
@@ -53,6 +65,8 @@ func partitionOf(index, kind string) string {
 		return partDevUsers
 	case index == store.IndexLists:
 		return partLists
+	case index == store.IndexFriendsAsc:
+		return partFriendsAsc
 	}
 	return partOtherIndexed
 }
@@ -155,7 +169,7 @@ func (u *itemUse) book(ts []touch, isWrite bool, total float64) {
 		k.Write += each
 		u.Kinds[kind] = k
 		for part, n := range t.indexWrites() {
-			u.Indexes[part] += n * each
+			u.Indexes[part] += n * smallCopy(kind, each)
 		}
 	}
 }

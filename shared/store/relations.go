@@ -32,6 +32,11 @@ const (
 	attrVer        = "ver"
 	attrWhiteMode  = "whiteMode"
 	attrFriendPerm = "friendPerm"
+
+	// A friend counter sits in both friend indexes at the end each scan starts from, so the
+	// first page of either order carries the count in the same Query (IndexFriendsAsc).
+	counterHead = "#" // before every time key: first in the oldest first scan
+	counterTail = "~" // after every time key: first in the newest first scan
 )
 
 // Errors of the relation operations.
@@ -214,11 +219,11 @@ type counter struct {
 	total   int64
 	ver     int64 // change number; 0 on an item that never had one
 	marks   map[string]mark
-	indexed bool // index keys an earlier version set
+	indexed bool // carries its index keys (friends)
 }
 
-// counterItem is a list's counter item; its marks are attributes named by their targets. It is
-// written only by updates.
+// counterItem is a list's counter item; its marks are attributes named by their targets, and a
+// friend counter heads both friend indexes (see reserve). It is written only by updates.
 type counterItem struct {
 	Total   int64  `dynamodbav:"total"`
 	Ver     int64  `dynamodbav:"ver"`
@@ -584,6 +589,8 @@ type entryItem struct {
 	At      int64  `dynamodbav:"at"`
 	ListPK  string `dynamodbav:"GSI2PK"`
 	ListSK  string `dynamodbav:"GSI2SK"`
+	AscPK   string `dynamodbav:"GSI3PK,omitempty"` // friends: the oldest first index
+	AscSK   string `dynamodbav:"GSI3SK,omitempty"`
 	Name    string `dynamodbav:"name,omitempty"` // friends: the friend's name when made
 	Remark  string `dynamodbav:"remarkName,omitempty"`
 	Profile string `dynamodbav:"friendExtProfile,omitempty"`
@@ -597,6 +604,7 @@ func newEntry(app string, c change, now int64, users map[string]*Member) entryIt
 		ListSK:  timeKey(now, c.target),
 	}
 	if c.kind == Friends {
+		e.AscPK, e.AscSK = e.ListPK, e.ListSK
 		if u := users[c.target]; u != nil {
 			e.Name = u.Name
 		}
@@ -675,10 +683,16 @@ func (u *counterUpdate) input(table string, k itemKey) (*dynamodb.UpdateItemInpu
 // that the number is still as read and that the list stays within limit.
 func (st *Store) reserve(ctx context.Context, app string, r listRef, p *plan, cs *counter, limit int64) error {
 	u := newCounterUpdate()
-	u.names["#t"], u.names["#v"] = attrTotal, attrVer
-	u.values[":d"], u.values[":zero"], u.values[":next"] = p.delta, 0, cs.ver+1
-	u.set("#t = if_not_exists(#t, :zero) + :d")
+	u.names["#v"] = attrVer
+	u.values[":next"] = cs.ver + 1
 	u.set("#v = :next")
+	// The friend indexes project the total: it is written only when it moves (or starts), so a
+	// reserve of marks alone costs them nothing.
+	if p.delta != 0 || !cs.exists {
+		u.names["#t"] = attrTotal
+		u.values[":d"], u.values[":zero"] = p.delta, 0
+		u.set("#t = if_not_exists(#t, :zero) + :d")
+	}
 	if cs.ver == 0 {
 		u.conds = append(u.conds, "attribute_not_exists(#v)")
 	} else {
@@ -698,11 +712,16 @@ func (st *Store) reserve(ctx context.Context, app string, r listRef, p *plan, cs
 		u.mark(sw.target, sw.new)
 		touched[sw.target] = true
 	}
-	// Counters written by earlier versions kept marks of changes that were over and, for
-	// friends, index keys; they go as far as the expression has room.
-	if cs.indexed {
-		u.drops = append(u.drops, "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK")
+	// A friend counter takes its index keys once, on the reserve that creates it (or the first
+	// of a counter that lacks them); the ones after leave them be, so that only the total moves
+	// its index copies. A counter that never had a change number may have been erased since it
+	// was read, and is created again by this update: it takes them too.
+	if r.kind == Friends && (!cs.indexed || cs.ver == 0) {
+		u.set("GSI2PK = :ipk, GSI2SK = :tail, GSI3PK = :ipk, GSI3SK = :head")
+		u.values[":ipk"], u.values[":tail"], u.values[":head"] = listPK(app, r.owner, r.kind), counterTail, counterHead
 	}
+	// Counters written by earlier versions kept marks of changes that were over; they go as far
+	// as the expression has room.
 	for t, mk := range cs.marks {
 		if !mk.inFlight() && !touched[t] && u.exprLen < maxExpression-300 {
 			u.mark(t, "")
@@ -868,20 +887,23 @@ type EntryPage struct {
 	HasTotal bool
 }
 
-// listedItem is what a list page reads of each entry its Query returns.
+// listedItem is what a list page reads of each item its Query returns: an entry of the list,
+// or the counter item that heads a friend list (its total).
 type listedItem struct {
 	SK      string `dynamodbav:"SK"`
 	At      int64  `dynamodbav:"at"`
 	Name    string `dynamodbav:"name"`
 	Remark  string `dynamodbav:"remarkName"`
 	Profile string `dynamodbav:"friendExtProfile"`
+	Total   int64  `dynamodbav:"total"`
 }
 
-// listedAttrs asks DynamoDB for listedItem's attributes only, those the list indexes project.
+// listedAttrs asks DynamoDB for listedItem's attributes only, those the list indexes project
+// beside the table's sort key (not the index keys).
 var listedAttrs = func() expression.Expression {
 	expr, err := expression.NewBuilder().WithProjection(expression.NamesList(
 		expression.Name(AttrSK), expression.Name(attrAt), expression.Name(attrName),
-		expression.Name(attrRemark), expression.Name(attrExt),
+		expression.Name(attrRemark), expression.Name(attrExt), expression.Name(attrTotal),
 	)).Build()
 	if err != nil {
 		panic(err) // fixed names always build
@@ -891,26 +913,33 @@ var listedAttrs = func() expression.Expression {
 
 // ListEntries returns up to limit entries of owner's list after the position after ("" from
 // the start), in one Query: newest first, or oldest first (friends only) when ascending. A
-// friend list's first page reads the count too, with a GetItem beside the Query: the counter
-// item stays out of the indexes, so that its writes cost no index writes.
+// friend list's first page reads the count in the same Query: the counter item heads the scan.
 func (st *Store) ListEntries(ctx context.Context, app, owner string, kind Kind, after string, limit int, ascending bool) (EntryPage, error) {
-	if ascending && kind != Friends {
-		return EntryPage{}, fmt.Errorf("only friends are listed oldest first")
+	index, pkAttr, skAttr := IndexLists, "GSI2PK", "GSI2SK"
+	if ascending {
+		if kind != Friends {
+			return EntryPage{}, fmt.Errorf("only friends are listed oldest first")
+		}
+		index, pkAttr, skAttr = IndexFriendsAsc, "GSI3PK", "GSI3SK"
 	}
-	pkAttr, skAttr := "GSI2PK", "GSI2SK"
 	pk := listPK(app, owner, kind)
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(st.table),
-		IndexName:                 aws.String(IndexLists),
+		IndexName:                 aws.String(index),
 		KeyConditionExpression:    aws.String(pkAttr + " = :pk"),
 		ExpressionAttributeValues: values(map[string]any{":pk": pk}),
 		ScanIndexForward:          aws.Bool(ascending),
-		// One more than asked shows whether another page follows.
+		// One more than asked shows whether another page follows; on a friend list's first
+		// page, one more again for the counter item that heads it.
 		Limit:                    aws.Int32(int32(limit + 1)),
 		ProjectionExpression:     listedAttrs.Projection(),
 		ExpressionAttributeNames: listedAttrs.Names(),
 	}
-	if after != "" {
+	first := after == ""
+	if first && kind == Friends {
+		in.Limit = aws.Int32(int32(limit + 2))
+	}
+	if !first {
 		target, ok := cursorTarget(after)
 		if !ok {
 			return EntryPage{}, ErrBadCursor
@@ -921,43 +950,27 @@ func (st *Store) ListEntries(ctx context.Context, app, owner string, kind Kind, 
 			pkAttr: pk, skAttr: after,
 		})
 	}
-	var page EntryPage
-	var res *dynamodb.QueryOutput
-	calls := 1
-	if after == "" && kind == Friends {
-		calls, page.HasTotal = 2, true
-	}
-	err := each(ctx, calls, func(ctx context.Context, i int) error {
-		var err error
-		if i == 0 {
-			res, err = st.db.Query(ctx, in)
-			return err
-		}
-		// Eventually consistent, as the index the entries come from.
-		got, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName: aws.String(st.table), Key: key(userPK(app, owner), counterSK(kind)).av(),
-			ProjectionExpression: aws.String("#t"), ExpressionAttributeNames: map[string]string{"#t": attrTotal},
-		})
-		if err == nil && got.Item != nil {
-			var c *counterItem
-			if c, err = unmarshal[counterItem](got.Item); err == nil {
-				page.Total = c.Total
-			}
-		}
-		return err
-	})
+	res, err := st.db.Query(ctx, in)
 	if err != nil {
 		return EntryPage{}, fmt.Errorf("list %s: %w", kind, err)
 	}
-	page.Entries = make([]Entry, 0, min(len(res.Items), limit))
 	var items []listedItem
 	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
 		return EntryPage{}, fmt.Errorf("list %s: %w", kind, err)
 	}
-	entryPrefix := entrySK(kind, "")
-	// A friend counter written by an earlier version may still carry index keys.
-	items = slices.DeleteFunc(items, func(it listedItem) bool { return !strings.HasPrefix(it.SK, entryPrefix) })
-	for _, it := range items[:min(len(items), limit)] {
+	// A friend list with no counter item has never had a friend: its count is 0.
+	page := EntryPage{Entries: make([]Entry, 0, min(len(items), limit)), HasTotal: first && kind == Friends}
+	more := false
+	counter, entryPrefix := counterSK(kind), entrySK(kind, "")
+	for _, it := range items {
+		if it.SK == counter {
+			page.Total = it.Total
+			continue
+		}
+		if len(page.Entries) == limit {
+			more = true
+			break
+		}
 		page.Entries = append(page.Entries, Entry{
 			Target: strings.TrimPrefix(it.SK, entryPrefix),
 			At:     it.At,
@@ -968,7 +981,7 @@ func (st *Store) ListEntries(ctx context.Context, app, owner string, kind Kind, 
 	}
 	// More follows when an entry beyond the page came back, or when DynamoDB stopped early
 	// (its 1 MB limit) with entries still unread.
-	if n := len(page.Entries); n > 0 && (len(items) > limit || res.LastEvaluatedKey != nil) {
+	if n := len(page.Entries); n > 0 && (more || res.LastEvaluatedKey != nil) {
 		last := page.Entries[n-1]
 		page.Next = timeKey(last.At, last.Target)
 	}

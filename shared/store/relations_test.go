@@ -586,10 +586,110 @@ func TestCounterDoesNotGrowWithChanges(t *testing.T) {
 	if count, entries, marks := e.state(t, owner, store.Friends); count != changes || len(entries) != changes || len(marks) > 0 {
 		t.Fatalf("count %d, %d entries, marks %v", count, len(entries), marks)
 	}
-	// The counter is no index item: the first page of the list reads it beside the Query.
-	page, err := e.st.ListEntries(ctx, "app", owner, store.Friends, "", 10, true)
-	if err != nil || !page.HasTotal || page.Total != changes || len(page.Entries) != 10 {
-		t.Fatalf("first page: %+v, %v", page, err)
+	// The counter heads both friend indexes with its keys and total: the first page of either
+	// order reads the count in its one Query.
+	for _, asc := range []bool{false, true} {
+		e.calls.Reset()
+		page, err := e.st.ListEntries(ctx, "app", owner, store.Friends, "", 10, asc)
+		if err != nil || !page.HasTotal || page.Total != changes || len(page.Entries) != 10 {
+			t.Fatalf("first page (ascending %v): %+v, %v", asc, page, err)
+		}
+		if c := e.calls.Calls(); c.Total() != 1 || c.Query != 1 {
+			t.Fatalf("first page (ascending %v) made %+v; budget one Query", asc, c)
+		}
+	}
+}
+
+// counterWrites records the updates of friend counters.
+type counterWrites struct {
+	store.DB
+	mu  sync.Mutex
+	ins []*dynamodb.UpdateItemInput
+}
+
+func (c *counterWrites) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if sk, ok := in.Key["SK"].(*types.AttributeValueMemberS); ok && sk.Value == string(store.Friends) {
+		c.mu.Lock()
+		c.ins = append(c.ins, in)
+		c.mu.Unlock()
+	}
+	return c.DB.UpdateItem(ctx, in, optFns...)
+}
+
+// names are the attributes an update writes: those its expression names, written out or through
+// an alias.
+func names(in *dynamodb.UpdateItemInput) map[string]bool {
+	out := map[string]bool{}
+	for _, w := range strings.FieldsFunc(aws.ToString(in.UpdateExpression), func(r rune) bool {
+		return r == ' ' || r == ',' || r == '=' || r == '(' || r == ')' || r == '+'
+	}) {
+		if a, ok := in.ExpressionAttributeNames[w]; ok {
+			w = a
+		}
+		out[w] = true
+	}
+	return out
+}
+
+// A friend counter's index copies hold its keys and total only, and only a write that moves
+// the total, or the first that gives the counter its keys, names any of them: writes of marks
+// and the change number alone cost the indexes nothing.
+func TestFriendCounterReachesItsIndexesOnlyWhenTheTotalMoves(t *testing.T) {
+	ctx := context.Background()
+	e := newRelEnv(t, "alice", "bob", "carol")
+	rec := &counterWrites{DB: e.crash.DB}
+	e.crash.DB = rec
+	steps := []func() error{
+		func() error { return e.st.AddFriendship(ctx, "app", "alice", "bob", 1000, nil) },   // alice +1, bob +1
+		func() error { return e.st.AddFriendship(ctx, "app", "alice", "carol", 1000, nil) }, // alice +1, carol +1
+		func() error { return e.st.AddFriendship(ctx, "app", "alice", "bob", 1000, nil) },   // nothing moves
+		func() error { return e.st.RemoveFriendships(ctx, "app", "alice", []string{"bob"}, nil) },
+	}
+	for _, step := range steps {
+		e.clock.advance(time.Millisecond)
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	projected := map[string]bool{}
+	for _, ix := range store.Indexes {
+		for _, a := range append([]string{ix.PK, ix.SK}, ix.Projected...) {
+			projected[a] = true
+		}
+		if slices.Contains(ix.Projected, "ver") || slices.ContainsFunc(ix.Projected, func(a string) bool { return strings.HasPrefix(a, "m#") }) {
+			t.Errorf("index %s projects what every counter write changes: %v", ix.Name, ix.Projected)
+		}
+	}
+	keyed, indexWrites := map[string]int{}, 0
+	for _, in := range rec.ins {
+		owner := in.Key["PK"].(*types.AttributeValueMemberS).Value
+		written := names(in)
+		if written["GSI2PK"] {
+			keyed[owner]++
+		}
+		for a := range written {
+			if projected[a] {
+				indexWrites++
+				break
+			}
+		}
+	}
+	// Six moves of a total (alice +1 +1 -1, bob +1 -1, carol +1), and as many writes of marks.
+	if indexWrites != 6 || len(rec.ins) != 12 {
+		t.Errorf("%d of %d counter writes reach an index; want 6 of 12", indexWrites, len(rec.ins))
+	}
+	if len(keyed) != 3 || keyed["A#app#U#alice"] != 1 || keyed["A#app#U#bob"] != 1 || keyed["A#app#U#carol"] != 1 {
+		t.Errorf("counters given index keys: %v; want each once", keyed)
+	}
+	for _, asc := range []bool{false, true} {
+		e.calls.Reset()
+		page, err := e.st.ListEntries(ctx, "app", "alice", store.Friends, "", 10, asc)
+		if err != nil || !page.HasTotal || page.Total != 1 || len(page.Entries) != 1 || page.Entries[0].Target != "carol" || page.Next != "" {
+			t.Fatalf("alice's first page (ascending %v): %+v, %v", asc, page, err)
+		}
+		if c := e.calls.Calls(); c.Total() != 1 {
+			t.Fatalf("first page made %+v; budget one Query", c)
+		}
 	}
 }
 
