@@ -180,7 +180,7 @@ func TestItemUseBooksKindsAndIndexes(t *testing.T) {
 	if k := u.Kinds[store.KindBan]; k.Write != 2 || u.Items[store.KindBan] != 1 {
 		t.Errorf("ban: %+v, %v items", k, u.Items[store.KindBan])
 	}
-	if u.Indexes[partBanShard] != 4 || u.Indexes[partLists] != 2 || u.Indexes[partFriendsAsc] != 2 {
+	if u.Indexes[partBanShard] != 4 || u.Indexes[partLists] != 2 || u.Indexes[partFriendsAsc] != 2 || len(u.Indexes) != 3 {
 		t.Errorf("indexes: %v", u.Indexes)
 	}
 	// The same item read again counts once; an update names its attributes through aliases.
@@ -199,6 +199,37 @@ func TestItemUseBooksKindsAndIndexes(t *testing.T) {
 	}
 	if got := (touch{key: keyAV("A#a#U#bob", "PRESENCE")}).indexWrites(); len(got) != 0 {
 		t.Errorf("presence has no index copy: %v", got)
+	}
+	// A friend counter's update writes both friend indexes only when it moves the total (or
+	// sets the index keys), and each copy, its keys and total, costs one unit however large the
+	// item; an update of marks and the change number alone writes no index. An update of a
+	// friend entry writes the friend indexes only when it changes an attribute they project.
+	var c itemUse
+	reserve := updateTouch(&dynamodb.UpdateItemInput{Key: keyAV("A#a#U#bob", "FR"),
+		UpdateExpression:         aws.String("SET #v = :next, #t = if_not_exists(#t, :zero) + :d, #0 = :0"),
+		ExpressionAttributeNames: map[string]string{"#t": "total", "#v": "ver", "#0": "m#alice"}})
+	confirm := updateTouch(&dynamodb.UpdateItemInput{Key: keyAV("A#a#U#bob", "FR"),
+		UpdateExpression: aws.String("REMOVE #0"), ExpressionAttributeNames: map[string]string{"#0": "m#alice"}})
+	c.book(reserve, true, 6)
+	c.book(confirm, true, 6)
+	if c.Indexes[partLists] != 1 || c.Indexes[partFriendsAsc] != 1 || len(c.Indexes) != 2 || c.Kinds[store.KindFriendCounter].Write != 12 {
+		t.Errorf("a counter's reserve and confirm of 6 units each: index units %v, counter %+v", c.Indexes, c.Kinds[store.KindFriendCounter])
+	}
+	marksOnly := updateTouch(&dynamodb.UpdateItemInput{Key: keyAV("A#a#U#bob", "FR"),
+		UpdateExpression:         aws.String("SET #v = :next, #0 = :0"),
+		ExpressionAttributeNames: map[string]string{"#v": "ver", "#0": "m#alice"}})
+	if got := marksOnly[0].indexWrites(); len(got) != 0 {
+		t.Errorf("a counter's reserve of marks alone writes indexes: %v", got)
+	}
+	remark := updateTouch(&dynamodb.UpdateItemInput{Key: keyAV("A#a#U#bob", "FR#alice"),
+		UpdateExpression: aws.String("SET #0 = :0"), ExpressionAttributeNames: map[string]string{"#0": "remarkName"}})
+	if got := remark[0].indexWrites(); len(got) != 2 || got[partLists] != 1 || got[partFriendsAsc] != 1 {
+		t.Errorf("a remark's index writes: %v", got)
+	}
+	touchOnly := updateTouch(&dynamodb.UpdateItemInput{Key: keyAV("A#a#U#bob", "FR#alice"),
+		UpdateExpression: aws.String("SET #0 = :0"), ExpressionAttributeNames: map[string]string{"#0": "other"}})
+	if got := touchOnly[0].indexWrites(); len(got) != 0 {
+		t.Errorf("an update of an unprojected attribute writes indexes: %v", got)
 	}
 }
 

@@ -23,6 +23,7 @@ type touch struct {
 	key     map[string]types.AttributeValue
 	names   []string // attributes the write names (a put's attributes, an update's expression)
 	deletes bool
+	updates bool // an update: it changes only the attributes it names
 }
 
 // Index partitions as the capacity model names them.
@@ -41,6 +42,16 @@ var indexedIn = map[string][]string{
 	store.KindFriendEntry:   {store.IndexLists, store.IndexFriendsAsc},
 	store.KindFriendCounter: {store.IndexLists, store.IndexFriendsAsc},
 	store.KindListEntry:     {store.IndexLists},
+}
+
+// smallCopy is what the index copy of an item of kind costs a write where it is at most 1 KB
+// whatever the item's size: a friend counter's copies are its keys and total, while the item
+// itself also holds the marks of changes in flight.
+func smallCopy(kind string, itemUnits float64) float64 {
+	if kind == store.KindFriendCounter {
+		return 1
+	}
+	return itemUnits
 }
 
 // partitionOf names the index partition an item of kind lands in in index.
@@ -67,13 +78,17 @@ func movesSortKey(kind string, names []string, indexSK string) bool {
 }
 
 // indexWrites are the index partitions a write of t reaches, each with the multiple of the
-// item's write units it costs there.
+// item's write units it costs there. An update that names neither an index's keys nor an
+// attribute the index projects (store.Indexes) leaves the index alone.
 func (t touch) indexWrites() map[string]float64 {
 	kind := store.KindOf(t.key)
 	out := map[string]float64{}
 	for _, ix := range store.Indexes {
 		named := slices.Contains(t.names, ix.PK) || slices.Contains(t.names, ix.SK)
 		if !named && !slices.Contains(indexedIn[kind], ix.Name) {
+			continue
+		}
+		if t.updates && !named && !slices.ContainsFunc(t.names, func(n string) bool { return slices.Contains(ix.Projected, n) }) {
 			continue
 		}
 		n := 1.0
@@ -154,7 +169,7 @@ func (u *itemUse) book(ts []touch, isWrite bool, total float64) {
 		k.Write += each
 		u.Kinds[kind] = k
 		for part, n := range t.indexWrites() {
-			u.Indexes[part] += n * each
+			u.Indexes[part] += n * smallCopy(kind, each)
 		}
 	}
 }
@@ -213,7 +228,7 @@ func updateTouch(in *dynamodb.UpdateItemInput) []touch {
 	if in.UpdateExpression != nil {
 		expr = *in.UpdateExpression
 	}
-	return []touch{{key: in.Key, names: namesOfUpdate(expr, in.ExpressionAttributeNames)}}
+	return []touch{{key: in.Key, names: namesOfUpdate(expr, in.ExpressionAttributeNames), updates: true}}
 }
 
 func batchGetTouches(in *dynamodb.BatchGetItemInput) []touch {

@@ -823,13 +823,19 @@ func TestTableMatchesStoreSchema(t *testing.T) {
 
 	gotGSI, wantGSI := map[string]bool{}, map[string]bool{}
 	for _, g := range list(props["GlobalSecondaryIndexes"]) {
-		gotGSI[fmt.Sprintf("%v %s %v", at(g, "IndexName"), templateKeys(at(g, "KeySchema")), at(g, "Projection", "ProjectionType"))] = true
-		if at(g, "Projection", "NonKeyAttributes") != nil || at(g, "ProvisionedThroughput") != nil {
+		var projected []string
+		for _, a := range list(at(g, "Projection", "NonKeyAttributes")) {
+			projected = append(projected, fmt.Sprint(a))
+		}
+		slices.Sort(projected)
+		gotGSI[fmt.Sprintf("%v %s %v %v", at(g, "IndexName"), templateKeys(at(g, "KeySchema")), at(g, "Projection", "ProjectionType"), projected)] = true
+		if at(g, "ProvisionedThroughput") != nil {
 			t.Errorf("index %v has settings the store schema does not: %s", at(g, "IndexName"), canon(g))
 		}
 	}
 	for _, g := range in.GlobalSecondaryIndexes {
-		wantGSI[fmt.Sprintf("%s %s %s", *g.IndexName, storeKeys(g.KeySchema), g.Projection.ProjectionType)] = true
+		projected := slices.Sorted(slices.Values(g.Projection.NonKeyAttributes))
+		wantGSI[fmt.Sprintf("%s %s %s %v", *g.IndexName, storeKeys(g.KeySchema), g.Projection.ProjectionType, projected)] = true
 	}
 	diff(t, "GlobalSecondaryIndexes", gotGSI, wantGSI)
 

@@ -30,13 +30,14 @@ const (
 	attrRemark     = "remarkName"
 	attrExt        = "friendExtProfile"
 	attrTotal      = "total"
+	attrVer        = "ver"
 	attrWhiteMode  = "whiteMode"
 	attrFriendPerm = "friendPerm"
 
-	// A friend counter item sits in both friend indexes at the end each scan starts from, so the
-	// first page of either order carries the count in the same Query.
-	counterHead = "#" // before every time key: first in an ascending scan
-	counterTail = "~" // after every time key: first in a descending scan
+	// A friend counter sits in both friend indexes at the end each scan starts from, so the
+	// first page of either order carries the count in the same Query (IndexFriendsAsc).
+	counterHead = "#" // before every time key: first in the oldest first scan
+	counterTail = "~" // after every time key: first in the newest first scan
 )
 
 // Errors of the relation operations.
@@ -99,33 +100,34 @@ func (st *Store) GetMembers(ctx context.Context, app string, users []string) (ma
 // refuses the change by returning an error; it may run more than once.
 type Check func(users map[string]*Member) error
 
-// Changing a list takes four round trips, each safe to repeat, rather than a transaction:
-// dynalite (the local stand-in) has none, and in AWS they cost double. The four:
+// Changing a list takes five round trips, each safe to repeat, rather than a transaction:
+// dynalite (the local stand-in) has none, and in AWS they cost double. The five:
 //
-//  1. read: one BatchGetItem of the profiles to check, each touched list's counter item and
-//     each touched entry;
-//  2. reserve: one conditional UpdateItem per counter that moves its total and marks the
-//     targets about to be written ("adding") or deleted ("removing");
-//  3. write: BatchWriteItem of the entry puts and deletes;
-//  4. confirm: one UpdateItem per counter that settles the marks.
+//  1. read: one BatchGetItem of the profiles to check and each touched list's counter item;
+//  2. read: one BatchGetItem of each touched entry, once the first has answered;
+//  3. reserve: one UpdateItem per counter, conditioned on its change number being as read, that
+//     moves the number and the total and marks the targets about to be written ("adding") or
+//     deleted ("removing");
+//  4. write: BatchWriteItem of the entry puts and deletes;
+//  5. confirm: one UpdateItem per counter that drops the marks.
 //
-// A mark is an attribute of the counter item, one per target, whose value says what the total
-// assumes about the target's entry (adding: listed; removing: not listed; settled: as the entry
-// was when the mark settled, and still is, since nobody writes an entry without first taking its
-// mark), and which request set it and when. So the total always equals the entries, plus the
-// adding targets whose entry is missing, minus the removing targets whose entry exists. A target
-// without a mark is counted as its entry says.
+// A mark is an attribute of the counter item, one per target in flight, whose value says what
+// the total assumes about the target's entry (adding: listed; removing: not listed), and which
+// request set it and when. So the total always equals the entries, plus the adding targets whose
+// entry is missing, minus the removing targets whose entry exists. A target without a mark is
+// counted as its entry says. The item holds the total, the change number and the marks in
+// flight, nothing of changes that are over, so its size does not grow with a list's traffic.
 //
-// Racing requests: a mark in flight makes its request the only writer of that entry until it
-// settles. Every reserve is conditioned on each mark it replaces being exactly the value it read,
-// so two requests cannot both plan from the same entry state; one that finds another's mark in
-// flight waits and reads again rather than judge an entry that is about to change, and lets go
-// of the marks it holds while it waits, so two requests never wait for each other. A settled
-// mark names its request, so a request that read the target before that request came cannot take
-// the mark for unchanged; it is dropped once every request that could have read before it is
-// over. A BatchGetItem is no snapshot: the entry may be read before or after another request's
-// whole change, the counter item the other way round; so where a settled mark is read, its state
-// counts, not the entry's.
+// Racing requests: an entry changes only under a mark, and every mark is set by a reserve, which
+// moves the change number. The entries are read after the counter, so an entry changed since
+// the counter was read means a moved number, and the reserve planned from the stale read fails:
+// the request reads and plans again. (Read in one batch, which is no snapshot, an entry could be
+// read before another request's whole change and the counter after it.) A mark in flight makes
+// its request the only writer of that entry until it is dropped; a request that finds another's
+// mark in flight on its targets waits and reads again rather than judge an entry about to
+// change, and lets go of the marks it holds while it waits, so two requests never wait for each
+// other. Dropping or handing over a mark leaves the number alone: no entry changes with it, so
+// plans made meanwhile hold (the limit is checked again by the reserve's own condition).
 //
 // Crashes and failures: no request writes an entry later than requestLife after it began (its
 // deadline), so a mark in flight older than markLife belongs to a request that is over, and the
@@ -140,10 +142,6 @@ const (
 	// markLife is requestLife plus a margin for clocks of different machines and writes still
 	// on the wire.
 	markLife = 15 * time.Second
-	// settledLife: a request that read a target before another request's reserve of it had
-	// begun by then (within requestLife of the other's start), so it is over requestLife later;
-	// no request can still hold the value the settled mark replaced.
-	settledLife = 2 * markLife
 	// releaseGrace is how long a released mark still holds off others.
 	releaseGrace = time.Second
 	// patience is how long a request waits for others' marks before it gives up, changing
@@ -151,10 +149,8 @@ const (
 	patience = 3 * time.Second
 
 	markPrefix   = "m#" // a mark's attribute is markPrefix + target ('#' is never in a userId)
-	markAdding   = 'a'  // in flight
-	markRemoving = 'r'  // in flight
-	markListed   = 'l'  // settled
-	markUnlisted = 'u'  // settled
+	markAdding   = 'a'
+	markRemoving = 'r'
 
 	// maxExpression is DynamoDB's limit on each expression of a call (dynalite sets none).
 	maxExpression = 4096
@@ -208,37 +204,31 @@ func parseMark(raw string) mark {
 
 func (m mark) inFlight() bool { return m.state == markAdding || m.state == markRemoving }
 
-func (m mark) settled() bool { return m.state == markListed || m.state == markUnlisted }
-
 // counted is what the total assumes about the entry, listed or not as read.
 func (m mark) counted(listed bool) bool {
 	switch m.state {
-	case markAdding, markListed:
+	case markAdding:
 		return true
-	case markRemoving, markUnlisted:
+	case markRemoving:
 		return false
 	}
 	return listed
 }
 
-// settledAs is the settled mark of an entry listed or not.
-func settledAs(listed bool) byte {
-	if listed {
-		return markListed
-	}
-	return markUnlisted
-}
-
 type counter struct {
-	exists bool
-	total  int64
-	marks  map[string]mark
+	exists  bool
+	total   int64
+	ver     int64 // change number; 0 on an item that never had one
+	marks   map[string]mark
+	indexed bool // carries its index keys (friends)
 }
 
 // counterItem is a list's counter item; its marks are attributes named by their targets, and a
 // friend counter heads both friend indexes (see reserve). It is written only by updates.
 type counterItem struct {
-	Total int64 `dynamodbav:"total"`
+	Total   int64  `dynamodbav:"total"`
+	Ver     int64  `dynamodbav:"ver"`
+	IndexPK string `dynamodbav:"GSI2PK"`
 }
 
 func counterFrom(it item) (*counter, error) {
@@ -246,9 +236,8 @@ func counterFrom(it item) (*counter, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &counter{exists: true, total: ci.Total, marks: map[string]mark{}}
-	// Marks are named by their targets, so they are read off the item's attributes one by one;
-	// a busy counter holds hundreds.
+	c := &counter{exists: true, total: ci.Total, ver: ci.Ver, marks: map[string]mark{}, indexed: ci.IndexPK != ""}
+	// Marks are named by their targets, so they are read off the item's attributes one by one.
 	for name, v := range it {
 		if t, ok := strings.CutPrefix(name, markPrefix); ok {
 			if sv, ok := v.(*types.AttributeValueMemberS); ok {
@@ -359,7 +348,7 @@ func sleep(ctx context.Context, attempt int) error {
 
 // applyOnce makes one attempt; undoOnly reads and undoes the marks the request still holds.
 func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req request, undoOnly bool) (stage, error) {
-	// 1. read
+	// 1. read the profiles and counters
 	var keys []itemKey
 	for _, u := range m.users {
 		keys = append(keys, userKey(app, u))
@@ -373,7 +362,6 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 			refs = append(refs, r)
 			keys = append(keys, key(userPK(app, r.owner), counterSK(r.kind)))
 		}
-		keys = append(keys, key(userPK(app, c.owner), entrySK(c.kind, c.target)))
 	}
 	items, err := st.batchGet(ctx, keys, Strong)
 	if err != nil {
@@ -383,33 +371,27 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 	users := map[string]*Member{}
 	bans := map[string]int64{}
 	counters := map[listRef]*counter{}
-	listed := map[entryRef]bool{}
 	for _, it := range items {
 		k, err := keyOf(it)
 		if err != nil {
 			return stageRead, err
 		}
-		owner, sk := ownerOf(k.PK), k.SK
-		switch sk {
+		owner := ownerOf(k.PK)
+		switch k.SK {
 		case skProfile:
 			u, err := memberFrom(it)
 			if err != nil {
 				return stageRead, err
 			}
 			users[u.ID] = u
-			continue
 		case skBan:
 			if bans[owner], err = banEnd(it); err != nil {
 				return stageRead, err
 			}
-			continue
-		}
-		if kind, target, ok := strings.Cut(sk, "#"); ok {
-			listed[entryRef{owner, Kind(kind), target}] = true
-			continue
-		}
-		if counters[listRef{owner, Kind(sk)}], err = counterFrom(it); err != nil {
-			return stageRead, err
+		default:
+			if counters[listRef{owner, Kind(k.SK)}], err = counterFrom(it); err != nil {
+				return stageRead, err
+			}
 		}
 	}
 	for id, until := range bans {
@@ -433,14 +415,16 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 		mk := counters[r].marks[c.target]
 		switch {
 		case req.holds(mk):
-			has := listed[entryRef{c.owner, c.kind, c.target}]
-			held[r] = append(held[r], swap{c.target, mk.raw, req.mark(settledAs(has))})
-			heldDelta[r] += b2i(has) - b2i(mk.counted(has))
+			// This request set the mark only where the entry stood the other way, and has not
+			// written it since.
+			held[r] = append(held[r], swap{c.target, mk.raw, ""})
+			heldDelta[r] += b2i(mk.state == markRemoving) - b2i(mk.state == markAdding)
 		case mk.inFlight() && now-mk.at < markLife.Milliseconds():
 			busy = true
 		}
 	}
-	// undo settles the held marks on what the entries are: this request wrote none of them.
+	// undo drops the held marks and takes back what they counted: this request wrote none of
+	// their entries.
 	undo := func() {
 		refs := slices.Collect(maps.Keys(held))
 		_ = each(ctx, len(refs), func(ctx context.Context, i int) error {
@@ -458,6 +442,30 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 		}
 	}
 
+	// 2. read the entries; a removal from a list that has no counter (never used, or erased
+	// with its entries) has nothing to do.
+	keys = keys[:0]
+	for _, c := range m.changes {
+		if c.present || counters[listRef{c.owner, c.kind}].exists {
+			keys = append(keys, key(userPK(app, c.owner), entrySK(c.kind, c.target)))
+		}
+	}
+	items, err = st.batchGet(ctx, keys, Strong)
+	if err != nil {
+		undo()
+		return stageRead, err
+	}
+	listed := map[entryRef]bool{}
+	for _, it := range items {
+		k, err := keyOf(it)
+		if err != nil {
+			undo()
+			return stageRead, err
+		}
+		kind, target, _ := strings.Cut(k.SK, "#")
+		listed[entryRef{ownerOf(k.PK), Kind(kind), target}] = true
+	}
+
 	// plan
 	plans := map[listRef]*plan{}
 	for _, c := range m.changes {
@@ -470,17 +478,13 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 		cs := counters[r]
 		mk := cs.marks[c.target]
 		has := listed[entryRef{c.owner, c.kind, c.target}]
-		if mk.settled() {
-			has = mk.state == markListed
-		}
 		switch {
 		case !cs.exists && !c.present:
-			// No counter: a list never used, or an erased user's, whose erasure deletes any
-			// entry left; a removal has nothing to do, and creates no counter.
+			// Nothing to remove, and no counter to create (the entry was not even read).
 		case has == c.present && mk.inFlight():
 			// The entry is as wanted: the mark (ours, or a leftover of a request that is
-			// over) settles, and the total follows the entry.
-			p.swaps = append(p.swaps, swap{c.target, mk.raw, req.mark(settledAs(has))})
+			// over) goes, and the total follows the entry.
+			p.swaps = append(p.swaps, swap{c.target, mk.raw, ""})
 			p.delta += b2i(has) - b2i(mk.counted(has))
 		case has == c.present:
 		case req.holds(mk):
@@ -503,7 +507,7 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 		}
 	}
 
-	// 2. reserve
+	// 3. reserve
 	var reserve []listRef
 	for r, p := range plans {
 		if p.delta != 0 || len(p.swaps) > 0 {
@@ -513,14 +517,14 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 	if len(reserve) > 0 {
 		err = each(ctx, len(reserve), func(ctx context.Context, i int) error {
 			r := reserve[i]
-			return st.reserve(ctx, app, r, plans[r], counters[r], now, m.limit)
+			return st.reserve(ctx, app, r, plans[r], counters[r], m.limit)
 		})
 		if err != nil {
 			return stageReserve, err
 		}
 	}
 
-	// 3. write
+	// 4. write
 	var writes []types.WriteRequest
 	confirm := map[listRef][]swap{}
 	for r, p := range plans {
@@ -538,7 +542,7 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 			if c.present {
 				state = markAdding
 			}
-			confirm[r] = append(confirm[r], swap{c.target, req.mark(state), req.mark(settledAs(c.present))})
+			confirm[r] = append(confirm[r], swap{c.target, req.mark(state), ""})
 		}
 	}
 	if len(writes) == 0 {
@@ -563,7 +567,7 @@ func (st *Store) applyOnce(ctx context.Context, app string, m mutation, req requ
 		handOver(func(s swap) string { return req.markAt(s.old[0], released) })
 		return stageWrite, err
 	}
-	// 4. confirm
+	// 5. confirm
 	refs = slices.Collect(maps.Keys(confirm))
 	err = each(ctx, len(refs), func(ctx context.Context, i int) error {
 		return st.settle(ctx, app, refs[i], 0, confirm[refs[i]])
@@ -586,7 +590,7 @@ type entryItem struct {
 	At      int64  `dynamodbav:"at"`
 	ListPK  string `dynamodbav:"GSI2PK"`
 	ListSK  string `dynamodbav:"GSI2SK"`
-	AscPK   string `dynamodbav:"GSI3PK,omitempty"`
+	AscPK   string `dynamodbav:"GSI3PK,omitempty"` // friends: the oldest first index
 	AscSK   string `dynamodbav:"GSI3SK,omitempty"`
 	Name    string `dynamodbav:"name,omitempty"` // friends: the friend's name when made
 	Remark  string `dynamodbav:"remarkName,omitempty"`
@@ -612,12 +616,12 @@ func newEntry(app string, c change, now int64, users map[string]*Member) entryIt
 // counterUpdate builds one UpdateItem on a counter, keeping each expression within DynamoDB's
 // limit.
 type counterUpdate struct {
-	names        map[string]string
-	values       map[string]any
-	sets, drops  []string
-	conds        []string
-	setLen, cLen int
-	strs         map[string]string
+	names       map[string]string
+	values      map[string]any
+	sets, drops []string
+	conds       []string
+	exprLen     int
+	strs        map[string]string
 }
 
 func newCounterUpdate() *counterUpdate {
@@ -635,35 +639,20 @@ func (u *counterUpdate) str(v string) string {
 
 func (u *counterUpdate) set(clause string) {
 	u.sets = append(u.sets, clause)
-	u.setLen += len(clause) + 2
-}
-func (u *counterUpdate) cond(clause string) {
-	u.conds = append(u.conds, clause)
-	u.cLen += len(clause) + 5
+	u.exprLen += len(clause) + 2
 }
 
-// swap adds one mark's replacement, conditioned on the mark being as read.
-func (u *counterUpdate) swap(sw swap) {
+// mark sets target's mark to v ("" drops it) and returns the name the expressions use for it.
+func (u *counterUpdate) mark(target, v string) string {
 	ref := "#" + strconv.Itoa(len(u.names))
-	u.names[ref] = markPrefix + sw.target
-	if sw.new == "" {
+	u.names[ref] = markPrefix + target
+	if v == "" {
 		u.drops = append(u.drops, ref)
-		u.setLen += len(ref) + 2
+		u.exprLen += len(ref) + 2
 	} else {
-		u.set(ref + " = " + u.str(sw.new))
+		u.set(ref + " = " + u.str(v))
 	}
-	if sw.old == "" {
-		u.cond("attribute_not_exists(" + ref + ")")
-	} else {
-		u.cond(ref + " = " + u.str(sw.old))
-	}
-}
-
-// room tells whether a swap of the longest kind still fits, with margin for the clauses added
-// last.
-func (u *counterUpdate) room() bool {
-	const swapLen, margin = 48, 200
-	return u.setLen+swapLen < maxExpression-margin && u.cLen+swapLen < maxExpression-margin
+	return ref
 }
 
 func (u *counterUpdate) input(table string, k itemKey) (*dynamodb.UpdateItemInput, error) {
@@ -691,37 +680,52 @@ func (u *counterUpdate) input(table string, k itemKey) (*dynamodb.UpdateItemInpu
 	return in, nil
 }
 
-// reserve moves a counter's total and swaps its marks, under the conditions that every mark it
-// replaces is still as read and that the list stays within limit. Settled marks old enough go
-// along, as far as the expression has room.
-func (st *Store) reserve(ctx context.Context, app string, r listRef, p *plan, cs *counter, now, limit int64) error {
+// reserve moves a counter's change number and total and sets its marks, under the conditions
+// that the number is still as read and that the list stays within limit.
+func (st *Store) reserve(ctx context.Context, app string, r listRef, p *plan, cs *counter, limit int64) error {
 	u := newCounterUpdate()
-	u.names["#t"] = attrTotal
-	u.values[":d"], u.values[":zero"] = p.delta, 0
-	u.set("#t = if_not_exists(#t, :zero) + :d")
-	if r.kind == Friends {
-		u.set("GSI2PK = :ipk, GSI2SK = :tail, GSI3PK = :ipk, GSI3SK = :head")
-		u.values[":ipk"], u.values[":tail"], u.values[":head"] = listPK(app, r.owner, r.kind), counterTail, counterHead
+	u.names["#v"] = attrVer
+	u.values[":next"] = cs.ver + 1
+	u.set("#v = :next")
+	// The friend indexes project the total: it is written only when it moves (or starts), so a
+	// reserve of marks alone costs them nothing.
+	if p.delta != 0 || !cs.exists {
+		u.names["#t"] = attrTotal
+		u.values[":d"], u.values[":zero"] = p.delta, 0
+		u.set("#t = if_not_exists(#t, :zero) + :d")
+	}
+	if cs.ver == 0 {
+		u.conds = append(u.conds, "attribute_not_exists(#v)")
+	} else {
+		u.conds = append(u.conds, "#v = :ver")
+		u.values[":ver"] = cs.ver
 	}
 	switch {
 	case limit > 0 && p.delta > 0:
-		u.cond("(attribute_not_exists(#t) OR #t <= :room)")
+		u.conds = append(u.conds, "(attribute_not_exists(#t) OR #t <= :room)")
 		u.values[":room"] = limit - p.delta
 	case p.delta < 0:
 		// Only an existing counter is lowered: one erased meanwhile is not brought back.
-		u.cond("attribute_exists(#t)")
+		u.conds = append(u.conds, "attribute_exists(#t)")
 	}
 	touched := map[string]bool{}
 	for _, sw := range p.swaps {
-		u.swap(sw)
+		u.mark(sw.target, sw.new)
 		touched[sw.target] = true
 	}
+	// A friend counter takes its index keys once, on the reserve that creates it (or the first
+	// of a counter that lacks them); the ones after leave them be, so that only the total moves
+	// its index copies. A counter that never had a change number may have been erased since it
+	// was read, and is created again by this update: it takes them too.
+	if r.kind == Friends && (!cs.indexed || cs.ver == 0) {
+		u.set("GSI2PK = :ipk, GSI2SK = :tail, GSI3PK = :ipk, GSI3SK = :head")
+		u.values[":ipk"], u.values[":tail"], u.values[":head"] = listPK(app, r.owner, r.kind), counterTail, counterHead
+	}
+	// Counters written by earlier versions kept marks of changes that were over; they go as far
+	// as the expression has room.
 	for t, mk := range cs.marks {
-		if !u.room() {
-			break
-		}
-		if mk.settled() && !touched[t] && now-mk.at > settledLife.Milliseconds() {
-			u.swap(swap{t, mk.raw, ""})
+		if !mk.inFlight() && !touched[t] && u.exprLen < maxExpression-300 {
+			u.mark(t, "")
 		}
 	}
 	in, err := u.input(st.table, key(userPK(app, r.owner), counterSK(r.kind)))
@@ -740,8 +744,8 @@ func (st *Store) reserve(ctx context.Context, app string, r listRef, p *plan, cs
 
 // settle swaps marks this request holds (confirm, undo, release) and moves the total by delta.
 // Its condition fails only where the marks are no longer this request's: its own earlier
-// attempt (an answer lost) already swapped them, or the counter was erased; either way nothing
-// is left to do.
+// attempt (an answer lost) already swapped them, a request took them over, or the counter was
+// erased; either way nothing is left to do.
 func (st *Store) settle(ctx context.Context, app string, r listRef, delta int64, swaps []swap) error {
 	if len(swaps) == 0 {
 		return nil
@@ -753,7 +757,7 @@ func (st *Store) settle(ctx context.Context, app string, r listRef, delta int64,
 		u.set("#t = #t + :d")
 	}
 	for _, sw := range swaps {
-		u.swap(sw)
+		u.conds = append(u.conds, u.mark(sw.target, sw.new)+" = "+u.str(sw.old))
 	}
 	in, err := u.input(st.table, key(userPK(app, r.owner), counterSK(r.kind)))
 	if err != nil {
@@ -830,10 +834,12 @@ func (st *Store) RemoveFriendships(ctx context.Context, app, owner string, targe
 // a mark per target in one update, and a hundred is what fits DynamoDB's expression limit.
 const clearChunk = 100
 
-// clearParallelism bounds the changes ClearFriends runs side by side. Each touches disjoint
-// targets, so they contend only on the owner's counter (its conditions name their own marks);
-// each runs its own per-counter updates parallelism wide.
-const clearParallelism = 4
+// clearParallelism bounds the changes ClearFriends runs side by side: one. The changes touch
+// disjoint friends but all move the owner's counter, whose change number lets only one of any
+// two overlapping changes through (the other reads and plans again), so hundreds side by side
+// would spend round trips on retries and gain no time; each change still runs its 101 counter
+// updates side by side (parallelism wide).
+const clearParallelism = 1
 
 // ClearFriends ends owner's friendships made no later than before (ms), on both sides: it lists
 // them (up to 1,000 a Query), then ends them clearChunk at a time, clearParallelism changes side
@@ -944,10 +950,8 @@ type listedItem struct {
 	Total   int64  `dynamodbav:"total"`
 }
 
-// listedAttrs asks DynamoDB for listedItem's attributes only. The indexes project whole items,
-// and a page needs neither their index keys nor the marks of changes in flight on the counter:
-// left out, DynamoDB does not send them and neither the SDK nor attributevalue decodes them.
-// (A Query's read units are counted on whole items all the same.)
+// listedAttrs asks DynamoDB for listedItem's attributes only, those the list indexes project
+// beside the table's sort key (not the index keys).
 var listedAttrs = func() expression.Expression {
 	expr, err := expression.NewBuilder().WithProjection(expression.NamesList(
 		expression.Name(AttrSK), expression.Name(attrAt), expression.Name(attrName),
@@ -960,7 +964,8 @@ var listedAttrs = func() expression.Expression {
 }()
 
 // ListEntries returns up to limit entries of owner's list after the position after ("" from
-// the start), in one Query: newest first, or oldest first (friends only) when ascending.
+// the start), in one Query: newest first, or oldest first (friends only) when ascending. A
+// friend list's first page reads the count in the same Query: the counter item heads the scan.
 func (st *Store) ListEntries(ctx context.Context, app, owner string, kind Kind, after string, limit int, ascending bool) (EntryPage, error) {
 	index, pkAttr, skAttr := IndexLists, "GSI2PK", "GSI2SK"
 	if ascending {
@@ -1001,16 +1006,17 @@ func (st *Store) ListEntries(ctx context.Context, app, owner string, kind Kind, 
 	if err != nil {
 		return EntryPage{}, fmt.Errorf("list %s: %w", kind, err)
 	}
-	page := EntryPage{Entries: make([]Entry, 0, min(len(res.Items), limit))}
-	more := false
-	counter, entryPrefix := counterSK(kind), entrySK(kind, "")
 	var items []listedItem
 	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
 		return EntryPage{}, fmt.Errorf("list %s: %w", kind, err)
 	}
+	// A friend list with no counter item has never had a friend: its count is 0.
+	page := EntryPage{Entries: make([]Entry, 0, min(len(items), limit)), HasTotal: first && kind == Friends}
+	more := false
+	counter, entryPrefix := counterSK(kind), entrySK(kind, "")
 	for _, it := range items {
 		if it.SK == counter {
-			page.Total, page.HasTotal = it.Total, true
+			page.Total = it.Total
 			continue
 		}
 		if len(page.Entries) == limit {
@@ -1030,9 +1036,6 @@ func (st *Store) ListEntries(ctx context.Context, app, owner string, kind Kind, 
 	if n := len(page.Entries); n > 0 && (more || res.LastEvaluatedKey != nil) {
 		last := page.Entries[n-1]
 		page.Next = timeKey(last.At, last.Target)
-	}
-	if first && kind == Friends && !page.HasTotal {
-		page.HasTotal = true // no counter item yet: no friends ever
 	}
 	return page, nil
 }

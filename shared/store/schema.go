@@ -28,14 +28,23 @@ const (
 
 	// IndexLists also orders each user's blocklist, whitelist and friends by time added
 	// (partition "<user partition>#<kind>"; the deactivated users' partitions look different).
+	// Pages read it newest first.
 	IndexLists = IndexDeactivated
+	// IndexFriendsAsc also holds each user's friends by time added, read oldest first.
+	//
+	// A friend page answers the friend count, and the count rides in the page's one Query: the
+	// friend counter item carries index keys that place it where the scan starts, ahead of every
+	// entry (see counterTail, counterHead). One item sits at one place in an index, and a scan
+	// starts at one end, so no key puts it first in both orders of the same index; the newest
+	// first scan meets it in IndexLists, the oldest first scan in this one, where friend entries
+	// have a second copy (each friend entry write also writes here). Both indexes project the
+	// counter's total and none of what its other writes change (marks, change number), so the
+	// counter's copies, its keys and total well under 1 KB, are written only when the total
+	// moves.
+	IndexFriendsAsc = IndexBanned
 	// IndexHostedProfiles also lists the users that have a hosted profile by registration time
 	// (sparse, sharded; partitions "A#<app>#HP#<shard>", apart from the development users').
 	IndexHostedProfiles = IndexDevUsers
-
-	// IndexFriendsAsc holds a second copy of each user's friend entries, so that the friend
-	// count item heads the scan in either order (see ListEntries).
-	IndexFriendsAsc = IndexBanned
 
 	// IndexShards spreads an app's deactivated and banned users over several index partitions,
 	// so no single partition takes every write of a busy app: at the design's 2,000 bans a
@@ -44,13 +53,26 @@ const (
 	IndexShards = 8
 )
 
-// Indexes lists each global secondary index with its key attributes. The table's definition
-// (localenv.CreateTableInput, for local runs and tests) is built from these names.
-var Indexes = []struct{ Name, PK, SK string }{
-	{IndexDevUsers, "GSI1PK", "GSI1SK"},
-	{IndexDeactivated, "GSI2PK", "GSI2SK"},
-	{IndexBanned, "GSI3PK", "GSI3SK"},
+// Indexes lists each global secondary index with its key attributes and the other attributes
+// it projects: those its queries read, and no more, so that a write changing only attributes
+// an index does not project (a list counter, a token expiry, a hosted profile's fields) costs
+// that index nothing. The development users' list reads the profiles' names, portraits and
+// registration times; the lists read their entries' times, names, remarks and extensions, and a
+// friend list's first page the friend counter's total; the sharded lists (deactivated, banned,
+// muted users, hosted profiles) read keys only, and have none of those attributes. The table's
+// definition (localenv.CreateTableInput, for local runs and tests) is built from these.
+var Indexes = []struct {
+	Name, PK, SK string
+	Projected    []string
+}{
+	{IndexDevUsers, "GSI1PK", "GSI1SK", []string{attrName, attrPortrait, attrCreatedAt}},
+	{IndexDeactivated, "GSI2PK", "GSI2SK", listAttrs},
+	{IndexBanned, "GSI3PK", "GSI3SK", listAttrs},
 }
+
+// listAttrs are what a list page reads beside the keys: an entry's time, name, remark and
+// extension, and the friend counter's total.
+var listAttrs = []string{attrAt, attrName, attrRemark, attrExt, attrTotal}
 
 // Key prefixes. Every key starts with the app, so no query can reach another app's items.
 const (
@@ -176,7 +198,7 @@ const (
 	KindDevRegistry   = "development registry"
 	KindNonce         = "nonce"
 	KindListCounter   = "list counter"
-	KindFriendCounter = "friend counter" // a list counter that both list indexes copy
+	KindFriendCounter = "friend counter" // a change writes both sides; both friend indexes copy its keys and total
 	KindListEntry     = "list entry"
 	KindFriendEntry   = "friend entry" // a list entry that the ascending friend index copies too
 	KindHostedProfile = "hosted profile"

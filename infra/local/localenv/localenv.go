@@ -259,10 +259,18 @@ func CreateTableInput(table string) *dynamodb.CreateTableInput {
 				{AttributeName: aws.String(ix.PK), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String(ix.SK), KeyType: types.KeyTypeRange},
 			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			Projection: projection(ix.Projected),
 		})
 	}
 	return in
+}
+
+// projection is an index's projection: the attributes its queries read beside the keys.
+func projection(attrs []string) *types.Projection {
+	if len(attrs) == 0 {
+		return &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}
+	}
+	return &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: attrs}
 }
 
 // EnsureTable creates the table from its definition unless it exists, and reports whether

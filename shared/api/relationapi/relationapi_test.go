@@ -326,6 +326,7 @@ func friendsOf(t *testing.T, s *testenv.Stack, c *testenv.APIClient, user string
 		}
 		s.Calls.Reset()
 		r := c.MustOK(t, "/friend/get.json", f)
+		// The first page's count rides in the same Query: the counter heads the list's index.
 		if calls := s.Calls.Calls(); calls.Total() != 1 || calls.Query != 1 {
 			t.Fatalf("friend page made %+v, budget one Query", calls)
 		}
