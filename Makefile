@@ -115,6 +115,8 @@ build-UserReactivateFunction:
 	$(call sam-build,userReactivate)
 build-UserRefreshFunction:
 	$(call sam-build,userRefresh)
+build-UserSummaryFunction:
+	$(call sam-build,userSummary)
 build-UserTagBatchSetFunction:
 	$(call sam-build,userTagBatchSet)
 build-UserTagSetFunction:

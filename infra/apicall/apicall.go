@@ -61,6 +61,7 @@ var All = []Call{
 	{Route: "userBlockQuery", Form: func(Users) url.Values { return form() }, V4: func(Users) body { return body{} }},
 	{Route: "userCheckOnline", Form: func(u Users) url.Values { return form("userId", u.A) }, V4: func(u Users) body { return body{"userId": u.A} }},
 	{Route: "userCheckOnlineBatch", Form: func(u Users) url.Values { return form("userId", u.A+","+u.B) }},
+	{Route: "userSummary", Form: func(u Users) url.Values { return form("userId", u.A) }},
 	{Route: "userChatFbSet", Writes: true, Form: func(u Users) url.Values { return form("userId", u.B, "state", "1", "type", "PERSON") }, V4: func(u Users) body {
 		return body{"userIds": []string{u.B}, "muteState": 1, "channelTypes": []any{"PERSON"}}
 	}},

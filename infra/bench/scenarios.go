@@ -260,6 +260,18 @@ var scenarios = append(append([]scenario{
 			}
 			return step{run: e.call(app, "userCheckOnlineBatch", func(int) url.Values { return url.Values{"userId": {strings.Join(ids, ",")}} })}, nil
 		}},
+	{route: "userSummary", variant: "online, muted user", via: viaGateway,
+		budget: calls(1, "the console's user screen: the user's own items in one batched read"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if err := e.online(ctx, app, "summarized"); err != nil {
+				return step{}, err
+			}
+			// Muted rather than banned: a ban would close the connection.
+			if _, err := e.post(ctx, app, "userChatFbSet", url.Values{"userId": {"summarized"}, "state": {"1"}, "type": {"PERSON"}}); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "userSummary", func(int) url.Values { return url.Values{"userId": {"summarized"}} })}, nil
+		}},
 	{route: "wsConnect", also: []string{"wsAuthorize"}, variant: "handshake: $connect authorizer + $connect", via: viaWebSocket, invocations: 2, handshake: true,
 		budget: readsWrites(1, 1, "design.md, issue 3: connect one read (token, user state, ban) plus the write that records the connection"),
 		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {

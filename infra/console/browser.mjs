@@ -31,6 +31,11 @@ try {
     if (/Content Security Policy|Uncaught/i.test(m.text())) problems.push(m.text());
   });
   page.on("pageerror", (e) => problems.push(e.message));
+  // The Server API paths the page calls, in order: the user screen reads one summary.
+  const calls = [];
+  page.on("request", (r) => {
+    if (r.method() === "POST") calls.push(new URL(r.url()).pathname);
+  });
 
   // see waits until the element's text matches, and says what it showed instead.
   async function see(selector, re) {
@@ -69,14 +74,23 @@ try {
   if (stored !== '[0,0,""]') throw new Error(`the page stored something: ${stored}`);
 
   // Find the user, by keyboard: the id field has the focus after sign-in.
+  calls.length = 0;
   await page.keyboard.type(USER_ID);
   await page.keyboard.press("Enter");
   await see("#u-name", /^Alice$/);
   await see("#u-online", /^Online$/);
   await see("#u-ban", /^Not banned$/);
   await see("#u-blocklist", /^1 user$/);
+  await see("#u-whitelist", /^0 users$/);
   await see("#u-friends", /^1$/);
-  await see("#u-tags", /vip/);
+  await see("#u-muted", /^No$/);
+  await see("#u-whitemode", /^Off$/);
+  await see("#u-tags", /^vip, beta$/);
+  await see("#u-profile", /"level": 2/);
+  // One summary, and the hosted profile's text because the user has one.
+  if (calls.join(" ") !== "/user/summary.json /user/profile/batch/query.json") {
+    throw new Error(`finding a user called ${calls.join(", ")}, want the summary and the hosted profile`);
+  }
   await shot("user");
 
   // Ban for 30 minutes: the test checks its connected client was kicked.

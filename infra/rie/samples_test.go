@@ -130,6 +130,11 @@ var samples = []sample{
 	{"userCheckOnlineBatch", "error-missing-user", httpEvent("userCheckOnlineBatch", form()),
 		answers(400, 1002)},
 
+	{"userSummary", "success", httpEvent("userSummary", form("userId", sampleUser)),
+		answers(200, 200, field("userId", sampleUser), field("online", false))},
+	{"userSummary", "error-unknown-user", httpEvent("userSummary", form("userId", "nobody")),
+		answers(404, 3001)},
+
 	{"userProfileSet", "success", httpEvent("userProfileSet", form("userId", sampleUser, "userProfile", `{"name":"Alice","level":2}`, "userExtProfile", `{"ext_city":"bj"}`)),
 		answers(200, 200)},
 	{"userProfileSet", "error-unknown-key", httpEvent("userProfileSet", form("userId", sampleUser, "userProfile", `{"nickname":"Al"}`)),

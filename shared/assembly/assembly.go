@@ -163,6 +163,7 @@ func (s *Service) operations() map[string]operation {
 		"userBlockQuery":       {s.UserAPI.BlockQuery, userapi.V4BlockQuery},
 		"userCheckOnline":      {s.UserAPI.CheckOnline, userapi.V4CheckOnline},
 		"userCheckOnlineBatch": {s.UserAPI.CheckOnlineBatch, nil},
+		"userSummary":          {s.UserAPI.Summary, nil},
 		"userChatFbSet":        {s.UserAPI.ChatMuteSet, userapi.V4ChatMuteSet},
 		"userChatFbQuerylist":  {s.UserAPI.ChatMuteQuery, userapi.V4ChatMuteQuery},
 

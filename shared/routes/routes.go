@@ -129,6 +129,8 @@ var All = []Route{
 	{Name: "userBlockQuery", Kind: HTTP, Path: "/user/block/query.json", V4: []string{"/v4/user/ban/list"}, RateLimit: defaultRate, Actions: []string{Query, GetItem}},
 	{Name: "userCheckOnline", Kind: HTTP, Path: "/user/checkOnline.json", V4: []string{"/v4/user/connection-status/get", "/v4/user/online-status/get"}, RateLimit: defaultRate, Actions: []string{GetItem}},
 	{Name: "userCheckOnlineBatch", Kind: HTTP, Path: "/user/checkOnline/batch.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
+	// The console's user screen: the user's own items in one batched read (our extension).
+	{Name: "userSummary", Kind: HTTP, Path: "/user/summary.json", RateLimit: defaultRate, Actions: []string{BatchGetItem}},
 	// Direct-chat mute: a blind batch write after the users' batched read; the list reads the
 	// sparse index of muted users.
 	{Name: "userChatFbSet", Kind: HTTP, Path: "/user/chat/fb/set.json", V4: []string{"/v4/channel-type/mute/set"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem}},

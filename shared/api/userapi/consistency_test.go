@@ -52,7 +52,7 @@ func (p *presenceReads) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetI
 	return p.DB.BatchGetItem(ctx, in, optFns...)
 }
 
-// Online checks are snapshots and read eventually consistent (half the read units); the kick
+// Online checks and the user summary are snapshots and read eventually consistent (half the read units); the kick
 // after a block must see a connect recorded just before it, and reads strongly.
 func TestOnlineChecksReadEventuallyAndKicksStrongly(t *testing.T) {
 	db := &presenceReads{DB: testenv.Client(t)}
@@ -66,6 +66,7 @@ func TestOnlineChecksReadEventuallyAndKicksStrongly(t *testing.T) {
 	}{
 		{"/user/checkOnline.json", form("userId", "alice"), false},
 		{"/user/checkOnline/batch.json", form("userId", "alice,bob"), false},
+		{"/user/summary.json", form("userId", "alice"), false}, // a display, as the online checks
 		{"/user/block.json", form("userId", "alice", "minute", "1"), true},
 	} {
 		db.take()

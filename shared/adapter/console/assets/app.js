@@ -113,54 +113,34 @@ export async function openUser(id) {
   }
 }
 
-// settle runs the reads side by side; one that fails shows its error in its own place.
+// settle turns a read's failure into a value, so it shows its error in its own place.
 const settle = (p) => p.then((v) => ({ ok: true, v }), (e) => ({ ok: false, e }));
 const text = (r, f) => (r.ok ? f(r.v) : r.e instanceof ApiError ? r.e.words : String(r.e));
 
 async function readUser(id) {
-  let deactivated = false;
-  let info = null;
-  try {
-    info = await client.call("/user/info.json", { userId: id });
-  } catch (e) {
-    // A deactivated user's profile is erased; everything else about it still reads.
-    if (!(e instanceof ApiError && e.code === 3002)) throw e;
-    deactivated = true;
-  }
-  const [online, ban, white, block, wlist, friends, muted, tags, profile] = await Promise.all([
-    settle(client.call("/user/checkOnline.json", { userId: id })),
-    settle(findBan(id)),
-    settle(client.call("/user/whitesetting/query.json", { userId: id })),
-    settle(listSize("/user/blacklist/query.json", id)),
-    settle(listSize("/user/whitelist/query.json", id)),
-    settle(client.call("/friend/get.json", { userId: id, size: 1 })),
-    settle(findMuted(id)),
-    settle(client.call("/user/tags/get.json", { userIds: id })),
-    settle(client.call("/user/profile/batch/query.json", { userId: id })),
-  ]);
+  // One read of what the user's own items hold; the hosted profile's text only when there is one.
+  const sum = await client.call("/user/summary.json", { userId: id });
+  const profile = sum.hasProfile ? await settle(client.call("/user/profile/batch/query.json", { userId: id })) : { ok: true, v: {} };
+  // A deactivated user's profile is erased; everything else about it still reads.
+  const deactivated = sum.deactivated;
   current = id;
   $("user-card").hidden = false;
   $("u-id").textContent = id;
-  $("u-name").textContent = deactivated ? "(erased: deactivated)" : info.userName || "(no name)";
-  const portrait = !deactivated && /^https:\/\//i.test(info.userPortrait || "") ? info.userPortrait : "portrait.svg";
+  $("u-name").textContent = deactivated ? "(erased: deactivated)" : sum.userName || "(no name)";
+  const portrait = !deactivated && /^https:\/\//i.test(sum.userPortrait || "") ? sum.userPortrait : "portrait.svg";
   $("u-portrait").src = portrait;
   $("u-portrait").alt = portrait === "portrait.svg" ? "No portrait" : `Portrait of ${id}`;
-  $("u-created").textContent = deactivated ? "(erased)" : `${info.createTime} UTC`;
-  $("u-online").textContent = text(online, (v) => (v.status === "1" ? "Online" : "Offline"));
-  $("u-ban").textContent = text(ban, (v) => (v ? `Banned until ${v} UTC` : "Not banned"));
+  $("u-created").textContent = deactivated ? "(erased)" : `${sum.createTime} UTC`;
+  $("u-online").textContent = sum.online ? "Online" : "Offline";
+  $("u-ban").textContent = sum.blockEndTime ? `Banned until ${sum.blockEndTime} UTC` : "Not banned";
   $("u-deactivated").textContent = deactivated ? "Yes" : "No";
-  $("u-whitemode").textContent = text(white, (v) => {
-    const s = (v.users || []).find((u) => u.userId === id);
-    return s && s.whiteSetting === "1" ? "On (only whitelisted users may message)" : "Off";
-  });
-  $("u-blocklist").textContent = text(block, (n) => `${n} user${n === 1 ? "" : "s"}`);
-  $("u-whitelist").textContent = text(wlist, (n) => `${n} user${n === 1 ? "" : "s"}`);
-  $("u-friends").textContent = text(friends, (v) => `${v.totalCount ?? 0}`);
-  $("u-muted").textContent = text(muted, (v) => (v === null ? "Unknown (more than 1000 users are muted)" : v ? "Yes" : "No"));
-  $("u-tags").textContent = text(tags, (v) => {
-    const list = (v.result && v.result[id]) || [];
-    return list.length ? list.join(", ") : "None";
-  });
+  $("u-whitemode").textContent = sum.whitelistMode ? "On (only whitelisted users may message)" : "Off";
+  const users = (n) => `${n} user${n === 1 ? "" : "s"}`;
+  $("u-blocklist").textContent = users(sum.blacklistSize ?? 0);
+  $("u-whitelist").textContent = users(sum.whitelistSize ?? 0);
+  $("u-friends").textContent = `${sum.friendCount ?? 0}`;
+  $("u-muted").textContent = sum.muted ? "Yes" : "No";
+  $("u-tags").textContent = (sum.tags || []).length ? sum.tags.join(", ") : "None";
   $("u-profile").textContent = text(profile, (v) => {
     const p = (v.userList || []).find((u) => u.userId === id);
     if (!p) return "None";
@@ -176,38 +156,6 @@ async function readUser(id) {
     }
     return JSON.stringify(out, null, 2);
   });
-}
-
-// listSize counts a blocklist or whitelist by paging its query (each list holds at most 3000).
-async function listSize(path, id) {
-  let n = 0;
-  let pageToken = "";
-  for (let i = 0; i < 10; i++) {
-    const page = await client.call(path, pageToken ? { userId: id, size: 1000, pageToken } : { userId: id, size: 1000 });
-    n += (page.users || []).length;
-    if (!page.next) return n;
-    pageToken = page.next;
-  }
-  return n;
-}
-
-// findBan looks the user up among the current bans (the first 1000, soonest end first).
-async function findBan(id) {
-  const v = await client.call("/user/block/query.json");
-  const b = (v.users || []).find((u) => u.userId === id);
-  return b ? b.blockEndTime : "";
-}
-
-// findMuted looks the user up among the app's muted users, five pages of 200 at most; null
-// when the list goes on beyond them.
-async function findMuted(id) {
-  for (let page = 0; page < 5; page++) {
-    const v = await client.call("/user/chat/fb/querylist.json", { num: 200, offset: page * 200, type: "PERSON" });
-    const users = v.users || [];
-    if (users.includes(id)) return true;
-    if (users.length < 200 || (page + 1) * 200 >= (v.total ?? 0)) return false;
-  }
-  return null;
 }
 
 // act runs one action on the card's user and shows its answer next to its control, then
