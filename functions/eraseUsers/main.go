@@ -13,6 +13,7 @@ import (
 	"imusers/shared/aws/webhookevents"
 	"imusers/shared/domain/erasure"
 	"imusers/shared/domain/relations"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/store"
 )
@@ -22,7 +23,7 @@ func main() {
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
 	lam := lambdainvoke.New(b.AWS)
 	next := &erasure.Starter{Lambda: lam, Function: b.Config.EraseFunction}
-	events := &webhookevents.Raiser{Lambda: lam, Function: b.Config.WebhookFunction, Log: b.Log}
+	events := &webhookevents.Raiser{Lambda: lam, Function: b.Config.WebhookFunction, Keep: &webhooks.Keeper{Store: st, Now: time.Now}, Log: b.Log}
 	friends := &relations.Service{Store: st, Now: time.Now, Later: next}
 	w := &erasure.Worker{Store: st, Next: next, Log: b.Log, Reserve: erasure.DefaultReserve, Settle: b.Config.ErasureSettle, Now: time.Now, Events: events, Friends: friends}
 	lambda.Start(w.Run)

@@ -11,6 +11,7 @@ import (
 	"imusers/shared/aws/ssmparam"
 	"imusers/shared/aws/webhookevents"
 	"imusers/shared/domain/profiles"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/lambdaapp/serverapi"
 	"imusers/shared/store"
@@ -20,7 +21,7 @@ func main() {
 	b := lambdaapp.Init("userProfileSet")
 	reg := b.Apps(ssmparam.Reader(b.AWS))
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
-	events := &webhookevents.Raiser{Lambda: lambdainvoke.New(b.AWS), Function: b.Config.WebhookFunction, Log: b.Log}
+	events := &webhookevents.Raiser{Lambda: lambdainvoke.New(b.AWS), Function: b.Config.WebhookFunction, Keep: &webhooks.Keeper{Store: st, Now: time.Now}, Log: b.Log}
 	api := &profileapi.API{Profiles: &profiles.Service{Store: st, Now: time.Now, Events: events}}
 	lambda.Start(serverapi.Handler(b, reg, st, api.ProfileSet, profileapi.V4ProfileSet))
 }

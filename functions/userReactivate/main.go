@@ -11,6 +11,7 @@ import (
 	"imusers/shared/aws/ssmparam"
 	"imusers/shared/aws/webhookevents"
 	"imusers/shared/domain/users"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/lambdaapp/serverapi"
 	"imusers/shared/store"
@@ -20,7 +21,7 @@ func main() {
 	b := lambdaapp.Init("userReactivate")
 	reg := b.Apps(ssmparam.Reader(b.AWS))
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
-	events := &webhookevents.Raiser{Lambda: lambdainvoke.New(b.AWS), Function: b.Config.WebhookFunction, Log: b.Log}
+	events := &webhookevents.Raiser{Lambda: lambdainvoke.New(b.AWS), Function: b.Config.WebhookFunction, Keep: &webhooks.Keeper{Store: st, Now: time.Now}, Log: b.Log}
 	api := &userapi.API{Users: &users.Service{Store: st, Apps: reg, Now: time.Now, Events: events}}
 	lambda.Start(serverapi.Handler(b, reg, st, api.Reactivate, userapi.V4Reactivate))
 }

@@ -10,6 +10,7 @@ import (
 	"imusers/shared/aws/lambdainvoke"
 	"imusers/shared/aws/webhookevents"
 	"imusers/shared/domain/users"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/lambdaapp"
 	"imusers/shared/store"
 )
@@ -17,7 +18,7 @@ import (
 func main() {
 	b := lambdaapp.Init("wsDisconnect")
 	st := store.New(store.NewClient(b.AWS), b.Config.Table)
-	events := &webhookevents.Raiser{Lambda: lambdainvoke.New(b.AWS), Function: b.Config.WebhookFunction, Log: b.Log}
+	events := &webhookevents.Raiser{Lambda: lambdainvoke.New(b.AWS), Function: b.Config.WebhookFunction, Keep: &webhooks.Keeper{Store: st, Now: time.Now}, Log: b.Log}
 	ws := &wsapi.Server{Users: &users.Service{Store: st, Now: time.Now, Events: events}, Log: b.Log}
 	lambda.Start(ws.Disconnect)
 }

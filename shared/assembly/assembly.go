@@ -103,7 +103,7 @@ func New(cfg service.Config, d Deps) *Service {
 	eraser.Friends = rel
 	msgs := &messages.Service{Store: st, Now: d.Now, Log: d.Log, SettingsMaxAge: cfg.SettingsMaxAge}
 	if d.Lambda != nil {
-		u.Events = &webhookevents.Raiser{Lambda: d.Lambda, Function: cfg.WebhookFunction, Log: d.Log}
+		u.Events = &webhookevents.Raiser{Lambda: d.Lambda, Function: cfg.WebhookFunction, Keep: &webhooks.Keeper{Store: st, Now: d.Now}, Log: d.Log}
 		eraser.Events = u.Events
 		rel.Later = starter
 	}

@@ -107,6 +107,8 @@ const (
 // The functions invoked: erasure, and webhook delivery by the calls that raise events.
 var (
 	erases = []string{erasure}
+	// A function that raises webhook events invokes the delivery function, and keeps the events
+	// in the table with one batched write when that invocation fails.
 	raises = []string{webhookDeliver}
 )
 
@@ -119,7 +121,7 @@ var All = []Route{
 	{Name: "userRefresh", Kind: HTTP, Path: "/user/refresh.json", V4: []string{"/v4/user/update"}, RateLimit: defaultRate, Actions: []string{UpdateItem, GetItem}},
 	{Name: "userDeactivate", Kind: HTTP, Path: "/user/deactivate.json", V4: []string{"/v4/user/soft-delete"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, InvokeErasure, ManageConnections}, Invokes: erases},
 	{Name: "userDeactivateQuery", Kind: HTTP, Path: "/user/deactivate/query.json", V4: []string{"/v4/user/soft-deleted/list"}, RateLimit: defaultRate, Actions: []string{Query, GetItem}},
-	{Name: "userReactivate", Kind: HTTP, Path: "/user/reactivate.json", V4: []string{"/v4/user/restore"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, Invoke}, Invokes: raises},
+	{Name: "userReactivate", Kind: HTTP, Path: "/user/reactivate.json", V4: []string{"/v4/user/restore"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, BatchWriteItem, Invoke}, Invokes: raises},
 	{Name: "userQuery", Kind: HTTP, Path: "/user/query.json", RateLimit: defaultRate, Actions: []string{Query}},
 	{Name: "userDelusers", Kind: HTTP, Path: "/user/delusers.json", RateLimit: defaultRate, Actions: []string{GetItem, BatchGetItem, BatchWriteItem, UpdateItem, InvokeErasure, ManageConnections}, Invokes: erases},
 	{Name: erasure, Kind: Worker, Schedule: "rate(1 minute)", Actions: []string{Query, BatchGetItem, BatchWriteItem, UpdateItem, PutItem, DeleteItem, InvokeErasure}, Invokes: []string{erasure, webhookDeliver}},
@@ -139,8 +141,8 @@ var All = []Route{
 	// Hosted profiles and tags: what the App Server keeps for its users, under their partitions.
 	// A change is announced (user:profile_update) only when the app's settings, read in the
 	// change's batch, want it.
-	{Name: "userProfileSet", Kind: HTTP, Path: "/user/profile/set.json", V4: []string{"/v4/user/profile/set"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem, Invoke}, Invokes: raises},
-	{Name: "userProfileClean", Kind: HTTP, Path: "/user/profile/clean.json", V4: []string{"/v4/user/profile/delete"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem, Invoke}, Invokes: raises},
+	{Name: "userProfileSet", Kind: HTTP, Path: "/user/profile/set.json", V4: []string{"/v4/user/profile/set"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem, BatchWriteItem, Invoke}, Invokes: raises},
+	{Name: "userProfileClean", Kind: HTTP, Path: "/user/profile/clean.json", V4: []string{"/v4/user/profile/delete"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, PutItem, BatchWriteItem, Invoke}, Invokes: raises},
 	{Name: "userProfileQuery", Kind: HTTP, Path: "/user/profile/query.json", V4: []string{"/v4/user/profile/list"}, RateLimit: defaultRate, Actions: []string{Query, BatchGetItem}},
 	{Name: "userProfileBatchQuery", Kind: HTTP, Path: "/user/profile/batch/query.json", V4: []string{"/v4/user/profile/batch/get"}, RateLimit: defaultRate, Actions: []string{BatchGetItem}},
 	{Name: "userTagSet", Kind: HTTP, Path: "/user/tag/set.json", RateLimit: defaultRate, Actions: []string{BatchGetItem, BatchWriteItem}},
@@ -192,9 +194,9 @@ var All = []Route{
 	{Name: webhookDeliver, Kind: Worker, Signs: true, Actions: []string{GetItem, PutItem, UpdateItem}},
 	{Name: "webhookSchedule", Kind: Worker, Signs: true, Schedule: "rate(1 minute)", Actions: []string{Query, GetItem, PutItem, DeleteItem, UpdateItem, BatchGetItem, BatchWriteItem}},
 
-	{Name: "wsAuthorize", Kind: Authorizer, Actions: []string{UpdateItem, BatchGetItem, DeleteItem, Invoke}, Invokes: raises},
+	{Name: "wsAuthorize", Kind: Authorizer, Actions: []string{UpdateItem, BatchGetItem, DeleteItem, BatchWriteItem, Invoke}, Invokes: raises},
 	{Name: "wsConnect", Kind: WebSocket, RouteKey: "$connect"},
-	{Name: "wsDisconnect", Kind: WebSocket, RouteKey: "$disconnect", Actions: []string{UpdateItem, Invoke}, Invokes: raises},
+	{Name: "wsDisconnect", Kind: WebSocket, RouteKey: "$disconnect", Actions: []string{UpdateItem, BatchWriteItem, Invoke}, Invokes: raises},
 	{Name: "wsPing", Kind: WebSocket, RouteKey: "ping", Actions: []string{UpdateItem}},
 	{Name: "wsSendMessage", Kind: WebSocket, RouteKey: "sendMessage", Actions: []string{BatchGetItem, UpdateItem, ManageConnections}},
 	// The client's own blocklist: the same rules and cost as /user/blacklist/*.

@@ -51,6 +51,20 @@ func (st *Store) PutWebhookPending(ctx context.Context, d WebhookDelivery) error
 	return st.putWebhook(ctx, pendingKey(d), d, 0)
 }
 
+// PutWebhooksPending keeps many events until their next attempts, in batched writes: what a
+// call raised when handing it to the delivery function failed.
+func (st *Store) PutWebhooksPending(ctx context.Context, ds []WebhookDelivery) error {
+	reqs := make([]types.WriteRequest, 0, len(ds))
+	for _, d := range ds {
+		req, err := putRequest(webhookItem{itemKey: pendingKey(d), WebhookDelivery: d})
+		if err != nil {
+			return fmt.Errorf("keep webhook event %s: %w", d.ID, err)
+		}
+		reqs = append(reqs, req)
+	}
+	return st.batchWrite(ctx, reqs)
+}
+
 // DeleteWebhookPending forgets a waiting event (its attempt was made).
 func (st *Store) DeleteWebhookPending(ctx context.Context, d WebhookDelivery) error {
 	_, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(st.table), Key: pendingKey(d).av()})

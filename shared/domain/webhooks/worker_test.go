@@ -337,3 +337,41 @@ func TestNoDeliveryWithoutURLOrToInternalAddresses(t *testing.T) {
 		t.Fatalf("a refused address is not kept for retry: %+v", p)
 	}
 }
+
+// Events a call could not hand to the delivery function are kept due at once: the schedule's
+// next run makes their first attempt, as Handle would have.
+func TestKeptEventsReachTheReceiverOnTheNextRun(t *testing.T) {
+	f := newFixture(t, webhooks.Policy{AllowLoopback: true})
+	r := newReceiver(t)
+	f.configure(t, webhooks.FormatNexconn, r.URL+"/hook")
+	ctx := context.Background()
+	evs := []webhooks.Event{banned(f.clock.Now()), banned(f.clock.Now())}
+	keeper := &webhooks.Keeper{Store: f.st, Now: f.clock.Now}
+	if err := keeper.Keep(ctx, f.app.Key, evs); err != nil {
+		t.Fatal(err)
+	}
+	if p := f.pending(t); len(p) != 2 || p[0].Due > f.clock.Now().UnixMilli() || p[1].Due > f.clock.Now().UnixMilli() {
+		t.Fatalf("kept %+v, want both events due now", p)
+	}
+	if err := f.worker.Retry(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := r.requests()
+	if len(got) != 2 {
+		t.Fatalf("%d requests, want 2", len(got))
+	}
+	ids := map[string]bool{}
+	for _, g := range got {
+		verify(t, f.app, g)
+		if g.header.Get("X-Webhook-Attempt") != "1" {
+			t.Errorf("a kept event's first attempt is numbered %s", g.header.Get("X-Webhook-Attempt"))
+		}
+		ids[g.header.Get("X-Webhook-Id")] = true
+	}
+	if !ids[evs[0].ID] || !ids[evs[1].ID] {
+		t.Errorf("delivered ids %v, want %s and %s", ids, evs[0].ID, evs[1].ID)
+	}
+	if p := f.pending(t); len(p) != 0 {
+		t.Fatalf("still pending after delivery: %+v", p)
+	}
+}
