@@ -100,12 +100,18 @@ func (st *Store) pageAfter(ctx context.Context, ix shardIndex, after, from strin
 	if err != nil {
 		return nil, err
 	}
+	keys := merged(byShard, descending)
+	return keys[:min(pageSize, len(keys))], nil
+}
+
+// merged is the keys of every shard in one order: ascending, or descending.
+func merged(byShard [][]string, descending bool) []string {
 	keys := slices.Concat(byShard...)
 	slices.Sort(keys)
 	if descending {
 		slices.Reverse(keys)
 	}
-	return keys[:min(pageSize, len(keys))], nil
+	return keys
 }
 
 // shardRange reads up to limit sort keys of one index partition strictly between lower and

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -354,11 +353,7 @@ func (st *Store) shardedPage(ctx context.Context, index, pkAttr, skAttr string, 
 	if err != nil {
 		return nil, err
 	}
-	keys := slices.Concat(byShard...)
-	slices.Sort(keys)
-	if descending {
-		slices.Reverse(keys)
-	}
+	keys := merged(byShard, descending)
 	from := min((pageNo-1)*pageSize, len(keys))
 	return keys[from:min(from+pageSize, len(keys))], nil
 }

@@ -43,26 +43,21 @@ var _ users.Eraser = (*Starter)(nil)
 
 // Start queues one erasure job.
 func (s *Starter) Start(ctx context.Context, job users.Erasure) error {
-	payload, err := json.Marshal(job)
-	if err != nil {
-		return err
-	}
-	_, err = s.Lambda.Invoke(ctx, &lambda.InvokeInput{
-		FunctionName: aws.String(s.Function), InvocationType: types.InvocationTypeEvent, Payload: payload,
-	})
-	if err != nil {
-		return fmt.Errorf("invoke %s: %w", s.Function, err)
-	}
-	return nil
+	return s.queue(ctx, job)
 }
 
 var _ relations.Cleaner = (*Starter)(nil)
 
 // CleanFriends queues the rest of a clean as a job of the erasure function.
 func (s *Starter) CleanFriends(ctx context.Context, job relations.CleanJob) error {
-	payload, err := json.Marshal(struct {
+	return s.queue(ctx, struct {
 		CleanFriends relations.CleanJob `json:"cleanFriends"`
 	}{job})
+}
+
+// queue hands the erasure function one job with an asynchronous invocation.
+func (s *Starter) queue(ctx context.Context, job any) error {
+	payload, err := json.Marshal(job)
 	if err != nil {
 		return err
 	}
