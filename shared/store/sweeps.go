@@ -51,19 +51,12 @@ func (st *Store) PutSweep(ctx context.Context, s PendingSweep) error {
 
 // DueSweeps lists up to limit sweeps of one shard due at now, soonest first.
 func (st *Store) DueSweeps(ctx context.Context, shard int, now time.Time, limit int32) ([]PendingSweep, error) {
-	res, err := st.db.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(st.table),
-		KeyConditionExpression:    aws.String("#pk = :pk AND #sk <= :due"),
-		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#sk": AttrSK},
-		ExpressionAttributeValues: values(map[string]any{":pk": sweepPK(shard), ":due": fmt.Sprintf("%013d$", now.UnixMilli())}),
-		Limit:                     aws.Int32(limit),
-		ConsistentRead:            aws.Bool(true),
-	})
+	items, err := st.dueItems(ctx, sweepPK(shard), now, limit)
 	if err != nil {
 		return nil, fmt.Errorf("due final sweeps: %w", err)
 	}
-	out := make([]PendingSweep, 0, len(res.Items))
-	for _, it := range res.Items {
+	out := make([]PendingSweep, 0, len(items))
+	for _, it := range items {
 		s, err := unmarshal[sweepItem](it)
 		if err != nil {
 			return nil, err

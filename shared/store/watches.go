@@ -52,18 +52,11 @@ func (st *Store) PutConnWatch(ctx context.Context, w ConnWatch, now time.Time) e
 func (st *Store) DueConnWatches(ctx context.Context, now time.Time, limit int32) ([]ConnWatch, error) {
 	var out []ConnWatch
 	for shard := range webhookShards {
-		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(st.table),
-			KeyConditionExpression:    aws.String("#pk = :pk AND #sk <= :due"),
-			ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#sk": AttrSK},
-			ExpressionAttributeValues: values(map[string]any{":pk": connWatchPK(shard), ":due": fmt.Sprintf("%013d$", now.UnixMilli())}),
-			Limit:                     aws.Int32(limit),
-			ConsistentRead:            aws.Bool(true),
-		})
+		items, err := st.dueItems(ctx, connWatchPK(shard), now, limit)
 		if err != nil {
 			return nil, fmt.Errorf("due connection watches: %w", err)
 		}
-		for _, it := range res.Items {
+		for _, it := range items {
 			w, err := unmarshal[watchItem](it)
 			if err != nil {
 				return nil, err

@@ -74,22 +74,33 @@ func (st *Store) DeleteWebhookPending(ctx context.Context, d WebhookDelivery) er
 	return nil
 }
 
+// dueItems reads up to limit items of a partition of work kept by when it is due (sort keys
+// that start with the due time in ms, 13 digits) that are due at now, soonest first, strongly
+// consistent: what the schedules' runs find to do.
+func (st *Store) dueItems(ctx context.Context, pk string, now time.Time, limit int32) ([]item, error) {
+	res, err := st.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(st.table),
+		KeyConditionExpression:    aws.String("#pk = :pk AND #sk <= :due"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#sk": AttrSK},
+		ExpressionAttributeValues: values(map[string]any{":pk": pk, ":due": fmt.Sprintf("%013d$", now.UnixMilli())}),
+		Limit:                     aws.Int32(limit),
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.Items, nil
+}
+
 // DueWebhooks lists the events whose next attempt is due at now, up to limit per shard.
 func (st *Store) DueWebhooks(ctx context.Context, now time.Time, limit int32) ([]WebhookDelivery, error) {
 	var out []WebhookDelivery
 	for shard := range webhookShards {
-		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(st.table),
-			KeyConditionExpression:    aws.String("#pk = :pk AND #sk <= :due"),
-			ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#sk": AttrSK},
-			ExpressionAttributeValues: values(map[string]any{":pk": webhookPendingPK(shard), ":due": fmt.Sprintf("%013d$", now.UnixMilli())}),
-			Limit:                     aws.Int32(limit),
-			ConsistentRead:            aws.Bool(true),
-		})
+		items, err := st.dueItems(ctx, webhookPendingPK(shard), now, limit)
 		if err != nil {
 			return nil, fmt.Errorf("due webhook events: %w", err)
 		}
-		ds, err := deliveries(res.Items)
+		ds, err := deliveries(items)
 		if err != nil {
 			return nil, err
 		}
