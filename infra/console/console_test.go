@@ -39,9 +39,19 @@ func TestServedThroughTheGateway(t *testing.T) {
 			t.Errorf("GET %s: headers %v", path, res.Header)
 		}
 	}
-	// Another method, or the path without its slash, matches no console route: the $default
-	// route answers as for any path of no operation.
-	for _, r := range []struct{ method, path string }{{http.MethodPost, "/console/"}, {http.MethodGet, "/console"}, {http.MethodGet, "/console/nothing.js"}} {
+	// The path without its slash matches the console's route, as in AWS, and is sent on to the
+	// page; a browser following it gets the page.
+	res, err := http.Get(s.URL + "/console")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/console/" || res.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Errorf("GET /console ended at %s with %d %q, want the page at /console/", res.Request.URL.Path, res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	// Another method, or a file the console does not have: the $default route answers as for
+	// any path of no operation.
+	for _, r := range []struct{ method, path string }{{http.MethodPost, "/console/"}, {http.MethodGet, "/console/nothing.js"}} {
 		req, _ := http.NewRequest(r.method, s.URL+r.path, nil)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {

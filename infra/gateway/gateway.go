@@ -192,9 +192,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeResponse(w, resp)
 }
 
-// page matches a GET path against the Page routes as API Gateway does: a path exactly, or a
-// greedy "{proxy+}" as one or more segments after its prefix. It returns the route key
-// matched and what the greedy variable took.
+// page matches a GET path against the Page routes as API Gateway's HTTP API does: a route's
+// path exactly or with one final slash (its routes take none, and serve both), or a greedy
+// "{proxy+}" as one or more segments after its prefix. It returns the route key matched and
+// what the greedy variable took.
 func (g *Gateway) page(p string) (f function, routeKey, proxy string, ok bool) {
 	for _, f := range g.pages {
 		for _, pattern := range f.route.Paths() {
@@ -202,7 +203,7 @@ func (g *Gateway) page(p string) (f function, routeKey, proxy string, ok bool) {
 				if rest, ok := strings.CutPrefix(p, prefix); ok && rest != "" {
 					return f, "GET " + pattern, rest, true
 				}
-			} else if p == pattern {
+			} else if p == pattern || p == pattern+"/" {
 				return f, "GET " + pattern, "", true
 			}
 		}

@@ -186,7 +186,7 @@ var All = []Route{
 	// The operator console: its page and files, embedded; the page signs Server API calls in
 	// the browser, so the function holds no secret and calls nothing. API Gateway's greedy
 	// {proxy+} needs a segment, so the page itself has a route of its own.
-	{Name: "console", Kind: Page, Path: "/console/", Aliases: []string{"/console/{proxy+}"}, RateLimit: defaultRate},
+	{Name: "console", Kind: Page, Path: "/console", Aliases: []string{"/console/{proxy+}"}, RateLimit: defaultRate},
 
 	// Webhooks: the events a call raised are delivered by webhookDeliver, invoked
 	// asynchronously; every minute webhookSchedule makes the attempts that are due and announces

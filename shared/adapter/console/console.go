@@ -84,6 +84,7 @@ func Names() []string {
 
 // Lookup finds the file a request path names: Prefix itself is the page, and anything else
 // must be exactly the name of an embedded file (no cleaning, so no path reaches outside).
+// Prefix without its final slash names no file: Handle sends it to Prefix.
 func Lookup(rawPath string) (name string, ok bool) {
 	rest, ok := strings.CutPrefix(rawPath, Prefix)
 	if !ok {
@@ -105,6 +106,13 @@ func Handle(_ context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGat
 	if method != http.MethodGet && method != http.MethodHead {
 		h["Allow"] = "GET, HEAD"
 		return text(http.StatusMethodNotAllowed, h, "method not allowed\n"), nil
+	}
+	if ev.RawPath == strings.TrimSuffix(Prefix, "/") {
+		// HTTP API routes take no final slash, and the route of the console's path serves it
+		// with and without one; the page's relative links need the slash. The location is
+		// relative, so a stage name before the path stays.
+		h["Location"] = path.Base(Prefix) + "/"
+		return text(http.StatusFound, h, "the console is at "+Prefix+"\n"), nil
 	}
 	name, ok := Lookup(ev.RawPath)
 	if !ok {

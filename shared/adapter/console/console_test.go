@@ -94,9 +94,19 @@ func TestRevalidationAnswers304(t *testing.T) {
 	}
 }
 
+// The console's path without its final slash (which HTTP API routes do not take) is sent to
+// the page, relatively, so that a stage before the path stays.
+func TestThePathWithoutItsSlashIsSentToThePage(t *testing.T) {
+	res := get("/console", nil)
+	if res.StatusCode != http.StatusFound || res.Headers["Location"] != "console/" {
+		t.Fatalf("GET /console: %d, Location %q; want 302 to console/", res.StatusCode, res.Headers["Location"])
+	}
+	checkSecurityHeaders(t, "/console", res)
+}
+
 func TestUnknownPathsAndMethodsAreRefused(t *testing.T) {
 	for _, p := range []string{"/console/nothing.js", "/console/assets/app.js", "/console/../console/app.js", "/console/./app.js",
-		"/console//app.js", "/console/index.html/", "/console/app.js?x", "/consoleapp.js", "/console", "/", ""} {
+		"/console//app.js", "/console/index.html/", "/console/app.js?x", "/consoleapp.js", "/", ""} {
 		res := get(p, nil)
 		if res.StatusCode != http.StatusNotFound || res.Headers["Content-Type"] != "text/plain; charset=utf-8" {
 			t.Errorf("%q: %d %q, want 404 text/plain", p, res.StatusCode, res.Headers["Content-Type"])
