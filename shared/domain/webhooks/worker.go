@@ -87,6 +87,13 @@ func (w *Worker) again(ctx context.Context, d store.WebhookDelivery, settings ma
 		s = (*Settings)(&cur.Webhook)
 		settings[d.App] = s
 	}
+	// An event the raising call kept (its hand-over to this function failed) has not been
+	// here yet: a connection it announces is watched now, as Handle would have.
+	if d.Attempts == 0 {
+		if err := w.watch(ctx, d.App, []Event{ev}); err != nil {
+			return err
+		}
+	}
 	return w.attempt(ctx, app, s, ev, d)
 }
 

@@ -374,4 +374,20 @@ func TestKeptEventsReachTheReceiverOnTheNextRun(t *testing.T) {
 	if p := f.pending(t); len(p) != 0 {
 		t.Fatalf("still pending after delivery: %+v", p)
 	}
+
+	// A kept connection event starts the watch of its connection on that run.
+	opened := webhooks.New(webhooks.ConnectionStatus, webhooks.Data{UserID: "alice", Status: "0", SessionID: "c1", Time: f.clock.Now().UnixMilli()})
+	if err := keeper.Keep(ctx, f.app.Key, []webhooks.Event{opened}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.worker.Retry(ctx); err != nil {
+		t.Fatal(err)
+	}
+	watches, err := f.st.DueConnWatches(ctx, f.clock.Now().Add(48*time.Hour), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(watches) != 1 || watches[0].Conn != "c1" || watches[0].User != "alice" {
+		t.Fatalf("watches %+v, want the kept connection's", watches)
+	}
 }
