@@ -120,12 +120,18 @@ func (m *meter) begin() time.Time {
 // add ends a DynamoDB call and books its time and what it consumed, in all and over the items
 // it touched. isWrite says which kind the call is, for answers that give only a total; answers
 // that split read and write units are taken as given.
+//
+// The call's span ends only after the booking, which, like working out the items a call
+// touches, is the meter's own work: counted with the call, it is not taken for the service's.
 func (m *meter) add(action string, start time.Time, isWrite bool, ts []touch, ccs ...*types.ConsumedCapacity) {
 	now := time.Now()
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.dynamo.end(now)
-	m.outside.end(now)
+	defer func() {
+		end := time.Now()
+		m.dynamo.end(end)
+		m.outside.end(end)
+		m.mu.Unlock()
+	}()
 	// Load steps never reset the meter: their calls are not kept.
 	if len(m.calls) < maxTimedCalls {
 		m.calls = append(m.calls, timedCall{action, now.Sub(start)})
@@ -180,8 +186,8 @@ const total = types.ReturnConsumedCapacityTotal
 
 func (m *meter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	ts := []touch{{key: in.Key}}
 	start := m.begin()
+	ts := []touch{{key: in.Key}}
 	out, err := m.DB.GetItem(ctx, in, optFns...)
 	if out != nil {
 		m.add("GetItem", start, false, ts, out.ConsumedCapacity)
@@ -193,8 +199,8 @@ func (m *meter) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns .
 
 func (m *meter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	ts := putTouch(in)
 	start := m.begin()
+	ts := putTouch(in)
 	out, err := m.DB.PutItem(ctx, in, optFns...)
 	if out != nil {
 		m.add("PutItem", start, true, ts, out.ConsumedCapacity)
@@ -206,8 +212,8 @@ func (m *meter) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns .
 
 func (m *meter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	ts := updateTouch(in)
 	start := m.begin()
+	ts := updateTouch(in)
 	out, err := m.DB.UpdateItem(ctx, in, optFns...)
 	if out != nil {
 		m.add("UpdateItem", start, true, ts, out.ConsumedCapacity)
@@ -219,8 +225,8 @@ func (m *meter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, op
 
 func (m *meter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	ts := []touch{{key: in.Key, deletes: true}}
 	start := m.begin()
+	ts := []touch{{key: in.Key, deletes: true}}
 	out, err := m.DB.DeleteItem(ctx, in, optFns...)
 	if out != nil {
 		m.add("DeleteItem", start, true, ts, out.ConsumedCapacity)
@@ -232,8 +238,8 @@ func (m *meter) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, op
 
 func (m *meter) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
 	in.ReturnConsumedCapacity = total
-	ts := []touch{{}}
 	start := m.begin()
+	ts := []touch{{}}
 	out, err := m.DB.Query(ctx, in, optFns...)
 	if out != nil {
 		m.add("Query", start, false, ts, out.ConsumedCapacity)
@@ -245,8 +251,8 @@ func (m *meter) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...fu
 
 func (m *meter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	ts := batchGetTouches(in)
 	start := m.begin()
+	ts := batchGetTouches(in)
 	out, err := m.DB.BatchGetItem(ctx, in, optFns...)
 	if out != nil {
 		m.add("BatchGetItem", start, false, ts, ptrs(out.ConsumedCapacity)...)
@@ -258,8 +264,8 @@ func (m *meter) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput
 
 func (m *meter) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
 	in.ReturnConsumedCapacity = total
-	ts := batchWriteTouches(in)
 	start := m.begin()
+	ts := batchWriteTouches(in)
 	out, err := m.DB.BatchWriteItem(ctx, in, optFns...)
 	if out != nil {
 		m.add("BatchWriteItem", start, true, ts, ptrs(out.ConsumedCapacity)...)
