@@ -122,7 +122,8 @@ func TestUnknownPathsAndMethodsAreRefused(t *testing.T) {
 }
 
 // The request path is the one untrusted input: whatever it is, the answer is one of the
-// embedded files or a 404, never a panic or anything outside them.
+// embedded files, the redirect of the bare console path to the page, or a 404, never a panic
+// or anything outside them.
 func FuzzLookup(f *testing.F) {
 	for _, s := range []string{"/console/", "/console/app.js", "/console/../go.mod", "/console/%2e%2e/x", "/console/\x00", "\xff", "/console/" + strings.Repeat("a/", 300)} {
 		f.Add(s)
@@ -137,6 +138,12 @@ func FuzzLookup(f *testing.F) {
 			t.Fatalf("%q looked up %q, not an embedded file", path, name)
 		}
 		res := get(path, nil)
+		if path == "/console" {
+			if res.StatusCode != http.StatusFound || res.Headers["Location"] != "console/" {
+				t.Fatalf("%q: status %d, Location %q; want the redirect to the page", path, res.StatusCode, res.Headers["Location"])
+			}
+			return
+		}
 		if (res.StatusCode == http.StatusOK) != ok || (res.StatusCode != http.StatusOK && res.StatusCode != http.StatusNotFound) {
 			t.Fatalf("%q: status %d, lookup %v", path, res.StatusCode, ok)
 		}
