@@ -119,6 +119,13 @@ try {
     const msg = await page.locator(field).getAttribute("aria-errormessage");
     if (!msg) throw new Error(`${field} names no error message`);
     await see(`#${msg}`, re);
+    // The message may already read so from an earlier refusal: wait for this one's mark and focus.
+    await page
+      .waitForFunction((sel) => {
+        const f = document.querySelector(sel);
+        return f.getAttribute("aria-invalid") === "true" && document.activeElement === f;
+      }, field, { timeout: 5_000 })
+      .catch(() => {}); // what is wrong is said below
     const got = await page.evaluate(([sel, id]) => {
       const f = document.querySelector(sel);
       const m = document.getElementById(id);
