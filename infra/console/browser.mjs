@@ -50,6 +50,108 @@ try {
       throw new Error(`${selector} shows "${got}", want ${re}`);
     }
   }
+  // audit checks the screen in view as a keyboard and screen-reader user meets it: every
+  // visible control has an accessible name, Tab reaches each one without getting stuck, and none
+  // is cut off or needs horizontal scrolling at the current viewport. It fails naming them.
+  async function audit(screen) {
+    const where = `${screen} at ${page.viewportSize().width}×${page.viewportSize().height}`;
+    // Nothing may be busy (disabled) while the controls are counted.
+    await page.waitForFunction(() => !document.querySelector("input:disabled, select:disabled, button:disabled"));
+    const found = await page.evaluate(() => {
+      const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+      const text = (el) => (el?.textContent ?? "").replace(/\s+/g, " ").trim();
+      const nameOf = (el) => {
+        const by = el.getAttribute("aria-labelledby");
+        if (by) return by.split(/\s+/).map((id) => text(document.getElementById(id))).join(" ").trim();
+        if (el.getAttribute("aria-label")?.trim()) return el.getAttribute("aria-label").trim();
+        const labels = [...(el.labels ?? [])].map(text).join(" ").trim();
+        if (labels) return labels;
+        return el.tagName === "BUTTON" ? text(el) : "";
+      };
+      const describe = (el) => (el.id ? `#${el.id}` : `${el.tagName.toLowerCase()} "${nameOf(el) || text(el)}"`);
+      const controls = [...document.querySelectorAll("input, select, textarea, button")].filter(visible);
+      // Kept for the Tab walk below, which asks which of them has the focus.
+      window.auditControls = controls;
+      const width = document.documentElement.clientWidth;
+      const cut = [];
+      if (document.documentElement.scrollWidth > width) cut.push(`the page is ${document.documentElement.scrollWidth} wide`);
+      for (const el of controls) {
+        const r = el.getBoundingClientRect();
+        if (r.left < 0 || r.right > width) cut.push(`${describe(el)} spans ${Math.round(r.left)} to ${Math.round(r.right)}`);
+        for (let a = el.parentElement; a; a = a.parentElement) {
+          if (getComputedStyle(a).overflowX === "visible") continue;
+          const b = a.getBoundingClientRect();
+          if (r.left < b.left - 0.5 || r.right > b.right + 0.5) cut.push(`${describe(el)} is cut off by its ${a.tagName.toLowerCase()}.${a.className}`);
+        }
+      }
+      return { names: controls.map(describe), unnamed: controls.filter((el) => !nameOf(el)).map(describe), cut };
+    });
+    if (found.names.length === 0) throw new Error(`${where}: no control is visible`);
+    if (found.unnamed.length) throw new Error(`${where}: no accessible name: ${found.unnamed.join(", ")}`);
+    // Playwright's accessibility snapshot agrees: no control role without a name.
+    const tree = (await page.locator("body").ariaSnapshot()).split("\n");
+    const bare = tree.filter((l) => /^\s*- (textbox|button|checkbox|combobox|spinbutton|searchbox|radio)( \[[^\]]*\])*\s*(:|$)/.test(l));
+    if (bare.length) throw new Error(`${where}: the accessibility tree has unnamed controls: ${bare.join(" | ")}`);
+    if (found.cut.length) throw new Error(`${where}: cut off or needs horizontal scrolling: ${found.cut.join(", ")}`);
+
+    // Tab from wherever the focus is: the walk is a cycle, so twice the controls' number of
+    // presses meets each one from any start. A press that leaves the focus where it was is a trap.
+    const met = new Set();
+    let last = -2;
+    for (let i = 0; i < 2 * found.names.length + 4 && met.size < found.names.length; i++) {
+      await page.keyboard.press("Tab");
+      const at = await page.evaluate(() => window.auditControls.indexOf(document.activeElement));
+      if (at >= 0 && at === last) throw new Error(`${where}: Tab stays on ${found.names[at]}`);
+      if (at >= 0) met.add(at);
+      last = at;
+    }
+    const missed = found.names.filter((_, i) => !met.has(i));
+    if (missed.length) throw new Error(`${where}: Tab never reaches ${missed.join(", ")}`);
+  }
+
+  // focused names the element with the focus.
+  const focused = () => page.evaluate(() => (document.activeElement?.id ? `#${document.activeElement.id}` : document.activeElement?.tagName));
+
+  // refused waits for a field's error and checks it is where a reader meets it: in the message
+  // the field names as its error (which is among what describes it), announced, beside the
+  // field, with the field marked invalid and holding the focus.
+  async function refused(field, re) {
+    const msg = await page.locator(field).getAttribute("aria-errormessage");
+    if (!msg) throw new Error(`${field} names no error message`);
+    await see(`#${msg}`, re);
+    // The message may already read so from an earlier refusal: wait for this one's mark and focus.
+    await page
+      .waitForFunction((sel) => {
+        const f = document.querySelector(sel);
+        return f.getAttribute("aria-invalid") === "true" && document.activeElement === f;
+      }, field, { timeout: 5_000 })
+      .catch(() => {}); // what is wrong is said below
+    const got = await page.evaluate(([sel, id]) => {
+      const f = document.querySelector(sel);
+      const m = document.getElementById(id);
+      const fr = f.getBoundingClientRect();
+      const mr = m.getBoundingClientRect();
+      return {
+        invalid: f.getAttribute("aria-invalid"),
+        focus: document.activeElement === f,
+        announced: m.getAttribute("role") === "alert" || ["polite", "assertive"].includes(m.getAttribute("aria-live")),
+        described: (f.getAttribute("aria-describedby") ?? "").split(/\s+/).includes(id),
+        gap: Math.round(Math.max(mr.top - fr.bottom, fr.top - mr.bottom, 0)),
+      };
+    }, [field, msg]);
+    const wrong = [];
+    if (got.invalid !== "true") wrong.push(`aria-invalid is ${got.invalid}`);
+    if (!got.focus) wrong.push(`the focus is on ${await focused()}`);
+    if (!got.announced) wrong.push(`#${msg} is not announced (no role="alert" or aria-live)`);
+    if (!got.described) wrong.push(`#${msg} is not in its aria-describedby`);
+    if (got.gap > 64) wrong.push(`#${msg} is ${got.gap} pixels away`);
+    if (wrong.length) throw new Error(`refused ${field}: ${wrong.join("; ")}`);
+  }
+  async function valid(field) {
+    const invalid = await page.locator(field).getAttribute("aria-invalid");
+    if (invalid !== null) throw new Error(`${field} is still marked aria-invalid="${invalid}"`);
+  }
+
   async function shot(name) {
     if (SHOTS) await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
   }
@@ -57,11 +159,14 @@ try {
   const res = await page.goto(CONSOLE_URL);
   if (!res.ok()) throw new Error(`GET ${CONSOLE_URL}: HTTP ${res.status()}`);
 
-  // A wrong secret is refused, with the reason beside the form.
+  await audit("sign-in");
+
+  // A wrong secret is refused, with the reason beside the form and the focus back on the secret.
   await page.getByLabel("App Key").fill(APP_KEY);
   await page.getByLabel("App Secret").fill("not-the-secret");
   await page.getByRole("button", { name: "Sign in" }).click();
   await see("#signin-msg", /App Secret does not match this App Key/);
+  await refused("#app-secret", /App Secret does not match this App Key/);
   if (await page.locator("#user").isVisible()) throw new Error("the user screen shows after a wrong secret");
   await shot("signin-refused");
   await step("refused");
@@ -70,6 +175,7 @@ try {
   await page.getByLabel("App Secret").fill(APP_SECRET);
   await page.getByLabel("App Secret").press("Enter");
   await page.locator("#user").waitFor({ state: "visible" });
+  await valid("#app-secret");
   const stored = await page.evaluate(() => JSON.stringify([localStorage.length, sessionStorage.length, document.cookie]));
   if (stored !== '[0,0,""]') throw new Error(`the page stored something: ${stored}`);
 
@@ -93,19 +199,33 @@ try {
   }
   await shot("user");
 
-  // Ban for 30 minutes: the test checks its connected client was kicked.
-  await page.getByLabel("Ban for").fill("30");
-  await page.getByRole("button", { name: "Ban", exact: true }).click();
+  // Ban for 30 minutes, by keyboard only: from the id field, Tab passes Find and reaches the
+  // minutes, then the Ban button. The test checks its connected client was kicked.
+  for (const want of ["#find-button", "#block-minutes"]) {
+    await page.keyboard.press("Tab");
+    if ((await focused()) !== want) throw new Error(`Tab went to ${await focused()}, want ${want}`);
+  }
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("30");
+  await page.keyboard.press("Tab");
+  if ((await focused()) !== "#block-button") throw new Error(`Tab from the minutes went to ${await focused()}, want the Ban button`);
+  await page.keyboard.press("Enter");
   await see("#block-msg", /Banned for 30 minutes/);
   await see("#u-ban", /^Banned until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
   await see("#u-online", /^Offline$/);
   await shot("user-banned");
   await step("banned");
+  await audit("user card");
 
-  // A bad number is refused beside its field, and nothing is sent.
+  // A bad number, or none, is refused beside its field, which gets the focus; nothing is sent.
+  calls.length = 0;
   await page.getByLabel("Ban for").fill("0");
   await page.getByRole("button", { name: "Ban", exact: true }).click();
-  await see("#block-msg", /from 1 to 43200/);
+  await refused("#block-minutes", /from 1 to 43200/);
+  await page.getByLabel("Ban for").fill("");
+  await page.getByLabel("Ban for").press("Enter");
+  await refused("#block-minutes", /from 1 to 43200/);
+  if (calls.length) throw new Error(`a refused ban still called ${calls.join(", ")}`);
 
   await page.getByRole("button", { name: "Unban" }).click();
   await see("#unblock-msg", /Ban lifted/);
@@ -136,24 +256,37 @@ try {
   await page.getByRole("button", { name: "Lists" }).click();
   await see("#bans-msg", /^None\.$/);
   await see("#dev-msg", /Page 1: \d+ shown/);
+  await see("#deactivated-msg", /^None\.$/);
+  await audit("lists");
   await shot("lists");
 
   // A setting changed on the page: the test reads it back through the Server API.
   await page.getByRole("button", { name: "Settings" }).click();
   await see("#s-format", /rongcloud/);
   await page.waitForFunction(() => document.querySelector("#settings-msg").textContent === "");
+  await audit("settings");
   await page.getByLabel("Only friends may send direct messages").check();
   await page.getByLabel("Token lifetime").selectOption("7");
   await page.getByRole("button", { name: "Save settings" }).click();
   await see("#settings-msg", /^Saved\.$/);
   await step("saved");
 
-  // A bad webhook URL is refused by the service, shown beside the form.
+  // A bad webhook URL is refused by the service (1002), shown beside the field at fault, which
+  // gets the focus; the form's own message says it was not saved.
   await page.getByLabel("Webhook URL").fill("https://hooks.example/a#fragment");
   await page.getByRole("button", { name: "Save settings" }).click();
-  await see("#settings-msg", /webhookUrl/);
+  await refused("#s-url", /^A value is missing or malformed\. \(1002: .*webhookUrl/);
+  await see("#settings-msg", /^Not saved: the Webhook URL was refused\.$/);
+  // One the page itself can tell is no URL is refused the same way, without a call.
+  calls.length = 0;
+  await page.getByLabel("Webhook URL").fill("hooks.example");
+  await page.getByLabel("Webhook URL").press("Enter");
+  await refused("#s-url", /must start with https:\/\//);
+  if (calls.length) throw new Error(`a URL refused by the page still called ${calls.join(", ")}`);
   await page.getByRole("button", { name: "Reload" }).click();
   await see("#settings-msg", /^$/);
+  await see("#s-url-msg", /^$/);
+  await valid("#s-url");
 
   // No URL yet: the test event says so. Then the test's receiver gets one.
   await page.getByRole("button", { name: "Send a test event" }).click();
@@ -191,16 +324,34 @@ try {
   await see("#dev-body", /Deleted\./);
   await step("deleted");
 
-  // A phone's width: the user screen in one column.
-  await page.setViewportSize({ width: 390, height: 844 });
+  // An id of no user is refused beside the id field, which gets the focus.
   await page.getByRole("button", { name: "User", exact: true }).click();
+  await page.getByLabel("User id").fill("nobody-here");
+  await page.getByLabel("User id").press("Enter");
+  await refused("#find-id", /^No such user\. \(3001/);
+  if (await page.locator("#user-card").isVisible()) throw new Error("the user card shows after an unknown id");
+
+  // A phone's width: every screen in one column, its controls whole and reachable.
+  await page.setViewportSize({ width: 390, height: 844 });
   await page.getByLabel("User id").fill(USER_ID);
   await page.getByRole("button", { name: "Find" }).click();
   await see("#u-id", new RegExp(`^${USER_ID}$`));
   await see("#find-msg", /^$/);
-  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-  if (wide > 390) throw new Error(`at 390 pixels wide the page is ${wide} wide`);
+  await valid("#find-id");
+  await audit("user card");
   await shot("user-390");
+  await page.getByRole("button", { name: "Lists" }).click();
+  await see("#dev-msg", /^Page 1: \d+ shown\.$/);
+  await see("#bans-msg", /^None\.$/);
+  await see("#deactivated-msg", /^None\.$/);
+  await audit("lists");
+  await page.getByRole("button", { name: "Settings" }).click();
+  await see("#s-format", /rongcloud/);
+  await page.waitForFunction(() => document.querySelector("#settings-msg").textContent === "");
+  await audit("settings");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.locator("#signin").waitFor({ state: "visible" });
+  await audit("sign-in");
 
   if (problems.length) throw new Error(`the page reported: ${problems.join(" | ")}`);
   console.log("done");

@@ -65,8 +65,10 @@ func TestServedThroughTheGateway(t *testing.T) {
 }
 
 // TestConsoleInABrowser signs in with a wrong secret and the right one, finds a user, bans
-// them (their connected client is kicked), lifts the ban and changes settings (read back
-// through the Server API), in Chromium.
+// them by keyboard (their connected client is kicked), lifts the ban and changes settings (read
+// back through the Server API), in Chromium. On each screen, at a desktop's and a phone's size,
+// the script also checks every control's name, its reach by Tab and its fit, and that each
+// refused value is shown beside its field, which gets the focus.
 func TestConsoleInABrowser(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
 		t.Fatalf("the console's browser test needs Debian's chromium at %s (make deps installs it as root; or apt-get install chromium): %v", chromium, err)

@@ -13,6 +13,23 @@ function say(el, text, kind = "") {
 }
 const failed = (el, e) => say(el, e instanceof ApiError ? e.words : String(e.message || e), "bad");
 
+// fault shows why a field's value was refused in the message its aria-errormessage names
+// (beside it, and announced), marks it invalid and puts the focus on it, so the operator
+// corrects it without hunting for what was wrong.
+function fault(field, text) {
+  say($(field.getAttribute("aria-errormessage")), text, "bad");
+  field.setAttribute("aria-invalid", "true");
+  field.focus();
+}
+// clearFaults unmarks a form's fields before it is sent again: a refusal marks them anew.
+function clearFaults(form) {
+  for (const f of form.querySelectorAll("[aria-invalid]")) f.removeAttribute("aria-invalid");
+}
+// An edit unmarks the field: its value is no longer the one refused.
+document.addEventListener("input", (ev) => {
+  if (ev.target instanceof Element) ev.target.removeAttribute("aria-invalid");
+});
+
 // busy disables the controls while a call runs, so a double press sends one call.
 async function busy(buttons, fn) {
   for (const b of buttons) b.disabled = true;
@@ -43,9 +60,9 @@ $("signin-form").addEventListener("submit", async (ev) => {
   const key = $("app-key").value.trim();
   const secret = $("app-secret").value;
   const msg = $("signin-msg");
+  clearFaults(ev.target);
   if (!key || !secret) {
-    say(msg, "Enter both the App Key and the App Secret.", "bad");
-    (key ? $("app-secret") : $("app-key")).focus();
+    fault(key ? $("app-secret") : $("app-key"), "Enter both the App Key and the App Secret.");
     return;
   }
   const candidate = new Client(key, secret);
@@ -56,11 +73,9 @@ $("signin-form").addEventListener("submit", async (ev) => {
       await candidate.call("/app/setting/query.json");
     } catch (e) {
       if (e instanceof ApiError && e.code === 1004) {
-        say(msg, "Sign-in refused: the App Secret does not match this App Key (or this computer's clock is more than five minutes off).", "bad");
-        $("app-secret").focus();
+        fault($("app-secret"), "Sign-in refused: the App Secret does not match this App Key (or this computer's clock is more than five minutes off).");
       } else if (e instanceof ApiError && e.code === 1001) {
-        say(msg, "Sign-in refused: this App Key is not served by this deployment.", "bad");
-        $("app-key").focus();
+        fault($("app-key"), "Sign-in refused: this App Key is not served by this deployment.");
       } else failed(msg, e);
       return;
     }
@@ -90,8 +105,7 @@ $("find-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const id = $("find-id").value.trim();
   if (!id) {
-    say($("find-msg"), "Enter a user id.", "bad");
-    $("find-id").focus();
+    fault($("find-id"), "Enter a user id.");
     return;
   }
   await busy([$("find-button")], () => openUser(id));
@@ -100,6 +114,7 @@ $("find-form").addEventListener("submit", async (ev) => {
 export async function openUser(id) {
   show("user");
   $("find-id").value = id;
+  $("find-id").removeAttribute("aria-invalid");
   const msg = $("find-msg");
   say(msg, "Reading…");
   for (const o of document.querySelectorAll("#user-card output")) say(o, "");
@@ -109,7 +124,9 @@ export async function openUser(id) {
   } catch (e) {
     $("user-card").hidden = true;
     current = null;
-    failed(msg, e);
+    // The id itself was refused (malformed, too long, or no such user): it is the field at fault.
+    if (e instanceof ApiError && [1002, 1005, 3001].includes(e.code)) fault($("find-id"), e.words);
+    else failed(msg, e);
   }
 }
 
@@ -159,8 +176,9 @@ async function readUser(id) {
 }
 
 // act runs one action on the card's user and shows its answer next to its control, then
-// reads the user again so the card shows the effect.
-async function act(buttons, out, done, call) {
+// reads the user again so the card shows the effect. A 1002 answer is laid at field's door
+// when the action has one.
+async function act(buttons, out, done, call, field = null) {
   if (!current) return;
   const id = current;
   say(out, "Working…");
@@ -168,7 +186,8 @@ async function act(buttons, out, done, call) {
     try {
       await call(id);
     } catch (e) {
-      failed(out, e);
+      if (field && e instanceof ApiError && e.code === 1002) fault(field, e.words);
+      else failed(out, e);
       return;
     }
     say(out, done, "good");
@@ -185,13 +204,17 @@ $("block-form").addEventListener("submit", (ev) => {
   const out = $("block-msg");
   const raw = $("block-minutes").value.trim();
   const minute = Number(raw);
+  clearFaults(ev.target);
   if (!/^\d+$/.test(raw) || minute < 1 || minute > 43200) {
-    say(out, "Minutes must be a whole number from 1 to 43200 (30 days).", "bad");
-    $("block-minutes").focus();
+    fault($("block-minutes"), "Minutes must be a whole number from 1 to 43200 (30 days).");
     return;
   }
-  act([$("block-button")], out, `Banned for ${minute} minute${minute === 1 ? "" : "s"}; open connections were closed.`, (id) =>
-    client.call("/user/block.json", { userId: id, minute }),
+  act(
+    [$("block-button")],
+    out,
+    `Banned for ${minute} minute${minute === 1 ? "" : "s"}; open connections were closed.`,
+    (id) => client.call("/user/block.json", { userId: id, minute }),
+    $("block-minutes"),
   );
 });
 $("unblock-button").addEventListener("click", () =>
@@ -347,6 +370,8 @@ function settingsForm() {
 async function loadSettings() {
   const msg = $("settings-msg");
   say(msg, "Reading…");
+  clearFaults($("settings-form"));
+  for (const o of document.querySelectorAll("#settings-form .field-msg")) say(o, "");
   try {
     const s = await client.call("/app/setting/query.json");
     $("s-friends-only").checked = s.friendsOnlyDirectMessages === 1;
@@ -366,9 +391,11 @@ $("settings-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const msg = $("settings-msg");
   const url = $("s-url").value.trim();
+  clearFaults(ev.target);
+  for (const o of ev.target.querySelectorAll(".field-msg")) say(o, "");
   if (url && !/^https?:\/\//i.test(url)) {
-    say(msg, "The webhook URL must start with https:// (or be empty to turn webhooks off).", "bad");
-    $("s-url").focus();
+    say(msg, "Not saved: the Webhook URL was refused.", "bad");
+    fault($("s-url"), "The webhook URL must start with https:// (or be empty to turn webhooks off).");
     return;
   }
   const now = settingsForm();
@@ -382,15 +409,14 @@ $("settings-form").addEventListener("submit", async (ev) => {
     try {
       await client.call("/app/setting/set.json", changed);
     } catch (e) {
-      failed(msg, e);
-      // Put the focus on the field the service named, when it named one.
-      const field = { webhookUrl: "s-url", webhookEvents: "s-events", webhookFormat: "s-format", tokenTtlDays: "s-ttl" };
-      for (const [param, id] of Object.entries(field)) {
-        if (e instanceof ApiError && e.message.includes(param)) {
-          $(id).focus();
-          break;
-        }
-      }
+      // The field the service named, when it named one, gets the error beside it and the focus.
+      const fields = { webhookUrl: "s-url", webhookEvents: "s-events", webhookFormat: "s-format", tokenTtlDays: "s-ttl" };
+      const named = Object.entries(fields).find(([param]) => e instanceof ApiError && e.message.includes(param));
+      if (named) {
+        const field = $(named[1]);
+        say(msg, `Not saved: the ${field.labels[0].textContent} was refused.`, "bad");
+        fault(field, e.words);
+      } else failed(msg, e);
       return;
     }
     loaded = now;
