@@ -73,12 +73,12 @@ func (s *Summary) take(sk string, it item) error {
 		if c, err = counterFrom(it); err != nil {
 			return err
 		}
-		switch Kind(sk) {
-		case Blocklist:
+		switch sk {
+		case counterSK(Blocklist):
 			s.Blocklist = c.total
-		case Whitelist:
+		case counterSK(Whitelist):
 			s.Whitelist = c.total
-		case Friends:
+		case counterSK(Friends):
 			s.Friends = c.total
 		}
 	}
