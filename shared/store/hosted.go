@@ -165,8 +165,8 @@ func (st *Store) PutHostedProfile(ctx context.Context, app string, p *HostedProf
 // HostedProfilePage returns page pageNo (from 1) of the users that have a hosted profile, by
 // registration time and then userId (newestFirst: exactly the reverse), from the sharded index.
 func (st *Store) HostedProfilePage(ctx context.Context, app string, pageNo, pageSize int, newestFirst bool) ([]string, error) {
-	keys, err := st.shardedPage(ctx, IndexHostedProfiles, "GSI1PK", "GSI1SK",
-		func(shard int) string { return hostedIndexPK(app, shard) }, "", pageNo, pageSize, newestFirst)
+	keys, err := st.shardedPage(ctx, shardIndex{IndexHostedProfiles, "GSI1PK", "GSI1SK",
+		func(shard int) string { return hostedIndexPK(app, shard) }}, "", pageNo, pageSize, newestFirst)
 	if err != nil {
 		return nil, fmt.Errorf("list hosted profiles: %w", err)
 	}

@@ -44,8 +44,8 @@ func (st *Store) DeleteMutes(ctx context.Context, app string, users []string) er
 // ListMuted returns every muted user of app, sorted by userId (byte order), reading each index
 // shard whole: one Query per shard and per 1,000 muted users in it.
 func (st *Store) ListMuted(ctx context.Context, app string) ([]string, error) {
-	ids, err := st.shardedPage(ctx, IndexMuted, "GSI1PK", "GSI1SK",
-		func(shard int) string { return muteIndexPK(app, shard) }, "", 1, math.MaxInt32, false)
+	ids, err := st.shardedPage(ctx, shardIndex{IndexMuted, "GSI1PK", "GSI1SK",
+		func(shard int) string { return muteIndexPK(app, shard) }}, "", 1, math.MaxInt32, false)
 	if err != nil {
 		return nil, fmt.Errorf("list muted: %w", err)
 	}

@@ -62,7 +62,7 @@ func (st *Store) numberedPage(ctx context.Context, app, listing string, ix shard
 	var keys []string
 	var err error
 	if from == "" {
-		keys, err = st.shardedPage(ctx, ix.index, ix.pkAttr, ix.skAttr, ix.pk, after, pageNo, pageSize, descending)
+		keys, err = st.shardedPage(ctx, ix, after, pageNo, pageSize, descending)
 	} else {
 		keys, err = st.pageAfter(ctx, ix, after, from, pageSize, descending)
 	}
@@ -80,6 +80,25 @@ func (st *Store) numberedPage(ctx context.Context, app, listing string, ix shard
 		return nil, fmt.Errorf("keep page bookmark: %w", err)
 	}
 	return keys, nil
+}
+
+// shardedPage returns page pageNo of the listing's sort keys, only keys after `after` when it
+// is set, in key order (reversed when descending): it reads each shard as far as the page
+// reaches, from that end, the shards side by side, and merges them.
+func (st *Store) shardedPage(ctx context.Context, ix shardIndex, after string, pageNo, pageSize int, descending bool) ([]string, error) {
+	reach := pageNo * pageSize
+	byShard := make([][]string, IndexShards)
+	err := each(ctx, IndexShards, func(ctx context.Context, shard int) error {
+		keys, err := st.shardRange(ctx, ix, ix.pk(shard), after, "", reach, descending)
+		byShard[shard] = keys
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	keys := merged(byShard, descending)
+	from := min((pageNo-1)*pageSize, len(keys))
+	return keys[from:min(from+pageSize, len(keys))], nil
 }
 
 // pageAfter reads one page of keys beyond from (after it ascending, before it descending),
@@ -119,11 +138,13 @@ func merged(byShard [][]string, descending bool) []string {
 func (st *Store) shardRange(ctx context.Context, ix shardIndex, pk, lower, upper string, limit int, descending bool) ([]string, error) {
 	cond := ix.pkAttr + " = :pk"
 	vals := map[string]any{":pk": pk}
+	extra := 0 // BETWEEN takes both ends: one more item read covers an end let in
 	switch {
 	case lower != "" && upper != "":
 		// BETWEEN takes both ends; the ends themselves are dropped below.
 		cond += " AND " + ix.skAttr + " BETWEEN :lower AND :upper"
 		vals[":lower"], vals[":upper"] = lower, upper
+		extra = 1
 	case lower != "":
 		cond += " AND " + ix.skAttr + " > :lower"
 		vals[":lower"] = lower
@@ -141,9 +162,8 @@ func (st *Store) shardRange(ctx context.Context, ix shardIndex, pk, lower, upper
 			ExpressionAttributeValues: values(vals),
 			ProjectionExpression:      aws.String(ix.skAttr),
 			ScanIndexForward:          aws.Bool(!descending),
-			// One more than asked covers an end that BETWEEN let in.
-			Limit:             aws.Int32(int32(min(limit-len(keys)+1, 1000))),
-			ExclusiveStartKey: start,
+			Limit:                     aws.Int32(int32(min(limit-len(keys)+extra, 1000))),
+			ExclusiveStartKey:         start,
 		})
 		if err != nil {
 			return nil, err

@@ -339,64 +339,6 @@ func (st *Store) ListDeactivated(ctx context.Context, app string, pageNo, pageSi
 	return users, nil
 }
 
-// shardedPage returns page pageNo of the sort keys in the index partitions pk(0..shards-1),
-// only keys after `after` when it is set, in key order (reversed when descending): it reads
-// each shard as far as the page reaches, from that end, the shards side by side, and merges them.
-func (st *Store) shardedPage(ctx context.Context, index, pkAttr, skAttr string, pk func(shard int) string, after string, pageNo, pageSize int, descending bool) ([]string, error) {
-	reach := pageNo * pageSize
-	byShard := make([][]string, IndexShards)
-	err := each(ctx, IndexShards, func(ctx context.Context, shard int) error {
-		keys, err := st.shardKeys(ctx, index, pkAttr, skAttr, pk(shard), after, reach, descending)
-		byShard[shard] = keys
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	keys := merged(byShard, descending)
-	from := min((pageNo-1)*pageSize, len(keys))
-	return keys[from:min(from+pageSize, len(keys))], nil
-}
-
-// shardKeys reads the first reach sort keys of one index partition (the last, when descending),
-// after `after` when set.
-func (st *Store) shardKeys(ctx context.Context, index, pkAttr, skAttr, pk, after string, reach int, descending bool) ([]string, error) {
-	cond := pkAttr + " = :pk"
-	vals := map[string]any{":pk": pk}
-	if after != "" {
-		cond += " AND " + skAttr + " > :after"
-		vals[":after"] = after
-	}
-	var keys []string
-	var start item
-	for len(keys) < reach {
-		res, err := st.db.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(st.table),
-			IndexName:                 aws.String(index),
-			KeyConditionExpression:    aws.String(cond),
-			ExpressionAttributeValues: values(vals),
-			ProjectionExpression:      aws.String(skAttr),
-			ScanIndexForward:          aws.Bool(!descending),
-			Limit:                     aws.Int32(int32(min(reach-len(keys), 1000))),
-			ExclusiveStartKey:         start,
-		})
-		if err != nil {
-			return nil, err
-		}
-		var page []map[string]string // the index's sort key alone
-		if err := attributevalue.UnmarshalListOfMaps(res.Items, &page); err != nil {
-			return nil, fmt.Errorf("read index keys: %w", err)
-		}
-		for _, it := range page {
-			keys = append(keys, it[skAttr])
-		}
-		if start = res.LastEvaluatedKey; start == nil {
-			break
-		}
-	}
-	return keys, nil
-}
-
 // ListDevUsers returns every user of a development app (at most the cap) in registration order,
 // in one Query.
 func (st *Store) ListDevUsers(ctx context.Context, app string) ([]*User, error) {
