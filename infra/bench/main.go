@@ -29,13 +29,14 @@ func main() {
 	out := flag.String("out", "reports", "folder for report.md, report.json and the plots (relative to the repository root)")
 	samples := flag.Int("samples", 500, "measured calls per operation (the p50 of fewer moves from run to run by more than the margins judged)")
 	rounds := flag.Int("rounds", 10, "interleaved rounds the calls are spread over")
-	coldRuns := flag.Int("cold-runs", 5, "cold starts per function (the median is reported)")
+	coldRuns := flag.Int("cold-runs", 9, "cold starts per function (the median is reported; with fewer, a median can fall in either of the two modes starts here come in)")
 	stepFor := flag.Duration("load-step", 2*time.Second, "duration of each load step")
 	skip := flag.String("skip", "", "comma-separated phases to leave out: ops, coldstart, load")
 	limit := flag.Duration("timeout", 10*time.Minute, "the whole run stops after this")
 	only := flag.String("only", "", "measure only the operations and load targets whose function name contains this")
 	pin := flag.Bool("pin", true, "give dynalite a CPU of its own and run everything else on the others (Linux with taskset and two or more CPUs)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the operations phase (gateway, service and client in this process) to this file")
+	loadProfile := flag.String("load-cpuprofile", "", "write a CPU profile of the load phase (generator, gateway and service in this process) to this file")
 	flag.Parse()
 	if *only != "" {
 		scenarios = slices.DeleteFunc(scenarios, func(s scenario) bool { return !strings.Contains(s.route, *only) })
@@ -116,7 +117,9 @@ func main() {
 	if !skipped["load"] {
 		phase("load")
 		log.Printf("load: %d targets, %s per step", len(loadTargets), *stepFor)
+		stopProfile := startCPUProfile(*loadProfile)
 		rep.Load = runLoad(ctx, e, loadTargets, len(scenarios), *stepFor)
+		stopProfile()
 	}
 	phase("end")
 	if ctx.Err() != nil {
