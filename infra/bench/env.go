@@ -135,7 +135,7 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 	e.calls = &store.Counter{DB: e.meter}
 	e.fixtures = store.New(e.raw, e.table)
 	lam := lambdainvoke.New(aws.Config{
-		Region: localenv.Region, Credentials: localenv.Credentials(),
+		Region: localenv.Region, Credentials: localenv.Credentials(), HTTPClient: localenv.HTTPClient(),
 	}, func(o *lambda.Options) { o.BaseEndpoint = aws.String(qURL) })
 	// The gateway's address must be known before the service is built: kicks reach client
 	// connections through its @connections endpoint, with the Management API client used in AWS.
@@ -147,7 +147,7 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 	e.erasures.forwardTo(e.url)
 	cfg.ManagementEndpoint = e.url
 	mgmt := connections.NewClient(aws.Config{
-		Region: localenv.Region, Credentials: localenv.Credentials(),
+		Region: localenv.Region, Credentials: localenv.Credentials(), HTTPClient: localenv.HTTPClient(),
 	}, e.url)
 	e.svc = assembly.New(cfg, assembly.Deps{Apps: reg, DB: e.calls, Log: quiet,
 		Lambda: meteredInvoker{lam, e.meter}, Connections: meteredConnections{mgmt, e.meter}})

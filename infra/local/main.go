@@ -159,7 +159,7 @@ func run(getenv func(string) string, stdout, stderr io.Writer) error {
 	}
 	awsCfg, err := service.AWSConfig(ctx, func(c *aws.Config) {
 		c.Region, c.Credentials = localenv.Region, localenv.Credentials()
-	})
+	}, localenv.WithLocalPool)
 	if err != nil {
 		return err
 	}

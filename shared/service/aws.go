@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,6 +19,22 @@ const (
 	maxBackoff     = 300 * time.Millisecond
 )
 
+// IdleConnsPerHost is how many connections to one AWS endpoint the HTTP client keeps open
+// between calls. A function instance serves one request at a time, but a request runs up to 32
+// calls side by side (a message's deliveries; batch writes and kicks run 10): with the SDK's
+// default of 10, every call past the tenth would open a TLS connection and close it after.
+const IdleConnsPerHost = 32
+
+// HTTPClient is the HTTP client of the service's AWS clients: the per-attempt timeout, and
+// idlePerHost connections kept open to each endpoint. A BuildableClient, so the SDK can still
+// add AWS_CA_BUNDLE's certificates to it.
+func HTTPClient(idlePerHost int) *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTimeout(attemptTimeout).WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = idlePerHost
+		t.MaxIdleConns = max(t.MaxIdleConns, idlePerHost)
+	})
+}
+
 // AWSConfig is the AWS SDK configuration from the SDK's standard chain (what Lambda provides:
 // region, the execution role's credentials, and AWS_ENDPOINT_URL_<SERVICE>, which the local
 // twin uses), with the service's per-attempt timeout and retries. extra options run after, on
@@ -25,8 +42,7 @@ const (
 // there and so run the very timeouts and retries that are deployed.
 func AWSConfig(ctx context.Context, extra ...func(*aws.Config)) (aws.Config, error) {
 	cfg, err := config.LoadDefaultConfig(ctx,
-		// A BuildableClient, so the SDK can still add AWS_CA_BUNDLE's certificates to it.
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeout)),
+		config.WithHTTPClient(HTTPClient(IdleConnsPerHost)),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = maxAttempts

@@ -41,6 +41,8 @@ func TestAWSConfigFromTheEnvironmentLambdaProvides(t *testing.T) {
 	}
 	if b, ok := cfg.HTTPClient.(*awshttp.BuildableClient); !ok || b.GetTimeout() != attemptTimeout {
 		t.Errorf("HTTP client %T without the service's %s per attempt", cfg.HTTPClient, attemptTimeout)
+	} else if tr := b.GetTransport(); tr.MaxIdleConnsPerHost != IdleConnsPerHost || tr.MaxIdleConns < IdleConnsPerHost {
+		t.Errorf("HTTP client keeps %d idle connections per host (%d in all), want %d", tr.MaxIdleConnsPerHost, tr.MaxIdleConns, IdleConnsPerHost)
 	}
 }
 

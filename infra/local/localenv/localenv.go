@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,11 +22,14 @@ import (
 	"syscall"
 	"time"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"imusers/shared/service"
 	"imusers/shared/store"
 )
 
@@ -229,8 +233,27 @@ func Client(endpoint string) *dynamodb.Client {
 		Region:       Region,
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  Credentials(),
+		HTTPClient:   HTTPClient(),
 	})
 }
+
+// LocalConnsPerHost is how many connections to one endpoint a local AWS client keeps open: one
+// local process serves every request at once, which AWS spreads over many function instances
+// with connections of their own, so the service's pool (service.IdleConnsPerHost) would open
+// and close connections under load here that AWS keeps open.
+const LocalConnsPerHost = 256
+
+// HTTPClient is the HTTP client of local AWS clients that are not the service's (fixtures,
+// tables, probes): LocalConnsPerHost, and no timeout of its own.
+func HTTPClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = LocalConnsPerHost, LocalConnsPerHost
+	})
+}
+
+// WithLocalPool is an option of service.AWSConfig for the service in a local process: the
+// deployed HTTP client, with LocalConnsPerHost.
+func WithLocalPool(c *aws.Config) { c.HTTPClient = service.HTTPClient(LocalConnsPerHost) }
 
 // CreateTableInput is the table's whole definition, built from the store's key and index
 // names: local runs and tests create their tables from it, and the template test compares
