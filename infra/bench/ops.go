@@ -355,6 +355,7 @@ func measureOps(ctx context.Context, e *env, list []scenario, samples, rounds in
 	}
 
 	got := make([][]sample, len(list))
+	items := make([]itemUse, len(list)) // each scenario's, summed over its successful samples
 	want := func(i int) int {
 		if list[i].samples > 0 {
 			return min(list[i].samples, samples)
@@ -382,7 +383,15 @@ func measureOps(ctx context.Context, e *env, list []scenario, samples, rounds in
 			}
 			quota := (want(i)*(r+1))/rounds - len(got[i])
 			for range quota {
-				got[i] = append(got[i], one(i))
+				s := one(i)
+				// A sample's items join its scenario's sum at once. Kept with every sample,
+				// thousands of small maps made the collector's work, which falls inside
+				// whatever is measured at that moment, grow through the run.
+				if s.err == nil {
+					items[i].add(s.usage.Items, 1)
+				}
+				s.usage.Items = itemUse{}
+				got[i] = append(got[i], s)
 			}
 			if err := e.erasures.drain(ctx); err != nil {
 				return baselines{}, nil, err
@@ -401,7 +410,7 @@ func measureOps(ctx context.Context, e *env, list []scenario, samples, rounds in
 	base.CallTimes = callTimes(all)
 	out := make([]opResult, len(list))
 	for i, sc := range list {
-		out[i] = summarize(sc, got[i], base)
+		out[i] = summarizeWith(sc, got[i], items[i], base)
 		if setupErr[i] != nil {
 			out[i].Errors, out[i].FirstError = 1, "setup: "+setupErr[i].Error()
 		}
@@ -409,7 +418,20 @@ func measureOps(ctx context.Context, e *env, list []scenario, samples, rounds in
 	return base, out, nil
 }
 
+// summarize is summarizeWith the items the samples carry.
 func summarize(sc scenario, ss []sample, bases baselines) opResult {
+	var items itemUse
+	for _, s := range ss {
+		if s.err == nil {
+			items.add(s.usage.Items, 1)
+		}
+	}
+	return summarizeWith(sc, ss, items, bases)
+}
+
+// summarizeWith sums up a scenario's samples; items is what they touched, over every successful
+// sample.
+func summarizeWith(sc scenario, ss []sample, items itemUse, bases baselines) opResult {
 	base := bases.RawGetItem
 	r := opResult{
 		Route: sc.route, Also: sc.also, Variant: sc.variant, Via: sc.via,
@@ -444,7 +466,6 @@ func summarize(sc scenario, ss []sample, bases baselines) opResult {
 		}
 		r.ReadCU += s.usage.Read
 		r.WriteCU += s.usage.Write
-		r.Items.add(s.usage.Items, 1)
 		r.Posts += float64(s.usage.Posts)
 		r.Closes += float64(s.usage.Closes)
 		r.Invokes += float64(s.usage.Invokes)
@@ -460,7 +481,7 @@ func summarize(sc scenario, ss []sample, bases baselines) opResult {
 	r.Bytes = float64(totalBytes) / n
 	r.ReadCU /= n
 	r.WriteCU /= n
-	r.Items = perCall(r.Items, n)
+	r.Items = perCall(items, n)
 	r.Posts /= n
 	r.Closes /= n
 	r.Invokes /= n
