@@ -117,6 +117,7 @@ func main() {
 	if !skipped["load"] {
 		phase("load")
 		log.Printf("load: %d targets, %s per step", len(loadTargets), *stepFor)
+		e.meter.plain.Store(true)
 		stopProfile := startCPUProfile(*loadProfile)
 		rep.Load = runLoad(ctx, e, loadTargets, len(scenarios), *stepFor)
 		stopProfile()
