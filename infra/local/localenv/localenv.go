@@ -12,7 +12,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,9 +21,8 @@ import (
 	"syscall"
 	"time"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -243,8 +241,10 @@ func Client(endpoint string) *dynamodb.Client {
 // and close connections under load here that AWS keeps open.
 const LocalConnsPerHost = 256
 
-// HTTPClient is the HTTP client of local AWS clients that are not the service's (fixtures,
-// tables, probes): LocalConnsPerHost, and no timeout of its own.
+// HTTPClient is the HTTP client of the local AWS clients built without the service's
+// configuration (Client's, for tables and fixtures and as the tests' and the benchmark's
+// DynamoDB client; the benchmark's Lambda and Management API clients): LocalConnsPerHost, and
+// no timeout of its own.
 func HTTPClient() *awshttp.BuildableClient {
 	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConns, t.MaxIdleConnsPerHost = LocalConnsPerHost, LocalConnsPerHost
