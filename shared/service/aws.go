@@ -25,10 +25,10 @@ const (
 // default of 10, every call past the tenth would open a TLS connection and close it after.
 const IdleConnsPerHost = 32
 
-// HTTPClient is the HTTP client of the service's AWS clients: the per-attempt timeout, and
+// httpClient is the HTTP client of the service's AWS clients: the per-attempt timeout, and
 // idlePerHost connections kept open to each endpoint. A BuildableClient, so the SDK can still
 // add AWS_CA_BUNDLE's certificates to it.
-func HTTPClient(idlePerHost int) *awshttp.BuildableClient {
+func httpClient(idlePerHost int) *awshttp.BuildableClient {
 	return awshttp.NewBuildableClient().WithTimeout(attemptTimeout).WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConnsPerHost = idlePerHost
 		t.MaxIdleConns = max(t.MaxIdleConns, idlePerHost)
@@ -42,7 +42,7 @@ func HTTPClient(idlePerHost int) *awshttp.BuildableClient {
 // there and so run the very timeouts and retries that are deployed.
 func AWSConfig(ctx context.Context, extra ...func(*aws.Config)) (aws.Config, error) {
 	cfg, err := config.LoadDefaultConfig(ctx,
-		config.WithHTTPClient(HTTPClient(IdleConnsPerHost)),
+		config.WithHTTPClient(httpClient(IdleConnsPerHost)),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = maxAttempts

@@ -27,7 +27,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"imusers/shared/service"
 	"imusers/shared/store"
 )
 
@@ -246,14 +245,20 @@ const LocalConnsPerHost = 256
 // DynamoDB client; the benchmark's Lambda and Management API clients): LocalConnsPerHost, and
 // no timeout of its own.
 func HTTPClient() *awshttp.BuildableClient {
-	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConns, t.MaxIdleConnsPerHost = LocalConnsPerHost, LocalConnsPerHost
-	})
+	return awshttp.NewBuildableClient().WithTransportOptions(localPool)
 }
 
 // WithLocalPool is an option of service.AWSConfig for the service in a local process: the
-// deployed HTTP client, with LocalConnsPerHost.
-func WithLocalPool(c *aws.Config) { c.HTTPClient = service.HTTPClient(LocalConnsPerHost) }
+// deployed HTTP client, its timeout kept, with LocalConnsPerHost.
+func WithLocalPool(c *aws.Config) {
+	if b, ok := c.HTTPClient.(*awshttp.BuildableClient); ok {
+		c.HTTPClient = b.WithTransportOptions(localPool)
+	}
+}
+
+func localPool(t *http.Transport) {
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = LocalConnsPerHost, LocalConnsPerHost
+}
 
 // CreateTableInput is the table's whole definition, built from the store's key and index
 // names: local runs and tests create their tables from it, and the template test compares
