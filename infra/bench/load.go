@@ -223,9 +223,14 @@ func (e *env) vegeta(app apps.App, route string, form func(n uint64) url.Values)
 		return nil
 	}
 	return func(ctx context.Context, rate int, d time.Duration) loadStep {
-		// An attacker stops itself when its attack ends, so every step needs a new one.
-		atk := vegeta.NewAttacker(vegeta.Timeout(5*time.Second), vegeta.KeepAlive(true),
-			vegeta.Workers(16), vegeta.MaxWorkers(512), vegeta.Connections(256))
+		// An attacker stops itself when its attack ends, so every step needs a new one. Its
+		// connections are closed with it: vegeta's own transport never closes an idle one, and
+		// each step's hundreds left open (a goroutine pair and buffers on each side) made every
+		// later step's garbage collections scan them, in the process that also runs the service.
+		tr := &http.Transport{MaxIdleConnsPerHost: 256}
+		defer tr.CloseIdleConnections()
+		atk := vegeta.NewAttacker(vegeta.Client(&http.Client{Timeout: 5 * time.Second, Transport: tr}),
+			vegeta.Workers(16), vegeta.MaxWorkers(512))
 		stop := context.AfterFunc(ctx, func() { atk.Stop() })
 		defer stop()
 		var lat []time.Duration
