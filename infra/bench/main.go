@@ -29,7 +29,7 @@ func main() {
 	out := flag.String("out", "reports", "folder for report.md, report.json and the plots (relative to the repository root)")
 	samples := flag.Int("samples", 500, "measured calls per operation (the p50 of fewer moves from run to run by more than the margins judged)")
 	rounds := flag.Int("rounds", 10, "interleaved rounds the calls are spread over")
-	coldRuns := flag.Int("cold-runs", 9, "cold starts per function (the median is reported; with fewer, a median can fall in either of the two modes starts here come in)")
+	coldRuns := flag.Int("cold-runs", 21, "cold starts per function (the median is reported; starts here come in two modes a few milliseconds apart, and a median of nine landed in the slower one for about one function in fifty)")
 	stepFor := flag.Duration("load-step", 2*time.Second, "duration of each load step")
 	skip := flag.String("skip", "", "comma-separated phases to leave out: ops, coldstart, load")
 	limit := flag.Duration("timeout", 10*time.Minute, "the whole run stops after this")
