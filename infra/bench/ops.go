@@ -418,17 +418,6 @@ func measureOps(ctx context.Context, e *env, list []scenario, samples, rounds in
 	return base, out, nil
 }
 
-// summarize is summarizeWith the items the samples carry.
-func summarize(sc scenario, ss []sample, bases baselines) opResult {
-	var items itemUse
-	for _, s := range ss {
-		if s.err == nil {
-			items.add(s.usage.Items, 1)
-		}
-	}
-	return summarizeWith(sc, ss, items, bases)
-}
-
 // summarizeWith sums up a scenario's samples; items is what they touched, over every successful
 // sample.
 func summarizeWith(sc scenario, ss []sample, items itemUse, bases baselines) opResult {

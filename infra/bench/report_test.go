@@ -19,6 +19,17 @@ import (
 
 func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
 
+// summarize is summarizeWith the items the samples carry (measureOps sums them as it goes).
+func summarize(sc scenario, ss []sample, bases baselines) opResult {
+	var items itemUse
+	for _, s := range ss {
+		if s.err == nil {
+			items.add(s.usage.Items, 1)
+		}
+	}
+	return summarizeWith(sc, ss, items, bases)
+}
+
 func TestSummarizeJudgesBudgetsByKind(t *testing.T) {
 	base := baselines{RawGetItem: stats.Summary{P50: 1, P99: 2}, HTTPHop: stats.Summary{P50: 0.1}}
 	sc := scenario{route: "wsConnect", via: viaWebSocket, budget: readsWrites(1, 1, "test")}

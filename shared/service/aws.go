@@ -26,12 +26,12 @@ const (
 const IdleConnsPerHost = 32
 
 // httpClient is the HTTP client of the service's AWS clients: the per-attempt timeout, and
-// idlePerHost connections kept open to each endpoint. A BuildableClient, so the SDK can still
-// add AWS_CA_BUNDLE's certificates to it.
-func httpClient(idlePerHost int) *awshttp.BuildableClient {
+// IdleConnsPerHost connections kept open to each endpoint. A BuildableClient, so the SDK can
+// still add AWS_CA_BUNDLE's certificates to it (and a local process widen its pool).
+func httpClient() *awshttp.BuildableClient {
 	return awshttp.NewBuildableClient().WithTimeout(attemptTimeout).WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConnsPerHost = idlePerHost
-		t.MaxIdleConns = max(t.MaxIdleConns, idlePerHost)
+		t.MaxIdleConnsPerHost = IdleConnsPerHost
+		t.MaxIdleConns = max(t.MaxIdleConns, IdleConnsPerHost)
 	})
 }
 
@@ -42,7 +42,7 @@ func httpClient(idlePerHost int) *awshttp.BuildableClient {
 // there and so run the very timeouts and retries that are deployed.
 func AWSConfig(ctx context.Context, extra ...func(*aws.Config)) (aws.Config, error) {
 	cfg, err := config.LoadDefaultConfig(ctx,
-		config.WithHTTPClient(httpClient(IdleConnsPerHost)),
+		config.WithHTTPClient(httpClient()),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = maxAttempts
