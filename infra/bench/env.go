@@ -53,6 +53,8 @@ type env struct {
 	gw       *gateway.Gateway
 	// throttleOff: the gateway's route throttling was switched off for the run.
 	throttleOff bool
+	// dynalitePid is dynalite's process, when this run started it (0 when it runs elsewhere).
+	dynalitePid int
 	base        apps.App   // production app of the baseline and the cold-start events
 	apps        []apps.App // one per request of newEnv, each measurement's own
 	erasures    *erasureQueue
@@ -94,7 +96,7 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 		if err != nil {
 			return nil, err
 		}
-		e.dynamo = d.URL
+		e.dynamo, e.dynalitePid = d.URL, d.Pid()
 		e.stop = append(e.stop, d.Stop)
 	}
 	e.raw = localenv.Client(e.dynamo)

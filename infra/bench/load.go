@@ -112,6 +112,7 @@ type loadStep struct {
 	Attempts int      `json:"attempts"` // 2 when the first run failed and was repeated
 	Why      string   `json:"failedOn,omitempty"`
 	Errors   []string `json:"errors,omitempty"`
+	CPU      *stepCPU `json:"cpu,omitempty"` // the benchmark's and dynalite's, in the run that counted
 }
 
 type loadResult struct {
@@ -159,10 +160,14 @@ func runLoad(ctx context.Context, e *env, targets []loadTarget, appsFrom int, st
 		}
 		// A failing step is run once more: on a shared machine one burst of someone else's work
 		// can spoil two seconds, and a rate the service sustains should not be lost to it.
+		clock := cpuClock{e.dynalitePid}
 		step := func(rate int) bool {
 			var s loadStep
 			for attempt := range 2 {
+				start := clock.read()
 				s = hit(ctx, rate, stepFor)
+				cpu := clock.read().since(start, s.Requests)
+				s.CPU = &cpu
 				s.judge()
 				s.Attempts = attempt + 1
 				time.Sleep(coolDownBetween)

@@ -363,9 +363,10 @@ func (r *report) markdown(w io.Writer) {
 	}
 
 	if len(r.Load) > 0 {
-		p("\n\n## 4. Load\n\n| operation | platform limit | highest rate with p99 < %.0f ms | ÷ limit | steps (offered/s → p99 ms, success) |\n|---|---|---|---|---|\n", p99Limit)
+		p("\n\n## 4. Load\n\n| operation | platform limit | highest rate with p99 < %.0f ms | ÷ limit | CPU per call at that rate, µs: benchmark's process / dynalite | steps (offered/s → p99 ms, success; CPU busy: benchmark's process / dynalite, 100%% = one CPU) |\n|---|---|---|---|---|---|\n", p99Limit)
 		for _, l := range r.Load {
 			var steps []string
+			perCall := "–"
 			for _, s := range l.Steps {
 				ok := "✓"
 				if !s.Pass {
@@ -374,7 +375,10 @@ func (r *report) markdown(w io.Writer) {
 				if s.Attempts > 1 {
 					ok += " (2nd run)"
 				}
-				steps = append(steps, fmt.Sprintf("%d → %s ms, %.1f%% %s", s.Rate, f2(s.P99), s.Success*100, ok))
+				steps = append(steps, fmt.Sprintf("%d → %s ms, %.1f%% %s%s", s.Rate, f2(s.P99), s.Success*100, ok, s.CPU.busy()))
+				if s.Rate == l.MaxRate && s.CPU != nil {
+					perCall = s.CPU.perCall()
+				}
 			}
 			name := l.Route
 			if l.Variant != "" {
@@ -383,7 +387,7 @@ func (r *report) markdown(w io.Writer) {
 			if l.Error != "" {
 				steps = []string{"error: " + l.Error}
 			}
-			p("| %s | %d/s | %d/s | %s× | %s |\n", name, l.Limit, l.MaxRate, f2(l.Ratio), strings.Join(steps, "; "))
+			p("| %s | %d/s | %d/s | %s× | %s | %s |\n", name, l.Limit, l.MaxRate, f2(l.Ratio), perCall, strings.Join(steps, "; "))
 		}
 		for _, l := range r.Load {
 			for _, s := range l.Steps {

@@ -206,6 +206,9 @@ func StartDynalite(ctx context.Context, o DynaliteOptions) (*Dynalite, error) {
 	}
 }
 
+// Pid is the dynalite process's id (taskset, when used, has become dynalite by then).
+func (d *Dynalite) Pid() int { return d.cmd.Process.Pid }
+
 // Done is closed when the dynalite process has exited.
 func (d *Dynalite) Done() <-chan struct{} { return d.done }
 

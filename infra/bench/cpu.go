@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// A load step's CPU use says where its rate stopped: the benchmark's process (generator,
+// local gateway, service, SDK clients) and dynalite each have CPUs of their own (pin.go), and a
+// step whose p99 breaks while one of them is busy all the time measured that CPU, not the
+// service's latency.
+
+// stepCPU is what the two processes spent during one load step.
+type stepCPU struct {
+	// Bench and Dynalite are CPU time over the step's wall time: 1 is one CPU busy throughout.
+	// Dynalite is -1 when it was not measured (dynalite running outside the benchmark, or no
+	// /proc).
+	Bench    float64 `json:"benchCPUs"`
+	Dynalite float64 `json:"dynaliteCPUs"`
+	// BenchPerCall and DynalitePerCall are the same CPU time per call, in microseconds.
+	BenchPerCall    float64 `json:"benchCPUMicrosPerCall"`
+	DynalitePerCall float64 `json:"dynaliteCPUMicrosPerCall"`
+}
+
+// cpuClock reads the CPU time used so far by this process and by dynalite.
+type cpuClock struct{ dynalitePid int }
+
+type cpuReading struct {
+	at              time.Time
+	self, dynalite  time.Duration
+	dynaliteUnknown bool
+}
+
+func (c cpuClock) read() cpuReading {
+	r := cpuReading{at: time.Now(), dynaliteUnknown: c.dynalitePid == 0}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		r.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if !r.dynaliteUnknown {
+		var err error
+		if r.dynalite, err = processCPU(c.dynalitePid); err != nil {
+			r.dynaliteUnknown = true
+		}
+	}
+	return r
+}
+
+// since is the CPU use from start to r, spread over calls.
+func (r cpuReading) since(start cpuReading, calls int) stepCPU {
+	wall := r.at.Sub(start.at)
+	share := func(d time.Duration) float64 { return d.Seconds() / max(wall.Seconds(), 1e-9) }
+	perCall := func(d time.Duration) float64 {
+		if calls == 0 {
+			return 0
+		}
+		return float64(d.Microseconds()) / float64(calls)
+	}
+	out := stepCPU{Bench: share(r.self - start.self), BenchPerCall: perCall(r.self - start.self), Dynalite: -1}
+	if !r.dynaliteUnknown && !start.dynaliteUnknown {
+		out.Dynalite, out.DynalitePerCall = share(r.dynalite-start.dynalite), perCall(r.dynalite-start.dynalite)
+	}
+	return out
+}
+
+// clockTick is the unit of /proc/<pid>/stat's CPU times: USER_HZ, which Linux fixes at 100
+// for what it shows to programs, whatever the kernel's own tick.
+const clockTick = 10 * time.Millisecond
+
+// processCPU is the user and system CPU time another process has used, all its threads
+// together, from Linux's /proc/<pid>/stat (fields 14 and 15).
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseProcStat(string(b))
+}
+
+// parseProcStat reads the CPU time out of a /proc/<pid>/stat line. The command name, field 2,
+// is in parentheses and may hold spaces and parentheses itself, so the fields are counted from
+// the last ')'.
+func parseProcStat(line string) (time.Duration, error) {
+	i := strings.LastIndexByte(line, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("no command name in %q", line)
+	}
+	f := strings.Fields(line[i+1:]) // f[0] is field 3, the state
+	if len(f) < 13 {
+		return 0, fmt.Errorf("%d fields after the command name, want at least 13", len(f))
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("CPU time %q: not a count of ticks", s)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * clockTick, nil
+}
+
+// busy is the step's CPU use as the load table shows it after the step's verdict.
+func (c *stepCPU) busy() string {
+	if c == nil {
+		return ""
+	}
+	dyn := "–"
+	if c.Dynalite >= 0 {
+		dyn = fmt.Sprintf("%.0f%%", c.Dynalite*100)
+	}
+	return fmt.Sprintf(", CPU %.0f%% / %s", c.Bench*100, dyn)
+}
+
+// perCall is the CPU per call as the load table shows it.
+func (c *stepCPU) perCall() string {
+	dyn := "–"
+	if c.Dynalite >= 0 {
+		dyn = fmt.Sprintf("%.0f", c.DynalitePerCall)
+	}
+	return fmt.Sprintf("%.0f / %s", c.BenchPerCall, dyn)
+}
