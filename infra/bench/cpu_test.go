@@ -53,3 +53,11 @@ func TestCPUClockReadsAnotherProcess(t *testing.T) {
 		t.Fatalf("without dynalite's process: %+v, want it shown as not measured", gone)
 	}
 }
+
+// The fixed job runs (its encodings and decodings succeed) and takes a measurable time.
+func TestFixedWorkTakesTime(t *testing.T) {
+	a := fixedWorkMs()
+	if a <= 0 || a > 5000 {
+		t.Fatalf("fixed job: %v ms", a)
+	}
+}

@@ -83,7 +83,9 @@ func main() {
 	rep.Settings.ThrottleOff = e.throttleOff
 
 	rep.Uncovered = uncovered(scenarios)
-	phase := func(name string) { rep.Machine.Load = append(rep.Machine.Load, phaseLoad{name, loadAvg()}) }
+	phase := func(name string) {
+		rep.Machine.Load = append(rep.Machine.Load, phaseLoad{name, loadAvg(), fixedWorkMs()})
+	}
 	if !skipped["ops"] {
 		phase("operations")
 		log.Printf("round trips, capacity and latency: %d operations × %d calls", len(scenarios), *samples)

@@ -33,6 +33,8 @@ type machine struct {
 type phaseLoad struct {
 	Phase   string  `json:"phase"`
 	LoadAvg float64 `json:"oneMinute"`
+	// FixedWorkMs is fixedWorkMs at that moment, on the benchmark's CPU.
+	FixedWorkMs float64 `json:"fixedCPUWorkMs"`
 }
 
 type verdicts struct {
@@ -258,9 +260,9 @@ func (r *report) markdown(w io.Writer) {
 	if len(m.Load) > 0 {
 		var parts []string
 		for _, l := range m.Load {
-			parts = append(parts, fmt.Sprintf("%s %.1f", l.Phase, l.LoadAvg))
+			parts = append(parts, fmt.Sprintf("%s %.1f / %s ms", l.Phase, l.LoadAvg, f2(l.FixedWorkMs)))
 		}
-		p(" One-minute load average (on %d CPUs) as each phase began: %s.", m.NumCPU, strings.Join(parts, ", "))
+		p(" As each phase began, the one-minute load average (on %d CPUs) and the time the benchmark's process took for a fixed CPU job (500 encodings and decodings of an HTTP API event, the median of five; the same code takes longer in the shared machine's busy moments): %s.", m.NumCPU, strings.Join(parts, ", "))
 	}
 	p("\n\nEvery figure below was measured in this one run, and is judged only as a ratio to a baseline measured in the same run on the same machine; absolute milliseconds are shown for orientation and differ from machine to machine.\n\n")
 
