@@ -86,6 +86,8 @@ type coldReport struct {
 	Results   []coldResult `json:"functions"`
 	Secrets   *secretsCost `json:"appsSecrets,omitempty"`
 	Skipped   []string     `json:"skipped,omitempty"`
+	// Awake says whether and how the CPUs were kept out of idle during the starts (awake.go).
+	Awake string `json:"cpusKeptAwake"`
 }
 
 // RIE's REPORT line does carry an "Init Duration", but the emulator starts init asynchronously

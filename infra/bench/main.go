@@ -34,6 +34,7 @@ func main() {
 	skip := flag.String("skip", "", "comma-separated phases to leave out: ops, coldstart, load")
 	limit := flag.Duration("timeout", 10*time.Minute, "the whole run stops after this")
 	only := flag.String("only", "", "measure only the operations and load targets whose function name contains this")
+	awake := flag.Bool("awake", true, "keep every CPU busy with an idle-class loop during the cold starts, so that a start's waits do not include the host waking a halted virtual CPU (awake.go)")
 	pin := flag.Bool("pin", true, "give dynalite a CPU of its own and run everything else on the others (Linux with taskset and two or more CPUs)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the operations phase (gateway, service and client in this process) to this file")
 	loadProfile := flag.String("load-cpuprofile", "", "write a CPU profile of the load phase (generator, gateway and service in this process) to this file")
@@ -108,7 +109,13 @@ func main() {
 	if !skipped["coldstart"] {
 		phase("cold start")
 		log.Printf("cold starts: every function and its baseline (a minimal handler creating the same SDK clients), %d runs each under aws-lambda-rie", *coldRuns)
+		stopAwake, awakeHow := func() {}, "no (-awake=false)"
+		if *awake {
+			stopAwake, awakeHow = keepCPUsAwake()
+		}
 		c, err := coldStarts(ctx, e, e.queueURL, *coldRuns)
+		stopAwake()
+		c.Awake = awakeHow
 		if err != nil {
 			rep.Problems = append(rep.Problems, "cold start: "+err.Error())
 			log.Print(err)
