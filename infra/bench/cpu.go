@@ -29,15 +29,19 @@ type stepCPU struct {
 	// BenchPerCall and DynalitePerCall are the same CPU time per call, in microseconds.
 	BenchPerCall    float64 `json:"benchCPUMicrosPerCall"`
 	DynalitePerCall float64 `json:"dynaliteCPUMicrosPerCall"`
+	// Stolen is the time the host kept this virtual machine's CPUs from running while they had
+	// work (steal, all CPUs together, in CPUs as above); -1 when not measured.
+	Stolen float64 `json:"stolenCPUs"`
 }
 
 // cpuClock reads the CPU time used so far by this process and by dynalite.
 type cpuClock struct{ dynalitePid int }
 
 type cpuReading struct {
-	at              time.Time
-	self, dynalite  time.Duration
-	dynaliteUnknown bool
+	at                     time.Time
+	self, dynalite, stolen time.Duration
+	dynaliteUnknown        bool
+	stolenUnknown          bool
 }
 
 func (c cpuClock) read() cpuReading {
@@ -52,6 +56,10 @@ func (c cpuClock) read() cpuReading {
 			r.dynaliteUnknown = true
 		}
 	}
+	var err error
+	if r.stolen, err = machineSteal(); err != nil {
+		r.stolenUnknown = true
+	}
 	return r
 }
 
@@ -65,7 +73,10 @@ func (r cpuReading) since(start cpuReading, calls int) stepCPU {
 		}
 		return float64(d.Microseconds()) / float64(calls)
 	}
-	out := stepCPU{Bench: share(r.self - start.self), BenchPerCall: perCall(r.self - start.self), Dynalite: -1}
+	out := stepCPU{Bench: share(r.self - start.self), BenchPerCall: perCall(r.self - start.self), Dynalite: -1, Stolen: -1}
+	if !r.stolenUnknown && !start.stolenUnknown {
+		out.Stolen = share(r.stolen - start.stolen)
+	}
 	if !r.dynaliteUnknown && !start.dynaliteUnknown {
 		out.Dynalite, out.DynalitePerCall = share(r.dynalite-start.dynalite), perCall(r.dynalite-start.dynalite)
 	}
@@ -84,6 +95,30 @@ func processCPU(pid int) (time.Duration, error) {
 		return 0, err
 	}
 	return parseProcStat(string(b))
+}
+
+// machineSteal is the time the host has kept this machine's CPUs from running while they had
+// work, all CPUs together, from Linux's /proc/stat (the steal column of its "cpu" line).
+func machineSteal() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseSteal(string(b))
+}
+
+// parseSteal reads the steal column, the eighth number of /proc/stat's first line.
+func parseSteal(stat string) (time.Duration, error) {
+	line, _, _ := strings.Cut(stat, "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, fmt.Errorf("no steal column in %q", line)
+	}
+	n, err := strconv.ParseInt(f[8], 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("steal %q: not a count of ticks", f[8])
+	}
+	return time.Duration(n) * clockTick, nil
 }
 
 // parseProcStat reads the CPU time out of a /proc/<pid>/stat line. The command name, field 2,
@@ -118,7 +153,11 @@ func (c *stepCPU) busy() string {
 	if c.Dynalite >= 0 {
 		dyn = fmt.Sprintf("%.0f%%", c.Dynalite*100)
 	}
-	return fmt.Sprintf(", CPU %.0f%% / %s", c.Bench*100, dyn)
+	stolen := ""
+	if c.Stolen > 0.005 {
+		stolen = fmt.Sprintf(", stolen %.0f%%", c.Stolen*100)
+	}
+	return fmt.Sprintf(", CPU %.0f%% / %s%s", c.Bench*100, dyn, stolen)
 }
 
 // perCall is the CPU per call as the load table shows it.

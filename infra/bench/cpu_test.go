@@ -61,3 +61,15 @@ func TestFixedWorkTakesTime(t *testing.T) {
 		t.Fatalf("fixed job: %v ms", a)
 	}
 }
+
+func TestParseSteal(t *testing.T) {
+	got, err := parseSteal("cpu  989284 330 144899 1449290 4435 0 22677 3834 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n")
+	if err != nil || got != 38340*time.Millisecond {
+		t.Fatalf("parseSteal = %v, %v; want 38.34s", got, err)
+	}
+	for _, bad := range []string{"", "cpu 1 2 3", "cpu0 1 2 3 4 5 6 7 8", "cpu 1 2 3 4 5 6 7 x 0"} {
+		if _, err := parseSteal(bad); err == nil {
+			t.Errorf("parseSteal(%q) read a steal time", bad)
+		}
+	}
+}

@@ -228,7 +228,7 @@ func TestReportWritesMarkdownJSONAndPlots(t *testing.T) {
 			Secrets: &secretsCost{ReadAt: "init", Function: "userInfo", ReadsPerStart: 1, EnvInitMs: 5, SSMInitMs: 6.5, SSMClientMs: 0.4}},
 		Load: []loadResult{{Route: "userGetToken", Limit: 200, MaxRate: 400, Ratio: 2,
 			Steps: []loadStep{{Rate: 200, P99: 5, Success: 1, Pass: true}, {Rate: 400, P99: 4, Success: 1, Pass: true, CPU: &stepCPU{Bench: 0.5, Dynalite: 0.25, BenchPerCall: 1250, DynalitePerCall: 625}},
-				{Rate: 800, P99: 60, Success: 1, Why: "p99", CPU: &stepCPU{Bench: 1, Dynalite: -1, BenchPerCall: 1250}}}}},
+				{Rate: 800, P99: 60, Success: 1, Why: "p99", CPU: &stepCPU{Bench: 1, Dynalite: -1, BenchPerCall: 1250, Stolen: 0.25}}}}},
 		Capacity: &capacityModel{Rows: []capacityRow{{What: "settings item", Verdict: "fail"}, {What: "table reads", Verdict: "pass"}}},
 	}
 	if err := r.write(dir); err != nil {
@@ -238,7 +238,7 @@ func TestReportWritesMarkdownJSONAndPlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"❌ fail", "newRoute", "2.50×", "400/s", "2 CPUs", "operations 0.5 / 8.25 ms, load 1.5 / 11.00 ms", "(latency.svg)", "(coldstart.svg)", "(load.svg)", "| 1250 / 625 |", "400 → 4.00 ms, 100.0% ✓, CPU 50% / 25%;", "800 → 60.00 ms, 100.0% ✗ p99, CPU 100% / – |", "earlier measure", "minimal-dynamodb", "**init**", "kept out of idle during the starts: CPUs 0,1, by idle-class loops", "+1.50 ms", "at most 1.25×", "## 5. Capacity at scale", "| capacity at scale (section 5) | every need at design.md's load profile within its AWS limit, or a quota to raise | 1 pass, 1 fail |"} {
+	for _, want := range []string{"❌ fail", "newRoute", "2.50×", "400/s", "2 CPUs", "operations 0.5 / 8.25 ms, load 1.5 / 11.00 ms", "(latency.svg)", "(coldstart.svg)", "(load.svg)", "| 1250 / 625 |", "400 → 4.00 ms, 100.0% ✓, CPU 50% / 25%;", "800 → 60.00 ms, 100.0% ✗ p99, CPU 100% / –, stolen 25% |", "earlier measure", "minimal-dynamodb", "**init**", "kept out of idle during the starts: CPUs 0,1, by idle-class loops", "+1.50 ms", "at most 1.25×", "## 5. Capacity at scale", "| capacity at scale (section 5) | every need at design.md's load profile within its AWS limit, or a quota to raise | 1 pass, 1 fail |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}
