@@ -32,7 +32,11 @@ func TestKeepAwakeRunsIdleClassLoops(t *testing.T) {
 	if pid == 0 {
 		t.Fatal("no loop running")
 	}
-	fields := statFields(t, pid)
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := statFields(string(stat))
 	// Fields 39 (processor) and 41 (policy), counted from field 3 after the command name.
 	if policy := fields[41-3]; policy != "5" { // SCHED_IDLE
 		t.Errorf("loop's scheduling policy %s, want 5 (SCHED_IDLE)", policy)
@@ -63,22 +67,9 @@ func childRunning(t *testing.T, s string) int {
 		if err1 != nil || err2 != nil {
 			continue // gone meanwhile
 		}
-		line := string(stat)
-		f := strings.Fields(line[strings.LastIndexByte(line, ')')+1:])
-		if len(f) > 1 && f[1] == strconv.Itoa(os.Getpid()) && strings.Contains(string(cmdline), s) {
+		if f := statFields(string(stat)); len(f) > 1 && f[1] == strconv.Itoa(os.Getpid()) && strings.Contains(string(cmdline), s) {
 			return pid
 		}
 	}
 	return 0
-}
-
-// statFields are /proc/<pid>/stat's fields from the third (the state) on.
-func statFields(t *testing.T, pid int) []string {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	line := string(b)
-	return strings.Fields(line[strings.LastIndexByte(line, ')')+1:])
 }

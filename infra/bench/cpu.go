@@ -121,17 +121,11 @@ func parseSteal(stat string) (time.Duration, error) {
 	return time.Duration(n) * clockTick, nil
 }
 
-// parseProcStat reads the CPU time out of a /proc/<pid>/stat line. The command name, field 2,
-// is in parentheses and may hold spaces and parentheses itself, so the fields are counted from
-// the last ')'.
+// parseProcStat reads the CPU time out of a /proc/<pid>/stat line.
 func parseProcStat(line string) (time.Duration, error) {
-	i := strings.LastIndexByte(line, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("no command name in %q", line)
-	}
-	f := strings.Fields(line[i+1:]) // f[0] is field 3, the state
+	f := statFields(line)
 	if len(f) < 13 {
-		return 0, fmt.Errorf("%d fields after the command name, want at least 13", len(f))
+		return 0, fmt.Errorf("%d fields after the command name in %q, want at least 13", len(f), line)
 	}
 	var ticks int64
 	for _, s := range f[11:13] {
@@ -142,6 +136,17 @@ func parseProcStat(line string) (time.Duration, error) {
 		ticks += n
 	}
 	return time.Duration(ticks) * clockTick, nil
+}
+
+// statFields are a /proc/<pid>/stat line's fields from the third (the state) on, so that field
+// n is at n-3; nil without a command name. The name, field 2, is in parentheses and may hold
+// spaces and parentheses itself, so the fields are counted from the last ')'.
+func statFields(line string) []string {
+	i := strings.LastIndexByte(line, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(line[i+1:])
 }
 
 // busy is the step's CPU use as the load table shows it after the step's verdict.
