@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"imusers/infra/gateway"
 	"imusers/shared/adapter/console"
 	"imusers/shared/testenv"
 )
@@ -84,7 +85,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	shots := os.Getenv("IM_CONSOLE_SCREENSHOTS")
 
-	s := testenv.StartStack(t)
+	// The connection API reports a close late, as in AWS: after a ban the page must read the user
+	// again until the kicked connection is gone, not show the answer it got at once.
+	s := testenv.StartStackWith(t, testenv.Options{ConfigureGateway: func(g *gateway.Gateway) { g.DisconnectDelay = 1500 * time.Millisecond }})
 	app := s.Apps[0]
 	c := s.Client(0)
 	tok := c.MustOK(t, "/user/getToken.json", testenv.Form("userId", "alice", "name", "Alice")).Body["token"].(string)

@@ -57,6 +57,9 @@ type Gateway struct {
 	// IdleTimeout and MaxConnection close client connections as API Gateway does (10 minutes
 	// without a frame from the client, 2 hours in all); set them before serving.
 	IdleTimeout, MaxConnection time.Duration
+	// DisconnectDelay holds each $disconnect back this long after its connection ended: API
+	// Gateway runs it asynchronously, some time after a close (zero runs it at once).
+	DisconnectDelay time.Duration
 
 	byPath     map[string]function // path, exactly as routes match it -> function
 	byName     map[string]function // route name -> function

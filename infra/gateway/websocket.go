@@ -305,6 +305,7 @@ func (g *Gateway) sendError(ctx context.Context, c *wsConn, message, reqID strin
 }
 
 func (g *Gateway) disconnect(c *wsConn, r *http.Request, code websocket.StatusCode, reason string) {
+	time.Sleep(g.DisconnectDelay)
 	ctx, cancel := context.WithTimeout(context.Background(), httpTimeout)
 	defer cancel()
 	ev := g.wsEvent(c, r, "$disconnect", "DISCONNECT", "")

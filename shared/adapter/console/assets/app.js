@@ -177,10 +177,12 @@ async function readUser(id) {
 
 // act runs one action on the card's user and shows its answer next to its control, then
 // reads the user again so the card shows the effect. A 1002 answer is laid at field's door
-// when the action has one.
-async function act(buttons, out, done, call, field = null) {
+// when the action has one; an action that closes the user's connections (closes) reads it again
+// until it shows offline (untilOffline).
+async function act(buttons, out, done, call, field = null, closes = false) {
   if (!current) return;
   const id = current;
+  let ok = false;
   say(out, "Working…");
   await busy(buttons, async () => {
     try {
@@ -191,12 +193,29 @@ async function act(buttons, out, done, call, field = null) {
       return;
     }
     say(out, done, "good");
+    ok = true;
     try {
       await readUser(id);
     } catch (e) {
       failed($("find-msg"), e);
     }
   });
+  if (ok && closes) await untilOffline(id);
+}
+
+// untilOffline reads the user again, once a second for a few seconds, while the card still shows
+// it online after an action that closed its connections: each close reaches presence when the
+// connection API reports it ($disconnect), a moment after the action has answered.
+async function untilOffline(id) {
+  for (let i = 0; i < 5 && current === id && $("u-online").textContent === "Online"; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    if (current !== id) return;
+    try {
+      await readUser(id);
+    } catch {
+      return; // the card keeps what it showed; the next find reads it afresh
+    }
+  }
 }
 
 $("block-form").addEventListener("submit", (ev) => {
@@ -215,14 +234,20 @@ $("block-form").addEventListener("submit", (ev) => {
     `Banned for ${minute} minute${minute === 1 ? "" : "s"}; open connections were closed.`,
     (id) => client.call("/user/block.json", { userId: id, minute }),
     $("block-minutes"),
+    true,
   );
 });
 $("unblock-button").addEventListener("click", () =>
   act([$("unblock-button")], $("unblock-msg"), "Ban lifted.", (id) => client.call("/user/unblock.json", { userId: id })),
 );
 $("deactivate-button").addEventListener("click", () =>
-  act([$("deactivate-button")], $("deactivate-msg"), "Deactivated: profile erased, tokens refused; the rest is erased shortly.", (id) =>
-    client.call("/user/deactivate.json", { userId: id }),
+  act(
+    [$("deactivate-button")],
+    $("deactivate-msg"),
+    "Deactivated: profile erased, tokens refused; the rest is erased shortly.",
+    (id) => client.call("/user/deactivate.json", { userId: id }),
+    null,
+    true,
   ),
 );
 $("reactivate-button").addEventListener("click", () =>
