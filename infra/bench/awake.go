@@ -21,8 +21,9 @@ import (
 // awakeScript spins forever; chrt gives it the idle class and taskset one CPU.
 const awakeScript = "while :; do :; done"
 
-// keepAwake starts one idle-class loop on each of cpus and returns the function that stops them. It needs util-linux's taskset and chrt, as the pinning does;
-// without them it returns why, and the starts are measured with CPUs that may halt.
+// keepAwake starts one idle-class loop on each of cpus and returns the function that stops
+// them. It needs util-linux's taskset and chrt, as the pinning does; without them it returns
+// why, and the starts are measured with CPUs that may halt.
 func keepAwake(cpus []int) (stop func(), why string) {
 	stop = func() {}
 	taskset, err := exec.LookPath("taskset")
