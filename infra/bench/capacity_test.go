@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -235,6 +236,13 @@ func TestItemUseBooksKindsAndIndexes(t *testing.T) {
 
 func TestParseDeployment(t *testing.T) {
 	tmpl := []byte(`
+Globals:
+  Function:
+    Environment:
+      Variables:
+        IM_TABLE: !Ref Table
+        GOMEMLIMIT: 192MiB
+        GOGC: "400"
 Parameters:
   MessageRate:
     Type: Number
@@ -275,6 +283,9 @@ Resources:
 	}
 	if d.forPath("/user/getToken.json") != 200 || d.forPath("/user/info.json") != 100 || d.WebSocket != 25000 || len(d.Reserved) != 0 {
 		t.Errorf("at the defaults: %+v", d)
+	}
+	if !slices.Equal(d.GoRuntime, []string{"GOGC=400", "GOMEMLIMIT=192MiB"}) {
+		t.Errorf("Go runtime settings %q, want GOGC and GOMEMLIMIT of the Globals environment, not IM_TABLE", d.GoRuntime)
 	}
 	cfg := []byte(`
 [default.deploy.parameters]

@@ -88,6 +88,9 @@ type coldReport struct {
 	Skipped   []string     `json:"skipped,omitempty"`
 	// Awake says whether and how the CPUs were kept out of idle during the starts (awake.go).
 	Awake string `json:"cpusKeptAwake"`
+	// GoRuntime is the Go runtime's settings functions and baselines ran with, as deployed
+	// (template.yaml's Globals environment, such as GOGC).
+	GoRuntime string `json:"goRuntime"`
 }
 
 // RIE's REPORT line does carry an "Init Duration", but the emulator starts init asynchronously
@@ -157,7 +160,7 @@ func judgeInit(res *coldResult, base, bare coldResult) {
 // always starts right after the same one. Functions start as deployed: those that load the
 // apps read them from SSM (a stand-in of SSM's GetParameter on loopback). One function is also
 // started with its apps from the environment, to show what reading the secrets costs.
-func coldStarts(ctx context.Context, e *env, queueURL string, runs int) (coldReport, error) {
+func coldStarts(ctx context.Context, e *env, queueURL string, runs int, goRuntime []string) (coldReport, error) {
 	rep := coldReport{Runs: runs, Method: methodReport, AppsFrom: "SSM (IM_APPS_PARAMETER, a GetParameter stand-in on loopback) for the functions that load the apps, as deployed"}
 	emulator, err := rie.Binary()
 	if err != nil {
@@ -244,6 +247,8 @@ func coldStarts(ctx context.Context, e *env, queueURL string, runs int) (coldRep
 		"IM_WS_MANAGEMENT_ENDPOINT=" + e.url,
 		"IM_TABLE=" + e.table, "IM_APPS_PARAMETER=" + appsParameter, "AWS_ENDPOINT_URL_SSM=" + stub.URL,
 	}
+	common = append(common, goRuntime...)
+	rep.GoRuntime = strings.Join(goRuntime, " ")
 	type run struct {
 		init, invoke float64
 		status       int

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -27,6 +28,10 @@ type deployment struct {
 	WebSocket float64 `json:"webSocketThrottle"`
 	// Reserved is the reserved concurrency by function name, of the functions that have one.
 	Reserved map[string]float64 `json:"reservedConcurrency"`
+	// GoRuntime is the Go runtime's settings every function is deployed with (the GO…
+	// variables of the Globals environment, such as GOGC), as KEY=value: the cold starts run
+	// functions and baselines with them.
+	GoRuntime []string `json:"goRuntime"`
 }
 
 // forPath is the rate the HTTP API lets through to path.
@@ -39,6 +44,13 @@ func (d deployment) forPath(path string) float64 {
 
 // cfnTemplate is the part of template.yaml the model reads.
 type cfnTemplate struct {
+	Globals struct {
+		Function struct {
+			Environment struct {
+				Variables map[string]yaml.Node `yaml:"Variables"`
+			} `yaml:"Environment"`
+		} `yaml:"Function"`
+	} `yaml:"Globals"`
 	Parameters map[string]struct {
 		Default string `yaml:"Default"`
 	} `yaml:"Parameters"`
@@ -138,6 +150,12 @@ func parseDeployment(tmpl []byte, params map[string]string) (deployment, error) 
 			}
 		}
 	}
+	for k, v := range t.Globals.Function.Environment.Variables {
+		if strings.HasPrefix(k, "GO") && v.Kind == yaml.ScalarNode {
+			out.GoRuntime = append(out.GoRuntime, k+"="+v.Value)
+		}
+	}
+	slices.Sort(out.GoRuntime)
 	if out.HTTPDefault == 0 || out.WebSocket == 0 {
 		return out, fmt.Errorf("template.yaml: no throttle on the HTTP API or the WebSocket stage")
 	}

@@ -98,12 +98,12 @@ func main() {
 			log.Print(err)
 		}
 	}
+	deployed, derr := readDeployment(root)
 	if len(rep.Ops) > 0 {
-		t, err := readDeployment(root)
-		if err != nil {
-			rep.Problems = append(rep.Problems, "capacity: "+err.Error())
+		if derr != nil {
+			rep.Problems = append(rep.Problems, "capacity: "+derr.Error())
 		}
-		c := capacity(designProfile, defaultLimits, t, rep.Ops)
+		c := capacity(designProfile, defaultLimits, deployed, rep.Ops)
 		rep.Capacity = &c
 	}
 	if !skipped["coldstart"] {
@@ -113,7 +113,7 @@ func main() {
 		if *awake {
 			stopAwake, awakeHow = keepCPUsAwake()
 		}
-		c, err := coldStarts(ctx, e, e.queueURL, *coldRuns)
+		c, err := coldStarts(ctx, e, e.queueURL, *coldRuns, deployed.GoRuntime)
 		stopAwake()
 		c.Awake = awakeHow
 		if err != nil {

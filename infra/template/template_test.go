@@ -456,6 +456,9 @@ func TestEnvironment(t *testing.T) {
 		"IM_WEBHOOK_FUNCTION":         functionName("webhookDeliver"),
 		"IM_FUNCTION_PREFIX":          sub(functionPrefix),
 		"IM_WS_MANAGEMENT_ENDPOINT":   sub("https://${" + wsAPIID + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/" + wsStage),
+		// The Go runtime's collector: no cycle in a cold start, the heap bounded below MemorySize.
+		"GOGC":       "400",
+		"GOMEMLIMIT": "192MiB",
 	}
 	got, _ := at(tmpl(t), "Globals", "Function", "Environment", "Variables").(map[string]any)
 	diff(t, "Globals environment variables", setOf(slices.Collect(maps.Keys(got))...), setOf(slices.Collect(maps.Keys(want))...))
@@ -470,6 +473,12 @@ func TestEnvironment(t *testing.T) {
 		if env := at(function(t, r), "Properties", "Environment"); env != nil {
 			t.Errorf("%s sets its own Environment %s; configuration belongs in Globals", r.Name, canon(env))
 		}
+		if mem := at(function(t, r), "Properties", "MemorySize"); mem != nil {
+			t.Errorf("%s sets its own MemorySize %s; GOMEMLIMIT in Globals is sized for the Globals one", r.Name, canon(mem))
+		}
+	}
+	if mem, ok := number(at(tmpl(t), "Globals", "Function", "MemorySize")); !ok || mem < 256 {
+		t.Errorf("Globals MemorySize = %v, want at least 256 MB: GOMEMLIMIT=192MiB must leave room for the binary, stacks and buffers", at(tmpl(t), "Globals", "Function", "MemorySize"))
 	}
 	if def, _ := at(tmpl(t), "Parameters", "AppsParameterName", "Default").(string); !strings.HasPrefix(def, "/") {
 		t.Errorf("AppsParameterName default %q must start with '/' (the policies build its ARN as parameter<name>)", def)
