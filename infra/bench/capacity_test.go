@@ -287,6 +287,12 @@ Resources:
 	if !slices.Equal(d.GoRuntime, []string{"GOGC=400", "GOMEMLIMIT=192MiB"}) {
 		t.Errorf("Go runtime settings %q, want GOGC and GOMEMLIMIT of the Globals environment, not IM_TABLE", d.GoRuntime)
 	}
+	if n := deployedGOGC(d.GoRuntime); n != 400 {
+		t.Errorf("deployed GOGC %d, want 400", n)
+	}
+	if n := deployedGOGC([]string{"GOGC=off", "GOMEMLIMIT=1GiB"}); n != 0 {
+		t.Errorf("GOGC=off read as %d, want 0 (the benchmark keeps the runtime's default)", n)
+	}
 	cfg := []byte(`
 [default.deploy.parameters]
 parameter_overrides = "TokenRate=1"

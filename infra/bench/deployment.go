@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -32,6 +33,18 @@ type deployment struct {
 	// variables of the Globals environment, such as GOGC), as KEY=value: the cold starts run
 	// functions and baselines with them.
 	GoRuntime []string `json:"goRuntime"`
+}
+
+// deployedGOGC is the GOGC of settings (KEY=value), 0 when it is not set to a percentage.
+func deployedGOGC(settings []string) int {
+	for _, kv := range settings {
+		if v, ok := strings.CutPrefix(kv, "GOGC="); ok {
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	return 0
 }
 
 // forPath is the rate the HTTP API lets through to path.

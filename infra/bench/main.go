@@ -16,8 +16,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -63,6 +65,12 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// The process hosts the functions' handlers, so it collects garbage as they are deployed to.
+	deployed, derr := readDeployment(root)
+	gogc := deployedGOGC(deployed.GoRuntime)
+	if gogc > 0 {
+		debug.SetGCPercent(gogc)
+	}
 	rep := &report{
 		Started: time.Now(),
 		Machine: describeMachine(root),
@@ -82,6 +90,9 @@ func main() {
 	defer e.close()
 	log.Printf("stack up: gateway %s, dynalite %s", e.url, e.dynamo)
 	rep.Settings.ThrottleOff = e.throttleOff
+	if gogc > 0 {
+		rep.Settings.GOGC = strconv.Itoa(gogc)
+	}
 
 	rep.Uncovered = uncovered(scenarios)
 	phase := func(name string) {
@@ -98,7 +109,6 @@ func main() {
 			log.Print(err)
 		}
 	}
-	deployed, derr := readDeployment(root)
 	if len(rep.Ops) > 0 {
 		if derr != nil {
 			rep.Problems = append(rep.Problems, "capacity: "+derr.Error())

@@ -216,7 +216,7 @@ func TestReportWritesMarkdownJSONAndPlots(t *testing.T) {
 	r := &report{
 		Started: time.Unix(1_800_000_000, 0), Machine: machine{NumCPU: 2, GOOS: "linux", GOARCH: "amd64", GoVersion: "go1.x",
 			Load: []phaseLoad{{"operations", 0.5, 8.25}, {"load", 1.5, 11}}},
-		Baselines: base, Ops: []opResult{op}, Uncovered: []string{"newRoute"},
+		Baselines: base, Ops: []opResult{op}, Uncovered: []string{"newRoute"}, Settings: settings{GOGC: "400"},
 		ColdStart: &coldReport{Runs: 1, Method: methodReport, AppsFrom: "SSM (IM_APPS_PARAMETER)", Awake: "CPUs 0,1, by idle-class loops", GoRuntime: "GOGC=400 GOMEMLIMIT=192MiB",
 			Bare: coldResult{Function: bareName, InitMs: 2, SizeBytes: 1 << 20},
 			Baselines: []coldResult{
@@ -238,7 +238,7 @@ func TestReportWritesMarkdownJSONAndPlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"❌ fail", "newRoute", "2.50×", "400/s", "2 CPUs", "operations 0.5 / 8.25 ms, load 1.5 / 11.00 ms", "(latency.svg)", "(coldstart.svg)", "(load.svg)", "| 1250 / 625 |", "400 → 4.00 ms, 100.0% ✓, CPU 50% / 25%;", "800 → 60.00 ms, 100.0% ✗ p99, CPU 100% / –, stolen 25% |", "earlier measure", "minimal-dynamodb", "**init**", "kept out of idle during the starts: CPUs 0,1, by idle-class loops", "Globals deploy them with: GOGC=400 GOMEMLIMIT=192MiB.", "+1.50 ms", "at most 1.25×", "## 5. Capacity at scale", "| capacity at scale (section 5) | every need at design.md's load profile within its AWS limit, or a quota to raise | 1 pass, 1 fail |"} {
+	for _, want := range []string{"❌ fail", "newRoute", "2.50×", "400/s", "2 CPUs", "operations 0.5 / 8.25 ms, load 1.5 / 11.00 ms", "(latency.svg)", "(coldstart.svg)", "(load.svg)", "| 1250 / 625 |", "400 → 4.00 ms, 100.0% ✓, CPU 50% / 25%;", "800 → 60.00 ms, 100.0% ✗ p99, CPU 100% / –, stolen 25% |", "earlier measure", "minimal-dynamodb", "**init**", "kept out of idle during the starts: CPUs 0,1, by idle-class loops", "Globals deploy them with: GOGC=400 GOMEMLIMIT=192MiB.", "deployed with, GOGC=400 (template.yaml's Globals;", "+1.50 ms", "at most 1.25×", "## 5. Capacity at scale", "| capacity at scale (section 5) | every need at design.md's load profile within its AWS limit, or a quota to raise | 1 pass, 1 fail |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}
