@@ -90,6 +90,10 @@ func main() {
 	defer e.close()
 	log.Printf("stack up: gateway %s, dynalite %s", e.url, e.dynamo)
 	rep.Settings.ThrottleOff = e.throttleOff
+	if derr != nil {
+		// The capacity model and the cold starts then go without the deployed settings.
+		rep.Problems = append(rep.Problems, "template.yaml and samconfig.toml: "+derr.Error())
+	}
 	if gogc > 0 {
 		rep.Settings.GOGC = strconv.Itoa(gogc)
 	}
@@ -110,9 +114,6 @@ func main() {
 		}
 	}
 	if len(rep.Ops) > 0 {
-		if derr != nil {
-			rep.Problems = append(rep.Problems, "capacity: "+derr.Error())
-		}
 		c := capacity(designProfile, defaultLimits, deployed, rep.Ops)
 		rep.Capacity = &c
 	}
