@@ -17,8 +17,8 @@ import (
 
 // gatewayProbe is a call the gateway probes make: the small one is a userInfo call (one
 // GetItem, a small answer), the large one an online check of 100 users (the Server API's
-// largest request and one of its largest answers), so the gateway's part can be read at each
-// call's own size of bodies.
+// largest request and one of its largest answers, a status for each), so the gateway's part
+// can be read at each call's own size of bodies.
 type gatewayProbe struct {
 	route, path string
 	form        url.Values
@@ -27,8 +27,18 @@ type gatewayProbe struct {
 var (
 	smallGatewayProbe = gatewayProbe{"userInfo", "/user/info.json", url.Values{"userId": {"baseline"}}}
 	largeGatewayProbe = gatewayProbe{"userCheckOnlineBatch", "/user/checkOnline/batch.json",
-		url.Values{"userId": {strings.TrimSuffix(strings.Repeat("bench-user-0123,", 100), ",")}}}
+		url.Values{"userId": {strings.Join(probeUsers(100), ",")}}}
 )
+
+// probeUsers are n distinct user ids: the service answers a repeated id once, so a list of one
+// id repeated would make a large request with a one-status answer.
+func probeUsers(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("bench-user-%04d", i)
+	}
+	return ids
+}
 
 // gatewayProbes returns the two measurements whose difference is the local gateway's own work
 // (see gatewayCost): the same signed call through the gateway's ServeHTTP and straight into the
