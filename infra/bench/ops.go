@@ -277,7 +277,7 @@ func measureOps(ctx context.Context, e *env, list []scenario, samples, rounds in
 		}
 	}
 	hop := hopOf(url.Values{"userId": {"baseline"}}, &hopBytes)
-	largeHop := hopOf(url.Values{"userId": {strings.Join(probeUsers(100), ",")}, "size": {"6000"}}, &largeHopBytes)
+	largeHop := hopOf(url.Values{"userId": largeGatewayProbe.form["userId"], "size": {"6000"}}, &largeHopBytes)
 	var gwBytes, largeGwBytes int
 	gwThrough, gwAlone, err := e.gatewayProbes(smallGatewayProbe, &gwBytes)
 	if err != nil {
