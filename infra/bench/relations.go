@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/coder/websocket"
+
 	"imusers/shared/apps"
 )
 
@@ -85,4 +87,96 @@ func listScenarios(list, param, add, remove, query string) []scenario {
 				return step{run: e.call(app, query, func(int) url.Values { return url.Values{"userId": {"owner"}, "size": {"50"}} })}, nil
 			}},
 	}
+}
+
+// clientListScenarios are the frames a connected client sends about its own blocklist; each is
+// measured from sending the frame to reading its result on the same connection.
+func clientListScenarios() []scenario {
+	const twin = "README: the client's own blocklist, as its Server API twin: "
+	// owner connects; target is the user its frames name.
+	connect := func(ctx context.Context, e *env, app apps.App) (*websocket.Conn, error) {
+		tok, err := e.register(ctx, app, "owner")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := e.register(ctx, app, "target"); err != nil {
+			return nil, err
+		}
+		return e.dial(ctx, tok)
+	}
+	// toggle measures one of add and remove, the other undoing it before each call.
+	toggle := func(measured, undo string) func(ctx context.Context, e *env, app apps.App) (step, error) {
+		return func(ctx context.Context, e *env, app apps.App) (step, error) {
+			c, err := connect(ctx, e, app)
+			if err != nil {
+				return step{}, err
+			}
+			return step{
+				prepare: func(ctx context.Context, _ int) error {
+					_, err := listFrame(ctx, c, map[string]any{"action": undo, "userId": "target"})
+					return err
+				},
+				run: func(ctx context.Context, _ int) error {
+					_, err := listFrame(ctx, c, map[string]any{"action": measured, "userId": "target"})
+					return err
+				},
+			}, nil
+		}
+	}
+	changes := calls(5, twin+"add or remove, 2 batched reads (the user's profile and ban and the list's count, then the entry); when something changes, 1 count update, 1 batch write, 1 mark update")
+	return []scenario{
+		{route: "wsAddToBlocklist", variant: "1 user, not yet listed", via: viaWebSocket, budget: changes,
+			setup: toggle("addToBlocklist", "removeFromBlocklist")},
+		{route: "wsRemoveFromBlocklist", variant: "1 listed user", via: viaWebSocket, budget: changes,
+			setup: toggle("removeFromBlocklist", "addToBlocklist")},
+		{route: "wsCheckBlocked", variant: "1 listed user", via: viaWebSocket,
+			budget: readsWrites(1, 0, twin+"checkBlocked, 1 batched read (the user's profile and ban, the entry)"),
+			setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+				c, err := connect(ctx, e, app)
+				if err != nil {
+					return step{}, err
+				}
+				if _, err := listFrame(ctx, c, map[string]any{"action": "addToBlocklist", "userId": "target"}); err != nil {
+					return step{}, err
+				}
+				return step{run: func(ctx context.Context, _ int) error {
+					res, err := listFrame(ctx, c, map[string]any{"action": "checkBlocked", "userId": "target"})
+					if err == nil && res["blocked"] != true {
+						err = fmt.Errorf("checkBlocked answered %v for a listed user", res)
+					}
+					return err
+				}}, nil
+			}},
+		{route: "wsGetBlocklist", variant: "page of 50 from 100 entries", via: viaWebSocket,
+			budget: calls(1, twin+"getBlocklist, 1 Query"),
+			setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+				c, err := connect(ctx, e, app)
+				if err != nil {
+					return step{}, err
+				}
+				if err := e.inBatches(ctx, app, "userBlacklistAdd", "blackUserId", ids("listed-", 100), 20, url.Values{"userId": {"owner"}}); err != nil {
+					return step{}, err
+				}
+				return step{run: func(ctx context.Context, _ int) error {
+					res, err := listFrame(ctx, c, map[string]any{"action": "getBlocklist", "size": 50})
+					if page, _ := res["userIds"].([]any); err == nil && len(page) != 50 {
+						err = fmt.Errorf("getBlocklist answered %d users, want 50", len(page))
+					}
+					return err
+				}}, nil
+			}},
+	}
+}
+
+// listFrame sends one blocklist frame and reads its result, which must be a 200 for the same
+// action.
+func listFrame(ctx context.Context, c *websocket.Conn, frame map[string]any) (map[string]any, error) {
+	res, err := exchange(ctx, c, frame, "result")
+	if err != nil {
+		return nil, err
+	}
+	if code, _ := res["code"].(float64); code != 200 || res["action"] != frame["action"] {
+		return nil, fmt.Errorf("%s answered %v", frame["action"], res)
+	}
+	return res, nil
 }

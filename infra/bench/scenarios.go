@@ -71,7 +71,7 @@ const (
 
 // scenarios is the table of everything the benchmark measures; the lists' add, remove and query
 // are built alike for the blocklist and the whitelist (relations.go).
-var scenarios = append(append([]scenario{
+var scenarios = append(append(append([]scenario{
 	{route: "userGetToken", variant: "development app", via: viaGateway, env: apps.Development,
 		budget: calls(2, "design.md: register at most two calls, the second only where the development cap applies"),
 		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
@@ -271,6 +271,35 @@ var scenarios = append(append([]scenario{
 				return step{}, err
 			}
 			return step{run: e.call(app, "userSummary", func(int) url.Values { return url.Values{"userId": {"summarized"}} })}, nil
+		}},
+	{route: "userChatFbSet", variant: "1 user, not yet muted", via: viaGateway,
+		budget: readsWrites(1, 1, "README: mute of N users, ⌈N/100⌉ batched reads of the users, ⌈N/25⌉ batch writes"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if _, err := e.register(ctx, app, "muted"); err != nil {
+				return step{}, err
+			}
+			form := func(state string) url.Values {
+				return url.Values{"userId": {"muted"}, "state": {state}, "type": {"PERSON"}}
+			}
+			return step{
+				prepare: func(ctx context.Context, _ int) error {
+					_, err := e.post(ctx, app, "userChatFbSet", form("0"))
+					return err
+				},
+				run: e.call(app, "userChatFbSet", func(int) url.Values { return form("1") }),
+			}, nil
+		}},
+	{route: "userChatFbQuerylist", variant: "page of 20 from 30 muted users", via: viaGateway,
+		budget: calls(store.IndexShards, "README: the muted list, one query per index shard (8)"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			muted := ids("muted-", 30)
+			if err := e.registerAll(ctx, app, muted...); err != nil {
+				return step{}, err
+			}
+			if err := e.inBatches(ctx, app, "userChatFbSet", "userId", muted, 100, url.Values{"state": {"1"}, "type": {"PERSON"}}); err != nil {
+				return step{}, err
+			}
+			return step{run: e.call(app, "userChatFbQuerylist", func(int) url.Values { return url.Values{"num": {"20"}, "type": {"PERSON"}} })}, nil
 		}},
 	{route: "wsConnect", also: []string{"wsAuthorize"}, variant: "handshake: $connect authorizer + $connect", via: viaWebSocket, invocations: 2, handshake: true,
 		budget: readsWrites(1, 1, "design.md, issue 3: connect one read (token, user state, ban) plus the write that records the connection"),
@@ -676,7 +705,8 @@ var scenarios = append(append([]scenario{
 		}},
 },
 	listScenarios("blocklist", "blackUserId", "userBlacklistAdd", "userBlacklistRemove", "userBlacklistQuery")...),
-	listScenarios("whitelist", "whiteUserId", "userWhitelistAdd", "userWhitelistRemove", "userWhitelistQuery")...)
+	listScenarios("whitelist", "whiteUserId", "userWhitelistAdd", "userWhitelistRemove", "userWhitelistQuery")...),
+	clientListScenarios()...)
 
 // call is a run step that posts a signed form to a route of the Server API.
 func (e *env) call(app apps.App, route string, form func(i int) url.Values) func(context.Context, int) error {
