@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -93,31 +94,20 @@ func listScenarios(list, param, add, remove, query string) []scenario {
 // measured from sending the frame to reading its result on the same connection.
 func clientListScenarios() []scenario {
 	const twin = "README: the client's own blocklist, as its Server API twin: "
-	// owner connects; target is the user its frames name.
-	connect := func(ctx context.Context, e *env, app apps.App) (*websocket.Conn, error) {
-		tok, err := e.register(ctx, app, "owner")
-		if err != nil {
-			return nil, err
-		}
-		if _, err := e.register(ctx, app, "target"); err != nil {
-			return nil, err
-		}
-		return e.dial(ctx, tok)
-	}
 	// toggle measures one of add and remove, the other undoing it before each call.
 	toggle := func(measured, undo string) func(ctx context.Context, e *env, app apps.App) (step, error) {
 		return func(ctx context.Context, e *env, app apps.App) (step, error) {
-			c, err := connect(ctx, e, app)
+			o, err := e.newListOwner(ctx, app)
 			if err != nil {
 				return step{}, err
 			}
 			return step{
 				prepare: func(ctx context.Context, _ int) error {
-					_, err := listFrame(ctx, c, map[string]any{"action": undo, "userId": "target"})
+					_, err := o.send(ctx, map[string]any{"action": undo, "userId": "target"})
 					return err
 				},
 				run: func(ctx context.Context, _ int) error {
-					_, err := listFrame(ctx, c, map[string]any{"action": measured, "userId": "target"})
+					_, err := o.frame(ctx, map[string]any{"action": measured, "userId": "target"})
 					return err
 				},
 			}, nil
@@ -132,15 +122,15 @@ func clientListScenarios() []scenario {
 		{route: "wsCheckBlocked", variant: "1 listed user", via: viaWebSocket,
 			budget: readsWrites(1, 0, twin+"checkBlocked, 1 batched read (the user's profile and ban, the entry)"),
 			setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
-				c, err := connect(ctx, e, app)
+				o, err := e.newListOwner(ctx, app)
 				if err != nil {
 					return step{}, err
 				}
-				if _, err := listFrame(ctx, c, map[string]any{"action": "addToBlocklist", "userId": "target"}); err != nil {
+				if _, err := o.send(ctx, map[string]any{"action": "addToBlocklist", "userId": "target"}); err != nil {
 					return step{}, err
 				}
-				return step{run: func(ctx context.Context, _ int) error {
-					res, err := listFrame(ctx, c, map[string]any{"action": "checkBlocked", "userId": "target"})
+				return step{prepare: o.renew, run: func(ctx context.Context, _ int) error {
+					res, err := o.frame(ctx, map[string]any{"action": "checkBlocked", "userId": "target"})
 					if err == nil && res["blocked"] != true {
 						err = fmt.Errorf("checkBlocked answered %v for a listed user", res)
 					}
@@ -150,15 +140,15 @@ func clientListScenarios() []scenario {
 		{route: "wsGetBlocklist", variant: "page of 50 from 100 entries", via: viaWebSocket,
 			budget: calls(1, twin+"getBlocklist, 1 Query"),
 			setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
-				c, err := connect(ctx, e, app)
+				o, err := e.newListOwner(ctx, app)
 				if err != nil {
 					return step{}, err
 				}
 				if err := e.inBatches(ctx, app, "userBlacklistAdd", "blackUserId", ids("listed-", 100), 20, url.Values{"userId": {"owner"}}); err != nil {
 					return step{}, err
 				}
-				return step{run: func(ctx context.Context, _ int) error {
-					res, err := listFrame(ctx, c, map[string]any{"action": "getBlocklist", "size": 50})
+				return step{prepare: o.renew, run: func(ctx context.Context, _ int) error {
+					res, err := o.frame(ctx, map[string]any{"action": "getBlocklist", "size": 50})
 					if page, _ := res["userIds"].([]any); err == nil && len(page) != 50 {
 						err = fmt.Errorf("getBlocklist answered %d users, want 50", len(page))
 					}
@@ -168,10 +158,58 @@ func clientListScenarios() []scenario {
 	}
 }
 
-// listFrame sends one blocklist frame and reads its result, which must be a 200 for the same
-// action.
-func listFrame(ctx context.Context, c *websocket.Conn, frame map[string]any) (map[string]any, error) {
-	res, err := exchange(ctx, c, frame, "result")
+// listOwner is the connected user "owner" whose frames name the registered user "target". Its
+// connection is opened again before it is a minute old, so no measured frame is the one that
+// refreshes the connection's last-seen time (a client frame writes it when it may be
+// store.SeenRefresh old): the measured calls are the frames' own.
+type listOwner struct {
+	e      *env
+	app    apps.App
+	token  string
+	conn   *websocket.Conn
+	opened time.Time
+}
+
+func (e *env) newListOwner(ctx context.Context, app apps.App) (*listOwner, error) {
+	tok, err := e.register(ctx, app, "owner")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.register(ctx, app, "target"); err != nil {
+		return nil, err
+	}
+	o := &listOwner{e: e, app: app, token: tok}
+	return o, o.renew(ctx, 0)
+}
+
+// renew opens the connection, or opens a new one once the last is a minute old (closing the
+// last and waiting for its $disconnect, which must not land in a measurement).
+func (o *listOwner) renew(ctx context.Context, _ int) error {
+	if o.conn != nil && time.Since(o.opened) < time.Minute {
+		return nil
+	}
+	if err := o.e.closeAndWait(ctx, o.conn, o.app, "owner"); err != nil {
+		return err
+	}
+	c, err := o.e.dial(ctx, o.token)
+	if err != nil {
+		return err
+	}
+	o.conn, o.opened = c, time.Now()
+	return nil
+}
+
+// send renews the connection when due and sends one frame (for a step's prepare).
+func (o *listOwner) send(ctx context.Context, frame map[string]any) (map[string]any, error) {
+	if err := o.renew(ctx, 0); err != nil {
+		return nil, err
+	}
+	return o.frame(ctx, frame)
+}
+
+// frame sends one blocklist frame and reads its result, which must be a 200 for the same action.
+func (o *listOwner) frame(ctx context.Context, frame map[string]any) (map[string]any, error) {
+	res, err := exchange(ctx, o.conn, frame, "result")
 	if err != nil {
 		return nil, err
 	}
