@@ -169,7 +169,7 @@ var All = []Route{
 	{Name: "friendCheck", Kind: HTTP, Path: "/friend/check.json", V4: []string{"/v4/friend/relationship/get"}, RateLimit: defaultRate, Actions: []string{BatchGetItem}},
 	{Name: "friendPermissionSet", Kind: HTTP, Path: "/friend/permission/set.json", V4: []string{"/v4/friend/permission/set"}, RateLimit: defaultRate, Actions: []string{BatchGetItem, UpdateItem, GetItem}},
 	{Name: "friendPermissionGet", Kind: HTTP, Path: "/friend/permission/get.json", V4: []string{"/v4/friend/permission/get"}, RateLimit: defaultRate, Actions: []string{BatchGetItem}},
-	{Name: "appSettingSet", Kind: HTTP, Path: "/app/setting/set.json", RateLimit: defaultRate, Actions: []string{UpdateItem}},
+	{Name: "appSettingSet", Kind: HTTP, Path: "/app/setting/set.json", RateLimit: defaultRate, Actions: []string{UpdateItem, GetItem}},
 	{Name: "appSettingQuery", Kind: HTTP, Path: "/app/setting/query.json", RateLimit: defaultRate, Actions: []string{GetItem}},
 	{Name: "appWebhookReplay", Kind: HTTP, Path: "/app/webhook/replay.json", RateLimit: defaultRate, Actions: []string{Query, BatchWriteItem}},
 	// A test event sent at once to the app's receiver, answered with what became of it.
@@ -194,7 +194,7 @@ var All = []Route{
 	{Name: webhookDeliver, Kind: Worker, Signs: true, Actions: []string{GetItem, PutItem, UpdateItem}},
 	{Name: "webhookSchedule", Kind: Worker, Signs: true, Schedule: "rate(1 minute)", Actions: []string{Query, GetItem, PutItem, DeleteItem, UpdateItem, BatchGetItem, BatchWriteItem}},
 
-	{Name: "wsAuthorize", Kind: Authorizer, Actions: []string{UpdateItem, BatchGetItem, DeleteItem, BatchWriteItem, Invoke}, Invokes: raises},
+	{Name: "wsAuthorize", Kind: Authorizer, Actions: []string{UpdateItem, GetItem, BatchGetItem, DeleteItem, BatchWriteItem, Invoke}, Invokes: raises},
 	{Name: "wsConnect", Kind: WebSocket, RouteKey: "$connect"},
 	{Name: "wsDisconnect", Kind: WebSocket, RouteKey: "$disconnect", Actions: []string{UpdateItem, BatchWriteItem, Invoke}, Invokes: raises},
 	{Name: "wsPing", Kind: WebSocket, RouteKey: "ping", Actions: []string{UpdateItem}},
