@@ -83,7 +83,7 @@ type function struct {
 // lambda.Handler: one handler's output buffer is reused between invocations (Lambda runs one
 // at a time per instance), so sharing it between concurrent requests would mix their answers.
 func (f function) invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	return lambda.NewHandler(f.handler).Invoke(ctx, payload)
+	return lambda.NewHandler(f.handler).Invoke(withFunction(ctx, f.route.Name), payload)
 }
 
 // New builds a gateway over a service, one handler per function of the route table.

@@ -166,7 +166,8 @@ func run(getenv func(string) string, stdout, stderr io.Writer) error {
 	lam := lambdainvoke.New(awsCfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(base) })
 	svc := assembly.New(cfg, assembly.Deps{
 		Apps: reg,
-		DB:   store.NewClient(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.URL) }),
+		// Each function's calls are held to its route's actions, as its IAM role holds them in AWS.
+		DB: gateway.Policies(store.NewClient(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.URL) })),
 		// Erasure is started with the asynchronous Invoke call it makes in AWS; the gateway
 		// answers it and runs the worker in the background.
 		Lambda:      lam,

@@ -1,0 +1,130 @@
+package gateway_test
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"imusers/infra/gateway"
+	"imusers/shared/routes"
+	"imusers/shared/store"
+	"imusers/shared/testenv"
+)
+
+func asFunction(name string) context.Context {
+	return lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{InvokedFunctionArn: gateway.FunctionARN(name)})
+}
+
+// TestPoliciesRefuseWhatTheRouteDoesNotGrant: a function's call of an action its route does not
+// list is refused as AWS refuses it and reaches no table; calls outside any invocation pass.
+func TestPoliciesRefuseWhatTheRouteDoesNotGrant(t *testing.T) {
+	raw := testenv.Client(t)
+	table := testenv.NewTable(t, raw)
+	db := gateway.Policies(raw)
+	key := map[string]types.AttributeValue{
+		store.AttrPK: &types.AttributeValueMemberS{Value: "policy"}, store.AttrSK: &types.AttributeValueMemberS{Value: "item"},
+	}
+	exists := func() bool {
+		t.Helper()
+		out, err := raw.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(table), Key: key, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Item != nil
+	}
+	denied := func(err error, function, action string) {
+		t.Helper()
+		var api smithy.APIError
+		if !errors.As(err, &api) || api.ErrorCode() != "AccessDeniedException" {
+			t.Fatalf("%s calling %s: %v, want AccessDeniedException", function, action, err)
+		}
+		if !strings.Contains(api.ErrorMessage(), function) || !strings.Contains(api.ErrorMessage(), action) {
+			t.Fatalf("the refusal %q names neither the function nor the action", api.ErrorMessage())
+		}
+	}
+
+	info, ok := routes.ByName("userInfo")
+	if !ok || !strings.Contains(strings.Join(info.Actions, " "), routes.GetItem) || strings.Contains(strings.Join(info.Actions, " "), routes.DeleteItem) {
+		t.Fatalf("userInfo's actions %v: the test needs GetItem granted and DeleteItem not", info.Actions)
+	}
+	put := &dynamodb.PutItemInput{TableName: aws.String(table), Item: key}
+	if _, err := db.PutItem(asFunction("userInfo"), put); err != nil {
+		t.Fatalf("PutItem, granted to every Server API function: %v", err)
+	}
+	if _, err := db.GetItem(asFunction("userInfo"), &dynamodb.GetItemInput{TableName: aws.String(table), Key: key}); err != nil {
+		t.Fatalf("GetItem, granted: %v", err)
+	}
+	del := &dynamodb.DeleteItemInput{TableName: aws.String(table), Key: key}
+	_, err := db.DeleteItem(asFunction("userInfo"), del)
+	denied(err, "userInfo", routes.DeleteItem)
+	if !exists() {
+		t.Fatal("a refused DeleteItem deleted the item")
+	}
+	_, err = db.BatchWriteItem(asFunction("userInfo"), &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{
+		table: {{DeleteRequest: &types.DeleteRequest{Key: key}}},
+	}})
+	denied(err, "userInfo", routes.BatchWriteItem)
+	// A function the route table does not know has no policy at all.
+	_, err = db.GetItem(asFunction("notAFunction"), &dynamodb.GetItemInput{TableName: aws.String(table), Key: key})
+	denied(err, "notAFunction", routes.GetItem)
+	if !exists() {
+		t.Fatal("a refused call changed the table")
+	}
+	// Outside an invocation (fixtures, set-up) nothing is refused.
+	if _, err := db.DeleteItem(context.Background(), del); err != nil {
+		t.Fatalf("DeleteItem outside an invocation: %v", err)
+	}
+	if exists() {
+		t.Fatal("the DeleteItem outside an invocation did not delete")
+	}
+}
+
+// arnRecorder notes the function named by the context of each GetItem.
+type arnRecorder struct {
+	store.DB
+	mu   sync.Mutex
+	arns []string
+}
+
+func (r *arnRecorder) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	lc, _ := lambdacontext.FromContext(ctx)
+	r.mu.Lock()
+	if lc != nil {
+		r.arns = append(r.arns, lc.InvokedFunctionArn)
+	} else {
+		r.arns = append(r.arns, "")
+	}
+	r.mu.Unlock()
+	return r.DB.GetItem(ctx, in, optFns...)
+}
+
+// TestInvocationsNameTheirFunction: the gateway runs each function with a context that names
+// it, as the Lambda runtime does, so that the policies above know whose call it is.
+func TestInvocationsNameTheirFunction(t *testing.T) {
+	rec := &arnRecorder{DB: testenv.Client(t)}
+	s := testenv.StartStackWith(t, testenv.Options{DB: rec})
+	c := s.Client(0)
+	if res := c.Post(t, "/user/getToken.json", url.Values{"userId": {"named"}, "name": {"Named"}}); res.Code() != 200 {
+		t.Fatalf("getToken: %s", res.Raw)
+	}
+	rec.mu.Lock()
+	rec.arns = nil
+	rec.mu.Unlock()
+	if res := c.Post(t, "/user/info.json", url.Values{"userId": {"named"}}); res.Code() != 200 {
+		t.Fatalf("info: %s", res.Raw)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.arns) != 1 || rec.arns[0] != gateway.FunctionARN("userInfo") {
+		t.Fatalf("userInfo's GetItem ran under %q, want one under %q", rec.arns, gateway.FunctionARN("userInfo"))
+	}
+}
