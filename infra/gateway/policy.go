@@ -1,12 +1,13 @@
 package gateway
 
 // The local stand-in for the functions' IAM policies. In AWS each function's role grants the
-// DynamoDB actions its route lists (template.yaml, held to the route table by infra/template),
-// and DynamoDB refuses any other with AccessDeniedException. Locally every handler shares one
-// DynamoDB client, so a call its route forgot to list would pass every local test and fail only
+// AWS actions its route lists (template.yaml, held to the route table by infra/template), and
+// AWS refuses any other with AccessDeniedException. Locally every handler shares one client of
+// each service, so a call its route forgot to list would pass every local test and fail only
 // once deployed. The gateway therefore tells each invocation which function it runs, as the
-// Lambda runtime does (lambdacontext's InvokedFunctionArn), and Policies refuses the calls the
-// function's route does not grant, as AWS would.
+// Lambda runtime does (lambdacontext's InvokedFunctionArn), and the clients wrapped below refuse
+// the calls the function's route does not grant, as AWS would: DynamoDB's actions, Lambda Invoke
+// of other functions, and the Management API's posts and closes.
 
 import (
 	"context"
@@ -15,9 +16,13 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/smithy-go"
 
+	"imusers/shared/assembly"
+	"imusers/shared/aws/connections"
 	"imusers/shared/routes"
 	"imusers/shared/store"
 )
@@ -34,14 +39,17 @@ func withFunction(ctx context.Context, name string) context.Context {
 	return lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{InvokedFunctionArn: FunctionARN(name)})
 }
 
-// Policies wraps db so that each function's DynamoDB calls are held to its route's actions. A
-// call made outside any invocation (a test's fixtures, the local stack's set-up) passes.
-func Policies(db store.DB) store.DB { return policed{db} }
+// PolicedDB wraps db so that each function's DynamoDB calls are held to its route's actions. A
+// call made outside any invocation (a test's fixtures, the local stack's set-up) passes, as do
+// those of PolicedLambda and PolicedConnections.
+func PolicedDB(db store.DB) store.DB { return policed{db} }
 
 type policed struct{ db store.DB }
 
-// allow answers AccessDeniedException when the invocation's function may not call action.
-func allow(ctx context.Context, action string) error {
+// allow answers AccessDeniedException when the invocation's function may not call action on
+// the resource ("" for DynamoDB's table and the connections, which every grant names alike; a
+// function's name for lambda:InvokeFunction, granted on the functions its route invokes).
+func allow(ctx context.Context, action, resource string) error {
 	lc, ok := lambdacontext.FromContext(ctx)
 	if !ok {
 		return nil
@@ -51,57 +59,103 @@ func allow(ctx context.Context, action string) error {
 		return nil
 	}
 	r, ok := routes.ByName(name)
-	if ok && slices.Contains(r.Actions, action) {
+	if ok && slices.Contains(r.Actions, action) && (resource == "" || invokes(r, resource)) {
 		return nil
 	}
-	return &smithy.GenericAPIError{Code: "AccessDeniedException", Fault: smithy.FaultClient,
-		Message: fmt.Sprintf("function %s is not authorized to perform %s: its route grants %s", name, action, strings.Join(r.Actions, ", "))}
+	msg := fmt.Sprintf("function %s is not authorized to perform %s: its route grants %s", name, action, strings.Join(r.Actions, ", "))
+	if resource != "" {
+		msg = fmt.Sprintf("function %s is not authorized to perform %s on %s: its route invokes %s", name, action, resource, strings.Join(r.Invokes, ", "))
+	}
+	return &smithy.GenericAPIError{Code: "AccessDeniedException", Fault: smithy.FaultClient, Message: msg}
+}
+
+// invokes reports whether r may invoke the function: one its route names, or for the $default
+// route any Server API operation.
+func invokes(r routes.Route, function string) bool {
+	if r.Kind == routes.Default {
+		target, ok := routes.ByName(function)
+		return ok && target.Kind == routes.HTTP
+	}
+	return slices.Contains(r.Invokes, function)
+}
+
+// PolicedLambda holds each function's invocations to lambda:InvokeFunction on the functions its
+// route invokes.
+func PolicedLambda(l assembly.Invoker) assembly.Invoker { return policedLambda{l} }
+
+type policedLambda struct{ l assembly.Invoker }
+
+func (p policedLambda) Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
+	if err := allow(ctx, routes.Invoke, aws.ToString(in.FunctionName)); err != nil {
+		return nil, err
+	}
+	return p.l.Invoke(ctx, in, optFns...)
+}
+
+// PolicedConnections holds each function's posts to and closes of client connections to
+// execute-api:ManageConnections.
+func PolicedConnections(c connections.API) connections.API { return policedConnections{c} }
+
+type policedConnections struct{ c connections.API }
+
+func (p policedConnections) Post(ctx context.Context, connID string, data []byte) error {
+	if err := allow(ctx, routes.ManageConnections, ""); err != nil {
+		return err
+	}
+	return p.c.Post(ctx, connID, data)
+}
+
+func (p policedConnections) Delete(ctx context.Context, connID string) error {
+	if err := allow(ctx, routes.ManageConnections, ""); err != nil {
+		return err
+	}
+	return p.c.Delete(ctx, connID)
 }
 
 func (p policed) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	if err := allow(ctx, routes.GetItem); err != nil {
+	if err := allow(ctx, routes.GetItem, ""); err != nil {
 		return nil, err
 	}
 	return p.db.GetItem(ctx, in, optFns...)
 }
 
 func (p policed) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	if err := allow(ctx, routes.PutItem); err != nil {
+	if err := allow(ctx, routes.PutItem, ""); err != nil {
 		return nil, err
 	}
 	return p.db.PutItem(ctx, in, optFns...)
 }
 
 func (p policed) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	if err := allow(ctx, routes.UpdateItem); err != nil {
+	if err := allow(ctx, routes.UpdateItem, ""); err != nil {
 		return nil, err
 	}
 	return p.db.UpdateItem(ctx, in, optFns...)
 }
 
 func (p policed) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	if err := allow(ctx, routes.DeleteItem); err != nil {
+	if err := allow(ctx, routes.DeleteItem, ""); err != nil {
 		return nil, err
 	}
 	return p.db.DeleteItem(ctx, in, optFns...)
 }
 
 func (p policed) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	if err := allow(ctx, routes.Query); err != nil {
+	if err := allow(ctx, routes.Query, ""); err != nil {
 		return nil, err
 	}
 	return p.db.Query(ctx, in, optFns...)
 }
 
 func (p policed) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	if err := allow(ctx, routes.BatchGetItem); err != nil {
+	if err := allow(ctx, routes.BatchGetItem, ""); err != nil {
 		return nil, err
 	}
 	return p.db.BatchGetItem(ctx, in, optFns...)
 }
 
 func (p policed) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
-	if err := allow(ctx, routes.BatchWriteItem); err != nil {
+	if err := allow(ctx, routes.BatchWriteItem, ""); err != nil {
 		return nil, err
 	}
 	return p.db.BatchWriteItem(ctx, in, optFns...)

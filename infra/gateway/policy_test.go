@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/smithy-go"
 
 	"imusers/infra/gateway"
@@ -29,7 +31,7 @@ func asFunction(name string) context.Context {
 func TestPoliciesRefuseWhatTheRouteDoesNotGrant(t *testing.T) {
 	raw := testenv.Client(t)
 	table := testenv.NewTable(t, raw)
-	db := gateway.Policies(raw)
+	db := gateway.PolicedDB(raw)
 	key := map[string]types.AttributeValue{
 		store.AttrPK: &types.AttributeValueMemberS{Value: "policy"}, store.AttrSK: &types.AttributeValueMemberS{Value: "item"},
 	}
@@ -126,5 +128,78 @@ func TestInvocationsNameTheirFunction(t *testing.T) {
 	defer rec.mu.Unlock()
 	if len(rec.arns) != 1 || rec.arns[0] != gateway.FunctionARN("userInfo") {
 		t.Fatalf("userInfo's GetItem ran under %q, want one under %q", rec.arns, gateway.FunctionARN("userInfo"))
+	}
+}
+
+// invocations records the invocations and connection calls that reach the clients.
+type invocations struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (r *invocations) note(call string) {
+	r.mu.Lock()
+	r.calls = append(r.calls, call)
+	r.mu.Unlock()
+}
+
+func (r *invocations) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
+	r.note("invoke " + aws.ToString(in.FunctionName))
+	return &lambda.InvokeOutput{StatusCode: 202}, nil
+}
+func (r *invocations) Post(_ context.Context, connID string, _ []byte) error {
+	r.note("post " + connID)
+	return nil
+}
+func (r *invocations) Delete(_ context.Context, connID string) error {
+	r.note("delete " + connID)
+	return nil
+}
+
+// TestPoliciesHoldInvocationsAndConnections: a function invokes only the functions its route
+// names (the $default route: the Server API operations) and reaches client connections only with
+// execute-api:ManageConnections; a refused call reaches no client.
+func TestPoliciesHoldInvocationsAndConnections(t *testing.T) {
+	rec := &invocations{}
+	lam, conns := gateway.PolicedLambda(rec), gateway.PolicedConnections(rec)
+	invoke := func(function, target string) error {
+		_, err := lam.Invoke(asFunction(function), &lambda.InvokeInput{FunctionName: aws.String(target)})
+		return err
+	}
+	for _, tc := range []struct {
+		function, target string
+		allowed          bool
+	}{
+		{"userBlock", "webhookDeliver", true},
+		{"userBlock", "eraseUsers", false},
+		{"userDeactivate", "eraseUsers", true},
+		{"userInfo", "webhookDeliver", false},
+		{"httpDefault", "userInfo", true},
+		{"httpDefault", "eraseUsers", false},
+	} {
+		err := invoke(tc.function, tc.target)
+		var api smithy.APIError
+		if tc.allowed && err != nil || !tc.allowed && (!errors.As(err, &api) || api.ErrorCode() != "AccessDeniedException") {
+			t.Errorf("%s invoking %s: %v, want allowed %v", tc.function, tc.target, err, tc.allowed)
+		}
+	}
+	if err := conns.Post(asFunction("userBlock"), "kick", nil); err != nil {
+		t.Errorf("userBlock posting: %v", err)
+	}
+	for _, call := range []func() error{
+		func() error { return conns.Post(asFunction("userInfo"), "refused", nil) },
+		func() error { return conns.Delete(asFunction("userInfo"), "refused") },
+	} {
+		var api smithy.APIError
+		if err := call(); !errors.As(err, &api) || api.ErrorCode() != "AccessDeniedException" {
+			t.Errorf("userInfo reaching a connection: %v, want AccessDeniedException", err)
+		}
+	}
+	if err := conns.Delete(context.Background(), "fixture"); err != nil {
+		t.Errorf("outside an invocation: %v", err)
+	}
+	want := []string{"invoke webhookDeliver", "invoke eraseUsers", "invoke userInfo", "post kick", "delete fixture"}
+	if !slices.Equal(rec.calls, want) {
+		t.Fatalf("calls that reached the clients: %q, want %q", rec.calls, want)
 	}
 }

@@ -166,12 +166,13 @@ func run(getenv func(string) string, stdout, stderr io.Writer) error {
 	lam := lambdainvoke.New(awsCfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(base) })
 	svc := assembly.New(cfg, assembly.Deps{
 		Apps: reg,
-		// Each function's calls are held to its route's actions, as its IAM role holds them in AWS.
-		DB: gateway.Policies(store.NewClient(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.URL) })),
+		// Each function's AWS calls are held to its route's actions, as its IAM role holds them
+		// in AWS.
+		DB: gateway.PolicedDB(store.NewClient(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(db.URL) })),
 		// Erasure is started with the asynchronous Invoke call it makes in AWS; the gateway
 		// answers it and runs the worker in the background.
-		Lambda:      lam,
-		Connections: connections.NewClient(awsCfg, cfg.ManagementEndpoint),
+		Lambda:      gateway.PolicedLambda(lam),
+		Connections: gateway.PolicedConnections(connections.NewClient(awsCfg, cfg.ManagementEndpoint)),
 		Log:         slog.New(slog.NewJSONHandler(stderr, nil)),
 	})
 	gw, err := gateway.New(svc)

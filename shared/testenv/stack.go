@@ -123,8 +123,9 @@ func StartStackWith(t testing.TB, o Options) *Stack {
 	lam := lambdainvoke.New(aws.Config{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	}, func(o *lambda.Options) { o.BaseEndpoint = aws.String(base) })
-	// Each function's calls are held to its route's actions, as its IAM role holds them in AWS.
-	calls := &store.Counter{DB: gateway.Policies(db)}
+	// Each function's AWS calls are held to its route's actions, as its IAM role holds them in
+	// AWS (the Lambda and Management API clients below too).
+	calls := &store.Counter{DB: gateway.PolicedDB(db)}
 	clock := &Clock{}
 	cfg := service.Config{Table: table, SignatureWindow: 5 * time.Minute, EraseFunction: "eraseUsers", ManagementEndpoint: base,
 		WebhookFunction: "webhookDeliver", WebhookAllowLoopback: true}
@@ -136,7 +137,7 @@ func StartStackWith(t testing.TB, o Options) *Stack {
 	mgmt := connections.NewClient(aws.Config{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	}, cfg.ManagementEndpoint)
-	svc := assembly.New(cfg, assembly.Deps{Apps: reg, DB: calls, Lambda: lam, Connections: mgmt, Now: clock.Now, Log: slog.New(slog.NewJSONHandler(logTo, nil))})
+	svc := assembly.New(cfg, assembly.Deps{Apps: reg, DB: calls, Lambda: gateway.PolicedLambda(lam), Connections: gateway.PolicedConnections(mgmt), Now: clock.Now, Log: slog.New(slog.NewJSONHandler(logTo, nil))})
 	gw, err := gateway.New(svc)
 	if err != nil {
 		t.Fatal(err)
