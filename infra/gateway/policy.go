@@ -112,51 +112,39 @@ func (p policedConnections) Delete(ctx context.Context, connID string) error {
 	return p.c.Delete(ctx, connID)
 }
 
-func (p policed) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	if err := allow(ctx, routes.GetItem, ""); err != nil {
-		return nil, err
+// guarded makes one DynamoDB call if the invocation's function may.
+func guarded[In, Out any](ctx context.Context, action string, call func(context.Context, In, ...func(*dynamodb.Options)) (Out, error), in In, optFns []func(*dynamodb.Options)) (Out, error) {
+	if err := allow(ctx, action, ""); err != nil {
+		var none Out
+		return none, err
 	}
-	return p.db.GetItem(ctx, in, optFns...)
+	return call(ctx, in, optFns...)
+}
+
+func (p policed) GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	return guarded(ctx, routes.GetItem, p.db.GetItem, in, optFns)
 }
 
 func (p policed) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	if err := allow(ctx, routes.PutItem, ""); err != nil {
-		return nil, err
-	}
-	return p.db.PutItem(ctx, in, optFns...)
+	return guarded(ctx, routes.PutItem, p.db.PutItem, in, optFns)
 }
 
 func (p policed) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	if err := allow(ctx, routes.UpdateItem, ""); err != nil {
-		return nil, err
-	}
-	return p.db.UpdateItem(ctx, in, optFns...)
+	return guarded(ctx, routes.UpdateItem, p.db.UpdateItem, in, optFns)
 }
 
 func (p policed) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	if err := allow(ctx, routes.DeleteItem, ""); err != nil {
-		return nil, err
-	}
-	return p.db.DeleteItem(ctx, in, optFns...)
+	return guarded(ctx, routes.DeleteItem, p.db.DeleteItem, in, optFns)
 }
 
 func (p policed) Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	if err := allow(ctx, routes.Query, ""); err != nil {
-		return nil, err
-	}
-	return p.db.Query(ctx, in, optFns...)
+	return guarded(ctx, routes.Query, p.db.Query, in, optFns)
 }
 
 func (p policed) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	if err := allow(ctx, routes.BatchGetItem, ""); err != nil {
-		return nil, err
-	}
-	return p.db.BatchGetItem(ctx, in, optFns...)
+	return guarded(ctx, routes.BatchGetItem, p.db.BatchGetItem, in, optFns)
 }
 
 func (p policed) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
-	if err := allow(ctx, routes.BatchWriteItem, ""); err != nil {
-		return nil, err
-	}
-	return p.db.BatchWriteItem(ctx, in, optFns...)
+	return guarded(ctx, routes.BatchWriteItem, p.db.BatchWriteItem, in, optFns)
 }
