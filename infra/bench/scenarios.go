@@ -14,6 +14,7 @@ import (
 
 	"imusers/shared/apps"
 	"imusers/shared/domain/users"
+	"imusers/shared/domain/webhooks"
 	"imusers/shared/routes"
 	"imusers/shared/store"
 )
@@ -619,6 +620,23 @@ var scenarios = append(append(append([]scenario{
 		budget: calls(1, "README: /app/setting/*, 1"),
 		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
 			return step{run: e.call(app, "appSettingQuery", func(int) url.Values { return url.Values{} })}, nil
+		}},
+	{route: "appWebhookReplay", variant: "1 dead-lettered event", via: viaGateway,
+		budget: readsWrites(1, 1, "README: replay, 1 query and ⌈2n/25⌉ batch writes"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			return step{
+				// One event in the dead-letter store before each call, which the call queues again.
+				prepare: func(ctx context.Context, i int) error {
+					now := time.Now()
+					ev, err := json.Marshal(webhooks.Event{ID: fmt.Sprint("dead-", i), Type: webhooks.Banned, Time: now.UnixMilli(), Data: webhooks.Data{UserID: "banned"}})
+					if err != nil {
+						return err
+					}
+					return e.fixtures.PutWebhookDead(ctx, store.WebhookDelivery{App: app.Key, ID: fmt.Sprint("dead-", i), Event: string(ev),
+						Attempts: 7, First: now.Add(-24 * time.Hour).UnixMilli(), Status: 503}, now)
+				},
+				run: e.call(app, "appWebhookReplay", func(int) url.Values { return url.Values{} }),
+			}, nil
 		}},
 	{route: "wsSendMessage", variant: "to a connected user, ack to the sender", via: viaWebSocket,
 		budget: readsWrites(1, 1, "design.md, issue 4: the send-permission check for one direct message, one batched read; README: a client frame writes its connection's last-seen time when it is 3 minutes old, as a ping does"),
