@@ -16,6 +16,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -59,7 +60,11 @@ type env struct {
 	apps        []apps.App // one per request of newEnv, each measurement's own
 	erasures    *erasureQueue
 	queueURL    string // where the service's asynchronous Lambda invocations go
-	http        *http.Client
+	// receiver is an app's webhook receiver on loopback, answering 200 to every event;
+	// receivedN counts what it received.
+	receiver  string
+	receivedN atomic.Int64
+	http      *http.Client
 	// exchanged is the last check's HTTP exchange, which is what a measured call's latency is:
 	// building and signing the request before it and decoding the answer after it are the
 	// client's work, not the service's.
@@ -120,7 +125,9 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 	}
 	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	// Message sends keep the app's settings as deployed (IM_SETTINGS_MAX_AGE_SECONDS' default).
-	cfg := service.Config{Table: e.table, SignatureWindow: 5 * time.Minute, EraseFunction: "eraseUsers", SettingsMaxAge: 10 * time.Second}
+	// Webhooks may go to the receiver on loopback, as on the local stack.
+	cfg := service.Config{Table: e.table, SignatureWindow: 5 * time.Minute, EraseFunction: "eraseUsers", SettingsMaxAge: 10 * time.Second,
+		WebhookAllowLoopback: true}
 
 	// Asynchronous erasure goes to a queue of its own and runs between measurements: run at
 	// once, its DynamoDB traffic would land inside the timing of whatever is measured next.
@@ -131,6 +138,13 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 		return nil, err
 	}
 	e.queueURL = qURL
+	e.stop = append(e.stop, stop)
+	if e.receiver, stop, err = serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		e.receivedN.Add(1)
+	})); err != nil {
+		return nil, err
+	}
 	e.stop = append(e.stop, stop)
 
 	e.meter = &meter{DB: e.raw}
@@ -372,4 +386,24 @@ func (e *env) register(ctx context.Context, app apps.App, user string) (string, 
 	}
 	tok, _ := out["token"].(string)
 	return tok, nil
+}
+
+// useReceiver points the app's webhooks at the receiver, in the format that carries every event.
+func (e *env) useReceiver(ctx context.Context, app apps.App) error {
+	_, err := e.post(ctx, app, "appSettingSet", url.Values{"webhookUrl": {e.receiver + "/hook"}, "webhookFormat": {"nexconn"}})
+	return err
+}
+
+// received is a step whose call must deliver exactly one request to the receiver.
+func (e *env) received(run func(context.Context, int) error) step {
+	return step{run: func(ctx context.Context, i int) error {
+		before := e.receivedN.Load()
+		if err := run(ctx, i); err != nil {
+			return err
+		}
+		if n := e.receivedN.Load() - before; n != 1 {
+			return fmt.Errorf("the receiver got %d requests, want 1", n)
+		}
+		return nil
+	}}
 }

@@ -120,8 +120,8 @@ func (sc scenario) transport(b baselines, bytes float64) (p50, p99 float64) {
 	default:
 		return 0, 0
 	}
-	gw := b.gateway(bytes)
-	return hop.P50 + translations*gw.P50, hop.P99 + translations*gw.P99
+	gw, receiver := b.gateway(bytes), float64(sc.receiverHops)
+	return hop.P50 + translations*gw.P50 + receiver*b.HTTPHop.P50, hop.P99 + translations*gw.P99 + receiver*b.HTTPHop.P99
 }
 
 type sample struct {

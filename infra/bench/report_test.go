@@ -92,6 +92,13 @@ func TestHopGrowsWithTheCallsBytes(t *testing.T) {
 	if !near(s.ServicePerCall, 0.26) { // 0.4 less a hop of 0.1 and a gateway of 0.04
 		t.Fatalf("service %v, want 0.26", s.ServicePerCall)
 	}
+	// A function that sends to a webhook receiver on loopback pays one more small hop, which
+	// is not the service's either.
+	sc.receiverHops = 1
+	s = summarize(sc, []sample{{latency: ms(1.4), bytes: 2100, calls: store.Calls{BatchGetItem: 1}, usage: usage{Waited: ms(1), Outside: ms(1)}}}, base)
+	if !near(s.ServicePerCall, 0.16) {
+		t.Fatalf("service with a receiver hop %v, want 0.16", s.ServicePerCall)
+	}
 }
 
 func TestSummarizeOverhead(t *testing.T) {

@@ -35,8 +35,11 @@ type scenario struct {
 	// handshake marks a WebSocket call that is a connect, not a frame on an open connection.
 	invocations int
 	handshake   bool
-	env         apps.Environment // of the app the scenario gets to itself (production when empty)
-	setup       func(ctx context.Context, e *env, app apps.App) (step, error)
+	// receiverHops is how many requests the function makes to the webhook receiver on loopback:
+	// each is a hop like the call's own, subtracted from the service's time as that is.
+	receiverHops int
+	env          apps.Environment // of the app the scenario gets to itself (production when empty)
+	setup        func(ctx context.Context, e *env, app apps.App) (step, error)
 }
 
 // step is one call of a scenario. prepare builds the state the i-th call needs and cleanup
@@ -637,6 +640,25 @@ var scenarios = append(append(append([]scenario{
 				},
 				run: e.call(app, "appWebhookReplay", func(int) url.Values { return url.Values{} }),
 			}, nil
+		}},
+	{route: "appWebhookTest", variant: "delivered to the app's receiver", via: viaGateway, receiverHops: 1,
+		budget: readsWrites(1, 0, "README: the test event, 1 GetItem (the settings), then the one request to the receiver"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if err := e.useReceiver(ctx, app); err != nil {
+				return step{}, err
+			}
+			return e.received(e.call(app, "appWebhookTest", func(int) url.Values { return url.Values{} })), nil
+		}},
+	{route: "webhookDeliver", variant: "1 event, delivered", via: viaInvoke, receiverHops: 1,
+		budget: readsWrites(1, 0, "README: the delivery function reads the settings, one GetItem per batch"),
+		setup: func(ctx context.Context, e *env, app apps.App) (step, error) {
+			if err := e.useReceiver(ctx, app); err != nil {
+				return step{}, err
+			}
+			return e.received(func(ctx context.Context, i int) error {
+				ev := webhooks.Event{ID: fmt.Sprint("ev-", i), Type: webhooks.Banned, Time: time.Now().UnixMilli(), Data: webhooks.Data{UserID: "banned", Minute: 10}}
+				return e.invoke(ctx, "webhookDeliver", webhooks.Batch{App: app.Key, Events: []webhooks.Event{ev}})
+			}), nil
 		}},
 	{route: "wsSendMessage", variant: "to a connected user, ack to the sender", via: viaWebSocket,
 		budget: readsWrites(1, 1, "design.md, issue 4: the send-permission check for one direct message, one batched read; README: a client frame writes its connection's last-seen time when it is 3 minutes old, as a ping does"),
