@@ -127,7 +127,7 @@ func newEnv(ctx context.Context, root string, envs []apps.Environment) (*env, er
 	// Message sends keep the app's settings as deployed (IM_SETTINGS_MAX_AGE_SECONDS' default).
 	// Webhooks may go to the receiver on loopback, as on the local stack.
 	cfg := service.Config{Table: e.table, SignatureWindow: 5 * time.Minute, EraseFunction: "eraseUsers", SettingsMaxAge: 10 * time.Second,
-		WebhookAllowLoopback: true}
+		WebhookFunction: webhookFunction, WebhookAllowLoopback: true}
 
 	// Asynchronous erasure goes to a queue of its own and runs between measurements: run at
 	// once, its DynamoDB traffic would land inside the timing of whatever is measured next.
@@ -226,10 +226,15 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// webhookFunction is the delivery function's name, as deployed.
+const webhookFunction = "webhookDeliver"
+
 // erasureQueue stands in for Lambda's asynchronous invocation of the erasure function: it
-// accepts the Invoke call as Lambda does (202) and holds the job until drain runs it.
-// Synchronous invocations (the $default route forwarding a request to an operation) go on to
-// the gateway's Invoke endpoint, which runs the function at once.
+// accepts the Invoke call as Lambda does (202) and holds the job until drain runs it. The
+// webhook events calls raise are accepted the same way and not run: a delivery is measured on
+// its own (the webhookDeliver scenario). Synchronous invocations (the $default route forwarding
+// a request to an operation) go on to the gateway's Invoke endpoint, which runs the function at
+// once.
 type erasureQueue struct {
 	worker *assembly.Service
 	mu     sync.Mutex
@@ -256,6 +261,11 @@ func (q *erasureQueue) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fwd.ServeHTTP(w, r)
 			return
 		}
+	}
+	if r.URL.Path == "/2015-03-31/functions/"+webhookFunction+"/invocations" {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusAccepted)
+		return
 	}
 	var job users.Erasure
 	if err := json.NewDecoder(r.Body).Decode(&job); err != nil || r.Header.Get("X-Amz-Invocation-Type") != "Event" {
