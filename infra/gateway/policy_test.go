@@ -2,21 +2,28 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 
 	"imusers/infra/gateway"
+	"imusers/infra/local/localenv"
+	"imusers/shared/aws/connections"
+	"imusers/shared/aws/lambdainvoke"
+	"imusers/shared/domain/users"
 	"imusers/shared/routes"
 	"imusers/shared/store"
 	"imusers/shared/testenv"
@@ -201,5 +208,47 @@ func TestPoliciesHoldInvocationsAndConnections(t *testing.T) {
 	want := []string{"invoke webhookDeliver", "invoke eraseUsers", "invoke userInfo", "post kick", "delete fixture"}
 	if !slices.Equal(rec.calls, want) {
 		t.Fatalf("calls that reached the clients: %q, want %q", rec.calls, want)
+	}
+}
+
+// TestPoliciesHoldRealClients: the same rules over the SDK's Lambda client and the Management
+// API client aimed at a running local stack. A granted post reaches the connected client and a
+// granted Invoke is taken; a refused post never reaches it and a refused Invoke never leaves.
+func TestPoliciesHoldRealClients(t *testing.T) {
+	s := testenv.StartStack(t)
+	app := s.Apps[0].Key
+	conn := s.MustDial(t, s.Client(0).Register(t, "listener"))
+	recorded, err := s.Service.Store.Connections(context.Background(), app, "listener", store.Strong)
+	if err != nil || len(recorded) != 1 {
+		t.Fatalf("connections %v, %v", recorded, err)
+	}
+	cfg := aws.Config{Region: localenv.Region, Credentials: localenv.Credentials(), HTTPClient: localenv.HTTPClient()}
+	conns := gateway.PolicedConnections(connections.NewClient(cfg, s.URL))
+	var api smithy.APIError
+	if err := conns.Post(asFunction("userInfo"), recorded[0].ID, []byte(`{"type":"refused"}`)); !errors.As(err, &api) || api.ErrorCode() != "AccessDeniedException" {
+		t.Fatalf("userInfo posting: %v, want AccessDeniedException", err)
+	}
+	if err := conns.Post(asFunction("messagePrivatePublish"), recorded[0].ID, []byte(`{"type":"granted"}`)); err != nil {
+		t.Fatalf("messagePrivatePublish posting: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// The first frame the client reads is the granted one: the refused one was never sent.
+	if _, data, err := conn.Read(ctx); err != nil || string(data) != `{"type":"granted"}` {
+		t.Fatalf("the client read %s, %v; want the granted frame first", data, err)
+	}
+
+	lam := gateway.PolicedLambda(lambdainvoke.New(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(s.URL) }))
+	job, err := json.Marshal(users.Erasure{App: app, OperateID: "policy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := &lambda.InvokeInput{FunctionName: aws.String("eraseUsers"), InvocationType: lambdatypes.InvocationTypeEvent, Payload: job}
+	if _, err := lam.Invoke(asFunction("userBlock"), event); !errors.As(err, &api) || api.ErrorCode() != "AccessDeniedException" {
+		t.Fatalf("userBlock invoking the erasure: %v, want AccessDeniedException", err)
+	}
+	out, err := lam.Invoke(asFunction("userDeactivate"), event)
+	if err != nil || out.StatusCode != 202 {
+		t.Fatalf("userDeactivate invoking the erasure: %v, %v; want 202", out, err)
 	}
 }
